@@ -1,0 +1,155 @@
+//! The backward pass: reverse-mode accumulation over the recorded graph.
+//!
+//! 1. Order the op nodes reachable from the output so that each comes after
+//!    every node that consumed it (reverse topological order, found by an
+//!    iterative depth-first search).
+//! 2. Seed dL/d(output) and walk that order. For each node, take its summed
+//!    incoming gradient, call its function's backward, and add the results
+//!    into its inputs' pending gradients (a value used twice gets the sum).
+//! 3. At a leaf that requires grad, add the gradient into its `grad`.
+//!
+//! Unless the graph is retained, each node's function and input links are
+//! dropped as soon as its backward has run, so saved tensors are freed
+//! during the pass, not after it.
+
+use crate::anomaly;
+use crate::function::BackwardCtx;
+use crate::var::Var;
+use std::collections::{HashMap, HashSet};
+use synann_tensor::{Float, Tensor};
+
+impl<T: Float> Var<T> {
+    /// Backpropagates from a scalar (one-element) output: dL/dL = 1.
+    pub fn backward(&self) {
+        let n = self.value().numel();
+        assert_eq!(
+            n,
+            1,
+            "backward: output of shape {:?} is not a scalar; use backward_with",
+            self.shape()
+        );
+        let seed = Tensor::ones(self.value().shape());
+        self.backward_with(seed);
+    }
+
+    /// Backpropagates a given gradient of the loss w.r.t. this output,
+    /// then frees the graph.
+    pub fn backward_with(&self, grad: Tensor<T>) {
+        self.backward_opts(grad, false);
+    }
+
+    /// Backpropagates `grad`; with `retain_graph` the graph is kept so that
+    /// backward can run through it again.
+    pub fn backward_opts(&self, grad: Tensor<T>, retain_graph: bool) {
+        assert_eq!(
+            grad.shape(),
+            self.value().shape(),
+            "backward: gradient of shape {:?} for an output of shape {:?}",
+            grad.shape(),
+            self.value().shape()
+        );
+        if !self.requires_grad() {
+            panic!("backward: the output does not require grad (no parameter or input with requires_grad reaches it)");
+        }
+        let mut order = topological_order(self);
+        let mut pending: HashMap<usize, Tensor<T>> = HashMap::new();
+        pending.insert(self.id(), grad);
+        // Pop from the end (outputs first); dropping each handle when done
+        // lets its value be freed as soon as nothing else holds it.
+        while let Some(node) = order.pop() {
+            let Some(g) = pending.remove(&node.id()) else {
+                continue;
+            };
+            let grad_fn = if retain_graph {
+                None
+            } else {
+                node.0.grad_fn.borrow_mut().take()
+            };
+            let borrowed;
+            let gf = match &grad_fn {
+                Some(gf) => gf,
+                None => {
+                    borrowed = node.0.grad_fn.borrow();
+                    match borrowed.as_ref() {
+                        Some(gf) => gf,
+                        None => {
+                            // A leaf: keep its gradient.
+                            node.accumulate_grad(g);
+                            continue;
+                        }
+                    }
+                }
+            };
+            let input_values: Vec<_> = gf.inputs.iter().map(|v| v.value()).collect();
+            let inputs: Vec<&Tensor<T>> = input_values.iter().map(|r| &**r).collect();
+            let needs: Vec<bool> = gf.inputs.iter().map(|v| v.requires_grad()).collect();
+            let output = node.value();
+            let ctx = BackwardCtx {
+                inputs: &inputs,
+                output: &output,
+                grad_output: &g,
+                needs_grad: &needs,
+            };
+            let grads = gf.op.backward(&ctx);
+            assert_eq!(
+                grads.len(),
+                gf.inputs.len(),
+                "backward of `{}` returned {} gradients for {} inputs",
+                gf.op.name(),
+                grads.len(),
+                gf.inputs.len()
+            );
+            for ((input, gi), &need) in gf.inputs.iter().zip(grads).zip(&needs) {
+                let Some(gi) = gi else { continue };
+                if !need {
+                    continue;
+                }
+                assert_eq!(
+                    gi.shape(),
+                    input.value().shape(),
+                    "backward of `{}` returned a gradient of shape {:?} for an input of shape {:?}",
+                    gf.op.name(),
+                    gi.shape(),
+                    input.value().shape()
+                );
+                anomaly::check_backward(gf.op.name(), &gi);
+                match pending.get_mut(&input.id()) {
+                    Some(acc) => acc.add_(&gi),
+                    None => {
+                        pending.insert(input.id(), gi);
+                    }
+                }
+            }
+        }
+        // Leaves consume their gradient inside the loop; anything left over
+        // belongs to nodes outside the order, which cannot happen.
+        debug_assert!(pending.is_empty());
+    }
+}
+
+/// Every node reachable from `root` through nodes that require grad, each
+/// listed after all of its inputs.
+fn topological_order<T: Float>(root: &Var<T>) -> Vec<Var<T>> {
+    let mut order = Vec::new();
+    let mut visited = HashSet::new();
+    // (node, whether its inputs have been pushed already)
+    let mut stack = vec![(root.clone(), false)];
+    while let Some((node, expanded)) = stack.pop() {
+        if expanded {
+            order.push(node);
+            continue;
+        }
+        if !visited.insert(node.id()) {
+            continue;
+        }
+        stack.push((node.clone(), true));
+        if let Some(gf) = node.0.grad_fn.borrow().as_ref() {
+            for input in &gf.inputs {
+                if input.requires_grad() && !visited.contains(&input.id()) {
+                    stack.push((input.clone(), false));
+                }
+            }
+        }
+    }
+    order
+}

@@ -1,0 +1,39 @@
+//! # synann-autograd
+//!
+//! Reverse-mode automatic differentiation, define-by-run, for
+//! [`synann_tensor::Tensor`]s.
+//!
+//! Reading order for a newcomer:
+//!
+//! 1. [`var`]: [`Var`], a node of the graph (leaf or op output);
+//! 2. [`function`]: the [`Function`] trait every op implements, and [`apply`];
+//! 3. [`backward`]: the reverse pass over the recorded graph;
+//! 4. `ops/`: the built-in ops, forward and backward side by side;
+//! 5. [`gradcheck`](mod@gradcheck): checking any op against finite differences.
+//!
+//! ```
+//! use synann_autograd::Var;
+//! use synann_tensor::Tensor;
+//! let w = Var::leaf(Tensor::from_vec(vec![1.0f64, 2.0], &[2]), true);
+//! let x = Var::constant(Tensor::from_vec(vec![3.0, 4.0], &[2]));
+//! let loss = w.mul(&x).sum_all(); // 1·3 + 2·4
+//! loss.backward();
+//! assert_eq!(loss.value().item(), 11.0);
+//! assert_eq!(w.grad().unwrap().data(), &[3.0, 4.0]);
+//! ```
+
+#![warn(missing_docs)]
+
+pub mod anomaly;
+pub mod backward;
+pub mod function;
+pub mod gradcheck;
+pub mod no_grad;
+mod ops;
+pub mod var;
+
+pub use anomaly::detect_anomaly;
+pub use function::{apply, BackwardCtx, Function};
+pub use gradcheck::{gradcheck, GradcheckError, GradcheckOptions};
+pub use no_grad::{is_grad_enabled, no_grad, NoGradGuard};
+pub use var::{live_nodes, Var};

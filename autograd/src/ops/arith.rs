@@ -1,0 +1,167 @@
+//! Broadcasting arithmetic: add, sub, mul, div, pow, maximum, minimum, and
+//! the scalar forms.
+//!
+//! With broadcasting, an input of shape `s` is read as if stretched to the
+//! output shape; its gradient is the output-shaped gradient summed back
+//! down to `s` ([`Tensor::sum_to`]).
+
+use crate::function::{apply, BackwardCtx, Function};
+use crate::var::Var;
+use synann_tensor::{Float, Tensor};
+
+/// Which binary op; the forward and the two partial derivatives follow.
+#[derive(Clone, Copy, Debug)]
+enum Binary {
+    /// z = a + b: ∂z/∂a = 1, ∂z/∂b = 1.
+    Add,
+    /// z = a − b: ∂z/∂a = 1, ∂z/∂b = −1.
+    Sub,
+    /// z = a·b: ∂z/∂a = b, ∂z/∂b = a.
+    Mul,
+    /// z = a/b: ∂z/∂a = 1/b, ∂z/∂b = −a/b² = −z/b.
+    Div,
+    /// z = a^b: ∂z/∂a = b·a^(b−1), ∂z/∂b = z·ln a (for a > 0).
+    Pow,
+    /// z = max(a, b): the gradient goes to the larger (to `a` on ties).
+    Maximum,
+    /// z = min(a, b): the gradient goes to the smaller (to `a` on ties).
+    Minimum,
+}
+
+struct BinaryOp(Binary);
+
+impl<T: Float> Function<T> for BinaryOp {
+    fn name(&self) -> &str {
+        match self.0 {
+            Binary::Add => "add",
+            Binary::Sub => "sub",
+            Binary::Mul => "mul",
+            Binary::Div => "div",
+            Binary::Pow => "pow",
+            Binary::Maximum => "maximum",
+            Binary::Minimum => "minimum",
+        }
+    }
+
+    fn forward(&mut self, x: &[&Tensor<T>]) -> Tensor<T> {
+        let (a, b) = (x[0], x[1]);
+        match self.0 {
+            Binary::Add => a.add(b),
+            Binary::Sub => a.sub(b),
+            Binary::Mul => a.mul(b),
+            Binary::Div => a.div(b),
+            Binary::Pow => a.pow(b),
+            Binary::Maximum => a.maximum(b),
+            Binary::Minimum => a.minimum(b),
+        }
+    }
+
+    fn backward(&self, ctx: &BackwardCtx<'_, T>) -> Vec<Option<Tensor<T>>> {
+        let (a, b, z, g) = (ctx.inputs[0], ctx.inputs[1], ctx.output, ctx.grad_output);
+        // Output-shaped gradients for each input, before summing to shape.
+        let (ga, gb): (Option<Tensor<T>>, Option<Tensor<T>>) = match self.0 {
+            Binary::Add => (Some(g.clone()), Some(g.clone())),
+            Binary::Sub => (Some(g.clone()), Some(g.neg())),
+            Binary::Mul => (
+                ctx.needs_grad[0].then(|| g.mul(b)),
+                ctx.needs_grad[1].then(|| g.mul(a)),
+            ),
+            Binary::Div => (
+                ctx.needs_grad[0].then(|| g.div(b)),
+                ctx.needs_grad[1].then(|| g.mul(z).div(b).neg()),
+            ),
+            Binary::Pow => (
+                ctx.needs_grad[0].then(|| {
+                    g.mul(&b.broadcast_to(z.shape()).zip_map(&a.broadcast_to(z.shape()), "pow", |e, x| {
+                        e * x.powf(e - T::ONE)
+                    }))
+                }),
+                ctx.needs_grad[1].then(|| g.mul(&z.mul(&a.ln()))),
+            ),
+            Binary::Maximum | Binary::Minimum => {
+                // mask = 1 where `a` won (ties go to `a`).
+                let mask = match self.0 {
+                    Binary::Maximum => a.ge(b),
+                    _ => a.le(b),
+                };
+                let ga = g.mul(&mask);
+                let gb = g.sub(&ga);
+                (Some(ga), Some(gb))
+            }
+        };
+        vec![
+            ga.map(|t| t.sum_to(a.shape())),
+            gb.map(|t| t.sum_to(b.shape())),
+        ]
+    }
+}
+
+/// z = a·x + c for scalars a and c: ∂z/∂x = a.
+struct Affine<T> {
+    scale: T,
+    shift: T,
+}
+
+impl<T: Float> Function<T> for Affine<T> {
+    fn name(&self) -> &str {
+        "affine"
+    }
+    fn forward(&mut self, x: &[&Tensor<T>]) -> Tensor<T> {
+        let (a, c) = (self.scale, self.shift);
+        x[0].map(|v| a * v + c)
+    }
+    fn backward(&self, ctx: &BackwardCtx<'_, T>) -> Vec<Option<Tensor<T>>> {
+        vec![Some(ctx.grad_output.mul_scalar(self.scale))]
+    }
+}
+
+impl<T: Float> Var<T> {
+    fn binary(&self, other: &Var<T>, op: Binary) -> Var<T> {
+        apply(BinaryOp(op), &[self, other])
+    }
+    /// Element-wise `self + other` with broadcasting.
+    pub fn add(&self, other: &Var<T>) -> Var<T> {
+        self.binary(other, Binary::Add)
+    }
+    /// Element-wise `self − other` with broadcasting.
+    pub fn sub(&self, other: &Var<T>) -> Var<T> {
+        self.binary(other, Binary::Sub)
+    }
+    /// Element-wise `self · other` with broadcasting.
+    pub fn mul(&self, other: &Var<T>) -> Var<T> {
+        self.binary(other, Binary::Mul)
+    }
+    /// Element-wise `self / other` with broadcasting.
+    pub fn div(&self, other: &Var<T>) -> Var<T> {
+        self.binary(other, Binary::Div)
+    }
+    /// Element-wise `self ^ other` with broadcasting (the exponent's
+    /// gradient needs `self > 0`).
+    pub fn pow(&self, other: &Var<T>) -> Var<T> {
+        self.binary(other, Binary::Pow)
+    }
+    /// Element-wise maximum with broadcasting.
+    pub fn maximum(&self, other: &Var<T>) -> Var<T> {
+        self.binary(other, Binary::Maximum)
+    }
+    /// Element-wise minimum with broadcasting.
+    pub fn minimum(&self, other: &Var<T>) -> Var<T> {
+        self.binary(other, Binary::Minimum)
+    }
+    /// `self + s` for a scalar `s`.
+    pub fn add_scalar(&self, s: T) -> Var<T> {
+        apply(Affine { scale: T::ONE, shift: s }, &[self])
+    }
+    /// `self · s` for a scalar `s`.
+    pub fn mul_scalar(&self, s: T) -> Var<T> {
+        apply(Affine { scale: s, shift: T::ZERO }, &[self])
+    }
+    /// `s − self` for a scalar `s` (as in `1 − p`).
+    pub fn rsub_scalar(&self, s: T) -> Var<T> {
+        apply(Affine { scale: -T::ONE, shift: s }, &[self])
+    }
+    /// −self.
+    pub fn neg(&self) -> Var<T> {
+        self.mul_scalar(-T::ONE)
+    }
+}

@@ -1,0 +1,10 @@
+//! The built-in differentiable ops, one family per file. Each op is a small
+//! struct implementing [`Function`](crate::Function), with its forward, its
+//! backward and the derivation side by side, and a method on
+//! [`Var`](crate::Var) that applies it.
+
+mod arith;
+mod matmul;
+mod reduce;
+mod shape;
+mod unary;

@@ -1,0 +1,151 @@
+//! Unary element-wise ops. Each variant documents y = f(x) and f'(x); the
+//! backward is dL/dx = f'(x) · dL/dy, with f' written through x or, where it
+//! is cheaper, through the saved output y.
+
+use crate::function::{apply, BackwardCtx, Function};
+use crate::var::Var;
+use synann_tensor::{Float, Tensor};
+
+#[derive(Clone, Copy, Debug)]
+enum Unary<T> {
+    /// y = eˣ, y' = eˣ = y.
+    Exp,
+    /// y = ln x, y' = 1/x.
+    Ln,
+    /// y = ln(1 + x), y' = 1/(1 + x).
+    Ln1p,
+    /// y = eˣ − 1, y' = eˣ = y + 1.
+    ExpM1,
+    /// y = √x, y' = 1/(2√x) = 1/(2y).
+    Sqrt,
+    /// y = |x|, y' = sign x (0 at 0).
+    Abs,
+    /// y = max(x, 0), y' = 1 for x > 0, else 0.
+    Relu,
+    /// y = σ(x) = 1/(1 + e⁻ˣ), y' = σ(x)(1 − σ(x)) = y(1 − y).
+    Sigmoid,
+    /// y = tanh x, y' = 1 − tanh² x = 1 − y².
+    Tanh,
+    /// y = xᵖ, y' = p·xᵖ⁻¹.
+    Powf(T),
+    /// y = clamp(x, lo, hi), y' = 1 inside (lo, hi), 0 where clamped.
+    Clamp(T, T),
+}
+
+struct UnaryOp<T>(Unary<T>);
+
+impl<T: Float> Function<T> for UnaryOp<T> {
+    fn name(&self) -> &str {
+        match self.0 {
+            Unary::Exp => "exp",
+            Unary::Ln => "ln",
+            Unary::Ln1p => "ln_1p",
+            Unary::ExpM1 => "exp_m1",
+            Unary::Sqrt => "sqrt",
+            Unary::Abs => "abs",
+            Unary::Relu => "relu",
+            Unary::Sigmoid => "sigmoid",
+            Unary::Tanh => "tanh",
+            Unary::Powf(_) => "powf",
+            Unary::Clamp(..) => "clamp",
+        }
+    }
+
+    fn forward(&mut self, x: &[&Tensor<T>]) -> Tensor<T> {
+        let x = x[0];
+        match self.0 {
+            Unary::Exp => x.exp(),
+            Unary::Ln => x.ln(),
+            Unary::Ln1p => x.ln_1p(),
+            Unary::ExpM1 => x.exp_m1(),
+            Unary::Sqrt => x.sqrt(),
+            Unary::Abs => x.abs(),
+            Unary::Relu => x.relu(),
+            Unary::Sigmoid => x.sigmoid(),
+            Unary::Tanh => x.tanh(),
+            Unary::Powf(p) => x.powf(p),
+            Unary::Clamp(lo, hi) => x.clamp(lo, hi),
+        }
+    }
+
+    fn backward(&self, ctx: &BackwardCtx<'_, T>) -> Vec<Option<Tensor<T>>> {
+        let (x, y, g) = (ctx.inputs[0], ctx.output, ctx.grad_output);
+        let one = T::ONE;
+        let two = one + one;
+        // dL/dx = f'(·)·g, with f' of x or of y as is simplest.
+        let dx = match self.0 {
+            Unary::Exp => y.mul(g),
+            Unary::Ln => g.div(x),
+            Unary::Ln1p => g.zip_map(x, "ln_1p", |g, x| g / (one + x)),
+            Unary::ExpM1 => y.zip_map(g, "exp_m1", |y, g| (y + one) * g),
+            Unary::Sqrt => y.zip_map(g, "sqrt", |y, g| g / (two * y)),
+            Unary::Abs => x.zip_map(g, "abs", |x, g| {
+                if x > T::ZERO {
+                    g
+                } else if x < T::ZERO {
+                    -g
+                } else {
+                    T::ZERO
+                }
+            }),
+            Unary::Relu => x.zip_map(g, "relu", |x, g| if x > T::ZERO { g } else { T::ZERO }),
+            Unary::Sigmoid => y.zip_map(g, "sigmoid", |y, g| y * (one - y) * g),
+            Unary::Tanh => y.zip_map(g, "tanh", |y, g| (one - y * y) * g),
+            Unary::Powf(p) => x.zip_map(g, "powf", |x, g| p * x.powf(p - one) * g),
+            Unary::Clamp(lo, hi) => {
+                x.zip_map(g, "clamp", |x, g| if x > lo && x < hi { g } else { T::ZERO })
+            }
+        };
+        vec![Some(dx)]
+    }
+}
+
+impl<T: Float> Var<T> {
+    fn unary(&self, op: Unary<T>) -> Var<T> {
+        apply(UnaryOp(op), &[self])
+    }
+    /// eˣ.
+    pub fn exp(&self) -> Var<T> {
+        self.unary(Unary::Exp)
+    }
+    /// ln x.
+    pub fn ln(&self) -> Var<T> {
+        self.unary(Unary::Ln)
+    }
+    /// ln(1 + x), accurate for small x.
+    pub fn ln_1p(&self) -> Var<T> {
+        self.unary(Unary::Ln1p)
+    }
+    /// eˣ − 1, accurate for small x.
+    pub fn exp_m1(&self) -> Var<T> {
+        self.unary(Unary::ExpM1)
+    }
+    /// √x.
+    pub fn sqrt(&self) -> Var<T> {
+        self.unary(Unary::Sqrt)
+    }
+    /// |x|.
+    pub fn abs(&self) -> Var<T> {
+        self.unary(Unary::Abs)
+    }
+    /// max(x, 0).
+    pub fn relu(&self) -> Var<T> {
+        self.unary(Unary::Relu)
+    }
+    /// The logistic sigmoid.
+    pub fn sigmoid(&self) -> Var<T> {
+        self.unary(Unary::Sigmoid)
+    }
+    /// tanh x.
+    pub fn tanh(&self) -> Var<T> {
+        self.unary(Unary::Tanh)
+    }
+    /// xᵖ for a scalar exponent.
+    pub fn powf(&self, p: T) -> Var<T> {
+        self.unary(Unary::Powf(p))
+    }
+    /// Clamps into `[lo, hi]`; the gradient is zero where clamped.
+    pub fn clamp(&self, lo: T, hi: T) -> Var<T> {
+        self.unary(Unary::Clamp(lo, hi))
+    }
+}

@@ -1,0 +1,78 @@
+//! Binary element-wise ops with NumPy broadcasting.
+//!
+//! Shapes are aligned on the right and axes of size 1 stretch to match
+//! (`[4, 1, 3] + [5, 1] → [4, 5, 3]`). When both shapes are equal the kernel
+//! is a plain zip over the two buffers.
+
+use crate::element::Float;
+use crate::parallel::for_each_block;
+use crate::shape::{broadcast_shapes, for_each_broadcast, numel};
+use crate::tensor::Tensor;
+
+impl<T: Float> Tensor<T> {
+    /// Applies `f` to each pair of elements of `self` and `other`, broadcast
+    /// to a common shape; panics naming `op` and both shapes if they do not
+    /// broadcast.
+    pub fn zip_map(&self, other: &Self, op: &str, f: impl Fn(T, T) -> T + Sync + Send) -> Self {
+        if self.shape() == other.shape() {
+            let (a, b) = (self.data(), other.data());
+            let mut out = vec![T::ZERO; a.len()];
+            const BLOCK: usize = 1 << 14;
+            for_each_block(&mut out, BLOCK, a.len(), |i, chunk| {
+                let s = i * BLOCK;
+                for (j, o) in chunk.iter_mut().enumerate() {
+                    *o = f(a[s + j], b[s + j]);
+                }
+            });
+            return Tensor::from_vec(out, self.shape());
+        }
+        let shape = broadcast_shapes(self.shape(), other.shape()).unwrap_or_else(|| {
+            panic!(
+                "{op}: shapes {:?} and {:?} do not broadcast",
+                self.shape(),
+                other.shape()
+            )
+        });
+        let mut out = vec![T::ZERO; numel(&shape)];
+        let (a, b) = (self.data(), other.data());
+        for_each_broadcast(self.shape(), other.shape(), &shape, |o, ia, ib| {
+            out[o] = f(a[ia], b[ib]);
+        });
+        Tensor::from_vec(out, &shape)
+    }
+
+    /// Element-wise sum with broadcasting.
+    pub fn add(&self, other: &Self) -> Self {
+        self.zip_map(other, "add", |a, b| a + b)
+    }
+
+    /// Element-wise difference with broadcasting.
+    pub fn sub(&self, other: &Self) -> Self {
+        self.zip_map(other, "sub", |a, b| a - b)
+    }
+
+    /// Element-wise product with broadcasting.
+    pub fn mul(&self, other: &Self) -> Self {
+        self.zip_map(other, "mul", |a, b| a * b)
+    }
+
+    /// Element-wise quotient with broadcasting.
+    pub fn div(&self, other: &Self) -> Self {
+        self.zip_map(other, "div", |a, b| a / b)
+    }
+
+    /// Element-wise power `self ^ other` with broadcasting.
+    pub fn pow(&self, other: &Self) -> Self {
+        self.zip_map(other, "pow", |a, b| a.powf(b))
+    }
+
+    /// Element-wise maximum with broadcasting.
+    pub fn maximum(&self, other: &Self) -> Self {
+        self.zip_map(other, "maximum", |a, b| if a >= b { a } else { b })
+    }
+
+    /// Element-wise minimum with broadcasting.
+    pub fn minimum(&self, other: &Self) -> Self {
+        self.zip_map(other, "minimum", |a, b| if a <= b { a } else { b })
+    }
+}

@@ -1,0 +1,55 @@
+//! broadcast_to and its adjoint, sum_to.
+//!
+//! `sum_to` is what every broadcasting op's backward needs: the gradient of a
+//! broadcast input is the output gradient summed over the axes that were
+//! stretched.
+
+use crate::element::Float;
+use crate::shape::{broadcast_shapes, for_each_broadcast, numel};
+use crate::tensor::Tensor;
+
+impl<T: Float> Tensor<T> {
+    /// Copies the tensor out to a larger shape under NumPy's rules.
+    pub fn broadcast_to(&self, shape: &[usize]) -> Self {
+        if self.shape() == shape {
+            return self.clone();
+        }
+        assert!(
+            broadcast_shapes(self.shape(), shape).as_deref() == Some(shape),
+            "broadcast_to: cannot broadcast shape {:?} to {:?}",
+            self.shape(),
+            shape
+        );
+        let mut out = vec![T::ZERO; numel(shape)];
+        let d = self.data();
+        for_each_broadcast(self.shape(), shape, shape, |o, i, _| out[o] = d[i]);
+        Tensor::from_vec(out, shape)
+    }
+
+    /// Sums a tensor down to `shape`, the inverse direction of broadcasting:
+    /// leading axes are summed away and axes where `shape` has 1 are summed
+    /// with keepdim.
+    ///
+    /// ```
+    /// use synann_tensor::Tensor;
+    /// let g = Tensor::<f32>::ones(&[2, 3]);
+    /// assert_eq!(g.sum_to(&[3]).data(), &[2.0, 2.0, 2.0]);
+    /// assert_eq!(g.sum_to(&[2, 1]).data(), &[3.0, 3.0]);
+    /// ```
+    pub fn sum_to(&self, shape: &[usize]) -> Self {
+        if self.shape() == shape {
+            return self.clone();
+        }
+        assert!(
+            broadcast_shapes(shape, self.shape()).as_deref() == Some(self.shape()),
+            "sum_to: shape {:?} does not broadcast to {:?}",
+            shape,
+            self.shape()
+        );
+        let mut out = vec![T::ZERO; numel(shape)];
+        let d = self.data();
+        // Walk the big tensor; `i` is the matching offset in the small one.
+        for_each_broadcast(shape, self.shape(), self.shape(), |o, i, _| out[i] += d[o]);
+        Tensor::from_vec(out, shape)
+    }
+}

@@ -1,0 +1,45 @@
+//! # synann-tensor
+//!
+//! Dense n-d arrays for the synann deep-learning engine: a [`Tensor`] is a
+//! shape and a contiguous row-major buffer of `f32` or `f64` ([`Float`]).
+//!
+//! The crate is organised by kind of operation; each folder is one chapter:
+//!
+//! | module | what it holds |
+//! |---|---|
+//! | [`element`] | the [`Float`] trait: the scalar maths every kernel uses |
+//! | [`shape`] | strides, broadcasting rules |
+//! | `creation`, [`random`] | zeros, ones, arange, eye; seeded uniform/normal fills |
+//! | `layout` | reshape, permute, broadcast, narrow, concat, stack, gather |
+//! | `elementwise` | unary maps, broadcasting binary ops, masks, `where_` |
+//! | `reduce` | sum, mean, max, argmax, var, softmax family |
+//! | [`linalg`] | matmul through matrixmultiply's GEMM |
+//! | [`conv`] | conv2d (im2col + GEMM), max/avg pooling, forward and backward |
+//! | [`parallel`] | the single level of rayon parallelism |
+//!
+//! Shape errors are programming errors and panic with a message that names
+//! the operation and the shapes involved.
+//!
+//! ```
+//! use synann_tensor::Tensor;
+//! let x = Tensor::from_vec(vec![1.0f64, 2.0, 3.0], &[3]);
+//! let y = x.mul(&x).sum_all();
+//! assert_eq!(y.item(), 14.0);
+//! ```
+
+#![warn(missing_docs)]
+
+pub mod conv;
+mod creation;
+pub mod element;
+mod elementwise;
+mod layout;
+pub mod linalg;
+pub mod parallel;
+pub mod random;
+pub mod reduce;
+pub mod shape;
+mod tensor;
+
+pub use element::Float;
+pub use tensor::Tensor;

@@ -1,0 +1,5 @@
+//! Matrix products, dispatched to `matrixmultiply`'s GEMM.
+
+mod matmul;
+
+pub use matmul::{gemm, MatRef};

@@ -1,0 +1,53 @@
+//! The one level of parallelism: rayon over independent blocks of work.
+//!
+//! Kernels split their outer loop (a batch, a block of rows) over rayon's
+//! global pool, which honours `RAYON_NUM_THREADS`. Inside a block everything,
+//! GEMM included, runs on one thread, so pools never nest. Small problems stay
+//! sequential: below [`PAR_MIN_WORK`] scalar operations the cost of waking
+//! threads exceeds the gain.
+
+use rayon::prelude::*;
+
+/// Below this many scalar operations, a kernel runs on the calling thread.
+pub const PAR_MIN_WORK: usize = 1 << 15;
+
+/// Number of threads rayon will use.
+pub fn num_threads() -> usize {
+    rayon::current_num_threads()
+}
+
+/// Runs `f(block_index, block)` over consecutive `block_len`-element chunks of
+/// `out`, in parallel when `work` (an estimate of scalar operations) is large
+/// enough.
+pub fn for_each_block<T: Send>(
+    out: &mut [T],
+    block_len: usize,
+    work: usize,
+    f: impl Fn(usize, &mut [T]) + Sync + Send,
+) {
+    if block_len == 0 {
+        return;
+    }
+    if work >= PAR_MIN_WORK && out.len() > block_len && num_threads() > 1 {
+        out.par_chunks_mut(block_len)
+            .enumerate()
+            .for_each(|(i, c)| f(i, c));
+    } else {
+        out.chunks_mut(block_len)
+            .enumerate()
+            .for_each(|(i, c)| f(i, c));
+    }
+}
+
+/// Maps `f` over `0..count` (in parallel when `work` is large) and collects.
+pub fn map_range<R: Send>(
+    count: usize,
+    work: usize,
+    f: impl Fn(usize) -> R + Sync + Send,
+) -> Vec<R> {
+    if work >= PAR_MIN_WORK && count > 1 && num_threads() > 1 {
+        (0..count).into_par_iter().map(f).collect()
+    } else {
+        (0..count).map(f).collect()
+    }
+}

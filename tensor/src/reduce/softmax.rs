@@ -1,0 +1,34 @@
+//! log_sum_exp, softmax and log_softmax, computed stably by shifting by the
+//! maximum: ln Σ e^(x_i) = m + ln Σ e^(x_i − m) with m = max x_i, so no
+//! exponential overflows.
+
+use crate::element::Float;
+use crate::tensor::Tensor;
+
+impl<T: Float> Tensor<T> {
+    /// ln Σ exp(x) along `axis`.
+    pub fn log_sum_exp(&self, axis: isize, keepdim: bool) -> Self {
+        let m = self.max(&[axis], true);
+        // A row of −∞ would give (−∞) − (−∞) = NaN; shift by 0 there instead.
+        let m = m.map(|v| if v.is_finite() { v } else { T::ZERO });
+        let lse = self.sub(&m).exp().sum(&[axis], true).ln().add(&m);
+        if keepdim {
+            lse
+        } else {
+            lse.squeeze(axis)
+        }
+    }
+
+    /// e^(x_i) / Σ_j e^(x_j) along `axis`.
+    pub fn softmax(&self, axis: isize) -> Self {
+        let m = self.max(&[axis], true);
+        let e = self.sub(&m).exp();
+        let s = e.sum(&[axis], true);
+        e.div(&s)
+    }
+
+    /// x_i − ln Σ_j e^(x_j) along `axis`.
+    pub fn log_softmax(&self, axis: isize) -> Self {
+        self.sub(&self.log_sum_exp(axis, true))
+    }
+}

@@ -1,0 +1,2 @@
+//! Cross-crate integration tests of synann live in `tests/tests/`; this
+//! library is empty on purpose.
