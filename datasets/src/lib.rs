@@ -1,4 +1,49 @@
 //! # synann-datasets
 //!
-//! IDX file reading, the MNIST and Fashion-MNIST loaders and a batching data
-//! loader.
+//! Data for the synann deep-learning engine: the IDX file format, the MNIST
+//! and Fashion-MNIST datasets, and a batching data loader.
+//!
+//! | module | what it holds |
+//! |---|---|
+//! | [`idx`] | [`read_idx`](idx::read_idx) / [`write_idx`](idx::write_idx) for every IDX element type, raw or gzipped, with a typed [`IdxError`] |
+//! | [`mnist`] | [`Mnist`], [`FashionMnist`]: locating, reading and checking the four files |
+//! | `image_set` | [`ImageSet`]: `u8` images and their labels |
+//! | [`loader`] | [`DataLoader`]: seeded per-epoch shuffling, batches of `f32` tensors |
+//! | [`transform`] | [`Transform`]: scaling, normalisation, random shift and affine augmentation |
+//!
+//! A copy of MNIST ships in the source tree (`datasets/data/mnist/`), so
+//! this runs in a checkout without downloading anything:
+//!
+//! ```no_run
+//! use synann_datasets::{DataLoader, Mnist, MNIST_MEAN, MNIST_STD};
+//!
+//! let mnist = Mnist::load_default()?; // $SYNANN_DATA/mnist, else the shipped copy
+//! assert_eq!((mnist.train.len(), mnist.test.len()), (60000, 10000));
+//!
+//! let loader = DataLoader::new(&mnist.train, 64)
+//!     .shuffle(true)
+//!     .seed(1)
+//!     .normalize(MNIST_MEAN, MNIST_STD)
+//!     .random_shift(2);
+//! for epoch in 0..2 {
+//!     for (images, labels) in loader.epoch(epoch) {
+//!         assert_eq!(images.shape()[1..], [1, 28, 28]);
+//!         assert_eq!(images.shape()[0], labels.len());
+//!     }
+//! }
+//! # Ok::<(), synann_datasets::IdxError>(())
+//! ```
+
+#![warn(missing_docs)]
+
+pub mod idx;
+mod image_set;
+pub mod loader;
+pub mod mnist;
+pub mod transform;
+
+pub use idx::IdxError;
+pub use image_set::ImageSet;
+pub use loader::{Batches, DataLoader};
+pub use mnist::{FashionMnist, LoadOptions, Mnist};
+pub use transform::{RandomAffine, Transform, MNIST_MEAN, MNIST_STD};

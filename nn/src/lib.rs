@@ -6,6 +6,14 @@
 
 #![warn(missing_docs)]
 
+pub mod checkpoint;
+pub mod functional;
+pub mod init;
+pub mod layers;
+pub mod loss;
+pub mod lr_scheduler;
 pub mod module;
+pub mod optim;
+pub mod state_dict;
 
 pub use module::{prefixed, Mode, Module};

@@ -4,7 +4,14 @@
 //! [`Var`](crate::Var) that applies it.
 
 mod arith;
+mod conv;
+mod index;
 mod matmul;
+mod minmax;
+mod overload;
+mod pool;
 mod reduce;
+mod select;
 mod shape;
+mod softmax;
 mod unary;

@@ -1,1 +1,25 @@
 //! Convolution and pooling kernels in NCHW layout.
+//!
+//! Free functions, each forward next to its backward:
+//!
+//! | file | what it holds |
+//! |---|---|
+//! | `params` | [`Conv2dParams`] (stride, padding, dilation, groups) and the output-size formula |
+//! | `im2col` | [`im2col`] / [`col2im`]: a convolution as one matrix product |
+//! | `conv2d` | [`conv2d`] and its input, weight and bias gradients |
+//! | `pool` | max, average and global pooling, forward and backward |
+//!
+//! Weights are `[out, in/groups, kh, kw]` as in PyTorch.
+
+mod conv2d;
+mod im2col;
+mod params;
+mod pool;
+
+pub use conv2d::{conv2d, conv2d_backward_bias, conv2d_backward_input, conv2d_backward_weight};
+pub use im2col::{col2im, im2col, ConvGeometry};
+pub use params::{output_len, Conv2dParams};
+pub use pool::{
+    avg_pool2d, avg_pool2d_backward, global_avg_pool2d, global_avg_pool2d_backward,
+    global_max_pool2d, max_pool2d, max_pool2d_backward, MaxPool2dOutput,
+};

@@ -6,5 +6,8 @@
 //! except `reshape`, which keeps the buffer.
 
 mod broadcast;
+mod concat;
+mod index;
+mod narrow;
 mod permute;
 mod reshape;

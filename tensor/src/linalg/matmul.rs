@@ -109,16 +109,57 @@ pub fn gemm<T: Float>(alpha: T, a: MatRef<'_, T>, b: MatRef<'_, T>, beta: T, c: 
     for_each_block(c, rows_per_block * n, work, |blk, c_blk| {
         let r0 = blk * rows_per_block;
         let rows = c_blk.len() / n;
-        gemm_serial(alpha, a.rows_slice(r0, rows), b, beta, c_blk, n);
+        gemm_block(alpha, a.rows_slice(r0, rows), b, beta, c_blk, n);
     });
 }
 
-/// One single-threaded GEMM call.
-fn gemm_serial<T: Float>(alpha: T, a: MatRef<'_, T>, b: MatRef<'_, T>, beta: T, c: &mut [T], n: usize) {
+/// `C = alpha·A·B + beta·C` on the calling thread only, for kernels that
+/// already run one level of parallelism outside (convolution over the
+/// batch). Same contract and panics as [`gemm`].
+///
+/// ```
+/// use synann_tensor::linalg::{gemm_serial, MatRef};
+/// let a = [1.0f32, 2.0, 3.0, 4.0];
+/// let mut c = [0.0f32; 4];
+/// // A·Aᵀ without copying the transpose.
+/// gemm_serial(1.0, MatRef::row_major(&a, 2, 2), MatRef::row_major(&a, 2, 2).t(), 0.0, &mut c);
+/// assert_eq!(c, [5.0, 11.0, 11.0, 25.0]);
+/// ```
+pub fn gemm_serial<T: Float>(alpha: T, a: MatRef<'_, T>, b: MatRef<'_, T>, beta: T, c: &mut [T]) {
+    assert_eq!(
+        a.cols, b.rows,
+        "matmul: inner sizes differ: [{}, {}] @ [{}, {}]",
+        a.rows, a.cols, b.rows, b.cols
+    );
+    assert_eq!(
+        c.len(),
+        a.rows * b.cols,
+        "matmul: output buffer of {} elements for a [{}, {}] result",
+        c.len(),
+        a.rows,
+        b.cols
+    );
+    b.check_bounds("matmul");
+    if a.rows == 0 || b.cols == 0 {
+        return;
+    }
+    gemm_block(alpha, a, b, beta, c, b.cols);
+}
+
+/// One single-threaded GEMM call; `b` has been bounds-checked by the caller.
+fn gemm_block<T: Float>(
+    alpha: T,
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    beta: T,
+    c: &mut [T],
+    n: usize,
+) {
     let (m, k) = (a.rows, a.cols);
     if k == 0 {
         // Empty inner dimension: C = beta·C.
-        c.iter_mut().for_each(|v| *v = if beta == T::ZERO { T::ZERO } else { beta * *v });
+        c.iter_mut()
+            .for_each(|v| *v = if beta == T::ZERO { T::ZERO } else { beta * *v });
         return;
     }
     a.check_bounds("matmul");
@@ -202,21 +243,30 @@ impl<T: Float> Tensor<T> {
                 if other.rank() == 3 && other.shape()[0] != batch {
                     fail()
                 }
-                let (a0, b0) = (mat(self, 0, trans_self), mat(other, 0, trans_other));
-                if a0.cols != b0.rows {
+                // The (rows, cols) of op(matrix), read from the shapes so an
+                // empty batch needs no matrix.
+                let dims = |t: &Tensor<T>, trans: bool| {
+                    let (r, c) = (t.shape()[t.rank() - 2], t.shape()[t.rank() - 1]);
+                    if trans {
+                        (c, r)
+                    } else {
+                        (r, c)
+                    }
+                };
+                let ((m, k), (k2, n)) = (dims(self, trans_self), dims(other, trans_other));
+                if k != k2 {
                     fail()
                 }
-                let (m, n) = (a0.rows, b0.cols);
                 let mut out = vec![T::ZERO; batch * m * n];
                 if batch > 0 && m * n > 0 {
-                    let work = m * a0.cols * n * batch;
+                    let work = m * k * n * batch;
                     // Batched products parallelise over the batch; each GEMM
                     // runs on one thread.
                     let per = m * n;
                     let run = |bi: usize, c: &mut [T]| {
                         let a = mat(self, bi, trans_self);
                         let b = mat(other, if other.rank() == 3 { bi } else { 0 }, trans_other);
-                        gemm_serial(T::ONE, a, b, T::ZERO, c, n);
+                        gemm_block(T::ONE, a, b, T::ZERO, c, n);
                     };
                     for_each_block(&mut out, per, work, run);
                 }

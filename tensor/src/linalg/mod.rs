@@ -2,4 +2,4 @@
 
 mod matmul;
 
-pub use matmul::{gemm, MatRef};
+pub use matmul::{gemm, gemm_serial, MatRef};

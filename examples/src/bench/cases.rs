@@ -1,0 +1,360 @@
+//! The cases: each builds its inputs once (outside the timing) and returns
+//! the closure that runs one repetition, exactly as training would run it:
+//! leaves that need gradients are cleared first (PyTorch's
+//! `zero_grad(set_to_none=True)`), the forward pass records the graph, and
+//! the backward pass starts from a fixed output gradient.
+//!
+//! The names and shapes are those of `bench/pytorch/torch_side.py`, so the
+//! two sides can be compared case by case. All cases run in f32.
+
+use super::report::Work;
+use synann::layers::{
+    BParam, RnnOutput, Synapse, SynapseConfig, SynapseConv2d, SynapseInit, SynapseRNN,
+};
+use synann_autograd::{no_grad, Var};
+use synann_nn::layers::{
+    BatchNorm1d, Conv2d, Dropout, Dropout2d, Flatten, Linear, LogSoftmax, MaxPool2d, ReLU,
+    Sequential, Softmax,
+};
+use synann_nn::loss::{nll_loss, Reduction};
+use synann_nn::optim::{Optimizer, SgdConfig, SGD};
+use synann_nn::{Mode, Module};
+use synann_tensor::random::{seeded, Rng};
+use synann_tensor::Tensor;
+
+/// One repetition of a case, ready to run.
+pub type Step = Box<dyn FnMut()>;
+
+/// A benchmark case.
+pub struct Case {
+    /// The name, shared with the PyTorch side.
+    pub name: &'static str,
+    /// What one repetition does.
+    pub about: &'static str,
+    /// Whether it takes long enough to run under the heavy protocol
+    /// ([`Protocol::heavy`](super::Protocol::heavy)).
+    pub heavy: bool,
+    /// Builds the inputs and returns one repetition and the work it does.
+    pub build: fn() -> (Step, Work),
+}
+
+/// Every case, in the order a full run takes them.
+pub const CASES: &[Case] = &[
+    Case {
+        name: "matmul_256",
+        about: "C = A·B, 256×256 (forward only)",
+        heavy: false,
+        build: || matmul(256),
+    },
+    Case {
+        name: "matmul_512",
+        about: "C = A·B, 512×512 (forward only)",
+        heavy: false,
+        build: || matmul(512),
+    },
+    Case {
+        name: "matmul_1024",
+        about: "C = A·B, 1024×1024 (forward only)",
+        heavy: false,
+        build: || matmul(1024),
+    },
+    Case {
+        name: "conv1_fb",
+        about: "Conv2d 1→10 5×5 on [100, 1, 28, 28], fwd+bwd, weight/bias grads",
+        heavy: false,
+        build: conv1_fb,
+    },
+    Case {
+        name: "conv2_fb",
+        about: "Conv2d 10→20 5×5 on [100, 10, 12, 12], fwd+bwd, input/weight/bias grads",
+        heavy: false,
+        build: conv2_fb,
+    },
+    Case {
+        name: "linear784_fb",
+        about: "Linear(784, 784) at batch 128, fwd+bwd, input/weight/bias grads",
+        heavy: false,
+        build: linear784_fb,
+    },
+    Case {
+        name: "synapse_n64_fb",
+        about: "Synapse(64) at batch 128, fwd+bwd",
+        heavy: false,
+        build: || synapse_fb(64, 128),
+    },
+    Case {
+        name: "synapse_n256_fb",
+        about: "Synapse(256) at batch 128, fwd+bwd",
+        heavy: false,
+        build: || synapse_fb(256, 128),
+    },
+    Case {
+        name: "synapse_n784_fb",
+        about: "Synapse(784) at batch 128, fwd+bwd",
+        heavy: true,
+        build: || synapse_fb(784, 128),
+    },
+    Case {
+        name: "synapse_n784_fwd",
+        about: "Synapse(784) at batch 128, forward without graph",
+        heavy: false,
+        build: synapse_n784_fwd,
+    },
+    Case {
+        name: "synapse_n784_b512_fb",
+        about: "Synapse(784) at batch 512 (the Keras size), fwd+bwd",
+        heavy: true,
+        build: || synapse_fb(784, 512),
+    },
+    Case {
+        name: "synapse_conv_fb",
+        about: "SynapseConv2d 8 ch 3×3 on [32, 8, 14, 14], fwd+bwd",
+        heavy: false,
+        build: synapse_conv_fb,
+    },
+    Case {
+        name: "synapse_rnn_step_fb",
+        about: "SynapseRNN 28→128 over 28 steps at batch 100, fwd+bwd",
+        heavy: false,
+        build: synapse_rnn_step_fb,
+    },
+    Case {
+        name: "seed_torch_step",
+        about: "one SGD step of the seed PyTorch Net at batch 100",
+        heavy: false,
+        build: seed_torch_step,
+    },
+];
+
+/// The case called `name`, if any.
+///
+/// ```
+/// use synann_examples::bench::find;
+/// assert!(find("conv1_fb").is_some());
+/// assert!(find("conv3_fb").is_none());
+/// ```
+pub fn find(name: &str) -> Option<&'static Case> {
+    CASES.iter().find(|c| c.name == name)
+}
+
+/// Seed of every case's generator: each case gets the same inputs each run.
+const SEED: u64 = 0;
+
+fn normal(shape: &[usize], rng: &mut Rng) -> Tensor<f32> {
+    Tensor::normal(shape, 0.0, 1.0, rng)
+}
+
+/// A repetition that clears the gradients of `leaves`, runs `forward` and
+/// back-propagates the fixed `grad_output`.
+fn forward_backward(
+    leaves: Vec<Var<f32>>,
+    grad_output: Tensor<f32>,
+    mut forward: impl FnMut() -> Var<f32> + 'static,
+) -> Step {
+    Box::new(move || {
+        leaves.iter().for_each(Var::zero_grad);
+        forward().backward_with(grad_output.clone());
+    })
+}
+
+fn matmul(n: usize) -> (Step, Work) {
+    let mut rng = seeded(SEED);
+    let (a, b) = (normal(&[n, n], &mut rng), normal(&[n, n], &mut rng));
+    let step: Step = Box::new(move || {
+        std::hint::black_box(a.matmul(&b));
+    });
+    (step, Work::Flop(2.0 * (n * n * n) as f64))
+}
+
+/// A layer's repetition: its parameters (and `input`, if it needs a
+/// gradient) are cleared, then forward in training mode and backward.
+fn layer_fb(
+    mut layer: impl Module<f32> + 'static,
+    input: Var<f32>,
+    grad_output: Tensor<f32>,
+) -> Step {
+    let mut leaves = layer.parameters();
+    if input.requires_grad() {
+        leaves.push(input.clone());
+    }
+    forward_backward(leaves, grad_output, move || {
+        layer.forward(&input, Mode::Train)
+    })
+}
+
+fn conv1_fb() -> (Step, Work) {
+    let mut rng = seeded(SEED);
+    let conv = Conv2d::new(1, 10, (5, 5), Default::default(), true, &mut rng);
+    // The network's input is data: no gradient for it, as in training.
+    let x = Var::constant(normal(&[100, 1, 28, 28], &mut rng));
+    let g = normal(&[100, 10, 24, 24], &mut rng);
+    (layer_fb(conv, x, g), Work::Images(100))
+}
+
+fn conv2_fb() -> (Step, Work) {
+    let mut rng = seeded(SEED);
+    let conv = Conv2d::new(10, 20, (5, 5), Default::default(), true, &mut rng);
+    let x = Var::leaf(normal(&[100, 10, 12, 12], &mut rng), true);
+    let g = normal(&[100, 20, 8, 8], &mut rng);
+    (layer_fb(conv, x, g), Work::Images(100))
+}
+
+fn linear784_fb() -> (Step, Work) {
+    let mut rng = seeded(SEED);
+    let linear = Linear::new(784, 784, true, &mut rng);
+    let x = Var::leaf(normal(&[128, 784], &mut rng), true);
+    let g = normal(&[128, 784], &mut rng);
+    // Three GEMMs of 128×784×784: the forward pass, dX and dW.
+    let flop = 3.0 * 2.0 * (128 * 784 * 784) as f64;
+    (layer_fb(linear, x, g), Work::Flop(flop))
+}
+
+/// The Synapse layer's input: softmax(randn) rows, all in (0, 1).
+fn synapse_input(batch: usize, n: usize, rng: &mut Rng) -> Tensor<f32> {
+    normal(&[batch, n], rng).softmax(1)
+}
+
+fn synapse_fb(n: usize, batch: usize) -> (Step, Work) {
+    let mut rng = seeded(SEED);
+    let layer = Synapse::new(n, SynapseConfig::default(), &mut rng);
+    let x = Var::leaf(synapse_input(batch, n, &mut rng), true);
+    let g = normal(&[batch, n], &mut rng);
+    (layer_fb(layer, x, g), Work::Images(batch))
+}
+
+fn synapse_n784_fwd() -> (Step, Work) {
+    let mut rng = seeded(SEED);
+    let mut layer = Synapse::new(784, SynapseConfig::default(), &mut rng);
+    let x = Var::constant(synapse_input(128, 784, &mut rng));
+    let step: Step = Box::new(move || {
+        std::hint::black_box(no_grad(|| layer.forward(&x, Mode::Eval)));
+    });
+    (step, Work::Images(128))
+}
+
+fn synapse_conv_fb() -> (Step, Work) {
+    let mut rng = seeded(SEED);
+    let layer = SynapseConv2d::new(8, 3, SynapseInit::original(), BParam::Sigmoid, &mut rng);
+    let x = Var::leaf(
+        Tensor::uniform(&[32, 8, 14, 14], 0.05, 0.95, &mut rng),
+        true,
+    );
+    let g = normal(&[32, 8, 14, 14], &mut rng);
+    (layer_fb(layer, x, g), Work::Images(32))
+}
+
+fn synapse_rnn_step_fb() -> (Step, Work) {
+    let mut rng = seeded(SEED);
+    let mut rnn = SynapseRNN::new(28, 128, &mut rng);
+    rnn.output = RnnOutput::LastState;
+    // An MNIST image read row by row: 28 steps of 28 pixels (data, no gradient).
+    let x = Var::constant(Tensor::uniform(&[100, 28, 28], 0.0, 1.0, &mut rng));
+    let g = normal(&[100, 128], &mut rng);
+    (layer_fb(rnn, x, g), Work::Images(100))
+}
+
+/// The seed PyTorch Net with the per-sample Synapse, as in `torch_side.py`:
+/// conv1 → maxpool 2 → relu → conv2 → dropout2d → maxpool 2 → relu →
+/// flatten → fc1 → relu → dropout → softmax → Synapse(64) → BatchNorm1d →
+/// fc2 → log_softmax.
+pub fn seed_net(rng: &mut Rng) -> Sequential<f32> {
+    let mut net = Sequential::new();
+    net.push(Conv2d::new(1, 10, (5, 5), Default::default(), true, rng))
+        .push(MaxPool2d::new((2, 2)))
+        .push(ReLU)
+        .push(Conv2d::new(10, 20, (5, 5), Default::default(), true, rng))
+        .push(Dropout2d::new(0.5, seeded(SEED + 1)))
+        .push(MaxPool2d::new((2, 2)))
+        .push(ReLU)
+        .push(Flatten::new())
+        .push(Linear::new(320, 64, true, rng))
+        .push(ReLU)
+        .push(Dropout::new(0.5, seeded(SEED + 2)))
+        .push(Softmax::new(1))
+        .push(Synapse::new(64, SynapseConfig::default(), rng))
+        .push(BatchNorm1d::new(64))
+        .push(Linear::new(64, 10, true, rng))
+        .push(LogSoftmax::new(1));
+    net
+}
+
+fn seed_torch_step() -> (Step, Work) {
+    let mut rng = seeded(SEED);
+    let mut net = seed_net(&mut rng);
+    let mut opt = SGD::new(net.parameters(), 0.012, SgdConfig::default().momentum(0.5))
+        .expect("lr 0.012, momentum 0.5 are valid SGD settings");
+    // Normalised-MNIST-like pixels: the timing does not depend on the values.
+    let x = Var::constant(
+        Tensor::uniform(&[100, 1, 28, 28], 0.0, 1.0, &mut rng)
+            .add_scalar(-0.1307)
+            .mul_scalar(1.0 / 0.3081),
+    );
+    let labels: Vec<usize> = (0..100).map(|i| (i * 7) % 10).collect();
+    let step: Step = Box::new(move || {
+        opt.zero_grad();
+        let log_probs = net.forward(&x, Mode::Train);
+        nll_loss(&log_probs, &labels, Reduction::Mean).backward();
+        opt.step();
+    });
+    (step, Work::Images(100))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn names_are_unique() {
+        let names: HashSet<_> = CASES.iter().map(|c| c.name).collect();
+        assert_eq!(names.len(), CASES.len());
+    }
+
+    /// The cheap cases run one repetition and leave gradients behind.
+    #[test]
+    fn cheap_cases_run_and_backpropagate() {
+        for name in ["conv2_fb", "synapse_n64_fb", "synapse_conv_fb"] {
+            let (mut step, work) = (find(name).unwrap().build)();
+            step();
+            step(); // gradients are cleared, not accumulated, between reps
+            assert!(matches!(work, Work::Images(_)), "{name}");
+        }
+        let (mut step, work) = (find("matmul_256").unwrap().build)();
+        step();
+        assert_eq!(work, Work::Flop(2.0 * 256f64.powi(3)));
+    }
+
+    #[test]
+    fn synapse_case_fills_finite_gradients() {
+        let mut rng = seeded(SEED);
+        let mut layer = Synapse::<f32>::new(16, SynapseConfig::default(), &mut rng);
+        let x = Var::leaf(synapse_input(4, 16, &mut rng), true);
+        layer
+            .forward(&x, Mode::Train)
+            .backward_with(normal(&[4, 16], &mut rng));
+        assert!(x.grad().unwrap().all_finite());
+        assert!(layer.weight.grad().unwrap().all_finite());
+    }
+
+    #[test]
+    fn seed_net_step_changes_the_parameters_and_gives_log_probabilities() {
+        let mut rng = seeded(3);
+        let mut net = seed_net(&mut rng);
+        let x = Var::constant(Tensor::uniform(&[8, 1, 28, 28], 0.0, 1.0, &mut rng));
+        let out = net.forward(&x, Mode::Train);
+        assert_eq!(out.shape(), vec![8, 10]);
+        let row_sum: f32 = out.value().data()[..10].iter().map(|v| v.exp()).sum();
+        assert!(
+            (row_sum - 1.0).abs() < 1e-4,
+            "softmax row sums to {row_sum}"
+        );
+        let before = net.parameters()[0].value().clone();
+        let mut opt =
+            SGD::new(net.parameters(), 0.012, SgdConfig::default().momentum(0.5)).unwrap();
+        nll_loss(&out, &[0, 1, 2, 3, 4, 5, 6, 7], Reduction::Mean).backward();
+        opt.step();
+        assert!(!net.parameters()[0].value().allclose(&before, 0.0, 0.0));
+        // conv, conv, fc1, synapse, batch norm, fc2: 11 parameter tensors.
+        assert_eq!(net.parameters().len(), 11);
+    }
+}

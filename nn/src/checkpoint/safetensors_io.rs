@@ -1,0 +1,167 @@
+//! Reading and writing a [`StateDict`] as a safetensors file.
+//!
+//! The format: an 8-byte little-endian header length N, N bytes of JSON
+//! (`{"name": {"dtype", "shape", "data_offsets": [begin, end]}, …,
+//! "__metadata__": {string: string}}`), then the raw little-endian tensor
+//! data. The `safetensors` crate checks the header; this file converts
+//! between its byte views and our tensors.
+
+use super::atomic::write_atomic;
+use super::error::{io_at, CheckpointError};
+use crate::state_dict::{StateDict, StateDictError};
+use safetensors::tensor::TensorView;
+use safetensors::{Dtype, SafeTensorError, SafeTensors};
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use synann_tensor::{Float, Tensor};
+
+/// Free-form string metadata stored in the file header (`__metadata__`).
+pub type Metadata = BTreeMap<String, String>;
+
+/// The little-endian bytes of a tensor's elements in its own dtype.
+fn encode<T: Float>(t: &Tensor<T>) -> (Dtype, Vec<u8>) {
+    match T::DTYPE {
+        "F32" => {
+            let bytes = t
+                .data()
+                .iter()
+                .flat_map(|v| (v.to_f64() as f32).to_le_bytes());
+            (Dtype::F32, bytes.collect())
+        }
+        _ => {
+            let bytes = t.data().iter().flat_map(|v| v.to_f64().to_le_bytes());
+            (Dtype::F64, bytes.collect())
+        }
+    }
+}
+
+/// A tensor of element type `T` from a stored view, converting between
+/// `F32` and `F64`; other dtypes are a [`StateDictError::DtypeMismatch`].
+fn decode<T: Float>(name: &str, view: &TensorView<'_>) -> Result<Tensor<T>, CheckpointError> {
+    let data: Vec<T> = match view.dtype() {
+        Dtype::F32 => view
+            .data()
+            .chunks_exact(4)
+            .map(|b| T::from_f64(f32::from_le_bytes([b[0], b[1], b[2], b[3]]) as f64))
+            .collect(),
+        Dtype::F64 => view
+            .data()
+            .chunks_exact(8)
+            .map(|b| {
+                let bytes: [u8; 8] = b.try_into().expect("chunks_exact(8) yields 8 bytes");
+                T::from_f64(f64::from_le_bytes(bytes))
+            })
+            .collect(),
+        other => {
+            return Err(StateDictError::DtypeMismatch {
+                name: name.to_string(),
+                expected: "F32 or F64".to_string(),
+                found: format!("{other:?}"),
+            }
+            .into())
+        }
+    };
+    // The safetensors crate has already checked that the byte length matches
+    // the shape and dtype, so this cannot panic.
+    Ok(Tensor::from_vec(data, view.shape()))
+}
+
+/// Maps the `safetensors` crate's parse errors to ours.
+fn parse_error(e: SafeTensorError) -> CheckpointError {
+    match e {
+        SafeTensorError::HeaderTooSmall
+        | SafeTensorError::InvalidHeaderLength
+        | SafeTensorError::MetadataIncompleteBuffer => CheckpointError::Truncated {
+            detail: format!("{e:?}"),
+        },
+        other => CheckpointError::CorruptHeader {
+            detail: format!("{other:?}"),
+        },
+    }
+}
+
+/// Encodes `dict` and `metadata` as safetensors bytes.
+pub fn safetensors_to_bytes<T: Float>(
+    dict: &StateDict<T>,
+    metadata: &Metadata,
+) -> Result<Vec<u8>, CheckpointError> {
+    let encoded: Vec<(&str, Vec<usize>, Dtype, Vec<u8>)> = dict
+        .iter()
+        .map(|(name, t)| {
+            let (dtype, bytes) = encode(t);
+            (name, t.shape().to_vec(), dtype, bytes)
+        })
+        .collect();
+    let views = encoded
+        .iter()
+        .map(|(name, shape, dtype, bytes)| {
+            TensorView::new(*dtype, shape.clone(), bytes)
+                .map(|v| (name.to_string(), v))
+                .map_err(|e| CheckpointError::Encode {
+                    detail: format!("tensor `{name}`: {e:?}"),
+                })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let header: HashMap<String, String> = metadata.clone().into_iter().collect();
+    safetensors::serialize(views, &Some(header)).map_err(|e| CheckpointError::Encode {
+        detail: format!("{e:?}"),
+    })
+}
+
+/// Decodes safetensors bytes into a state dict (sorted by name) of element
+/// type `T` and the header metadata. Never panics: malformed input is an
+/// error.
+pub fn safetensors_from_bytes<T: Float>(
+    bytes: &[u8],
+) -> Result<(StateDict<T>, Metadata), CheckpointError> {
+    let (_, header) = SafeTensors::read_metadata(bytes).map_err(parse_error)?;
+    let file = SafeTensors::deserialize(bytes).map_err(parse_error)?;
+    let mut views = file.tensors();
+    views.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut dict = StateDict::new();
+    for (name, view) in &views {
+        dict.insert(name.clone(), decode(name, view)?);
+    }
+    let metadata = header
+        .metadata()
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
+    Ok((dict, metadata))
+}
+
+/// Writes `dict` with `metadata` to `path` as safetensors, atomically (see
+/// [`write_atomic`]). Tensor names are kept as they are, so a state dict
+/// with PyTorch's names loads into the PyTorch model.
+///
+/// ```
+/// use synann_nn::checkpoint::{load_safetensors, save_safetensors, Metadata};
+/// use synann_nn::state_dict::StateDict;
+/// use synann_tensor::Tensor;
+///
+/// let mut dict = StateDict::new();
+/// dict.insert("fc.weight", Tensor::from_vec(vec![1.0f32, 2.0], &[1, 2]));
+/// let path = std::env::temp_dir().join(format!("synann-doc-{}.safetensors", std::process::id()));
+/// save_safetensors(&path, &dict, &Metadata::new()).unwrap();
+/// let (back, _) = load_safetensors::<f64>(&path).unwrap(); // F32 → f64
+/// assert_eq!(back.get("fc.weight").unwrap().data(), &[1.0, 2.0]);
+/// std::fs::remove_file(&path).unwrap();
+/// ```
+pub fn save_safetensors<T: Float>(
+    path: impl AsRef<Path>,
+    dict: &StateDict<T>,
+    metadata: &Metadata,
+) -> Result<(), CheckpointError> {
+    write_atomic(path, &safetensors_to_bytes(dict, metadata)?)
+}
+
+/// Reads a safetensors file into a state dict of element type `T` (`F32`
+/// and `F64` tensors are converted) and its metadata.
+pub fn load_safetensors<T: Float>(
+    path: impl AsRef<Path>,
+) -> Result<(StateDict<T>, Metadata), CheckpointError> {
+    let path = path.as_ref();
+    let bytes = std::fs::read(path).map_err(io_at(path))?;
+    safetensors_from_bytes(&bytes)
+}

@@ -1,0 +1,256 @@
+//! The fused batch-norm op and [`batch_norm`], PyTorch's `F.batch_norm`.
+
+use synann_autograd::{apply, BackwardCtx, Function, Var};
+use synann_tensor::{Float, Tensor};
+
+/// Normalises `x` `[N, C, …]` with per-channel `mean` and `var`, then
+/// scales by γ and shifts by β: the forward and backward of batch norm as
+/// one op.
+///
+/// With `batch_stats` the statistics are those of `x` itself, so they
+/// depend on x and the backward goes through them. Writing g = dL/dy and
+/// sums over the M values of a channel:
+///
+/// ```text
+/// dL/dβ = Σ g_i        dL/dγ = Σ g_i·x̂_i
+/// dL/dx̂_i = γ·g_i
+/// dL/dx_i = (1/√(σ² + ε))·(dL/dx̂_i − (1/M) Σ_j dL/dx̂_j − x̂_i·(1/M) Σ_j dL/dx̂_j·x̂_j)
+/// ```
+///
+/// (from dx̂_i/dx_j = (δ_ij − 1/M − x̂_i·x̂_j/M)/√(σ² + ε)). With fixed
+/// (running) statistics, the last line is just dL/dx_i = γ·g_i/√(σ² + ε).
+struct BatchNormOp<T: Float> {
+    mean: Vec<T>,
+    var: Vec<T>,
+    eps: T,
+    batch_stats: bool,
+    has_weight: bool,
+    has_bias: bool,
+    /// Saved by forward: x̂ and 1/√(σ² + ε) per channel.
+    x_hat: Tensor<T>,
+    inv_std: Vec<T>,
+}
+
+/// `(N, C, S)`: batch, channels and spatial size of an `[N, C, …]` shape.
+fn ncs(shape: &[usize]) -> (usize, usize, usize) {
+    (shape[0], shape[1], shape[2..].iter().product())
+}
+
+/// Calls `f(c, flat_index)` for every element, visiting channel by channel
+/// in memory order within each sample.
+fn for_each_channel(shape: &[usize], mut f: impl FnMut(usize, usize)) {
+    let (n, c, s) = ncs(shape);
+    for b in 0..n {
+        for ch in 0..c {
+            let start = (b * c + ch) * s;
+            for i in start..start + s {
+                f(ch, i);
+            }
+        }
+    }
+}
+
+/// Per-channel sums of `value(i)` over the flat indices i of an
+/// `[N, C, …]` tensor.
+fn channel_sums<T: Float>(shape: &[usize], value: impl Fn(usize) -> T) -> Vec<T> {
+    let mut out = vec![T::ZERO; shape[1]];
+    for_each_channel(shape, |c, i| out[c] += value(i));
+    out
+}
+
+/// Per-channel mean and biased variance of `x` `[N, C, …]` (two passes).
+pub(crate) fn channel_stats<T: Float>(x: &Tensor<T>) -> (Vec<T>, Vec<T>) {
+    let (n, _, s) = ncs(x.shape());
+    let m = T::from_usize(n * s);
+    let d = x.data();
+    let mean: Vec<T> = channel_sums(x.shape(), |i| d[i])
+        .into_iter()
+        .map(|sum| sum / m)
+        .collect();
+    let mut var = vec![T::ZERO; mean.len()];
+    for_each_channel(x.shape(), |c, i| {
+        let dev = d[i] - mean[c];
+        var[c] += dev * dev;
+    });
+    var.iter_mut().for_each(|v| *v /= m);
+    (mean, var)
+}
+
+impl<T: Float> Function<T> for BatchNormOp<T> {
+    fn name(&self) -> &str {
+        "batch_norm"
+    }
+
+    fn forward(&mut self, inputs: &[&Tensor<T>]) -> Tensor<T> {
+        let x = inputs[0];
+        let eps = self.eps;
+        self.inv_std = self
+            .var
+            .iter()
+            .map(|&v| T::ONE / (v + eps).sqrt())
+            .collect();
+        let mut x_hat = x.clone();
+        let xd = x.data();
+        let (mean, inv_std) = (&self.mean, &self.inv_std);
+        let out = x_hat.data_mut();
+        for_each_channel(x.shape(), |c, i| out[i] = (xd[i] - mean[c]) * inv_std[c]);
+        let mut y = x_hat.clone();
+        let yd = y.data_mut();
+        let mut next = 1;
+        if self.has_weight {
+            let gamma = inputs[next].data();
+            for_each_channel(x.shape(), |c, i| yd[i] *= gamma[c]);
+            next += 1;
+        }
+        if self.has_bias {
+            let beta = inputs[next].data();
+            for_each_channel(x.shape(), |c, i| yd[i] += beta[c]);
+        }
+        self.x_hat = x_hat;
+        y
+    }
+
+    fn backward(&self, ctx: &BackwardCtx<'_, T>) -> Vec<Option<Tensor<T>>> {
+        let g = ctx.grad_output;
+        let shape = g.shape();
+        let (n, _, s) = ncs(shape);
+        let m = T::from_usize(n * s);
+        let channels = self.inv_std.len();
+        let gamma: Vec<T> = if self.has_weight {
+            ctx.inputs[1].data().to_vec()
+        } else {
+            vec![T::ONE; channels]
+        };
+        let (gd, xh) = (g.data(), self.x_hat.data());
+        let sum_g = channel_sums(shape, |i| gd[i]);
+        let sum_g_xhat = channel_sums(shape, |i| gd[i] * xh[i]);
+
+        let mut grads = Vec::with_capacity(ctx.inputs.len());
+        grads.push(ctx.needs_grad[0].then(|| {
+            let mut dx = Tensor::zeros(shape);
+            let out = dx.data_mut();
+            let inv_std = &self.inv_std;
+            if self.batch_stats {
+                // Remove from g its channel mean and its projection on x̂.
+                let mean_g: Vec<T> = sum_g.iter().map(|&v| v / m).collect();
+                let mean_g_xhat: Vec<T> = sum_g_xhat.iter().map(|&v| v / m).collect();
+                for_each_channel(shape, |c, i| {
+                    let centred = gd[i] - mean_g[c] - xh[i] * mean_g_xhat[c];
+                    out[i] = gamma[c] * inv_std[c] * centred;
+                });
+            } else {
+                for_each_channel(shape, |c, i| out[i] = gamma[c] * inv_std[c] * gd[i]);
+            }
+            dx
+        }));
+        let mut next = 1;
+        if self.has_weight {
+            let needed = ctx.needs_grad[next];
+            grads.push(needed.then(|| Tensor::from_vec(sum_g_xhat.clone(), &[channels])));
+            next += 1;
+        }
+        if self.has_bias {
+            let needed = ctx.needs_grad[next];
+            grads.push(needed.then(|| Tensor::from_vec(sum_g.clone(), &[channels])));
+        }
+        grads
+    }
+}
+
+/// Batch normalisation of `x` `[N, C, …]`, PyTorch's `F.batch_norm`.
+///
+/// `running` holds the `(running_mean, running_var)` buffers `[C]`. With
+/// `training` (or without running statistics) the batch's statistics are
+/// used and, if given, the running ones are updated in place with
+/// `momentum` and the unbiased batch variance; otherwise the running
+/// statistics normalise. `weight` (γ) and `bias` (β) are `[C]`.
+///
+/// ```
+/// use synann_autograd::Var;
+/// use synann_nn::functional::batch_norm;
+/// use synann_tensor::Tensor;
+///
+/// let x = Var::constant(Tensor::from_vec(vec![1.0f64, 3.0], &[2, 1]));
+/// let y = batch_norm(&x, None, None, None, true, 0.1, 0.0);
+/// assert_eq!(y.value().data(), &[-1.0, 1.0]);
+/// ```
+pub fn batch_norm<T: Float>(
+    x: &Var<T>,
+    running: Option<(&Var<T>, &Var<T>)>,
+    weight: Option<&Var<T>>,
+    bias: Option<&Var<T>>,
+    training: bool,
+    momentum: f64,
+    eps: f64,
+) -> Var<T> {
+    let shape = x.shape();
+    assert!(
+        shape.len() >= 2,
+        "batch_norm: input of shape {shape:?} has no channel axis ([N, C, …] expected)"
+    );
+    let (n, channels, s) = ncs(&shape);
+    for (what, p) in [("weight", weight), ("bias", bias)] {
+        if let Some(p) = p {
+            assert_eq!(
+                p.shape(),
+                vec![channels],
+                "batch_norm: {what} of shape {:?} for input {shape:?} ({channels} channels)",
+                p.shape()
+            );
+        }
+    }
+    let batch_stats = training || running.is_none();
+    let (mean, var) = if batch_stats {
+        assert!(
+            n * s > 1,
+            "batch_norm: expected more than 1 value per channel when training, got input of shape {shape:?}"
+        );
+        let (mean, var) = channel_stats(&x.value());
+        if let (true, Some((rm, rv))) = (training, running) {
+            update_running(rm, rv, &mean, &var, n * s, momentum);
+        }
+        (mean, var)
+    } else {
+        let (rm, rv) = running.expect("checked above");
+        let mean = rm.value().data().to_vec();
+        let var = rv.value().data().to_vec();
+        (mean, var)
+    };
+    let op = BatchNormOp {
+        mean,
+        var,
+        eps: T::from_f64(eps),
+        batch_stats,
+        has_weight: weight.is_some(),
+        has_bias: bias.is_some(),
+        x_hat: Tensor::zeros(&[0]),
+        inv_std: Vec::new(),
+    };
+    let inputs: Vec<&Var<T>> = std::iter::once(x).chain(weight).chain(bias).collect();
+    apply(op, &inputs)
+}
+
+/// running ← (1 − momentum)·running + momentum·batch, with the unbiased
+/// variance σ²·M/(M − 1) for `running_var`.
+fn update_running<T: Float>(
+    running_mean: &Var<T>,
+    running_var: &Var<T>,
+    mean: &[T],
+    var: &[T],
+    count: usize,
+    momentum: f64,
+) {
+    let m = T::from_f64(momentum);
+    let keep = T::ONE - m;
+    let unbias = T::from_usize(count) / T::from_usize(count - 1);
+    let mut rm = running_mean.value_mut();
+    rm.data_mut()
+        .iter_mut()
+        .zip(mean)
+        .for_each(|(r, &b)| *r = keep * *r + m * b);
+    let mut rv = running_var.value_mut();
+    rv.data_mut()
+        .iter_mut()
+        .zip(var)
+        .for_each(|(r, &b)| *r = keep * *r + m * b * unbias);
+}

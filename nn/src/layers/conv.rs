@@ -1,0 +1,100 @@
+//! [`Conv2d`]: 2-d convolution over `[N, C, H, W]` inputs.
+
+use crate::init::{kaiming_uniform_, uniform_, FanMode, Nonlinearity};
+use crate::module::{Mode, Module};
+use synann_autograd::anomaly::{is_anomaly_enabled, set_context};
+use synann_autograd::Var;
+use synann_tensor::conv::Conv2dParams;
+use synann_tensor::random::Rng;
+use synann_tensor::{Float, Tensor};
+
+/// A 2-d convolution, PyTorch's `nn.Conv2d` (cross-correlation, NCHW).
+///
+/// Parameters: `weight` `[out_channels, in_channels/groups, kh, kw]` and
+/// `bias` `[out_channels]`, both initialised U(−1/√fan_in, 1/√fan_in) with
+/// fan_in = in_channels/groups·kh·kw (PyTorch's kaiming_uniform with
+/// a = √5, and its bias rule). Stride, padding, dilation and groups come in
+/// a [`Conv2dParams`].
+///
+/// ```
+/// use synann_autograd::Var;
+/// use synann_nn::{layers::Conv2d, Mode, Module};
+/// use synann_tensor::{conv::Conv2dParams, random::seeded, Tensor};
+///
+/// let params = Conv2dParams { padding: (1, 1), ..Default::default() };
+/// let mut conv = Conv2d::<f32>::new(3, 8, (3, 3), params, true, &mut seeded(0));
+/// let y = conv.forward(&Var::constant(Tensor::zeros(&[2, 3, 5, 5])), Mode::Train);
+/// assert_eq!(y.shape(), vec![2, 8, 5, 5]);
+/// ```
+pub struct Conv2d<T: Float> {
+    /// `[out_channels, in_channels/groups, kh, kw]`.
+    pub weight: Var<T>,
+    /// `[out_channels]`, if the layer has one.
+    pub bias: Option<Var<T>>,
+    /// Stride, padding, dilation and groups.
+    pub params: Conv2dParams,
+}
+
+impl<T: Float> Conv2d<T> {
+    /// A convolution from `in_channels` to `out_channels` with a
+    /// `kernel_size` = `(kh, kw)` kernel, initialised from `rng`. Panics if
+    /// either channel count is not divisible by `params.groups`.
+    pub fn new(
+        in_channels: usize,
+        out_channels: usize,
+        kernel_size: (usize, usize),
+        params: Conv2dParams,
+        bias: bool,
+        rng: &mut Rng,
+    ) -> Self {
+        let groups = params.groups;
+        assert!(
+            groups > 0 && in_channels % groups == 0 && out_channels % groups == 0,
+            "Conv2d: in_channels {in_channels} and out_channels {out_channels} must both be divisible by groups {groups}"
+        );
+        let (kh, kw) = kernel_size;
+        let shape = [out_channels, in_channels / groups, kh, kw];
+        let weight = Var::leaf(Tensor::zeros(&shape), true);
+        kaiming_uniform_(
+            &weight,
+            5f64.sqrt(),
+            FanMode::FanIn,
+            Nonlinearity::LeakyRelu,
+            rng,
+        );
+        let bias = bias.then(|| {
+            let fan_in = shape[1] * kh * kw;
+            let b = Var::leaf(Tensor::zeros(&[out_channels]), true);
+            let bound = if fan_in > 0 {
+                1.0 / (fan_in as f64).sqrt()
+            } else {
+                0.0
+            };
+            uniform_(&b, -bound, bound, rng);
+            b
+        });
+        Conv2d {
+            weight,
+            bias,
+            params,
+        }
+    }
+}
+
+impl<T: Float> Module<T> for Conv2d<T> {
+    fn forward(&mut self, x: &Var<T>, _mode: Mode) -> Var<T> {
+        if is_anomaly_enabled() {
+            let w = self.weight.shape();
+            set_context(format!("Conv2d(out {}, kernel {}×{})", w[0], w[2], w[3]));
+        }
+        x.conv2d(&self.weight, self.bias.as_ref(), self.params)
+    }
+
+    fn named_parameters(&self) -> Vec<(String, Var<T>)> {
+        let mut p = vec![("weight".to_string(), self.weight.clone())];
+        if let Some(b) = &self.bias {
+            p.push(("bias".to_string(), b.clone()));
+        }
+        p
+    }
+}

@@ -1,0 +1,129 @@
+//! [`Dropout`] and [`Dropout2d`]: random zeroing in training, identity in
+//! evaluation.
+//!
+//! Inverted dropout: each kept value is scaled by 1/(1 − p) during
+//! training, so the expected output equals the input and evaluation needs
+//! no rescaling. The mask is a constant, so the backward is the same
+//! multiplication: dL/dx = mask·dL/dy.
+//!
+//! Each layer owns its generator, given at construction, so a training run
+//! is reproducible from its seeds.
+
+use crate::module::{Mode, Module};
+use synann_autograd::Var;
+use synann_tensor::random::Rng;
+use synann_tensor::{Float, Tensor};
+
+fn check_p(layer: &str, p: f64) {
+    assert!(
+        (0.0..=1.0).contains(&p),
+        "{layer}: dropout probability has to be between 0 and 1, got {p}"
+    );
+}
+
+/// A mask of the given shape: 0 with probability `p`, else 1/(1 − p).
+pub(crate) fn scaled_mask<T: Float>(shape: &[usize], p: f64, rng: &mut Rng) -> Tensor<T> {
+    let keep = Tensor::<T>::bernoulli(shape, 1.0 - p, rng);
+    let scale = if p < 1.0 { 1.0 / (1.0 - p) } else { 0.0 };
+    keep.mul_scalar(T::from_f64(scale))
+}
+
+/// Zeroes each element independently with probability `p` in training
+/// (PyTorch's `nn.Dropout`).
+///
+/// ```
+/// use synann_autograd::Var;
+/// use synann_nn::{layers::Dropout, Mode, Module};
+/// use synann_tensor::{random::seeded, Tensor};
+///
+/// let mut drop = Dropout::new(0.5, seeded(1));
+/// let x = Var::constant(Tensor::<f32>::ones(&[1000]));
+/// let y = drop.forward(&x, Mode::Train);
+/// assert!(y.value().data().iter().all(|&v| v == 0.0 || v == 2.0));
+/// assert_eq!(drop.forward(&x, Mode::Eval).value().data(), x.value().data());
+/// ```
+pub struct Dropout {
+    p: f64,
+    rng: Rng,
+}
+
+impl Dropout {
+    /// Drops with probability `p` ∈ [0, 1], drawing masks from `rng`.
+    pub fn new(p: f64, rng: Rng) -> Self {
+        check_p("Dropout", p);
+        Dropout { p, rng }
+    }
+
+    /// The drop probability.
+    pub fn p(&self) -> f64 {
+        self.p
+    }
+}
+
+impl<T: Float> Module<T> for Dropout {
+    fn forward(&mut self, x: &Var<T>, mode: Mode) -> Var<T> {
+        if !mode.is_train() || self.p == 0.0 {
+            return x.clone();
+        }
+        let mask = scaled_mask::<T>(&x.shape(), self.p, &mut self.rng);
+        x.mul(&Var::constant(mask))
+    }
+
+    fn named_parameters(&self) -> Vec<(String, Var<T>)> {
+        Vec::new()
+    }
+}
+
+/// Zeroes whole channels of an `[N, C, …]` input (each `x[n, c]` map) with
+/// probability `p` in training (PyTorch's `nn.Dropout2d`).
+///
+/// ```
+/// use synann_autograd::Var;
+/// use synann_nn::{layers::Dropout2d, Mode, Module};
+/// use synann_tensor::{random::seeded, Tensor};
+///
+/// let mut drop = Dropout2d::new(0.5, seeded(3));
+/// let y = drop.forward(&Var::constant(Tensor::<f64>::ones(&[2, 8, 3, 3])), Mode::Train);
+/// for map in y.value().data().chunks(9) {
+///     assert!(map.iter().all(|&v| v == map[0])); // all 0 or all 2
+/// }
+/// ```
+pub struct Dropout2d {
+    p: f64,
+    rng: Rng,
+}
+
+impl Dropout2d {
+    /// Drops channels with probability `p` ∈ [0, 1], drawing masks from `rng`.
+    pub fn new(p: f64, rng: Rng) -> Self {
+        check_p("Dropout2d", p);
+        Dropout2d { p, rng }
+    }
+
+    /// The drop probability.
+    pub fn p(&self) -> f64 {
+        self.p
+    }
+}
+
+impl<T: Float> Module<T> for Dropout2d {
+    fn forward(&mut self, x: &Var<T>, mode: Mode) -> Var<T> {
+        let shape = x.shape();
+        assert!(
+            shape.len() >= 3,
+            "Dropout2d: expected an input [N, C, H, W] (rank ≥ 3), got shape {shape:?}"
+        );
+        if !mode.is_train() || self.p == 0.0 {
+            return x.clone();
+        }
+        // One draw per (n, c), broadcast over the spatial axes.
+        let mut mask_shape = vec![1; shape.len()];
+        mask_shape[..2].copy_from_slice(&shape[..2]);
+        let mask = scaled_mask::<T>(&mask_shape, self.p, &mut self.rng);
+        x.mul(&Var::constant(mask))
+    }
+
+    fn named_parameters(&self) -> Vec<(String, Var<T>)> {
+        Vec::new()
+    }
+}

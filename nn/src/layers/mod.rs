@@ -1,0 +1,25 @@
+//! Layers with PyTorch's names, parameter layouts and default
+//! initialisation, one layer (or small family) per file.
+//!
+//! Constructors of layers with random initialisation take an explicit
+//! [`Rng`](synann_tensor::random::Rng), so a model is reproducible from a
+//! seed.
+
+mod activation;
+mod batchnorm;
+mod conv;
+mod dropout;
+mod flatten;
+mod linear;
+mod pool;
+mod sequential;
+
+pub use activation::{LogSoftmax, ReLU, Sigmoid, Softmax, Tanh};
+pub use batchnorm::{batch_norm, BatchNorm, BatchNorm1d, BatchNorm2d, BatchNormConfig};
+pub use conv::Conv2d;
+pub(crate) use dropout::scaled_mask;
+pub use dropout::{Dropout, Dropout2d};
+pub use flatten::Flatten;
+pub use linear::Linear;
+pub use pool::{AdaptiveAvgPool2d, AvgPool2d, GlobalMaxPool2d, MaxPool2d, PoolWindow};
+pub use sequential::Sequential;

@@ -1,0 +1,17 @@
+//! The differentiable ops of SynaNN, written through the public custom-op
+//! API of `synann-autograd` ([`Function`](synann_autograd::Function) +
+//! [`apply`](synann_autograd::apply)), like any user-defined op.
+//!
+//! - [`synapse_logsum`]: the fused log-space synapse graph (and its checked
+//!   and kernel-selecting forms);
+//! - [`im2col_same`]: the windows a synapse convolution works on;
+//! - [`kernels`]: the reference and fast implementations on raw slices.
+
+mod im2col;
+pub mod kernels;
+mod synapse_logsum;
+
+pub use im2col::im2col_same;
+pub use synapse_logsum::{
+    check_domain, synapse_logsum, synapse_logsum_checked, synapse_logsum_with, Kernel, FACTOR_FLOOR,
+};

@@ -1,0 +1,304 @@
+//! The Synapse layers: gradient checks of every option, batch independence,
+//! the batch-coupled reproduction mode, the recurrent and convolutional
+//! layers against naive loops.
+
+use proptest::prelude::*;
+use synann::layers::*;
+use synann::DomainError;
+use synann_autograd::{gradcheck, GradcheckOptions, Var};
+use synann_nn::{Mode, Module};
+use synann_tensor::random::seeded;
+use synann_tensor::Tensor;
+
+fn tensor(values: Vec<f64>, shape: &[usize]) -> Tensor<f64> {
+    Tensor::from_vec(values, shape)
+}
+
+/// A Synapse whose parameters are the given vars (so gradcheck sees them).
+fn synapse_from(v: &[Var<f64>], config: SynapseConfig) -> Synapse<f64> {
+    Synapse {
+        weight: v[1].clone(),
+        a: v.get(2).cloned(),
+        config,
+    }
+}
+
+/// W values away from each parameterisation's kinks and from the domain
+/// edge (with X < 0.95 every factor stays above 0.1).
+fn weight_range(param: BParam) -> std::ops::Range<f64> {
+    match param {
+        BParam::Raw => -0.9..0.9,
+        BParam::Sigmoid => -3.0..3.0,
+        BParam::Clamped => 0.05..0.95,
+    }
+}
+
+fn synapse_case(param: BParam) -> impl Strategy<Value = (Tensor<f64>, Tensor<f64>, Tensor<f64>)> {
+    (1usize..4, 1usize..5).prop_flat_map(move |(nb, n)| {
+        (
+            prop::collection::vec(0.05..0.95f64, nb * n),
+            prop::collection::vec(weight_range(param), n * n),
+            prop::collection::vec(0.5..1.5f64, n),
+        )
+            .prop_map(move |(x, w, a)| (tensor(x, &[nb, n]), tensor(w, &[n, n]), tensor(a, &[n])))
+    })
+}
+
+fn check_synapse(param: BParam, learnable_a: bool, coupling: Coupling, case: (Tensor<f64>, Tensor<f64>, Tensor<f64>)) {
+    let config = SynapseConfig::default()
+        .param(param)
+        .learnable_a(learnable_a)
+        .coupling(coupling);
+    let (x, w, a) = case;
+    let inputs = if learnable_a { vec![x, w, a] } else { vec![x, w] };
+    let f = |v: &[Var<f64>]| synapse_from(v, config).forward(&v[0], Mode::Train);
+    if let Err(e) = gradcheck(f, &inputs, &GradcheckOptions::default()) {
+        panic!("{config:?}: {e}");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(16))]
+
+    #[test]
+    fn gradcheck_synapse_raw(case in synapse_case(BParam::Raw), learnable_a in any::<bool>()) {
+        check_synapse(BParam::Raw, learnable_a, Coupling::PerSample, case);
+    }
+
+    #[test]
+    fn gradcheck_synapse_sigmoid(case in synapse_case(BParam::Sigmoid), learnable_a in any::<bool>()) {
+        check_synapse(BParam::Sigmoid, learnable_a, Coupling::PerSample, case);
+    }
+
+    #[test]
+    fn gradcheck_synapse_clamped(case in synapse_case(BParam::Clamped), learnable_a in any::<bool>()) {
+        check_synapse(BParam::Clamped, learnable_a, Coupling::PerSample, case);
+    }
+
+    #[test]
+    fn gradcheck_synapse_batch_coupled(case in synapse_case(BParam::Raw), learnable_a in any::<bool>()) {
+        check_synapse(BParam::Raw, learnable_a, Coupling::BatchCoupled, case);
+    }
+
+    #[test]
+    fn per_sample_output_ignores_the_rest_of_the_batch(
+        n in 1usize..8,
+        rows in prop::collection::vec(prop::collection::vec(0.0..1.0f64, 8), 2..6),
+        other in prop::collection::vec(prop::collection::vec(0.0..1.0f64, 8), 1..6),
+        seed in any::<u64>(),
+    ) {
+        let mut syn = Synapse::<f64>::new(n, SynapseConfig::default(), &mut seeded(seed));
+        let batch = |rs: &[Vec<f64>]| {
+            let data: Vec<f64> = rs.iter().flat_map(|r| r[..n].to_vec()).collect();
+            Var::constant(tensor(data, &[rs.len(), n]))
+        };
+        let y1 = syn.forward(&batch(&rows), Mode::Train);
+        // Same first sample, different (and differently many) others.
+        let mut rows2 = vec![rows[0].clone()];
+        rows2.extend(other);
+        let y2 = syn.forward(&batch(&rows2), Mode::Train);
+        let (first, again) = (y1.value().data()[..n].to_vec(), y2.value().data()[..n].to_vec());
+        prop_assert_eq!(first, again);
+    }
+}
+
+#[test]
+fn batch_coupled_matches_the_original_formula() {
+    // 2 samples × 3 features; y_bi = x_bi · Π_b' Π_j (1 − W_ij x_b'j).
+    let x = [[0.2, 0.5, 0.7], [0.9, 0.1, 0.4]];
+    let w = [[0.3, -0.2, 0.5], [0.1, 0.4, -0.6], [-0.3, 0.2, 0.8]];
+    let mut expected = [[0.0f64; 3]; 2];
+    for b in 0..2 {
+        for i in 0..3 {
+            let mut prod = 1.0;
+            for xb in &x {
+                for j in 0..3 {
+                    prod *= 1.0 - w[i][j] * xb[j];
+                }
+            }
+            expected[b][i] = x[b][i] * prod;
+        }
+    }
+    let cfg = SynapseConfig::default().coupling(Coupling::BatchCoupled);
+    let mut syn = Synapse::<f64>::new(3, cfg, &mut seeded(0));
+    syn.weight.set_value(tensor(w.concat(), &[3, 3]));
+    let y = syn.forward(&Var::constant(tensor(x.concat(), &[2, 3])), Mode::Train);
+    for (got, want) in y.value().data().iter().zip(expected.concat()) {
+        assert!((got - want).abs() < 1e-14, "{got} vs {want}");
+    }
+    // The per-sample layer with the same weight differs (it is another function).
+    syn.config.coupling = Coupling::PerSample;
+    let y_ps = syn.forward(&Var::constant(tensor(x.concat(), &[2, 3])), Mode::Train);
+    let gap: f64 = y_ps
+        .value()
+        .data()
+        .iter()
+        .zip(expected.concat())
+        .map(|(a, b)| (a - b).abs())
+        .sum();
+    assert!(gap > 1e-3);
+}
+
+#[test]
+fn initialisations_have_the_documented_bounds() {
+    let n = 100;
+    let syn = Synapse::<f64>::new(n, SynapseConfig::default(), &mut seeded(1));
+    // kaiming_uniform(a = √5): b = √(6 / ((1 + 5)·n)) = 1/√n.
+    let bound = 1.0 / (n as f64).sqrt();
+    let w = syn.weight.value();
+    assert!(w.data().iter().all(|v| v.abs() <= bound));
+    assert!(w.data().iter().any(|v| v.abs() > 0.9 * bound));
+    let keras = Synapse::<f64>::new(n, SynapseConfig::default().init(SynapseInit::keras()), &mut seeded(1));
+    let w = keras.weight.value();
+    assert!(w.data().iter().all(|v| v.abs() <= 0.05));
+    assert!(w.data().iter().any(|v| v.abs() > 0.045));
+    // Parameter names.
+    let names: Vec<String> = Synapse::<f64>::new(3, SynapseConfig::default().learnable_a(true), &mut seeded(0))
+        .named_parameters()
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    assert_eq!(names, ["weight", "a"]);
+}
+
+#[test]
+fn try_forward_names_the_layer_and_indices() {
+    let syn = Synapse::<f64>::new(3, SynapseConfig::default(), &mut seeded(0));
+    syn.weight.set_value(tensor(vec![0.1, 0.1, 0.1, 0.1, 0.1, 3.0, 0.1, 0.1, 0.1], &[3, 3]));
+    let x = Var::constant(tensor(vec![0.2, 0.2, 0.2, 0.5, 0.5, 0.5], &[2, 3]));
+    // Sample 0: 1 − 3·0.2 > 0. Sample 1: 1 − B[1, 2]·x[1, 2] = 1 − 1.5 < 0.
+    let err = syn.try_forward(&x, "model.syn").unwrap_err();
+    assert!(matches!(
+        &err,
+        DomainError::FactorOutOfDomain { layer, k: 1, i: 1, j: 2, .. } if layer == "model.syn"
+    ));
+    let ok = syn.try_forward(&x.narrow(0, 0, 1), "model.syn").unwrap();
+    assert_eq!(ok.shape(), vec![1, 3]);
+}
+
+/// A SynapseRNN whose parameters are gradcheck's vars 1..5.
+fn rnn_from(v: &[Var<f64>]) -> SynapseRNN<f64> {
+    SynapseRNN {
+        cell: SynapseRNNCell {
+            weight_ih: v[1].clone(),
+            weight_hh: v[2].clone(),
+            bias: v[3].clone(),
+            synapse_weight: v[4].clone(),
+        },
+        output: RnnOutput::AllStates,
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(16))]
+
+    #[test]
+    fn gradcheck_synapse_rnn_through_time(
+        steps in 3usize..5,
+        seed in any::<u64>(),
+        h0 in prop::collection::vec(0.05..0.95f64, 6),
+    ) {
+        let (batch, features, hidden) = (2, 2, 3);
+        let mut rng = seeded(seed);
+        let cell = SynapseRNNCell::<f64>::new(features, hidden, &mut rng);
+        let x = Tensor::<f64>::uniform(&[batch, steps, features], -1.0, 1.0, &mut rng);
+        let inputs = vec![
+            x,
+            cell.weight_ih.value().clone(),
+            cell.weight_hh.value().clone(),
+            cell.bias.value().clone(),
+            cell.synapse_weight.value().clone(),
+            tensor(h0, &[batch, hidden]),
+        ];
+        // All states from a given h0, so the gradient also flows to h0.
+        let f = |v: &[Var<f64>]| rnn_from(v).forward_sequence(&v[0], Some(&v[5])).0;
+        gradcheck(f, &inputs, &GradcheckOptions::default()).unwrap();
+        // The last state alone, from the zero state.
+        let f = |v: &[Var<f64>]| rnn_from(v).forward_sequence(&v[0], None).1;
+        gradcheck(f, &inputs[..5], &GradcheckOptions::default()).unwrap();
+    }
+}
+
+#[test]
+fn synapse_rnn_states_stay_open_probabilities() {
+    let mut rng = seeded(9);
+    let mut rnn = SynapseRNN::<f32>::new(4, 16, &mut rng);
+    let x = Var::constant(Tensor::<f32>::uniform(&[3, 20, 4], -3.0, 3.0, &mut rng));
+    let all = rnn.forward(&x, Mode::Train);
+    assert_eq!(all.shape(), vec![3, 20, 16]);
+    assert!(all.value().data().iter().all(|&h| h > 0.0 && h < 1.0));
+    // Step by step equals the unrolled layer, and the last state is its last row.
+    let (_, last) = rnn.forward_sequence(&x, None);
+    let mut h = rnn.cell.initial_state(3);
+    for t in 0..20 {
+        h = rnn.cell.step(&x.narrow(1, t, 1).reshape(&[3, 4]), &h);
+    }
+    assert_eq!(h.value().data(), last.value().data());
+    rnn.output = RnnOutput::LastState;
+    assert_eq!(rnn.forward(&x, Mode::Train).value().data(), last.value().data());
+}
+
+/// ln y[c, p] = ln x[c, p] + Σ_{c', q} ln(1 − B[c, c', q]·x[c', p + q]) with
+/// x = 0 outside the image, as plain loops.
+fn naive_synapse_conv(x: &Tensor<f64>, b: &Tensor<f64>) -> Vec<f64> {
+    let s = x.shape();
+    let (nb, c, h, w) = (s[0], s[1], s[2], s[3]);
+    let k = b.shape()[2];
+    let r = (k / 2) as isize;
+    let mut y = vec![0.0; x.numel()];
+    for n in 0..nb {
+        for co in 0..c {
+            for py in 0..h {
+                for px in 0..w {
+                    let mut log = 0.0;
+                    for ci in 0..c {
+                        for ky in 0..k {
+                            for kx in 0..k {
+                                let (iy, ix) = (py as isize + ky as isize - r, px as isize + kx as isize - r);
+                                if iy < 0 || ix < 0 || iy >= h as isize || ix >= w as isize {
+                                    continue;
+                                }
+                                let xv = x.get(&[n, ci, iy as usize, ix as usize]);
+                                log += (1.0 - b.get(&[co, ci, ky, kx]) * xv).ln();
+                            }
+                        }
+                    }
+                    y[((n * c + co) * h + py) * w + px] = x.get(&[n, co, py, px]) * log.exp();
+                }
+            }
+        }
+    }
+    y
+}
+
+fn conv_case() -> impl Strategy<Value = (Tensor<f64>, Tensor<f64>, usize)> {
+    (1usize..3, 1usize..3, 2usize..5, 2usize..5, prop::sample::select(vec![1usize, 3])).prop_flat_map(
+        |(nb, c, h, w, k)| {
+            (
+                prop::collection::vec(0.05..0.95f64, nb * c * h * w),
+                prop::collection::vec(-0.5..0.5f64, c * c * k * k),
+            )
+                .prop_map(move |(x, b)| (tensor(x, &[nb, c, h, w]), tensor(b, &[c, c, k, k]), k))
+        },
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(16))]
+
+    #[test]
+    fn synapse_conv_matches_naive_loops_and_gradchecks((x, b, k) in conv_case()) {
+        let c = x.shape()[1];
+        let mut conv = SynapseConv2d::<f64>::new(c, k, SynapseInit::original(), BParam::Raw, &mut seeded(0));
+        conv.weight.set_value(b.clone());
+        let y = conv.forward(&Var::constant(x.clone()), Mode::Train);
+        let expected = naive_synapse_conv(&x, &b);
+        for (got, want) in y.value().data().iter().zip(&expected) {
+            prop_assert!((got - want).abs() < 1e-12, "{} vs {}", got, want);
+        }
+        let f = |v: &[Var<f64>]| {
+            SynapseConv2d { weight: v[1].clone(), param: BParam::Raw }.forward(&v[0], Mode::Train)
+        };
+        gradcheck(f, &[x, b], &GradcheckOptions::default()).unwrap();
+    }
+}

@@ -1,0 +1,230 @@
+//! `synapse_logsum`: gradient checks of both kernels, agreement of the fast
+//! kernel with the reference one, the domain policy and the checked mode.
+
+use proptest::prelude::*;
+use synann::ops::kernels::{fast, reference, Dims};
+use synann::ops::{synapse_logsum, synapse_logsum_checked, synapse_logsum_with, Kernel, FACTOR_FLOOR};
+use synann::DomainError;
+use synann_autograd::{gradcheck, GradcheckOptions, Var};
+use synann_tensor::Tensor;
+
+/// (N, n, m) and values: X in (0.05, 0.95), B in (−1, 1), so every factor
+/// is at least 0.05, well inside the domain.
+fn small_case() -> impl Strategy<Value = (Tensor<f64>, Tensor<f64>)> {
+    (1usize..4, 1usize..6, 1usize..5).prop_flat_map(|(nb, n, m)| {
+        (
+            prop::collection::vec(0.05..0.95f64, nb * n),
+            prop::collection::vec(-1.0..1.0f64, m * n),
+        )
+            .prop_map(move |(x, b)| (Tensor::from_vec(x, &[nb, n]), Tensor::from_vec(b, &[m, n])))
+    })
+}
+
+/// Larger shapes that cross the fast kernel's block (64) and tile (8)
+/// boundaries, with values from `lo..hi` for B: strongly inhibiting ranges
+/// force lane flushes, negative ones big factors.
+fn wide_case(b_lo: f64, b_hi: f64) -> impl Strategy<Value = (Dims, Vec<f64>, Vec<f64>, Vec<f64>)> {
+    (1usize..20, 1usize..150, 1usize..10).prop_flat_map(move |(nb, n, m)| {
+        (
+            prop::collection::vec(0.0..1.0f64, nb * n),
+            prop::collection::vec(b_lo..b_hi, m * n),
+            prop::collection::vec(-1.0..1.0f64, nb * m),
+        )
+            .prop_map(move |(x, b, g)| {
+                let d = Dims {
+                    batch: nb,
+                    inputs: n,
+                    outputs: m,
+                };
+                (d, x, b, g)
+            })
+    })
+}
+
+fn assert_close(a: &[f64], b: &[f64], tol: f64, what: &str) {
+    assert_eq!(a.len(), b.len(), "{what}: lengths");
+    for (i, (x, y)) in a.iter().zip(b).enumerate() {
+        assert!(
+            (x - y).abs() <= tol * (1.0 + y.abs()),
+            "{what}[{i}]: fast {x} vs reference {y}"
+        );
+    }
+}
+
+fn kernels_agree(d: Dims, x: &[f64], b: &[f64], g: &[f64]) {
+    assert_close(&fast::forward(d, x, b), &reference::forward(d, x, b), 1e-10, "forward");
+    let (fx, fb) = fast::backward(d, x, b, g);
+    let (rx, rb) = reference::backward(d, x, b, g);
+    assert_close(&fx, &rx, 1e-10, "dX");
+    assert_close(&fb, &rb, 1e-10, "dB");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    #[test]
+    fn gradcheck_fast((x, b) in small_case()) {
+        let f = |v: &[Var<f64>]| synapse_logsum_with(&v[0], &v[1], Kernel::Fast);
+        gradcheck(f, &[x, b], &GradcheckOptions::default()).unwrap();
+    }
+
+    #[test]
+    fn gradcheck_reference((x, b) in small_case()) {
+        let f = |v: &[Var<f64>]| synapse_logsum_with(&v[0], &v[1], Kernel::Reference);
+        gradcheck(f, &[x, b], &GradcheckOptions::default()).unwrap();
+    }
+
+    #[test]
+    fn fast_matches_reference((d, x, b, g) in wide_case(-1.0, 1.0)) {
+        kernels_agree(d, &x, &b, &g);
+    }
+
+    #[test]
+    fn fast_matches_reference_under_strong_inhibition((d, x, b, g) in wide_case(0.5, 0.999)) {
+        // Factors down to 0.001: lanes leave [2⁻¹⁵, 2¹⁵] and get flushed.
+        kernels_agree(d, &x, &b, &g);
+    }
+
+    #[test]
+    fn fast_matches_reference_with_large_factors((d, x, b, g) in wide_case(-400.0, -50.0)) {
+        // Factors up to 401: lanes overflow 2¹⁵ within a block.
+        kernels_agree(d, &x, &b, &g);
+    }
+
+    #[test]
+    fn fast_matches_reference_with_clamped_factors((d, x, b, g) in wide_case(1.0, 5.0)) {
+        // 1 − B·X < 0 wherever X > 1/B: clamped factors make lanes
+        // underflow, so blocks are recomputed one logarithm at a time.
+        kernels_agree(d, &x, &b, &g);
+    }
+
+    #[test]
+    fn checked_mode_reports_the_offending_indices(
+        (x, b) in small_case(), pick in (0usize..1000, 0usize..1000, 0usize..1000)
+    ) {
+        let (nb, n, m) = (x.shape()[0], x.shape()[1], b.shape()[0]);
+        let (k, i, j) = (pick.0 % nb, pick.1 % m, pick.2 % n);
+        // Make exactly one factor negative: B[i, j]·X[k, j] = 2. Every other
+        // factor involving X[k, j] or B[i, j] must stay positive, so use
+        // X[k, j] = 0.95 and B[i, j] = 2/0.95, and keep the others.
+        let mut x = x;
+        let mut b = b;
+        x.data_mut()[k * n + j] = 0.95;
+        b.data_mut()[i * n + j] = 2.0 / 0.95;
+        // Other rows of X meet B[i, j] too: keep them below 0.45 in column j.
+        for kk in 0..nb {
+            if kk != k {
+                x.data_mut()[kk * n + j] = 0.4;
+            }
+        }
+        // Other rows of B meet X[k, j] = 0.95: keep them below 1.
+        for ii in 0..m {
+            if ii != i {
+                b.data_mut()[ii * n + j] = 0.5;
+            }
+        }
+        let err = synapse_logsum_checked(&Var::constant(x.clone()), &Var::constant(b.clone()), "syn7").unwrap_err();
+        let DomainError::FactorOutOfDomain { layer, k: ek, i: ei, j: ej, .. } = err.clone();
+        prop_assert_eq!((ek, ei, ej), (k, i, j));
+        prop_assert_eq!(layer.as_str(), "syn7");
+        let msg = err.to_string();
+        prop_assert!(msg.contains("syn7") && msg.contains(&format!("B[{i}, {j}]·X[{k}, {j}]")), "{}", msg);
+        // In domain, the checked form is the plain op.
+        x.data_mut()[k * n + j] = 0.3;
+        let ok = synapse_logsum_checked(&Var::constant(x.clone()), &Var::constant(b.clone()), "syn7").unwrap();
+        let plain = synapse_logsum(&Var::constant(x), &Var::constant(b));
+        let (got, want) = (ok.value().data().to_vec(), plain.value().data().to_vec());
+        prop_assert_eq!(got, want);
+    }
+}
+
+#[test]
+fn parallel_path_matches_reference() {
+    // Big enough (N·m·n = 2¹⁸) for the kernels to split work over threads.
+    let d = Dims {
+        batch: 64,
+        inputs: 64,
+        outputs: 64,
+    };
+    let mut rng = synann_tensor::random::seeded(3);
+    let x = Tensor::<f64>::uniform(&[64, 64], 0.0, 1.0, &mut rng).into_vec();
+    let b = Tensor::<f64>::uniform(&[64, 64], -0.5, 0.5, &mut rng).into_vec();
+    let g = Tensor::<f64>::uniform(&[64, 64], -1.0, 1.0, &mut rng).into_vec();
+    kernels_agree(d, &x, &b, &g);
+    // And the result is the same from run to run, bit for bit.
+    assert_eq!(fast::backward(d, &x, &b, &g), fast::backward(d, &x, &b, &g));
+}
+
+#[test]
+fn f32_fast_kernel_is_accurate() {
+    let d = Dims {
+        batch: 16,
+        inputs: 784,
+        outputs: 12,
+    };
+    let mut rng = synann_tensor::random::seeded(4);
+    let x = Tensor::<f64>::uniform(&[16, 784], 0.0, 0.01, &mut rng).into_vec();
+    let b = Tensor::<f64>::uniform(&[12, 784], -1.0, 1.0, &mut rng).into_vec();
+    let exact = reference::forward(d, &x, &b);
+    let x32: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+    let b32: Vec<f32> = b.iter().map(|&v| v as f32).collect();
+    let got = fast::forward(d, &x32, &b32);
+    for (g, e) in got.iter().zip(&exact) {
+        assert!((*g as f64 - e).abs() < 1e-5, "f32 {g} vs f64 {e}");
+    }
+}
+
+#[test]
+fn out_of_domain_factors_are_clamped_and_nan_propagates() {
+    // Row 0: 1 − 2·0.75 = −0.5 is clamped to FACTOR_FLOOR; the other term is
+    // ln(1 − 0.5·0.5).
+    let x = Var::leaf(Tensor::from_vec(vec![0.75f64, 0.5], &[1, 2]), true);
+    let b = Var::leaf(Tensor::from_vec(vec![2.0, 0.5], &[1, 2]), true);
+    for kernel in [Kernel::Reference, Kernel::Fast] {
+        let out = synapse_logsum_with(&x, &b, kernel);
+        let expected = FACTOR_FLOOR.ln() + 0.75f64.ln();
+        assert!((out.value().item() - expected).abs() < 1e-12, "{kernel:?}");
+        out.sum_all().backward();
+        // The clamped term contributes no gradient: only −B/(1 − B·X) of the
+        // second term remains.
+        let gx = x.take_grad().unwrap();
+        let gb = b.take_grad().unwrap();
+        assert_eq!(gx.data()[0], 0.0);
+        assert_eq!(gb.data()[0], 0.0);
+        assert!((gx.data()[1] + 0.5 / 0.75).abs() < 1e-12);
+        assert!((gb.data()[1] + 0.5 / 0.75).abs() < 1e-12);
+    }
+    // NaN in, NaN out (for its row only).
+    let x = Var::constant(Tensor::from_vec(vec![f64::NAN, 0.5, 0.5, 0.5], &[2, 2]));
+    let b = Var::constant(Tensor::from_vec(vec![0.5, 0.5], &[1, 2]));
+    for kernel in [Kernel::Reference, Kernel::Fast] {
+        let out = synapse_logsum_with(&x, &b, kernel);
+        let v = out.value();
+        assert!(v.data()[0].is_nan(), "{kernel:?}");
+        assert!(v.data()[1].is_finite(), "{kernel:?}");
+    }
+}
+
+#[test]
+#[should_panic(expected = "synapse_logsum: X [2, 3] and B [4, 2] do not fit")]
+fn shape_mismatch_names_both_shapes() {
+    let x = Var::constant(Tensor::<f64>::zeros(&[2, 3]));
+    let b = Var::constant(Tensor::<f64>::zeros(&[4, 2]));
+    synapse_logsum(&x, &b);
+}
+
+#[test]
+fn empty_shapes() {
+    for (nb, n, m) in [(0, 3, 2), (2, 0, 2), (2, 3, 0)] {
+        let d = Dims {
+            batch: nb,
+            inputs: n,
+            outputs: m,
+        };
+        let x = vec![0.5f64; nb * n];
+        let b = vec![0.5f64; m * n];
+        let g = vec![1.0f64; nb * m];
+        kernels_agree(d, &x, &b, &g);
+        assert!(fast::forward(d, &x, &b).iter().all(|&v| v == 0.0));
+    }
+}

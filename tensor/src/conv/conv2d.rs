@@ -1,0 +1,407 @@
+//! conv2d: forward and the three backward kernels, by im2col + GEMM.
+//!
+//! For one sample and one group (`groups` = 1 shown; with groups each block
+//! of channels does the same with its block of the weight), with `X` the
+//! input `[C, H, W]`, `W` the weight `[O, C·kh·kw]` and `col = im2col(X)`
+//! (`[C·kh·kw, P]`, `P = oh·ow`, see [`im2col`]):
+//!
+//! ```text
+//! forward   Y[O, P]        = W · col + b            (b broadcast over P)
+//! input     dX             = col2im(Wᵀ · dY)         (dY = dL/dY, [O, P])
+//! weight    dW[O, C·kh·kw] = Σ_samples dY · colᵀ
+//! bias      db[O]          = Σ_samples Σ_P dY
+//! ```
+//!
+//! A 1×1 kernel with stride 1 and no padding needs no im2col at all: `col`
+//! *is* `X` seen as `[C, H·W]`, so the GEMMs read the input directly.
+//!
+//! Batching: a GEMM per sample would be small (conv2 of the seed network is
+//! `[20, 250] · [250, 64]`), so the per-call overheads of packing and of
+//! reading and writing C would dominate. The samples are therefore taken a
+//! chunk at a time: their column matrices sit side by side in one
+//! `[C·kh·kw, S·P]` buffer (about `COL_TARGET` elements, to stay in L2),
+//! the matching rows of `dY` are gathered next to each other, and each pass
+//! is one GEMM per chunk and group.
+//!
+//! Parallelism: the batch is cut into a few blocks of samples, one rayon task
+//! each ([`crate::parallel`]); a task owns its scratch buffers, reused for all
+//! its chunks, and calls the single-threaded [`gemm_serial`]. The weight
+//! gradient is accumulated per block and the blocks' sums added in order, so
+//! results do not depend on thread timing.
+
+use super::im2col::{col2im_ld, im2col_ld, ConvGeometry};
+use super::params::Conv2dParams;
+use crate::element::Float;
+use crate::linalg::{gemm_serial, MatRef};
+use crate::parallel::{for_each_block, map_range, num_threads};
+use crate::tensor::Tensor;
+use std::ops::Range;
+
+/// Target size, in elements, of the column matrix of one chunk of samples
+/// (128 KiB of f32: measured at the seed shapes, 2¹³ to 2¹⁷ are within a few
+/// per cent of each other, 2¹⁸ is slower).
+const COL_TARGET: usize = 1 << 15;
+
+/// Sizes of one conv2d call, checked once.
+struct Dims {
+    n: usize,
+    c: usize,
+    o: usize,
+    groups: usize,
+    /// Geometry of one group of one sample.
+    geom: ConvGeometry,
+    /// Whether the 1×1 / stride-1 / no-padding path (no im2col) applies.
+    direct: bool,
+}
+
+impl Dims {
+    fn new(op: &str, input: &[usize], weight: &[usize], p: &Conv2dParams) -> Self {
+        let fail = |why: &str| -> ! {
+            panic!("{op}: input {input:?} and weight {weight:?} ([out, in/groups, kh, kw]) {why} (groups {})", p.groups)
+        };
+        if input.len() != 4 || weight.len() != 4 {
+            fail("must both be 4-d");
+        }
+        let (n, c, h, w) = (input[0], input[1], input[2], input[3]);
+        let (o, cg, kh, kw) = (weight[0], weight[1], weight[2], weight[3]);
+        if p.groups == 0 || c % p.groups != 0 || o % p.groups != 0 {
+            fail("have channels not divisible by groups");
+        }
+        if cg != c / p.groups {
+            fail("disagree on input channels");
+        }
+        let geom = ConvGeometry::new(cg, (h, w), (kh, kw), p);
+        let direct = (kh, kw) == (1, 1) && p.stride == (1, 1) && p.padding == (0, 0);
+        Dims {
+            n,
+            c,
+            o,
+            groups: p.groups,
+            geom,
+            direct,
+        }
+    }
+
+    fn out_shape(&self) -> [usize; 4] {
+        [self.n, self.o, self.geom.output.0, self.geom.output.1]
+    }
+
+    /// Elements of one input sample.
+    fn in_len(&self) -> usize {
+        self.c * self.geom.input.0 * self.geom.input.1
+    }
+
+    /// Elements of one output sample.
+    fn out_len(&self) -> usize {
+        self.o * self.geom.col_cols()
+    }
+
+    /// Output channels per group.
+    fn og(&self) -> usize {
+        self.o / self.groups
+    }
+
+    /// Scalar multiply–adds of one GEMM pass over the whole batch.
+    fn work(&self) -> usize {
+        self.n * self.out_len() * self.geom.col_rows()
+    }
+
+    /// Samples per parallel block: two blocks per thread, so one slow
+    /// thread does not hold the others up for long.
+    fn samples_per_block(&self) -> usize {
+        self.n.div_ceil(2 * num_threads()).max(1)
+    }
+
+    /// Samples per GEMM (1 on the direct path, which reads the input in
+    /// place).
+    fn chunk(&self) -> usize {
+        if self.direct {
+            return 1;
+        }
+        let per_sample = self.geom.col_rows() * self.geom.col_cols();
+        (COL_TARGET / per_sample.max(1)).clamp(1, self.samples_per_block())
+    }
+
+    /// The chunks of samples inside `samples`.
+    fn chunks(&self, samples: Range<usize>) -> impl Iterator<Item = Range<usize>> {
+        let step = self.chunk();
+        samples
+            .clone()
+            .step_by(step)
+            .map(move |s| s..(s + step).min(samples.end))
+    }
+
+    /// Scratch for one task: the column matrix and one `[O/g, S·P]` block.
+    fn scratch<T: Float>(&self) -> (Vec<T>, Vec<T>) {
+        let cols = self.chunk() * self.geom.col_cols();
+        let col = if self.direct {
+            0
+        } else {
+            self.geom.col_rows() * cols
+        };
+        (vec![T::ZERO; col], vec![T::ZERO; self.og() * cols])
+    }
+
+    /// The `[C/g·kh·kw, S·P]` matrix of group `g` of the samples `chunk` of
+    /// `x`: the input itself on the direct path, else im2col into `col`.
+    fn patches<'a, T: Float>(
+        &self,
+        x: &'a [T],
+        chunk: Range<usize>,
+        g: usize,
+        col: &'a mut [T],
+    ) -> MatRef<'a, T> {
+        let (img, k, p) = (
+            self.geom.image_len(),
+            self.geom.col_rows(),
+            self.geom.col_cols(),
+        );
+        let image = |i: usize| &x[i * self.in_len() + g * img..][..img];
+        let ld = chunk.len() * p;
+        if self.direct {
+            return MatRef::row_major(image(chunk.start), k, p);
+        }
+        for (s, i) in chunk.enumerate() {
+            im2col_ld(&self.geom, image(i), &mut col[s * p..], ld);
+        }
+        MatRef::row_major(&col[..k * ld], k, ld)
+    }
+
+    /// Group `g` of the weight as a `[O/g, C/g·kh·kw]` matrix.
+    fn weight<'a, T>(&self, w: &'a [T], g: usize) -> MatRef<'a, T> {
+        let (og, k) = (self.og(), self.geom.col_rows());
+        MatRef::row_major(&w[g * og * k..(g + 1) * og * k], og, k)
+    }
+
+    /// Group `g`'s rows of the `[N, O, P]` tensor `y` for the samples
+    /// `chunk`, side by side as `[O/g, S·P]`: in place for one sample,
+    /// else gathered into `buf`.
+    fn rows<'a, T: Float>(
+        &self,
+        y: &'a [T],
+        chunk: Range<usize>,
+        g: usize,
+        buf: &'a mut [T],
+    ) -> MatRef<'a, T> {
+        let (og, p) = (self.og(), self.geom.col_cols());
+        let ld = chunk.len() * p;
+        let src = |i: usize| &y[i * self.out_len() + g * og * p..][..og * p];
+        if chunk.len() == 1 {
+            return MatRef::row_major(src(chunk.start), og, p);
+        }
+        for (s, i) in chunk.enumerate() {
+            for (o, row) in src(i).chunks_exact(p).enumerate() {
+                buf[o * ld + s * p..][..p].copy_from_slice(row);
+            }
+        }
+        MatRef::row_major(&buf[..og * ld], og, ld)
+    }
+}
+
+fn check_grad_output(op: &str, d: &Dims, grad_output: &[usize]) {
+    assert_eq!(
+        grad_output,
+        d.out_shape(),
+        "{op}: grad_output {grad_output:?} does not match the output shape {:?}",
+        d.out_shape()
+    );
+}
+
+/// 2-d convolution (PyTorch's `F.conv2d`, a cross-correlation) of `input`
+/// `[N, C, H, W]` with `weight` `[O, C/groups, kh, kw]` and an optional
+/// `bias` `[O]`, giving `[N, O, oh, ow]` (see [`Conv2dParams::output_size`]).
+///
+/// Panics, naming the shapes, if they do not fit together.
+///
+/// ```
+/// use synann_tensor::conv::{conv2d, Conv2dParams};
+/// use synann_tensor::Tensor;
+/// let x = Tensor::from_vec((0..16).map(|v| v as f32).collect(), &[1, 1, 4, 4]);
+/// let w = Tensor::ones(&[1, 1, 2, 2]);
+/// let y = conv2d(&x, &w, None, &Conv2dParams { stride: (2, 2), ..Default::default() });
+/// assert_eq!(y.shape(), &[1, 1, 2, 2]);
+/// assert_eq!(y.data(), &[10.0, 18.0, 42.0, 50.0]); // sums of the 2×2 blocks
+/// ```
+pub fn conv2d<T: Float>(
+    input: &Tensor<T>,
+    weight: &Tensor<T>,
+    bias: Option<&Tensor<T>>,
+    params: &Conv2dParams,
+) -> Tensor<T> {
+    let d = Dims::new("conv2d", input.shape(), weight.shape(), params);
+    if let Some(b) = bias {
+        assert_eq!(
+            b.shape(),
+            &[d.o],
+            "conv2d: bias {:?} does not match weight {:?}",
+            b.shape(),
+            weight.shape()
+        );
+    }
+    let (x, w) = (input.data(), weight.data());
+    let (out_len, p, og) = (d.out_len(), d.geom.col_cols(), d.og());
+    let spb = d.samples_per_block();
+    let mut out = vec![T::ZERO; d.n * out_len];
+    for_each_block(&mut out, spb * out_len, d.work(), |blk, out_blk| {
+        let (mut col, mut y) = d.scratch();
+        let first = blk * spb;
+        for chunk in d.chunks(first..first + out_blk.len() / out_len) {
+            let ld = chunk.len() * p;
+            for g in 0..d.groups {
+                // Y_g[O/g, S·P] = W_g · col, then each sample's rows to its place.
+                let cols = d.patches(x, chunk.clone(), g, &mut col);
+                gemm_serial(T::ONE, d.weight(w, g), cols, T::ZERO, &mut y[..og * ld]);
+                for (s, i) in chunk.clone().enumerate() {
+                    let dst = &mut out_blk[(i - first) * out_len + g * og * p..][..og * p];
+                    for (o, row) in dst.chunks_exact_mut(p).enumerate() {
+                        let b = bias.map_or(T::ZERO, |b| b.data()[g * og + o]);
+                        let src = &y[o * ld + s * p..][..p];
+                        row.iter_mut().zip(src).for_each(|(r, &v)| *r = v + b);
+                    }
+                }
+            }
+        }
+    });
+    Tensor::from_vec(out, &d.out_shape())
+}
+
+/// dL/d(input) of [`conv2d`]: `col2im(Wᵀ · dY)` per sample and group.
+/// `input_shape` is the forward input's shape `[N, C, H, W]`.
+///
+/// ```
+/// use synann_tensor::conv::{conv2d_backward_input, Conv2dParams};
+/// use synann_tensor::Tensor;
+/// // A 2×2 all-ones kernel over a 3×3 image: each input pixel's gradient
+/// // counts the windows it falls in.
+/// let g = conv2d_backward_input(&Tensor::<f32>::ones(&[1, 1, 2, 2]), &Tensor::ones(&[1, 1, 2, 2]), &[1, 1, 3, 3], &Conv2dParams::default());
+/// assert_eq!(g.data(), &[1.0, 2.0, 1.0, 2.0, 4.0, 2.0, 1.0, 2.0, 1.0]);
+/// ```
+pub fn conv2d_backward_input<T: Float>(
+    grad_output: &Tensor<T>,
+    weight: &Tensor<T>,
+    input_shape: &[usize],
+    params: &Conv2dParams,
+) -> Tensor<T> {
+    let op = "conv2d_backward_input";
+    let d = Dims::new(op, input_shape, weight.shape(), params);
+    check_grad_output(op, &d, grad_output.shape());
+    let (gy, w) = (grad_output.data(), weight.data());
+    let (in_len, img, p) = (d.in_len(), d.geom.image_len(), d.geom.col_cols());
+    let spb = d.samples_per_block();
+    let mut grad_in = vec![T::ZERO; d.n * in_len];
+    for_each_block(&mut grad_in, spb * in_len, d.work(), |blk, gin_blk| {
+        let (mut col, mut buf) = d.scratch();
+        let first = blk * spb;
+        for chunk in d.chunks(first..first + gin_blk.len() / in_len) {
+            let ld = chunk.len() * p;
+            for g in 0..d.groups {
+                let dy = d.rows(gy, chunk.clone(), g, &mut buf);
+                let wt = d.weight(w, g).t();
+                let image = |i: usize| (i - first) * in_len + g * img;
+                if d.direct {
+                    // dX_g = W_gᵀ · dY_g straight into the gradient.
+                    let gx = &mut gin_blk[image(chunk.start)..][..img];
+                    gemm_serial(T::ONE, wt, dy, T::ZERO, gx);
+                    continue;
+                }
+                // col = W_gᵀ · dY_g, then each sample's columns back onto its image.
+                gemm_serial(T::ONE, wt, dy, T::ZERO, &mut col[..wt.rows * ld]);
+                for (s, i) in chunk.clone().enumerate() {
+                    col2im_ld(&d.geom, &col[s * p..], &mut gin_blk[image(i)..][..img], ld);
+                }
+            }
+        }
+    });
+    Tensor::from_vec(grad_in, input_shape)
+}
+
+/// dL/d(weight) of [`conv2d`]: `Σ_samples dY · im2col(X)ᵀ` per group.
+/// `weight_shape` is `[O, C/groups, kh, kw]`.
+///
+/// ```
+/// use synann_tensor::conv::{conv2d_backward_weight, Conv2dParams};
+/// use synann_tensor::Tensor;
+/// let x = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], &[1, 1, 2, 2]);
+/// // A 1×1 kernel: its gradient is Σ x · dy.
+/// let g = conv2d_backward_weight(&Tensor::ones(&[1, 1, 2, 2]), &x, &[1, 1, 1, 1], &Conv2dParams::default());
+/// assert_eq!(g.data(), &[10.0]);
+/// ```
+pub fn conv2d_backward_weight<T: Float>(
+    grad_output: &Tensor<T>,
+    input: &Tensor<T>,
+    weight_shape: &[usize],
+    params: &Conv2dParams,
+) -> Tensor<T> {
+    let op = "conv2d_backward_weight";
+    let d = Dims::new(op, input.shape(), weight_shape, params);
+    check_grad_output(op, &d, grad_output.shape());
+    let (gy, x) = (grad_output.data(), input.data());
+    let (og, k) = (d.og(), d.geom.col_rows());
+    let spb = d.samples_per_block();
+    // One partial gradient per block of samples, summed in block order.
+    let partials = map_range(d.n.div_ceil(spb), d.work(), |blk| {
+        let mut gw = vec![T::ZERO; d.o * k];
+        let (mut col, mut buf) = d.scratch();
+        for chunk in d.chunks(blk * spb..((blk + 1) * spb).min(d.n)) {
+            for g in 0..d.groups {
+                // dW_g += dY_g · colᵀ, the chunk's samples summed inside the GEMM.
+                let dy = d.rows(gy, chunk.clone(), g, &mut buf);
+                let cols = d.patches(x, chunk.clone(), g, &mut col);
+                gemm_serial(
+                    T::ONE,
+                    dy,
+                    cols.t(),
+                    T::ONE,
+                    &mut gw[g * og * k..(g + 1) * og * k],
+                );
+            }
+        }
+        gw
+    });
+    let mut total = partials.into_iter();
+    let mut gw = total.next().unwrap_or_else(|| vec![T::ZERO; d.o * k]);
+    for part in total {
+        gw.iter_mut().zip(&part).for_each(|(a, &b)| *a += b);
+    }
+    Tensor::from_vec(gw, weight_shape)
+}
+
+/// dL/d(bias) of [`conv2d`]: `grad_output` `[N, O, oh, ow]` summed over
+/// every axis but the channel, giving `[O]`.
+///
+/// ```
+/// use synann_tensor::conv::conv2d_backward_bias;
+/// use synann_tensor::Tensor;
+/// let g = conv2d_backward_bias(&Tensor::<f32>::ones(&[2, 3, 4, 4]));
+/// assert_eq!(g.data(), &[32.0, 32.0, 32.0]);
+/// ```
+pub fn conv2d_backward_bias<T: Float>(grad_output: &Tensor<T>) -> Tensor<T> {
+    let s = grad_output.shape();
+    assert_eq!(
+        s.len(),
+        4,
+        "conv2d_backward_bias: grad_output {s:?} is not [N, O, oh, ow]"
+    );
+    let (n, o, p) = (s[0], s[1], s[2] * s[3]);
+    let mut gb = vec![T::ZERO; o];
+    for sample in grad_output.data().chunks_exact(o * p.max(1)).take(n) {
+        for (acc, plane) in gb.iter_mut().zip(sample.chunks_exact(p.max(1))) {
+            *acc += sum_lanes(plane);
+        }
+    }
+    Tensor::from_vec(gb, &[o])
+}
+
+/// Sum of a slice with eight independent accumulators, so the additions
+/// pipeline (and vectorise) instead of waiting on one another.
+fn sum_lanes<T: Float>(v: &[T]) -> T {
+    let mut acc = [T::ZERO; 8];
+    let chunks = v.chunks_exact(8);
+    let tail: T = chunks.remainder().iter().copied().sum();
+    for c in chunks {
+        for (a, &x) in acc.iter_mut().zip(c) {
+            *a += x;
+        }
+    }
+    acc.iter().copied().sum::<T>() + tail
+}

@@ -1,0 +1,379 @@
+//! Pooling over the spatial axes of NCHW tensors: max, average and global.
+//!
+//! Every `(sample, channel)` plane is pooled on its own, so the kernels
+//! parallelise over planes. With window `(y, x)` covering the input rows
+//! `y·sh − ph + i` and columns `x·sw − pw + j` (`0 ≤ i < kh`, `0 ≤ j < kw`):
+//!
+//! ```text
+//! max:  Y[y, x] = max over the window (padding never wins)
+//!       dX[argmax] += dY[y, x]                 (the gradient routes to the winner)
+//! avg:  Y[y, x] = Σ window / (kh·kw)           (padding counts as zeros:
+//!       dX[p]   += dY[y, x] / (kh·kw)           PyTorch's count_include_pad)
+//!       for every in-image p in the window
+//! ```
+//!
+//! Global pooling is the window that covers the whole plane, giving
+//! `[N, C, 1, 1]`.
+
+use super::params::output_len;
+use crate::element::Float;
+use crate::parallel::{for_each_block, num_threads};
+use crate::tensor::Tensor;
+
+/// What [`max_pool2d`] and [`global_max_pool2d`] return: the pooled values
+/// and, for each of them, where the maximum was.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MaxPool2dOutput<T: Float> {
+    /// The pooled tensor `[N, C, oh, ow]`.
+    pub output: Tensor<T>,
+    /// For each output element, the flat index `row·W + col` of its maximum
+    /// inside its own `H × W` input plane (PyTorch's `return_indices`).
+    pub indices: Vec<usize>,
+}
+
+/// Sizes of one pooling call.
+struct PoolDims {
+    planes: usize,
+    input: (usize, usize),
+    output: (usize, usize),
+    kernel: (usize, usize),
+    stride: (usize, usize),
+    padding: (usize, usize),
+}
+
+impl PoolDims {
+    fn new(
+        op: &str,
+        shape: &[usize],
+        kernel: (usize, usize),
+        stride: (usize, usize),
+        padding: (usize, usize),
+    ) -> Self {
+        assert!(
+            shape.len() == 4,
+            "{op}: input {shape:?} is not [N, C, H, W]"
+        );
+        assert!(
+            2 * padding.0 <= kernel.0 && 2 * padding.1 <= kernel.1,
+            "{op}: padding {padding:?} must be at most half the kernel {kernel:?}"
+        );
+        let (h, w) = (shape[2], shape[3]);
+        let output = (
+            output_len(op, h, kernel.0, stride.0, padding.0, 1),
+            output_len(op, w, kernel.1, stride.1, padding.1, 1),
+        );
+        PoolDims {
+            planes: shape[0] * shape[1],
+            input: (h, w),
+            output,
+            kernel,
+            stride,
+            padding,
+        }
+    }
+
+    fn in_plane(&self) -> usize {
+        self.input.0 * self.input.1
+    }
+
+    fn out_plane(&self) -> usize {
+        self.output.0 * self.output.1
+    }
+
+    fn out_shape(&self, shape: &[usize]) -> [usize; 4] {
+        [shape[0], shape[1], self.output.0, self.output.1]
+    }
+
+    /// Planes per parallel block: two blocks per thread.
+    fn planes_per_block(&self) -> usize {
+        self.planes.div_ceil(2 * num_threads()).max(1)
+    }
+
+    /// The in-image rows and columns of window `(y, x)`.
+    fn window(&self, y: usize, x: usize) -> (std::ops::Range<usize>, std::ops::Range<usize>) {
+        let clip = |o: usize, s: usize, p: usize, k: usize, len: usize| {
+            let start = o * s;
+            start.saturating_sub(p)..(start + k).saturating_sub(p).min(len)
+        };
+        (
+            clip(
+                y,
+                self.stride.0,
+                self.padding.0,
+                self.kernel.0,
+                self.input.0,
+            ),
+            clip(
+                x,
+                self.stride.1,
+                self.padding.1,
+                self.kernel.1,
+                self.input.1,
+            ),
+        )
+    }
+
+    /// Scalar operations of one pass, for the parallel threshold.
+    fn work(&self) -> usize {
+        self.planes * self.out_plane() * self.kernel.0 * self.kernel.1
+    }
+}
+
+fn check_grad_output(op: &str, grad_output: &[usize], expected: [usize; 4]) {
+    assert_eq!(
+        grad_output, expected,
+        "{op}: grad_output {grad_output:?} does not match the output shape {expected:?}"
+    );
+}
+
+/// Max pooling (PyTorch's `F.max_pool2d` with `return_indices=True`, no
+/// dilation, floor mode) of `[N, C, H, W]` with a `kernel` window moved by
+/// `stride`, the input padded by `padding` (at most half the kernel) of −∞.
+/// Ties go to the first maximum in row-major order; a NaN wins.
+///
+/// ```
+/// use synann_tensor::conv::max_pool2d;
+/// use synann_tensor::Tensor;
+/// let x = Tensor::from_vec(vec![1.0f32, 5.0, 2.0, 0.0, 3.0, 4.0, 9.0, 8.0, 7.0, 6.0, 1.0, 2.0, 0.0, 0.0, 3.0, 4.0], &[1, 1, 4, 4]);
+/// let r = max_pool2d(&x, (2, 2), (2, 2), (0, 0));
+/// assert_eq!(r.output.data(), &[5.0, 9.0, 7.0, 4.0]);
+/// assert_eq!(r.indices, vec![1, 6, 8, 15]);
+/// ```
+pub fn max_pool2d<T: Float>(
+    input: &Tensor<T>,
+    kernel: (usize, usize),
+    stride: (usize, usize),
+    padding: (usize, usize),
+) -> MaxPool2dOutput<T> {
+    let d = PoolDims::new("max_pool2d", input.shape(), kernel, stride, padding);
+    let (x, in_plane, out_plane, w) = (input.data(), d.in_plane(), d.out_plane(), d.input.1);
+    let ppb = d.planes_per_block();
+    let mut indices = vec![0usize; d.planes * out_plane];
+    for_each_block(&mut indices, ppb * out_plane, d.work(), |blk, idx_blk| {
+        for (q, idx) in idx_blk.chunks_mut(out_plane).enumerate() {
+            let plane = &x[(blk * ppb + q) * in_plane..][..in_plane];
+            for y in 0..d.output.0 {
+                for xo in 0..d.output.1 {
+                    let (rows, cols) = d.window(y, xo);
+                    let mut best = (T::NEG_INFINITY, rows.start * w + cols.start);
+                    for r in rows {
+                        for c in cols.clone() {
+                            let v = plane[r * w + c];
+                            if v > best.0 || (v.is_nan() && !best.0.is_nan()) {
+                                best = (v, r * w + c);
+                            }
+                        }
+                    }
+                    idx[y * d.output.1 + xo] = best.1;
+                }
+            }
+        }
+    });
+    // The values are a gather of the winners.
+    let out: Vec<T> = indices
+        .iter()
+        .enumerate()
+        .map(|(k, &i)| x[(k / out_plane) * in_plane + i])
+        .collect();
+    MaxPool2dOutput {
+        output: Tensor::from_vec(out, &d.out_shape(input.shape())),
+        indices,
+    }
+}
+
+/// dL/d(input) of [`max_pool2d`] (and [`global_max_pool2d`]): each output
+/// gradient is added to the input element its `indices` entry names.
+///
+/// ```
+/// use synann_tensor::conv::{max_pool2d, max_pool2d_backward};
+/// use synann_tensor::Tensor;
+/// let x = Tensor::from_vec(vec![1.0f32, 3.0, 2.0, 0.0], &[1, 1, 2, 2]);
+/// let r = max_pool2d(&x, (2, 2), (2, 2), (0, 0));
+/// let g = max_pool2d_backward(&Tensor::<f32>::ones(&[1, 1, 1, 1]), &r.indices, x.shape());
+/// assert_eq!(g.data(), &[0.0, 1.0, 0.0, 0.0]);
+/// ```
+pub fn max_pool2d_backward<T: Float>(
+    grad_output: &Tensor<T>,
+    indices: &[usize],
+    input_shape: &[usize],
+) -> Tensor<T> {
+    let (gs, op) = (grad_output.shape(), "max_pool2d_backward");
+    assert!(
+        gs.len() == 4
+            && input_shape.len() == 4
+            && gs[..2] == input_shape[..2]
+            && indices.len() == grad_output.numel(),
+        "{op}: grad_output {gs:?} with {} indices does not match input {input_shape:?}",
+        indices.len()
+    );
+    let (in_plane, out_plane) = (input_shape[2] * input_shape[3], gs[2] * gs[3]);
+    let planes = gs[0] * gs[1];
+    let mut grad_in = vec![T::ZERO; planes * in_plane];
+    let ppb = planes.div_ceil(2 * num_threads()).max(1);
+    let gy = grad_output.data();
+    for_each_block(
+        &mut grad_in,
+        ppb * in_plane,
+        grad_output.numel(),
+        |blk, gin_blk| {
+            for (q, gx) in gin_blk.chunks_mut(in_plane).enumerate() {
+                let k0 = (blk * ppb + q) * out_plane;
+                for (&i, &g) in indices[k0..k0 + out_plane]
+                    .iter()
+                    .zip(&gy[k0..k0 + out_plane])
+                {
+                    assert!(
+                        i < in_plane,
+                        "{op}: index {i} is outside a plane of {in_plane}"
+                    );
+                    gx[i] += g;
+                }
+            }
+        },
+    );
+    Tensor::from_vec(grad_in, input_shape)
+}
+
+/// Average pooling (PyTorch's `F.avg_pool2d` with its defaults: floor mode,
+/// `count_include_pad=True`): each output is its window's sum divided by
+/// `kh·kw`, padding counting as zeros.
+///
+/// ```
+/// use synann_tensor::conv::avg_pool2d;
+/// use synann_tensor::Tensor;
+/// let x = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], &[1, 1, 2, 2]);
+/// assert_eq!(avg_pool2d(&x, (2, 2), (2, 2), (0, 0)).data(), &[2.5]);
+/// // Padding 1 with a 2×2 window: the corner window sees x[0, 0] and 3 zeros.
+/// assert_eq!(avg_pool2d(&x, (2, 2), (2, 2), (1, 1)).data(), &[0.25, 0.5, 0.75, 1.0]);
+/// ```
+pub fn avg_pool2d<T: Float>(
+    input: &Tensor<T>,
+    kernel: (usize, usize),
+    stride: (usize, usize),
+    padding: (usize, usize),
+) -> Tensor<T> {
+    let d = PoolDims::new("avg_pool2d", input.shape(), kernel, stride, padding);
+    let (x, in_plane, out_plane, w) = (input.data(), d.in_plane(), d.out_plane(), d.input.1);
+    let scale = T::ONE / T::from_usize(kernel.0 * kernel.1);
+    let ppb = d.planes_per_block();
+    let mut out = vec![T::ZERO; d.planes * out_plane];
+    for_each_block(&mut out, ppb * out_plane, d.work(), |blk, out_blk| {
+        for (q, yp) in out_blk.chunks_mut(out_plane).enumerate() {
+            let plane = &x[(blk * ppb + q) * in_plane..][..in_plane];
+            for y in 0..d.output.0 {
+                for xo in 0..d.output.1 {
+                    let (rows, cols) = d.window(y, xo);
+                    let sum: T = rows
+                        .map(|r| {
+                            plane[r * w + cols.start..r * w + cols.end]
+                                .iter()
+                                .copied()
+                                .sum::<T>()
+                        })
+                        .sum();
+                    yp[y * d.output.1 + xo] = sum * scale;
+                }
+            }
+        }
+    });
+    Tensor::from_vec(out, &d.out_shape(input.shape()))
+}
+
+/// dL/d(input) of [`avg_pool2d`] called with the same window arguments:
+/// every in-image element of window `(y, x)` receives `dY[y, x] / (kh·kw)`.
+///
+/// ```
+/// use synann_tensor::conv::avg_pool2d_backward;
+/// use synann_tensor::Tensor;
+/// let g = avg_pool2d_backward(&Tensor::<f32>::ones(&[1, 1, 1, 1]), &[1, 1, 2, 2], (2, 2), (2, 2), (0, 0));
+/// assert_eq!(g.data(), &[0.25; 4]);
+/// ```
+pub fn avg_pool2d_backward<T: Float>(
+    grad_output: &Tensor<T>,
+    input_shape: &[usize],
+    kernel: (usize, usize),
+    stride: (usize, usize),
+    padding: (usize, usize),
+) -> Tensor<T> {
+    let op = "avg_pool2d_backward";
+    let d = PoolDims::new(op, input_shape, kernel, stride, padding);
+    check_grad_output(op, grad_output.shape(), d.out_shape(input_shape));
+    let (gy, in_plane, out_plane, w) = (grad_output.data(), d.in_plane(), d.out_plane(), d.input.1);
+    let scale = T::ONE / T::from_usize(kernel.0 * kernel.1);
+    let ppb = d.planes_per_block();
+    let mut grad_in = vec![T::ZERO; d.planes * in_plane];
+    for_each_block(&mut grad_in, ppb * in_plane, d.work(), |blk, gin_blk| {
+        for (q, gx) in gin_blk.chunks_mut(in_plane).enumerate() {
+            let gp = &gy[(blk * ppb + q) * out_plane..][..out_plane];
+            for y in 0..d.output.0 {
+                for xo in 0..d.output.1 {
+                    let g = gp[y * d.output.1 + xo] * scale;
+                    let (rows, cols) = d.window(y, xo);
+                    for r in rows {
+                        gx[r * w + cols.start..r * w + cols.end]
+                            .iter_mut()
+                            .for_each(|v| *v += g);
+                    }
+                }
+            }
+        }
+    });
+    Tensor::from_vec(grad_in, input_shape)
+}
+
+/// Global max pooling: the maximum of each `H × W` plane, as `[N, C, 1, 1]`,
+/// with its position for [`max_pool2d_backward`].
+///
+/// ```
+/// use synann_tensor::conv::global_max_pool2d;
+/// use synann_tensor::Tensor;
+/// let x = Tensor::from_vec(vec![1.0f32, 7.0, 2.0, 0.0, 3.0, 8.0], &[1, 2, 1, 3]);
+/// let r = global_max_pool2d(&x);
+/// assert_eq!((r.output.shape(), r.output.data()), (&[1, 2, 1, 1][..], &[7.0, 8.0][..]));
+/// assert_eq!(r.indices, vec![1, 2]);
+/// ```
+pub fn global_max_pool2d<T: Float>(input: &Tensor<T>) -> MaxPool2dOutput<T> {
+    let s = input.shape();
+    assert!(
+        s.len() == 4,
+        "global_max_pool2d: input {s:?} is not [N, C, H, W]"
+    );
+    max_pool2d(input, (s[2], s[3]), (1, 1), (0, 0))
+}
+
+/// Global average pooling: the mean of each `H × W` plane, as `[N, C, 1, 1]`.
+///
+/// ```
+/// use synann_tensor::conv::global_avg_pool2d;
+/// use synann_tensor::Tensor;
+/// let x = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 6.0], &[1, 1, 2, 2]);
+/// assert_eq!(global_avg_pool2d(&x).data(), &[3.0]);
+/// ```
+pub fn global_avg_pool2d<T: Float>(input: &Tensor<T>) -> Tensor<T> {
+    let s = input.shape();
+    assert!(
+        s.len() == 4,
+        "global_avg_pool2d: input {s:?} is not [N, C, H, W]"
+    );
+    avg_pool2d(input, (s[2], s[3]), (1, 1), (0, 0))
+}
+
+/// dL/d(input) of [`global_avg_pool2d`]: `dY / (H·W)` spread over each plane.
+///
+/// ```
+/// use synann_tensor::conv::global_avg_pool2d_backward;
+/// use synann_tensor::Tensor;
+/// let g = global_avg_pool2d_backward(&Tensor::<f32>::full(&[1, 1, 1, 1], 4.0), &[1, 1, 2, 2]);
+/// assert_eq!(g.data(), &[1.0; 4]);
+/// ```
+pub fn global_avg_pool2d_backward<T: Float>(
+    grad_output: &Tensor<T>,
+    input_shape: &[usize],
+) -> Tensor<T> {
+    assert!(
+        input_shape.len() == 4,
+        "global_avg_pool2d_backward: input {input_shape:?} is not [N, C, H, W]"
+    );
+    let (h, w) = (input_shape[2], input_shape[3]);
+    avg_pool2d_backward(grad_output, input_shape, (h, w), (1, 1), (0, 0))
+}

@@ -1,0 +1,488 @@
+//! conv2d and pooling kernels against naive loops written straight from the
+//! definitions (PyTorch's `F.conv2d`, `F.max_pool2d`, `F.avg_pool2d`).
+
+use proptest::prelude::*;
+use synann_tensor::conv::{
+    avg_pool2d, avg_pool2d_backward, conv2d, conv2d_backward_bias, conv2d_backward_input,
+    conv2d_backward_weight, global_avg_pool2d, global_avg_pool2d_backward, global_max_pool2d,
+    max_pool2d, max_pool2d_backward, Conv2dParams,
+};
+use synann_tensor::random::seeded;
+use synann_tensor::Tensor;
+
+/// One random convolution problem.
+#[derive(Clone, Debug)]
+struct Case {
+    n: usize,
+    groups: usize,
+    c: usize,
+    o: usize,
+    input: (usize, usize),
+    kernel: (usize, usize),
+    params: Conv2dParams,
+}
+
+impl Case {
+    fn weight_shape(&self) -> [usize; 4] {
+        [self.o, self.c / self.groups, self.kernel.0, self.kernel.1]
+    }
+    fn input_shape(&self) -> [usize; 4] {
+        [self.n, self.c, self.input.0, self.input.1]
+    }
+    fn output(&self) -> (usize, usize) {
+        self.params.output_size(self.input, self.kernel)
+    }
+}
+
+fn fits(len: usize, k: usize, p: usize, d: usize) -> bool {
+    d * (k - 1) < len + 2 * p
+}
+
+fn case() -> impl Strategy<Value = Case> {
+    (
+        (1usize..10, 1usize..3, 1usize..3, 1usize..3),
+        (1usize..8, 1usize..8, 1usize..4, 1usize..4),
+        (
+            1usize..3,
+            1usize..3,
+            0usize..3,
+            0usize..3,
+            1usize..3,
+            1usize..3,
+        ),
+    )
+        .prop_filter(
+            "kernel must fit",
+            |(_, (h, w, kh, kw), (_, _, ph, pw, dh, dw))| {
+                fits(*h, *kh, *ph, *dh) && fits(*w, *kw, *pw, *dw)
+            },
+        )
+        .prop_map(
+            |((n, groups, cg, og), (h, w, kh, kw), (sh, sw, ph, pw, dh, dw))| Case {
+                n,
+                groups,
+                c: groups * cg,
+                o: groups * og,
+                input: (h, w),
+                kernel: (kh, kw),
+                params: Conv2dParams {
+                    stride: (sh, sw),
+                    padding: (ph, pw),
+                    dilation: (dh, dw),
+                    groups,
+                },
+            },
+        )
+}
+
+fn random(shape: &[usize], seed: u64) -> Tensor<f64> {
+    Tensor::uniform(shape, -1.0, 1.0, &mut seeded(seed))
+}
+
+/// Calls `f(n, o, ci, y, x, i, j, iy, ix)` for every output pixel, kernel tap
+/// and the in-image input pixel it reads: the seven loops of a convolution
+/// (plus the group of `o`), in one place for forward and both backwards.
+fn for_each_tap(cs: &Case, mut f: impl FnMut([usize; 9])) {
+    let (oh, ow) = cs.output();
+    let (cg, og) = (cs.c / cs.groups, cs.o / cs.groups);
+    let p = &cs.params;
+    for n in 0..cs.n {
+        for o in 0..cs.o {
+            let g = o / og;
+            for y in 0..oh {
+                for x in 0..ow {
+                    for ci in 0..cg {
+                        for i in 0..cs.kernel.0 {
+                            for j in 0..cs.kernel.1 {
+                                let iy = (y * p.stride.0 + i * p.dilation.0) as isize
+                                    - p.padding.0 as isize;
+                                let ix = (x * p.stride.1 + j * p.dilation.1) as isize
+                                    - p.padding.1 as isize;
+                                if iy >= 0
+                                    && ix >= 0
+                                    && (iy as usize) < cs.input.0
+                                    && (ix as usize) < cs.input.1
+                                {
+                                    f([n, o, g * cg + ci, y, x, i, j, iy as usize, ix as usize]);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn naive_conv(cs: &Case, x: &Tensor<f64>, w: &Tensor<f64>, b: &Tensor<f64>) -> Tensor<f64> {
+    let (oh, ow) = cs.output();
+    let mut y = Tensor::zeros(&[cs.n, cs.o, oh, ow]);
+    for n in 0..cs.n {
+        for o in 0..cs.o {
+            for yy in 0..oh {
+                for xx in 0..ow {
+                    y.set(&[n, o, yy, xx], b.get(&[o]));
+                }
+            }
+        }
+    }
+    let cg = cs.c / cs.groups;
+    for_each_tap(cs, |[n, o, c, yy, xx, i, j, iy, ix]| {
+        let v = y.get(&[n, o, yy, xx]) + w.get(&[o, c % cg, i, j]) * x.get(&[n, c, iy, ix]);
+        y.set(&[n, o, yy, xx], v);
+    });
+    y
+}
+
+fn naive_grad_input(cs: &Case, gy: &Tensor<f64>, w: &Tensor<f64>) -> Tensor<f64> {
+    let mut gx = Tensor::zeros(&cs.input_shape());
+    let cg = cs.c / cs.groups;
+    for_each_tap(cs, |[n, o, c, yy, xx, i, j, iy, ix]| {
+        let v = gx.get(&[n, c, iy, ix]) + w.get(&[o, c % cg, i, j]) * gy.get(&[n, o, yy, xx]);
+        gx.set(&[n, c, iy, ix], v);
+    });
+    gx
+}
+
+fn naive_grad_weight(cs: &Case, gy: &Tensor<f64>, x: &Tensor<f64>) -> Tensor<f64> {
+    let mut gw = Tensor::zeros(&cs.weight_shape());
+    let cg = cs.c / cs.groups;
+    for_each_tap(cs, |[n, o, c, yy, xx, i, j, iy, ix]| {
+        let v = gw.get(&[o, c % cg, i, j]) + x.get(&[n, c, iy, ix]) * gy.get(&[n, o, yy, xx]);
+        gw.set(&[o, c % cg, i, j], v);
+    });
+    gw
+}
+
+fn assert_close(got: &Tensor<f64>, want: &Tensor<f64>, what: &str) {
+    assert!(
+        got.allclose(want, 1e-10, 1e-10),
+        "{what}: got {got:?}, want {want:?}"
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    #[test]
+    fn conv2d_matches_naive(cs in case(), seed in any::<u64>()) {
+        let x = random(&cs.input_shape(), seed);
+        let w = random(&cs.weight_shape(), seed ^ 1);
+        let b = random(&[cs.o], seed ^ 2);
+        assert_close(&conv2d(&x, &w, Some(&b), &cs.params), &naive_conv(&cs, &x, &w, &b), "forward");
+        // Without bias: the same as a zero bias.
+        let zero = Tensor::zeros(&[cs.o]);
+        assert_close(&conv2d(&x, &w, None, &cs.params), &naive_conv(&cs, &x, &w, &zero), "forward, no bias");
+    }
+
+    #[test]
+    fn conv2d_backward_matches_naive(cs in case(), seed in any::<u64>()) {
+        let x = random(&cs.input_shape(), seed);
+        let w = random(&cs.weight_shape(), seed ^ 1);
+        let (oh, ow) = cs.output();
+        let gy = random(&[cs.n, cs.o, oh, ow], seed ^ 3);
+        let gx = conv2d_backward_input(&gy, &w, &cs.input_shape(), &cs.params);
+        assert_close(&gx, &naive_grad_input(&cs, &gy, &w), "input gradient");
+        let gw = conv2d_backward_weight(&gy, &x, &cs.weight_shape(), &cs.params);
+        assert_close(&gw, &naive_grad_weight(&cs, &gy, &x), "weight gradient");
+        let gb = conv2d_backward_bias(&gy);
+        let want: Vec<f64> = (0..cs.o)
+            .map(|o| (0..cs.n).flat_map(|n| (0..oh * ow).map(move |p| (n, p))).map(|(n, p)| gy.data()[(n * cs.o + o) * oh * ow + p]).sum())
+            .collect();
+        assert_close(&gb, &Tensor::from_vec(want, &[cs.o]), "bias gradient");
+    }
+
+    /// The 1×1 / stride-1 / no-padding fast path (GEMM on the input itself)
+    /// against the general im2col path: the same kernel with padding 1 gives
+    /// the same values inside the border.
+    #[test]
+    fn conv2d_1x1_fast_path_matches_general(
+        (n, groups, cg, og, h, w) in (1usize..4, 1usize..3, 1usize..4, 1usize..4, 1usize..7, 1usize..7),
+        seed in any::<u64>(),
+    ) {
+        let (c, o) = (groups * cg, groups * og);
+        let x = random(&[n, c, h, w], seed);
+        let wt = random(&[o, cg, 1, 1], seed ^ 1);
+        let fast = Conv2dParams { groups, ..Default::default() };
+        let padded = Conv2dParams { padding: (1, 1), ..fast };
+        let y_fast = conv2d(&x, &wt, None, &fast);
+        let y_pad = conv2d(&x, &wt, None, &padded);
+        let crop = |t: &Tensor<f64>| {
+            let mut v = Vec::new();
+            for (k, &e) in t.data().iter().enumerate() {
+                let (yy, xx) = ((k / (w + 2)) % (h + 2), k % (w + 2));
+                if (1..=h).contains(&yy) && (1..=w).contains(&xx) {
+                    v.push(e);
+                }
+            }
+            Tensor::from_vec(v, &[n, o, h, w])
+        };
+        assert_close(&y_fast, &crop(&y_pad), "1×1 forward");
+        // Backward: a gradient that is zero on the border of the padded
+        // output gives the same input and weight gradients.
+        let gy = random(&[n, o, h, w], seed ^ 2);
+        let mut gy_pad = Tensor::zeros(&[n, o, h + 2, w + 2]);
+        for (k, &g) in gy.data().iter().enumerate() {
+            let (plane, yy, xx) = (k / (h * w), (k / w) % h, k % w);
+            gy_pad.data_mut()[plane * (h + 2) * (w + 2) + (yy + 1) * (w + 2) + xx + 1] = g;
+        }
+        assert_close(
+            &conv2d_backward_input(&gy, &wt, x.shape(), &fast),
+            &conv2d_backward_input(&gy_pad, &wt, x.shape(), &padded),
+            "1×1 input gradient",
+        );
+        assert_close(
+            &conv2d_backward_weight(&gy, &x, wt.shape(), &fast),
+            &conv2d_backward_weight(&gy_pad, &x, wt.shape(), &padded),
+            "1×1 weight gradient",
+        );
+    }
+}
+
+/// The batch is big enough to run in parallel blocks; f32 against the f64
+/// reference at the seed network's second convolution (fewer samples).
+#[test]
+fn conv2d_f32_parallel_matches_naive() {
+    let cs = Case {
+        n: 8,
+        groups: 1,
+        c: 10,
+        o: 20,
+        input: (12, 12),
+        kernel: (5, 5),
+        params: Conv2dParams::default(),
+    };
+    let x = random(&cs.input_shape(), 7);
+    let w = random(&cs.weight_shape(), 8);
+    let b = random(&[20], 9);
+    let gy = random(&[8, 20, 8, 8], 10);
+    let close = |got: Tensor<f32>, want: Tensor<f64>, what: &str| {
+        assert!(
+            got.cast::<f64>().allclose(&want, 1e-4, 1e-4),
+            "{what}: got {got:?}, want {want:?}"
+        );
+    };
+    let (xf, wf, bf, gyf) = (
+        x.cast::<f32>(),
+        w.cast::<f32>(),
+        b.cast::<f32>(),
+        gy.cast::<f32>(),
+    );
+    close(
+        conv2d(&xf, &wf, Some(&bf), &cs.params),
+        naive_conv(&cs, &x, &w, &b),
+        "forward",
+    );
+    close(
+        conv2d_backward_input(&gyf, &wf, xf.shape(), &cs.params),
+        naive_grad_input(&cs, &gy, &w),
+        "input gradient",
+    );
+    close(
+        conv2d_backward_weight(&gyf, &xf, wf.shape(), &cs.params),
+        naive_grad_weight(&cs, &gy, &x),
+        "weight gradient",
+    );
+}
+
+#[test]
+#[should_panic(expected = "conv2d: input [1, 3, 5, 5] and weight [2, 2, 3, 3]")]
+fn conv2d_channel_mismatch_panics() {
+    let _ = conv2d(
+        &Tensor::<f32>::zeros(&[1, 3, 5, 5]),
+        &Tensor::zeros(&[2, 2, 3, 3]),
+        None,
+        &Conv2dParams::default(),
+    );
+}
+
+#[test]
+#[should_panic(expected = "does not fit an input of 2")]
+fn conv2d_kernel_too_large_panics() {
+    let _ = conv2d(
+        &Tensor::<f32>::zeros(&[1, 1, 2, 2]),
+        &Tensor::zeros(&[1, 1, 3, 3]),
+        None,
+        &Conv2dParams::default(),
+    );
+}
+
+/// `(height, width)` of a window, stride or padding.
+type Pair = (usize, usize);
+
+/// One random pooling problem: input shape, kernel, stride, padding.
+fn pool_case() -> impl Strategy<Value = ([usize; 4], Pair, Pair, Pair)> {
+    (
+        (1usize..3, 1usize..3, 1usize..8, 1usize..8),
+        (
+            1usize..4,
+            1usize..4,
+            1usize..3,
+            1usize..3,
+            0usize..2,
+            0usize..2,
+        ),
+    )
+        .prop_filter(
+            "window must fit",
+            |((_, _, h, w), (kh, kw, _, _, ph, pw))| {
+                2 * ph <= *kh && 2 * pw <= *kw && kh <= &(h + 2 * ph) && kw <= &(w + 2 * pw)
+            },
+        )
+        .prop_map(|((n, c, h, w), (kh, kw, sh, sw, ph, pw))| {
+            ([n, c, h, w], (kh, kw), (sh, sw), (ph, pw))
+        })
+}
+
+/// The in-image pixels `(r, c)` of window `(y, x)`.
+fn window(
+    shape: &[usize; 4],
+    y: usize,
+    x: usize,
+    k: (usize, usize),
+    s: (usize, usize),
+    p: (usize, usize),
+) -> Vec<(usize, usize)> {
+    let mut v = Vec::new();
+    for i in 0..k.0 {
+        for j in 0..k.1 {
+            let (r, c) = (
+                (y * s.0 + i) as isize - p.0 as isize,
+                (x * s.1 + j) as isize - p.1 as isize,
+            );
+            if r >= 0 && c >= 0 && (r as usize) < shape[2] && (c as usize) < shape[3] {
+                v.push((r as usize, c as usize));
+            }
+        }
+    }
+    v
+}
+
+fn pooled_size(
+    shape: &[usize; 4],
+    k: (usize, usize),
+    s: (usize, usize),
+    p: (usize, usize),
+) -> (usize, usize) {
+    (
+        (shape[2] + 2 * p.0 - k.0) / s.0 + 1,
+        (shape[3] + 2 * p.1 - k.1) / s.1 + 1,
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    #[test]
+    fn max_pool2d_matches_naive((shape, k, s, p) in pool_case(), seed in any::<u64>()) {
+        let x = random(&shape, seed);
+        let (oh, ow) = pooled_size(&shape, k, s, p);
+        let gy = random(&[shape[0], shape[1], oh, ow], seed ^ 1);
+        let r = max_pool2d(&x, k, s, p);
+        let mut want = Tensor::zeros(&[shape[0], shape[1], oh, ow]);
+        let mut want_gx = Tensor::zeros(&shape);
+        for n in 0..shape[0] {
+            for c in 0..shape[1] {
+                for y in 0..oh {
+                    for xo in 0..ow {
+                        let (r0, c0) = window(&shape, y, xo, k, s, p)
+                            .into_iter()
+                            .fold(None, |best: Option<(usize, usize)>, rc| match best {
+                                Some(b) if x.get(&[n, c, b.0, b.1]) >= x.get(&[n, c, rc.0, rc.1]) => Some(b),
+                                _ => Some(rc),
+                            })
+                            .unwrap();
+                        want.set(&[n, c, y, xo], x.get(&[n, c, r0, c0]));
+                        let g = want_gx.get(&[n, c, r0, c0]) + gy.get(&[n, c, y, xo]);
+                        want_gx.set(&[n, c, r0, c0], g);
+                    }
+                }
+            }
+        }
+        assert_close(&r.output, &want, "max_pool2d");
+        assert_close(&max_pool2d_backward(&gy, &r.indices, &shape), &want_gx, "max_pool2d backward");
+    }
+
+    #[test]
+    fn avg_pool2d_matches_naive((shape, k, s, p) in pool_case(), seed in any::<u64>()) {
+        let x = random(&shape, seed);
+        let (oh, ow) = pooled_size(&shape, k, s, p);
+        let gy = random(&[shape[0], shape[1], oh, ow], seed ^ 1);
+        let area = (k.0 * k.1) as f64;
+        let mut want = Tensor::zeros(&[shape[0], shape[1], oh, ow]);
+        let mut want_gx = Tensor::zeros(&shape);
+        for n in 0..shape[0] {
+            for c in 0..shape[1] {
+                for y in 0..oh {
+                    for xo in 0..ow {
+                        let win = window(&shape, y, xo, k, s, p);
+                        let sum: f64 = win.iter().map(|&(r, cc)| x.get(&[n, c, r, cc])).sum();
+                        want.set(&[n, c, y, xo], sum / area);
+                        for (r, cc) in win {
+                            let g = want_gx.get(&[n, c, r, cc]) + gy.get(&[n, c, y, xo]) / area;
+                            want_gx.set(&[n, c, r, cc], g);
+                        }
+                    }
+                }
+            }
+        }
+        assert_close(&avg_pool2d(&x, k, s, p), &want, "avg_pool2d");
+        assert_close(&avg_pool2d_backward(&gy, &shape, k, s, p), &want_gx, "avg_pool2d backward");
+    }
+
+    #[test]
+    fn global_pools_match_naive((n, c, h, w) in (1usize..3, 1usize..4, 1usize..6, 1usize..6), seed in any::<u64>()) {
+        let x = random(&[n, c, h, w], seed);
+        let gy = random(&[n, c, 1, 1], seed ^ 1);
+        let planes: Vec<&[f64]> = x.data().chunks(h * w).collect();
+        let argmax: Vec<usize> = planes
+            .iter()
+            .map(|pl| (0..pl.len()).fold(0, |b, i| if pl[i] > pl[b] { i } else { b }))
+            .collect();
+        let r = global_max_pool2d(&x);
+        let maxes: Vec<f64> = planes.iter().zip(&argmax).map(|(pl, &i)| pl[i]).collect();
+        assert_close(&r.output, &Tensor::from_vec(maxes, &[n, c, 1, 1]), "global_max_pool2d");
+        prop_assert_eq!(&r.indices, &argmax);
+        let mut gx = vec![0.0; n * c * h * w];
+        for (q, &i) in argmax.iter().enumerate() {
+            gx[q * h * w + i] = gy.data()[q];
+        }
+        assert_close(&max_pool2d_backward(&gy, &r.indices, x.shape()), &Tensor::from_vec(gx, x.shape()), "global max backward");
+
+        let means: Vec<f64> = planes.iter().map(|pl| pl.iter().sum::<f64>() / (h * w) as f64).collect();
+        assert_close(&global_avg_pool2d(&x), &Tensor::from_vec(means, &[n, c, 1, 1]), "global_avg_pool2d");
+        let gx: Vec<f64> = (0..n * c * h * w).map(|k| gy.data()[k / (h * w)] / (h * w) as f64).collect();
+        assert_close(&global_avg_pool2d_backward(&gy, x.shape()), &Tensor::from_vec(gx, x.shape()), "global avg backward");
+    }
+}
+
+/// Padding never wins a max, even when every real value is negative.
+#[test]
+fn max_pool2d_padding_is_minus_infinity() {
+    let x = Tensor::from_vec(vec![-3.0f32, -1.0, -2.0, -4.0], &[1, 1, 2, 2]);
+    let r = max_pool2d(&x, (2, 2), (1, 1), (1, 1));
+    assert_eq!(
+        r.output.data(),
+        &[-3.0, -1.0, -1.0, -2.0, -1.0, -1.0, -2.0, -2.0, -4.0]
+    );
+}
+
+/// Large enough to run over planes in parallel; compares with the serial
+/// result of each plane computed alone.
+#[test]
+fn pools_parallel_match_per_plane() {
+    let x = Tensor::<f32>::uniform(&[64, 8, 12, 12], -1.0, 1.0, &mut seeded(3));
+    let r = max_pool2d(&x, (2, 2), (2, 2), (0, 0));
+    let a = avg_pool2d(&x, (3, 3), (2, 2), (1, 1));
+    for (q, plane) in x.data().chunks(144).enumerate().step_by(37) {
+        let one = Tensor::from_vec(plane.to_vec(), &[1, 1, 12, 12]);
+        assert_eq!(
+            max_pool2d(&one, (2, 2), (2, 2), (0, 0)).output.data(),
+            &r.output.data()[q * 36..(q + 1) * 36]
+        );
+        assert_eq!(
+            avg_pool2d(&one, (3, 3), (2, 2), (1, 1)).data(),
+            &a.data()[q * 36..(q + 1) * 36]
+        );
+    }
+}
