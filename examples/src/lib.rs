@@ -7,4 +7,6 @@
 #![warn(missing_docs)]
 
 pub mod bench;
+pub mod cli;
+pub mod explain;
 pub mod train;

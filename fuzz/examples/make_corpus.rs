@@ -7,10 +7,8 @@
 //! cd fuzz && cargo run --example make_corpus
 //! ```
 //!
-//! The values are fixed (fixed seeds), so running it again rewrites the
-//! same arrays and tensors; only the order of the entries in a safetensors
-//! header may change (the `safetensors` crate writes metadata from a
-//! `HashMap`).
+//! The values are fixed (fixed seeds) and safetensors headers are written
+//! with sorted keys, so running it again rewrites the same bytes.
 
 use safetensors::tensor::TensorView;
 use safetensors::Dtype;
@@ -127,10 +125,32 @@ fn write_idx_corpora() {
     two_members.extend_from_slice(&gzip(&raw[5..]));
     idx.add("two_members.idx.gz", &two_members);
     // A header claiming 2^32 - 1 rows of 2^32 - 1 bytes.
-    let huge = [0, 0, 0x08, 2, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff];
+    let huge = [
+        0, 0, 0x08, 2, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    ];
     idx.add("huge_header.idx", &huge);
     idx.add("huge_header.idx.gz", &gzip(&huge));
     idx_gz.add("huge_header.idx", &huge);
+}
+
+/// Safetensors bytes with the header's JSON keys in sorted order.
+///
+/// The `safetensors` crate writes the header from `HashMap`s, so its key
+/// order changes from run to run; sorting makes this program write the same
+/// bytes every time. Tensor offsets count from the end of the header, so the
+/// data is kept as it is.
+fn sorted_header(bytes: Vec<u8>) -> Vec<u8> {
+    let len = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes")) as usize;
+    // serde_json's maps are sorted by key (no `preserve_order` feature).
+    let header: serde_json::Value =
+        serde_json::from_slice(&bytes[8..8 + len]).expect("valid header");
+    let mut json = serde_json::to_vec(&header).expect("serialize");
+    // Pad with spaces to a multiple of 8 bytes, as the crate does.
+    json.resize(json.len().next_multiple_of(8), b' ');
+    let mut out = (json.len() as u64).to_le_bytes().to_vec();
+    out.extend_from_slice(&json);
+    out.extend_from_slice(&bytes[8 + len..]);
+    out
 }
 
 /// A deterministic tensor of `shape` with values in (−1, 1).
@@ -154,25 +174,34 @@ fn model_dict<T: Float>() -> StateDict<T> {
 fn write_state_dict_corpus() {
     let corpus = Corpus::new("safetensors_state_dict");
     let meta = Metadata::from([("epoch".to_string(), "7".to_string())]);
-    let f32_bytes = safetensors_to_bytes(&model_dict::<f32>(), &meta).expect("encode");
+    let f32_bytes =
+        sorted_header(safetensors_to_bytes(&model_dict::<f32>(), &meta).expect("encode"));
     corpus.add("model_f32.safetensors", &f32_bytes);
-    let f64_bytes = safetensors_to_bytes(&model_dict::<f64>(), &Metadata::new()).expect("encode");
+    let f64_bytes = sorted_header(
+        safetensors_to_bytes(&model_dict::<f64>(), &Metadata::new()).expect("encode"),
+    );
     corpus.add("model_f64.safetensors", &f64_bytes);
+    // No tensors, one metadata entry. (With no metadata either, the
+    // `safetensors` crate writes an unreadable header: that file is in
+    // fuzz/regressions/safetensors_state_dict/, see fuzz/README.md.)
     corpus.add(
-        "empty.safetensors",
-        &safetensors_to_bytes(&StateDict::<f32>::new(), &Metadata::new()).expect("encode"),
+        "no_tensors.safetensors",
+        &sorted_header(safetensors_to_bytes(&StateDict::<f32>::new(), &meta).expect("encode")),
     );
     let mut odd = StateDict::<f32>::new();
     odd.insert("scalar", Tensor::from_vec(vec![2.5], &[]));
     odd.insert("empty_rows", Tensor::from_vec(vec![], &[0, 3]));
     corpus.add(
         "scalar_and_empty.safetensors",
-        &safetensors_to_bytes(&odd, &Metadata::new()).expect("encode"),
+        &sorted_header(safetensors_to_bytes(&odd, &Metadata::new()).expect("encode")),
     );
     // A file as PyTorch's `save_file` writes it: no metadata, and a dtype we
     // do not load (I32), next to an F32 tensor.
     let ints: Vec<u8> = [1i32, -2, 3].iter().flat_map(|v| v.to_le_bytes()).collect();
-    let floats: Vec<u8> = [0.5f32, -0.25].iter().flat_map(|v| v.to_le_bytes()).collect();
+    let floats: Vec<u8> = [0.5f32, -0.25]
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect();
     let views = vec![
         (
             "ids".to_string(),
@@ -185,7 +214,30 @@ fn write_state_dict_corpus() {
     ];
     corpus.add(
         "i32_tensor.safetensors",
-        &safetensors::serialize(views, &None::<HashMap<String, String>>).expect("encode"),
+        &sorted_header(
+            safetensors::serialize(views, &None::<HashMap<String, String>>).expect("encode"),
+        ),
+    );
+    // An integer exact in f64 but not in f32 (2^24 + 1), and a BatchNorm
+    // counter, which the writer stores as I64 like PyTorch.
+    let big: Vec<u8> = [0u32, (1 << 24) + 1, 7]
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect();
+    let view = TensorView::new(Dtype::U32, vec![3], &big).expect("view");
+    corpus.add(
+        "u32_beyond_f32.safetensors",
+        &sorted_header(
+            safetensors::serialize([("counts", view)], &None::<HashMap<String, String>>)
+                .expect("encode"),
+        ),
+    );
+    let mut bn = StateDict::<f32>::new();
+    bn.insert("bn.running_var", Tensor::from_vec(vec![1.0, 0.5], &[2]));
+    bn.insert("bn.num_batches_tracked", Tensor::from_vec(vec![12.0], &[]));
+    corpus.add(
+        "num_batches_tracked.safetensors",
+        &sorted_header(safetensors_to_bytes(&bn, &Metadata::new()).expect("encode")),
     );
     corpus.add("cut_header.safetensors", &f32_bytes[..20]);
     corpus.add("cut_data.safetensors", &f32_bytes[..f32_bytes.len() - 4]);
@@ -277,21 +329,23 @@ fn sgd_checkpoint<T: Float>() -> TrainingCheckpoint<T> {
 /// Seeds for `training_checkpoint`.
 fn write_checkpoint_corpus() {
     let corpus = Corpus::new("training_checkpoint");
-    let adam = adam_checkpoint::<f32>().to_bytes().expect("encode");
+    let adam = sorted_header(adam_checkpoint::<f32>().to_bytes().expect("encode"));
     corpus.add("adam_f32.safetensors", &adam);
     corpus.add(
         "adam_f64.safetensors",
-        &adam_checkpoint::<f64>().to_bytes().expect("encode"),
+        &sorted_header(adam_checkpoint::<f64>().to_bytes().expect("encode")),
     );
     corpus.add(
         "sgd_f32.safetensors",
-        &sgd_checkpoint::<f32>().to_bytes().expect("encode"),
+        &sorted_header(sgd_checkpoint::<f32>().to_bytes().expect("encode")),
     );
     corpus.add("cut_data.safetensors", &adam[..adam.len() - 4]);
     // A plain state dict: valid safetensors, but no checkpoint metadata.
     corpus.add(
         "plain_state_dict.safetensors",
-        &safetensors_to_bytes(&model_dict::<f32>(), &Metadata::new()).expect("encode"),
+        &sorted_header(
+            safetensors_to_bytes(&model_dict::<f32>(), &Metadata::new()).expect("encode"),
+        ),
     );
 }
 
@@ -301,6 +355,8 @@ fn main() {
     write_checkpoint_corpus();
     println!(
         "seed corpus written to {}",
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus").display()
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("corpus")
+            .display()
     );
 }

@@ -4,16 +4,20 @@
 mod tiny_model;
 
 use proptest::prelude::*;
+use safetensors::tensor::TensorView;
+use safetensors::{Dtype, SafeTensors};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use synann_autograd::Var;
 use synann_nn::checkpoint::{
     load_safetensors, safetensors_from_bytes, safetensors_to_bytes, save_safetensors,
     CheckpointError, Metadata, TrainingCheckpoint,
 };
+use synann_nn::layers::BatchNorm1d;
 use synann_nn::lr_scheduler::{Chain, LrScheduler, PiecewiseConstantLR, ReduceLROnPlateau};
 use synann_nn::optim::{Adam, AdamConfig, Optimizer};
 use synann_nn::state_dict::{load_state_dict, state_dict, StateDict, StateDictError};
-use synann_nn::Module;
+use synann_nn::{Mode, Module};
 use synann_tensor::random::{seeded, RngState};
 use synann_tensor::{Float, Tensor};
 use tiny_model::{batch, TinyNet};
@@ -110,18 +114,245 @@ fn file_layout_is_what_pytorch_expects() {
     assert_eq!(f32::from_le_bytes(data[12..16].try_into().unwrap()), 4.0);
 }
 
+/// Safetensors bytes of one tensor `name` with the given dtype, shape and
+/// raw little-endian data, as another program (PyTorch) would write them.
+fn raw_file(name: &str, dtype: Dtype, shape: Vec<usize>, data: &[u8]) -> Vec<u8> {
+    let view = TensorView::new(dtype, shape, data).unwrap();
+    safetensors::serialize(vec![(name, view)], &None).unwrap()
+}
+
+/// The dtype recorded in the header of safetensors `bytes` for `name`.
+fn header_dtype(bytes: &[u8], name: &str) -> String {
+    let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + n]).unwrap();
+    header[name]["dtype"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn pytorch_int64_num_batches_tracked_loads_as_float() {
+    // PyTorch's BatchNorm1d(3).state_dict() after 7 training batches.
+    let floats = |v: &[f32]| v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
+    let weight = floats(&[1.0, 2.0, 3.0]);
+    let bias = floats(&[0.0, 0.5, -0.5]);
+    let mean = floats(&[0.25, 0.0, -1.0]);
+    let var = floats(&[1.0, 4.0, 0.5]);
+    let count = 7i64.to_le_bytes();
+    let views = vec![
+        (
+            "bn.weight",
+            TensorView::new(Dtype::F32, vec![3], &weight).unwrap(),
+        ),
+        (
+            "bn.bias",
+            TensorView::new(Dtype::F32, vec![3], &bias).unwrap(),
+        ),
+        (
+            "bn.running_mean",
+            TensorView::new(Dtype::F32, vec![3], &mean).unwrap(),
+        ),
+        (
+            "bn.running_var",
+            TensorView::new(Dtype::F32, vec![3], &var).unwrap(),
+        ),
+        (
+            "bn.num_batches_tracked",
+            TensorView::new(Dtype::I64, vec![], &count).unwrap(),
+        ),
+    ];
+    let bytes = safetensors::serialize(views, &None).unwrap();
+    assert_eq!(header_dtype(&bytes, "bn.num_batches_tracked"), "I64");
+
+    let (dict, _) = safetensors_from_bytes::<f32>(&bytes).unwrap();
+    let count = dict.get("bn.num_batches_tracked").unwrap();
+    assert_eq!(count.shape(), &[] as &[usize]);
+    assert_eq!(count.data(), &[7.0]);
+    let (wide, _) = safetensors_from_bytes::<f64>(&bytes).unwrap();
+    assert_eq!(wide.get("bn.num_batches_tracked").unwrap().data(), &[7.0]);
+
+    // And it loads, strictly, into our BatchNorm1d under the same names.
+    let bn = BatchNorm1d::<f32>::new(3);
+    let own_names: StateDict<f32> = dict
+        .iter()
+        .map(|(n, t)| (n.trim_start_matches("bn.").to_string(), t.clone()))
+        .collect();
+    load_state_dict(&bn, &own_names, true).unwrap();
+    let tracked = bn.named_buffers();
+    let (_, n) = tracked
+        .iter()
+        .find(|(n, _)| n == "num_batches_tracked")
+        .unwrap();
+    assert_eq!(n.value().data(), &[7.0]);
+}
+
+#[test]
+fn every_integer_dtype_converts_exactly() {
+    let cases: Vec<(Dtype, Vec<u8>, Vec<f64>)> = vec![
+        (Dtype::BOOL, vec![0, 1, 1], vec![0.0, 1.0, 1.0]),
+        (Dtype::U8, vec![0, 7, 255], vec![0.0, 7.0, 255.0]),
+        (Dtype::I8, vec![0x80, 0xff, 5], vec![-128.0, -1.0, 5.0]),
+        (
+            Dtype::I16,
+            [-300i16, 0, 32767]
+                .iter()
+                .flat_map(|v| v.to_le_bytes())
+                .collect(),
+            vec![-300.0, 0.0, 32767.0],
+        ),
+        (
+            Dtype::U16,
+            [65535u16, 1, 2]
+                .iter()
+                .flat_map(|v| v.to_le_bytes())
+                .collect(),
+            vec![65535.0, 1.0, 2.0],
+        ),
+        (
+            Dtype::I32,
+            [-16_777_216i32, 3, 16_777_216]
+                .iter()
+                .flat_map(|v| v.to_le_bytes())
+                .collect(),
+            vec![-16_777_216.0, 3.0, 16_777_216.0],
+        ),
+        (
+            Dtype::U32,
+            [4u32, 0, 9].iter().flat_map(|v| v.to_le_bytes()).collect(),
+            vec![4.0, 0.0, 9.0],
+        ),
+        (
+            Dtype::I64,
+            [-5i64, 0, 1 << 24]
+                .iter()
+                .flat_map(|v| v.to_le_bytes())
+                .collect(),
+            vec![-5.0, 0.0, 16_777_216.0],
+        ),
+        (
+            Dtype::U64,
+            [1u64, 2, 3].iter().flat_map(|v| v.to_le_bytes()).collect(),
+            vec![1.0, 2.0, 3.0],
+        ),
+    ];
+    for (dtype, data, want) in cases {
+        let bytes = raw_file("t", dtype, vec![3], &data);
+        let (narrow, _) = safetensors_from_bytes::<f32>(&bytes).unwrap();
+        let want32: Vec<f32> = want.iter().map(|&v| v as f32).collect();
+        assert_eq!(narrow.get("t").unwrap().data(), &want32[..], "{dtype:?}");
+        let (wide, _) = safetensors_from_bytes::<f64>(&bytes).unwrap();
+        assert_eq!(wide.get("t").unwrap().data(), &want[..], "{dtype:?}");
+    }
+}
+
+#[test]
+fn integers_too_large_to_be_exact_are_errors_naming_the_tensor() {
+    // 2^24 + 1 is the first integer an f32 cannot hold; f64 holds it.
+    let data: Vec<u8> = [1i64, (1 << 24) + 1]
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect();
+    let bytes = raw_file("bn.num_batches_tracked", Dtype::I64, vec![2], &data);
+    match safetensors_from_bytes::<f32>(&bytes) {
+        Err(CheckpointError::InexactInteger { name, value, dtype }) => {
+            assert_eq!(name, "bn.num_batches_tracked");
+            assert_eq!(value, (1 << 24) + 1);
+            assert_eq!(dtype, "F32");
+        }
+        other => panic!("expected an inexact-integer error, got {other:?}"),
+    }
+    let (wide, _) = safetensors_from_bytes::<f64>(&bytes).unwrap();
+    assert_eq!(
+        wide.get("bn.num_batches_tracked").unwrap().data(),
+        &[1.0, 16_777_217.0]
+    );
+    // 2^53 + 1 is beyond f64 as well, and so is the largest u64.
+    let data = ((1u64 << 53) + 1).to_le_bytes();
+    let err = safetensors_from_bytes::<f64>(&raw_file("big", Dtype::U64, vec![], &data));
+    assert!(
+        matches!(&err, Err(CheckpointError::InexactInteger { name, .. }) if name == "big"),
+        "{err:?}"
+    );
+    let err = safetensors_from_bytes::<f64>(&raw_file("max", Dtype::U64, vec![], &[0xff; 8]))
+        .unwrap_err();
+    assert!(err.to_string().contains("`max`"), "{err}");
+    assert!(err.to_string().contains("18446744073709551615"), "{err}");
+}
+
+#[test]
+fn half_precision_floats_convert_exactly() {
+    // F16 1.0, −2.5, 65504 (largest); BF16 1.0, −5.0, 2^−126.
+    let f16: Vec<u8> = [0x3c00u16, 0xc100, 0x7bff]
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect();
+    let (d, _) = safetensors_from_bytes::<f32>(&raw_file("h", Dtype::F16, vec![3], &f16)).unwrap();
+    assert_eq!(d.get("h").unwrap().data(), &[1.0, -2.5, 65504.0]);
+    let bf16: Vec<u8> = [0x3f80u16, 0xc0a0, 0x0080]
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect();
+    let (d, _) =
+        safetensors_from_bytes::<f64>(&raw_file("b", Dtype::BF16, vec![3], &bf16)).unwrap();
+    assert_eq!(
+        d.get("b").unwrap().data(),
+        &[1.0, -5.0, f64::from(f32::MIN_POSITIVE)]
+    );
+}
+
 #[test]
 fn unsupported_dtype_names_the_tensor() {
-    let raw = 7i64.to_le_bytes();
-    let view = safetensors::tensor::TensorView::new(safetensors::Dtype::I64, vec![], &raw).unwrap();
-    let bytes = safetensors::serialize(vec![("bn.num_batches_tracked", view)], &None).unwrap();
+    let bytes = raw_file("q.weight", Dtype::F8_E4M3, vec![2], &[0x38, 0xb8]);
     match safetensors_from_bytes::<f32>(&bytes) {
         Err(CheckpointError::StateDict(StateDictError::DtypeMismatch { name, found, .. })) => {
-            assert_eq!(name, "bn.num_batches_tracked");
-            assert_eq!(found, "I64");
+            assert_eq!(name, "q.weight");
+            assert_eq!(found, "F8_E4M3");
         }
         other => panic!("expected a dtype error, got {other:?}"),
     }
+}
+
+#[test]
+fn saved_num_batches_tracked_is_int64_like_pytorch() {
+    let mut bn = BatchNorm1d::<f32>::new(3);
+    let x = Var::constant(Tensor::from_vec(
+        vec![0.1, 0.2, 0.3, 0.5, -0.4, 0.9, -1.0, 0.0, 2.0],
+        &[3, 3],
+    ));
+    for _ in 0..3 {
+        bn.forward(&x, Mode::Train);
+    }
+    let dict = state_dict(&bn);
+    assert_eq!(dict.get("num_batches_tracked").unwrap().data(), &[3.0]);
+    let bytes = safetensors_to_bytes(&dict, &Metadata::new()).unwrap();
+    assert_eq!(header_dtype(&bytes, "num_batches_tracked"), "I64");
+    for name in ["weight", "bias", "running_mean", "running_var"] {
+        assert_eq!(header_dtype(&bytes, name), "F32", "{name}");
+    }
+    let view = SafeTensors::deserialize(&bytes)
+        .unwrap()
+        .tensor("num_batches_tracked")
+        .unwrap()
+        .data()
+        .to_vec();
+    assert_eq!(view, 3i64.to_le_bytes());
+    // It reads back to the same state, in either width.
+    assert_eq!(safetensors_from_bytes::<f32>(&bytes).unwrap().0, dict);
+    assert_eq!(
+        safetensors_from_bytes::<f64>(&bytes).unwrap().0,
+        dict.cast::<f64>()
+    );
+
+    // A training checkpoint's `model.<name>` copy is an integer buffer too.
+    let mut prefixed = StateDict::new();
+    prefixed.insert("model.fcb.num_batches_tracked", Tensor::scalar(3.0f64));
+    let bytes = safetensors_to_bytes(&prefixed, &Metadata::new()).unwrap();
+    assert_eq!(header_dtype(&bytes, "model.fcb.num_batches_tracked"), "I64");
+    // A value that is not an exact integer stays a float rather than being
+    // rounded.
+    let mut odd = StateDict::new();
+    odd.insert("num_batches_tracked", Tensor::scalar(2.5f32));
+    let bytes = safetensors_to_bytes(&odd, &Metadata::new()).unwrap();
+    assert_eq!(header_dtype(&bytes, "num_batches_tracked"), "F32");
+    assert_eq!(safetensors_from_bytes::<f32>(&bytes).unwrap().0, odd);
 }
 
 #[test]
@@ -201,6 +432,7 @@ fn truncated_and_corrupt_files_are_typed_errors() {
         Err(CheckpointError::Io { path: p, .. }) => assert_eq!(p, path),
         other => panic!("expected an I/O error, got {other:?}"),
     }
+    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
@@ -285,29 +517,19 @@ fn training_checkpoint_resumes_exactly() {
         .map(|_| epoch(&mut net2, &mut opt2, &mut sched2, &mut rng2))
         .collect();
     let best = losses.iter().cloned().fold(f32::INFINITY, f32::min) as f64;
-    let ckpt = TrainingCheckpoint {
-        model: state_dict(&net2),
-        optimizer: opt2.state_dict(),
-        scheduler: Some(sched2.state_dict()),
-        epoch: 4,
-        global_step: 8,
-        rng: RngState::of(&rng2),
-        best_metric: Some(best),
-        metadata: BTreeMap::from([("run".into(), "resume-test".into())]),
-    };
+    let mut ckpt =
+        TrainingCheckpoint::capture(&net2, &opt2, Some(&sched2), 4, 8, RngState::of(&rng2));
+    ckpt.best_metric = Some(best);
+    ckpt.metadata.insert("run".into(), "resume-test".into());
     ckpt.save(&path).unwrap();
     drop((net2, opt2, sched2, rng2));
 
     let back = TrainingCheckpoint::<f32>::load(&path).unwrap();
     assert_eq!(back, ckpt);
     let mut net3 = TinyNet::<f32>::new(9);
-    load_state_dict(&net3, &back.model, true).unwrap();
     let mut opt3 = make_opt(&net3);
-    opt3.load_state_dict(&back.optimizer).unwrap();
     let mut sched3 = scheduler();
-    sched3
-        .load_state_dict(back.scheduler.as_ref().unwrap())
-        .unwrap();
+    back.restore(&net3, &mut opt3, Some(&mut sched3)).unwrap();
     let mut rng3 = back.rng.restore();
     losses.extend((0..4).map(|_| epoch(&mut net3, &mut opt3, &mut sched3, &mut rng3)));
 
@@ -432,4 +654,35 @@ proptest! {
         }
         let _ = safetensors_from_bytes::<f64>(&bytes[..cut]);
     }
+}
+
+#[test]
+fn restore_reports_what_does_not_fit() {
+    let net = TinyNet::<f64>::new(0);
+    let opt = Adam::new(net.parameters(), 1e-2, AdamConfig::default()).unwrap();
+    let ckpt = TrainingCheckpoint::capture(&net, &opt, None, 0, 0, RngState::of(&seeded(1)));
+
+    let mut sched = scheduler();
+    let mut opt2 = Adam::new(net.parameters(), 1e-2, AdamConfig::default()).unwrap();
+    assert!(matches!(
+        ckpt.restore(&net, &mut opt2, Some(&mut sched)),
+        Err(CheckpointError::MissingKey { key }) if key == "scheduler"
+    ));
+    let mut sgd = synann_nn::optim::SGD::new(
+        net.parameters(),
+        0.1,
+        synann_nn::optim::SgdConfig::default(),
+    )
+    .unwrap();
+    let err = ckpt.restore(&net, &mut sgd, None).unwrap_err();
+    assert!(matches!(err, CheckpointError::Optimizer(_)), "{err}");
+    let other = TinyNet::<f64>::new(1);
+    let mut smaller = StateDict::new();
+    smaller.insert("fc1.weight", Tensor::zeros(&[3, 4]));
+    let partial = TrainingCheckpoint {
+        model: smaller,
+        ..ckpt
+    };
+    let err = partial.restore(&other, &mut opt2, None).unwrap_err();
+    assert!(err.to_string().contains("fc1.bias"), "{err}");
 }

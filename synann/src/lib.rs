@@ -14,11 +14,12 @@
 //!
 //! Reading order:
 //!
-//! 1. [`maths`]: the scalar identities (surprisal, the inhibitory map, the
-//!    Bose-Einstein derivative, the swap ratio);
-//! 2. [`ops`]: [`synapse_logsum`](ops::synapse_logsum), the fused op behind
-//!    every layer (a plain reference kernel and a fast one side by side);
-//! 3. [`layers`]: [`Synapse`](layers::Synapse),
+//! 1. the [`maths`] module: the scalar identities (surprisal, the inhibitory
+//!    map, the Bose-Einstein derivative, the swap ratio);
+//! 2. the [`ops`] module: [`synapse_logsum`](ops::synapse_logsum), the fused
+//!    op behind every layer (a plain reference kernel and a fast one side by
+//!    side);
+//! 3. the [`layers`] module: [`Synapse`](layers::Synapse),
 //!    [`SynapseConv2d`](layers::SynapseConv2d),
 //!    [`SynapseRNNCell`](layers::SynapseRNNCell) and
 //!    [`SynapseRNN`](layers::SynapseRNN).
@@ -42,5 +43,6 @@ pub mod error;
 pub mod layers;
 pub mod maths;
 pub mod ops;
+pub mod zoo;
 
 pub use error::DomainError;

@@ -44,13 +44,22 @@ fn synapse_case(param: BParam) -> impl Strategy<Value = (Tensor<f64>, Tensor<f64
     })
 }
 
-fn check_synapse(param: BParam, learnable_a: bool, coupling: Coupling, case: (Tensor<f64>, Tensor<f64>, Tensor<f64>)) {
+fn check_synapse(
+    param: BParam,
+    learnable_a: bool,
+    coupling: Coupling,
+    case: (Tensor<f64>, Tensor<f64>, Tensor<f64>),
+) {
     let config = SynapseConfig::default()
         .param(param)
         .learnable_a(learnable_a)
         .coupling(coupling);
     let (x, w, a) = case;
-    let inputs = if learnable_a { vec![x, w, a] } else { vec![x, w] };
+    let inputs = if learnable_a {
+        vec![x, w, a]
+    } else {
+        vec![x, w]
+    };
     let f = |v: &[Var<f64>]| synapse_from(v, config).forward(&v[0], Mode::Train);
     if let Err(e) = gradcheck(f, &inputs, &GradcheckOptions::default()) {
         panic!("{config:?}: {e}");
@@ -148,23 +157,34 @@ fn initialisations_have_the_documented_bounds() {
     let w = syn.weight.value();
     assert!(w.data().iter().all(|v| v.abs() <= bound));
     assert!(w.data().iter().any(|v| v.abs() > 0.9 * bound));
-    let keras = Synapse::<f64>::new(n, SynapseConfig::default().init(SynapseInit::keras()), &mut seeded(1));
+    let keras = Synapse::<f64>::new(
+        n,
+        SynapseConfig::default().init(SynapseInit::keras()),
+        &mut seeded(1),
+    );
     let w = keras.weight.value();
     assert!(w.data().iter().all(|v| v.abs() <= 0.05));
     assert!(w.data().iter().any(|v| v.abs() > 0.045));
     // Parameter names.
-    let names: Vec<String> = Synapse::<f64>::new(3, SynapseConfig::default().learnable_a(true), &mut seeded(0))
-        .named_parameters()
-        .into_iter()
-        .map(|(n, _)| n)
-        .collect();
+    let names: Vec<String> = Synapse::<f64>::new(
+        3,
+        SynapseConfig::default().learnable_a(true),
+        &mut seeded(0),
+    )
+    .named_parameters()
+    .into_iter()
+    .map(|(n, _)| n)
+    .collect();
     assert_eq!(names, ["weight", "a"]);
 }
 
 #[test]
 fn try_forward_names_the_layer_and_indices() {
     let syn = Synapse::<f64>::new(3, SynapseConfig::default(), &mut seeded(0));
-    syn.weight.set_value(tensor(vec![0.1, 0.1, 0.1, 0.1, 0.1, 3.0, 0.1, 0.1, 0.1], &[3, 3]));
+    syn.weight.set_value(tensor(
+        vec![0.1, 0.1, 0.1, 0.1, 0.1, 3.0, 0.1, 0.1, 0.1],
+        &[3, 3],
+    ));
     let x = Var::constant(tensor(vec![0.2, 0.2, 0.2, 0.5, 0.5, 0.5], &[2, 3]));
     // Sample 0: 1 − 3·0.2 > 0. Sample 1: 1 − B[1, 2]·x[1, 2] = 1 − 1.5 < 0.
     let err = syn.try_forward(&x, "model.syn").unwrap_err();
@@ -235,7 +255,10 @@ fn synapse_rnn_states_stay_open_probabilities() {
     }
     assert_eq!(h.value().data(), last.value().data());
     rnn.output = RnnOutput::LastState;
-    assert_eq!(rnn.forward(&x, Mode::Train).value().data(), last.value().data());
+    assert_eq!(
+        rnn.forward(&x, Mode::Train).value().data(),
+        last.value().data()
+    );
 }
 
 /// ln y[c, p] = ln x[c, p] + Σ_{c', q} ln(1 − B[c, c', q]·x[c', p + q]) with
@@ -254,7 +277,8 @@ fn naive_synapse_conv(x: &Tensor<f64>, b: &Tensor<f64>) -> Vec<f64> {
                     for ci in 0..c {
                         for ky in 0..k {
                             for kx in 0..k {
-                                let (iy, ix) = (py as isize + ky as isize - r, px as isize + kx as isize - r);
+                                let (iy, ix) =
+                                    (py as isize + ky as isize - r, px as isize + kx as isize - r);
                                 if iy < 0 || ix < 0 || iy >= h as isize || ix >= w as isize {
                                     continue;
                                 }
@@ -272,15 +296,20 @@ fn naive_synapse_conv(x: &Tensor<f64>, b: &Tensor<f64>) -> Vec<f64> {
 }
 
 fn conv_case() -> impl Strategy<Value = (Tensor<f64>, Tensor<f64>, usize)> {
-    (1usize..3, 1usize..3, 2usize..5, 2usize..5, prop::sample::select(vec![1usize, 3])).prop_flat_map(
-        |(nb, c, h, w, k)| {
+    (
+        1usize..3,
+        1usize..3,
+        2usize..5,
+        2usize..5,
+        prop::sample::select(vec![1usize, 3]),
+    )
+        .prop_flat_map(|(nb, c, h, w, k)| {
             (
                 prop::collection::vec(0.05..0.95f64, nb * c * h * w),
                 prop::collection::vec(-0.5..0.5f64, c * c * k * k),
             )
                 .prop_map(move |(x, b)| (tensor(x, &[nb, c, h, w]), tensor(b, &[c, c, k, k]), k))
-        },
-    )
+        })
 }
 
 proptest! {

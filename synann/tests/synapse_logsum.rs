@@ -3,7 +3,9 @@
 
 use proptest::prelude::*;
 use synann::ops::kernels::{fast, reference, Dims};
-use synann::ops::{synapse_logsum, synapse_logsum_checked, synapse_logsum_with, Kernel, FACTOR_FLOOR};
+use synann::ops::{
+    synapse_logsum, synapse_logsum_checked, synapse_logsum_with, Kernel, FACTOR_FLOOR,
+};
 use synann::DomainError;
 use synann_autograd::{gradcheck, GradcheckOptions, Var};
 use synann_tensor::Tensor;
@@ -52,7 +54,12 @@ fn assert_close(a: &[f64], b: &[f64], tol: f64, what: &str) {
 }
 
 fn kernels_agree(d: Dims, x: &[f64], b: &[f64], g: &[f64]) {
-    assert_close(&fast::forward(d, x, b), &reference::forward(d, x, b), 1e-10, "forward");
+    assert_close(
+        &fast::forward(d, x, b),
+        &reference::forward(d, x, b),
+        1e-10,
+        "forward",
+    );
     let (fx, fb) = fast::backward(d, x, b, g);
     let (rx, rb) = reference::backward(d, x, b, g);
     assert_close(&fx, &rx, 1e-10, "dX");

@@ -246,3 +246,26 @@ impl IdxArray {
         format!("{} {:?}", self.dtype().name(), self.dims)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checked_numel_does_not_depend_on_the_order_of_the_dimensions() {
+        let big = u32::MAX as usize;
+        assert_eq!(checked_numel(&[2, 3, 4]), Some(24));
+        assert_eq!(checked_numel(&[2, 0, 4]), Some(0));
+        assert_eq!(checked_numel(&[big, big]), Some(big * big));
+        for dims in [[0, big, big, big], [big, 0, big, big], [big, big, big, 0]] {
+            assert_eq!(checked_numel(&dims), None, "{dims:?}");
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "do not fill dimensions")]
+    fn an_empty_array_with_overflowing_dimensions_is_refused() {
+        let big = u32::MAX as usize;
+        IdxArray::new(vec![0, big, big, big], IdxData::U8(vec![]));
+    }
+}

@@ -10,9 +10,11 @@
 //! - [`memory`]: the process's peak resident memory, from `/proc`;
 //! - [`cases`]: the registry of cases, each building its inputs once and
 //!   returning the closure that is timed;
-//! - [`report`]: the table and JSON output, and reading PyTorch's JSON.
+//! - [`report`]: the table and JSON output, and reading PyTorch's JSON;
+//! - [`cli`]: the example's command line.
 
 pub mod cases;
+pub mod cli;
 pub mod memory;
 pub mod report;
 pub mod timing;

@@ -31,7 +31,13 @@ impl EpochMetrics {
     pub fn csv_row(&self) -> String {
         format!(
             "{},{:.6e},{:.6},{:.6},{:.6},{:.6},{:.3}",
-            self.epoch, self.lr, self.train_loss, self.train_acc, self.test_loss, self.test_acc, self.seconds
+            self.epoch,
+            self.lr,
+            self.train_loss,
+            self.train_acc,
+            self.test_loss,
+            self.test_acc,
+            self.seconds
         )
     }
 }

@@ -1,6 +1,7 @@
 //! [`CheckpointError`]: everything that can go wrong reading or writing a
 //! checkpoint.
 
+use crate::lr_scheduler::SchedulerStateError;
 use crate::optim::OptimizerStateError;
 use crate::state_dict::StateDictError;
 use std::fmt;
@@ -38,11 +39,23 @@ pub enum CheckpointError {
         /// The metadata key or tensor name.
         key: String,
     },
+    /// An integer tensor holds a value that the float type cannot represent
+    /// exactly (beyond ±2^24 for `f32`, ±2^53 for `f64`).
+    InexactInteger {
+        /// The tensor's name.
+        name: String,
+        /// The first such value.
+        value: i128,
+        /// The float type it was to become (`"F32"` or `"F64"`).
+        dtype: String,
+    },
     /// A tensor does not fit (unsupported dtype, wrong shape, unknown or
     /// missing name), named in the inner error.
     StateDict(StateDictError),
     /// A saved optimizer state does not fit the optimizer.
     Optimizer(OptimizerStateError),
+    /// A saved scheduler state does not fit the scheduler.
+    Scheduler(SchedulerStateError),
     /// The tensors could not be encoded.
     Encode {
         /// What was wrong.
@@ -66,8 +79,13 @@ impl fmt::Display for CheckpointError {
                 write!(f, "checkpoint metadata `{key}` is invalid: {detail}")
             }
             CheckpointError::MissingKey { key } => write!(f, "checkpoint lacks `{key}`"),
+            CheckpointError::InexactInteger { name, value, dtype } => write!(
+                f,
+                "checkpoint tensor `{name}` holds the integer {value}, which {dtype} cannot represent exactly"
+            ),
             CheckpointError::StateDict(e) => write!(f, "checkpoint: {e}"),
             CheckpointError::Optimizer(e) => write!(f, "checkpoint: {e}"),
+            CheckpointError::Scheduler(e) => write!(f, "checkpoint: {e}"),
             CheckpointError::Encode { detail } => {
                 write!(f, "checkpoint could not be encoded: {detail}")
             }
@@ -81,6 +99,7 @@ impl std::error::Error for CheckpointError {
             CheckpointError::Io { source, .. } => Some(source),
             CheckpointError::StateDict(e) => Some(e),
             CheckpointError::Optimizer(e) => Some(e),
+            CheckpointError::Scheduler(e) => Some(e),
             _ => None,
         }
     }
@@ -95,6 +114,12 @@ impl From<StateDictError> for CheckpointError {
 impl From<OptimizerStateError> for CheckpointError {
     fn from(e: OptimizerStateError) -> Self {
         CheckpointError::Optimizer(e)
+    }
+}
+
+impl From<SchedulerStateError> for CheckpointError {
+    fn from(e: SchedulerStateError) -> Self {
+        CheckpointError::Scheduler(e)
     }
 }
 

@@ -13,15 +13,19 @@
 //! model.load_state_dict(load_file("model.safetensors"))
 //! ```
 //!
-//! loads it into the equivalent PyTorch module. [`load_safetensors`] reads
-//! such a file (ours or PyTorch's `save_file`) into either float width:
-//! `F32` and `F64` tensors are converted as needed; any other dtype is an
-//! error naming the tensor.
+//! loads it into the equivalent PyTorch module. BatchNorm's
+//! `num_batches_tracked` is written as `I64`, PyTorch's dtype for it.
+//! [`load_safetensors`] reads such a file (ours or PyTorch's `save_file`)
+//! into either float width: float and integer tensors are converted exactly
+//! (an integer too large to be exact in the float type, or an 8-bit float,
+//! is an error naming the tensor); see [`dtype`] for the table.
 //!
 //! # Training checkpoints
 //!
 //! A [`TrainingCheckpoint`] stores everything needed to resume training in
-//! **one** safetensors file:
+//! **one** safetensors file. [`TrainingCheckpoint::capture`] snapshots a
+//! model, optimizer and scheduler; [`TrainingCheckpoint::restore`] loads
+//! them back into freshly built ones. The file layout:
 //!
 //! | where | what |
 //! |---|---|
@@ -44,6 +48,7 @@
 //! [`CheckpointError`], never a panic, whatever the bytes.
 
 pub mod atomic;
+pub mod dtype;
 pub mod error;
 pub mod safetensors_io;
 pub mod training;

@@ -4,67 +4,21 @@
 //! (`{"name": {"dtype", "shape", "data_offsets": [begin, end]}, …,
 //! "__metadata__": {string: string}}`), then the raw little-endian tensor
 //! data. The `safetensors` crate checks the header; this file converts
-//! between its byte views and our tensors.
+//! between its byte views and our tensors, with the dtype conversions of
+//! [`dtype`](super::dtype).
 
 use super::atomic::write_atomic;
+use super::dtype::{decode, encode};
 use super::error::{io_at, CheckpointError};
-use crate::state_dict::{StateDict, StateDictError};
+use crate::state_dict::StateDict;
 use safetensors::tensor::TensorView;
 use safetensors::{Dtype, SafeTensorError, SafeTensors};
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
-use synann_tensor::{Float, Tensor};
+use synann_tensor::Float;
 
 /// Free-form string metadata stored in the file header (`__metadata__`).
 pub type Metadata = BTreeMap<String, String>;
-
-/// The little-endian bytes of a tensor's elements in its own dtype.
-fn encode<T: Float>(t: &Tensor<T>) -> (Dtype, Vec<u8>) {
-    match T::DTYPE {
-        "F32" => {
-            let bytes = t
-                .data()
-                .iter()
-                .flat_map(|v| (v.to_f64() as f32).to_le_bytes());
-            (Dtype::F32, bytes.collect())
-        }
-        _ => {
-            let bytes = t.data().iter().flat_map(|v| v.to_f64().to_le_bytes());
-            (Dtype::F64, bytes.collect())
-        }
-    }
-}
-
-/// A tensor of element type `T` from a stored view, converting between
-/// `F32` and `F64`; other dtypes are a [`StateDictError::DtypeMismatch`].
-fn decode<T: Float>(name: &str, view: &TensorView<'_>) -> Result<Tensor<T>, CheckpointError> {
-    let data: Vec<T> = match view.dtype() {
-        Dtype::F32 => view
-            .data()
-            .chunks_exact(4)
-            .map(|b| T::from_f64(f32::from_le_bytes([b[0], b[1], b[2], b[3]]) as f64))
-            .collect(),
-        Dtype::F64 => view
-            .data()
-            .chunks_exact(8)
-            .map(|b| {
-                let bytes: [u8; 8] = b.try_into().expect("chunks_exact(8) yields 8 bytes");
-                T::from_f64(f64::from_le_bytes(bytes))
-            })
-            .collect(),
-        other => {
-            return Err(StateDictError::DtypeMismatch {
-                name: name.to_string(),
-                expected: "F32 or F64".to_string(),
-                found: format!("{other:?}"),
-            }
-            .into())
-        }
-    };
-    // The safetensors crate has already checked that the byte length matches
-    // the shape and dtype, so this cannot panic.
-    Ok(Tensor::from_vec(data, view.shape()))
-}
 
 /// Maps the `safetensors` crate's parse errors to ours.
 fn parse_error(e: SafeTensorError) -> CheckpointError {
@@ -88,7 +42,7 @@ pub fn safetensors_to_bytes<T: Float>(
     let encoded: Vec<(&str, Vec<usize>, Dtype, Vec<u8>)> = dict
         .iter()
         .map(|(name, t)| {
-            let (dtype, bytes) = encode(t);
+            let (dtype, bytes) = encode(name, t);
             (name, t.shape().to_vec(), dtype, bytes)
         })
         .collect();
@@ -133,7 +87,9 @@ pub fn safetensors_from_bytes<T: Float>(
 
 /// Writes `dict` with `metadata` to `path` as safetensors, atomically (see
 /// [`write_atomic`]). Tensor names are kept as they are, so a state dict
-/// with PyTorch's names loads into the PyTorch model.
+/// with PyTorch's names loads into the PyTorch model; tensors are written
+/// as `T`'s dtype, except `num_batches_tracked` buffers, written as `I64`
+/// like PyTorch's (see [`dtype`](super::dtype)).
 ///
 /// ```
 /// use synann_nn::checkpoint::{load_safetensors, save_safetensors, Metadata};
@@ -156,8 +112,11 @@ pub fn save_safetensors<T: Float>(
     write_atomic(path, &safetensors_to_bytes(dict, metadata)?)
 }
 
-/// Reads a safetensors file into a state dict of element type `T` (`F32`
-/// and `F64` tensors are converted) and its metadata.
+/// Reads a safetensors file into a state dict of element type `T` and its
+/// metadata. Float and integer tensors are converted to `T` exactly (see
+/// [`dtype`](super::dtype)), so a PyTorch `state_dict` saved with
+/// `safetensors.torch.save_file` loads, `int64` `num_batches_tracked`
+/// included.
 pub fn load_safetensors<T: Float>(
     path: impl AsRef<Path>,
 ) -> Result<(StateDict<T>, Metadata), CheckpointError> {

@@ -4,9 +4,10 @@
 use super::atomic::write_atomic;
 use super::error::{io_at, CheckpointError};
 use super::safetensors_io::{safetensors_from_bytes, safetensors_to_bytes, Metadata};
-use crate::lr_scheduler::SchedulerState;
-use crate::optim::{GroupState, OptimizerState, ParamState};
-use crate::state_dict::StateDict;
+use crate::lr_scheduler::{LrScheduler, SchedulerState};
+use crate::module::Module;
+use crate::optim::{GroupState, Optimizer, OptimizerState, ParamState};
+use crate::state_dict::{load_state_dict, state_dict, StateDict};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -121,6 +122,53 @@ fn parse<V, E: std::fmt::Display>(
 }
 
 impl<T: Float> TrainingCheckpoint<T> {
+    /// Snapshots a training run: the model's state dict, the optimizer's and
+    /// (if any) the scheduler's state, with no best metric and no metadata
+    /// (set those fields directly).
+    pub fn capture(
+        model: &dyn Module<T>,
+        optimizer: &dyn Optimizer<T>,
+        scheduler: Option<&dyn LrScheduler>,
+        epoch: u64,
+        global_step: u64,
+        rng: RngState,
+    ) -> Self {
+        TrainingCheckpoint {
+            model: state_dict(model),
+            optimizer: optimizer.state_dict(),
+            scheduler: scheduler.map(|s| s.state_dict()),
+            epoch,
+            global_step,
+            rng,
+            best_metric: None,
+            metadata: BTreeMap::new(),
+        }
+    }
+
+    /// Loads the saved states into a freshly built model (strictly),
+    /// optimizer and scheduler; continue with `self.rng.restore()` and the
+    /// counters. Each component is checked before it is changed, but if a
+    /// later one fails the earlier ones keep their restored state.
+    pub fn restore(
+        &self,
+        model: &dyn Module<T>,
+        optimizer: &mut dyn Optimizer<T>,
+        scheduler: Option<&mut dyn LrScheduler>,
+    ) -> Result<(), CheckpointError> {
+        load_state_dict(model, &self.model, true)?;
+        optimizer.load_state_dict(&self.optimizer)?;
+        if let Some(s) = scheduler {
+            let saved = self
+                .scheduler
+                .as_ref()
+                .ok_or_else(|| CheckpointError::MissingKey {
+                    key: "scheduler".to_string(),
+                })?;
+            s.load_state_dict(saved)?;
+        }
+        Ok(())
+    }
+
     /// Encodes the checkpoint as safetensors bytes.
     pub fn to_bytes(&self) -> Result<Vec<u8>, CheckpointError> {
         let mut tensors = StateDict::new();

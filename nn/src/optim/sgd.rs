@@ -20,6 +20,7 @@ use super::state::{GroupState, OptimizerState, ParamState};
 use super::{check_group, check_params, Optimizer, ParamGroup};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use synann_autograd::Var;
 use synann_tensor::{Float, Tensor};
 
 /// SGD's options besides the learning rate (PyTorch's defaults: all 0,
@@ -97,11 +98,7 @@ pub struct SGD<T: Float> {
 
 impl<T: Float> SGD<T> {
     /// One group of `params` with learning rate `lr`.
-    pub fn new(
-        params: Vec<synann_autograd::Var<T>>,
-        lr: f64,
-        config: SgdConfig,
-    ) -> Result<Self, ConfigError> {
+    pub fn new(params: Vec<Var<T>>, lr: f64, config: SgdConfig) -> Result<Self, ConfigError> {
         Self::with_groups(vec![ParamGroup::new(params, lr, config)])
     }
 

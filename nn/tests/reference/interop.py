@@ -1,39 +1,58 @@
-"""Interop check: a model saved by synann (Rust) loads into PyTorch and
-computes the same outputs.
+"""Interop check between synann (Rust) and PyTorch, in both directions, on
+the seed MNIST CNN (`seed-torch` in the zoo, the original PyTorch `Net`).
 
-Not part of `cargo test` (it needs torch). Run it from the repository root:
+Not part of `cargo test` (it needs torch). `bench/interop.sh` runs both
+directions; by hand, from the repository root:
 
+    cargo build --release --example interop_export
+    # 1. synann -> PyTorch: our state dict loads into the PyTorch Net
+    #    (load_state_dict(load_file(...)), strict) and gives our outputs.
+    ./target/release/examples/interop_export --out runs/interop --seed 0
     /work/venv-torch/bin/python nn/tests/reference/interop.py \
-        MODEL.safetensors EXPECTED.safetensors [--atol 1e-4] [--rtol 1e-4]
+        runs/interop/model.safetensors runs/interop/expected.safetensors
+    # 2. PyTorch -> synann: a PyTorch Net's state dict (save_file), run by
+    #    `interop_export --import`, gives PyTorch's outputs.
+    /work/venv-torch/bin/python nn/tests/reference/interop.py \
+        --from-torch runs/interop --seed 0 \
+        --exporter ./target/release/examples/interop_export
 
-MODEL.safetensors   the model's state dict written by
-                    `synann_nn::checkpoint::save_safetensors` (PyTorch names,
-                    F32 or F64), or a `TrainingCheckpoint` file (its `model.*`
-                    tensors are used).
-EXPECTED.safetensors  two tensors written by the Rust side with the same
-                    function: `input` [N, 1, 28, 28] and `output` [N, 10], the
-                    Rust model's log-probabilities for `input` in eval mode.
+Direction 1: MODEL.safetensors is the state dict written by
+`synann_nn::checkpoint::save_safetensors` (PyTorch names; F32 or F64 floats,
+I64 `num_batches_tracked`), or a `TrainingCheckpoint` file (its `model.*`
+tensors are used). EXPECTED.safetensors holds `input` [N, 1, 28, 28] and
+`output` [N, 10], the Rust model's log-probabilities for `input` in eval
+mode. The file is loaded with `net.load_state_dict(state)`, strict: every
+tensor must match by name, shape and dtype kind.
+
+Direction 2 (`--from-torch DIR`): builds a PyTorch Net with `--seed`, gives
+its batch norm running statistics with a few training-mode passes, saves
+`DIR/torch_model.safetensors` with `safetensors.torch.save_file(
+net.state_dict(), ...)` (so `num_batches_tracked` is int64), runs
+`EXPORTER --out DIR --import DIR/torch_model.safetensors` (skipped with
+`--no-run`, when DIR/imported.safetensors was made by hand) and compares
+the `output` in `DIR/imported.safetensors` with PyTorch's for its `input`.
 
     /work/venv-torch/bin/python nn/tests/reference/interop.py --self-test
 
 checks the script itself: it saves a random PyTorch Net and its outputs in
 the same formats (to a temporary directory) and compares them.
 
-The network is the seed MNIST CNN: conv1 1->10 5x5, max-pool 2, ReLU; conv2
-10->20 5x5, (Dropout2d), max-pool 2, ReLU; flatten to 320; fc1 320->64,
-ReLU, (dropout); softmax; synapse 64->64; BatchNorm1d(64); fc2 64->10;
-log-softmax. The synapse layer is optional and found by name: `syn.weight`
-(or the seed's `fcn.weight`) [64, 64]; without it the softmax and synapse
-are skipped. The batch norm is `bn.*` (or the seed's `fcb.*`). The synapse is
-the per-sample form y = x * exp(sum_j log(1 - W[i, j] * x[j])).
-BatchNorm's `num_batches_tracked` may be absent from the file; every other
-tensor must match by name and shape (strict load otherwise).
+The network: conv1 1->10 5x5, max-pool 2, ReLU; conv2 10->20 5x5,
+(Dropout2d), max-pool 2, ReLU; flatten to 320; fc1 320->64, ReLU,
+(dropout); softmax; synapse 64->64; BatchNorm1d(64); fc2 64->10;
+log-softmax. The synapse layer is optional and found by name: `fcn.weight`
+(the seed's; its unused `fcn.bias` is kept when present) or `syn.weight`
+[64, 64]; without it the softmax and synapse are skipped. The batch norm is
+`fcb.*` (the seed's) or `bn.*`. The synapse is synann's default, the
+per-sample form y_i = x_i * exp(sum_j log1p(-W[i, j] * x_j)).
 
-Exit status: 0 when the outputs agree, 1 otherwise.
+Exit status: 0 when the outputs agree (max |diff| within --atol + --rtol *
+|expected|, default 1e-4 each), 1 otherwise.
 """
 
 import argparse
 import os
+import subprocess
 import sys
 import tempfile
 
@@ -44,7 +63,8 @@ from safetensors.torch import load_file, save_file
 
 
 class Synapse(nn.Module):
-    """y_i = x_i * prod_j (1 - W[i, j] * x_j), in log space, per sample."""
+    """y_i = x_i * prod_j (1 - W[i, j] * x_j), in log space, per sample:
+    x_i * exp(sum_j log1p(-W[i, j] * x_j))."""
 
     def __init__(self, n, with_bias):
         super().__init__()
@@ -54,7 +74,7 @@ class Synapse(nn.Module):
 
     def forward(self, x):
         s = torch.log1p(-x[:, None, :] * self.weight[None, :, :]).sum(-1)
-        return torch.exp(torch.log(x) + s)
+        return x * torch.exp(s)
 
 
 class Net(nn.Module):
@@ -93,42 +113,90 @@ def build_for(state):
     return Net(syn, syn_bias=syn is not None and f"{syn}.bias" in state, bn_name=bn)
 
 
+def float_dtype(state):
+    return next(v.dtype for v in state.values() if v.is_floating_point())
+
+
+def check(got, want, atol, rtol, what):
+    diff = (got - want).abs().max().item()
+    # How much the outputs vary from image to image: a difference far below
+    # it means the two agree on what distinguishes the images.
+    spread = want.std(dim=0).mean().item()
+    ok = torch.allclose(got, want, atol=atol, rtol=rtol)
+    print(f"{'OK' if ok else 'FAIL'}: {what}, batch {want.shape[0]}, "
+          f"max |torch - synann| = {diff:.3g} (outputs' spread over images {spread:.3g})")
+    return 0 if ok else 1
+
+
 def compare(model_path, expected_path, atol, rtol):
+    """Direction 1: our state dict in the PyTorch Net gives our outputs."""
     state = read_state(model_path)
-    net = build_for(state)
-    dtype = next(iter(state.values())).dtype
-    net = net.to(dtype)
-    result = net.load_state_dict(state, strict=False)
-    missing = [k for k in result.missing_keys if not k.endswith("num_batches_tracked")]
-    if missing or result.unexpected_keys:
-        print(f"FAIL: missing {missing}, unexpected {result.unexpected_keys}")
-        return 1
+    dtype = float_dtype(state)
+    net = build_for(state).to(dtype)
+    net.load_state_dict(state)  # strict: raises on any missing or extra name
     net.eval()
     expected = load_file(expected_path)
     x, want = expected["input"].to(dtype), expected["output"].to(dtype)
     with torch.no_grad():
         got = net(x)
-    diff = (got - want).abs().max().item()
-    ok = torch.allclose(got, want, atol=atol, rtol=rtol)
-    print(f"{'OK' if ok else 'FAIL'}: {len(state)} tensors ({dtype}), batch {x.shape[0]}, "
-          f"max |torch - synann| = {diff:.3g}")
-    return 0 if ok else 1
+    dtypes = sorted({str(v.dtype).replace("torch.", "") for v in state.values()})
+    return check(got, want, atol, rtol,
+                 f"synann -> torch, {len(state)} tensors ({', '.join(dtypes)})")
+
+
+def warm_batch_norm(net, batches=4, seed=1):
+    """Training-mode passes on random images, averaged exactly into the
+    running statistics (momentum None: a cumulative average), so that in
+    eval mode the batch norm really normalises the synapse's small outputs
+    and any difference upstream shows in the log-probabilities."""
+    bn = getattr(net, net.bn_name)
+    momentum, bn.momentum = bn.momentum, None
+    g = torch.Generator().manual_seed(seed)
+    net.train()
+    with torch.no_grad():
+        for _ in range(batches):
+            net(torch.randn(32, 1, 28, 28, generator=g))
+    net.eval()
+    bn.momentum = momentum
+
+
+def from_torch(out_dir, seed, init_from, exporter, run, atol, rtol):
+    """Direction 2: a PyTorch state dict run by synann gives PyTorch's outputs."""
+    os.makedirs(out_dir, exist_ok=True)
+    torch.manual_seed(seed)
+    net = Net("fcn", syn_bias=True, bn_name="fcb")
+    if init_from:  # e.g. trained weights, for outputs that vary more
+        net.load_state_dict(read_state(init_from))
+    else:
+        with torch.no_grad():  # the seed's synapse init, kaiming a = sqrt(5)
+            nn.init.kaiming_uniform_(net.fcn.weight, a=5 ** 0.5)
+        warm_batch_norm(net)
+    net.eval()
+    model_path = os.path.join(out_dir, "torch_model.safetensors")
+    save_file(net.state_dict(), model_path)
+    if run:
+        cmd = exporter.split() + ["--out", out_dir, "--import", model_path]
+        print("running", " ".join(cmd))
+        subprocess.run(cmd, check=True)
+    imported = load_file(os.path.join(out_dir, "imported.safetensors"))
+    x, got = imported["input"], imported["output"]
+    with torch.no_grad():
+        want = net(x)
+    return check(got, want, atol, rtol,
+                 f"torch -> synann, {len(net.state_dict())} tensors "
+                 f"(num_batches_tracked = {int(net.fcb.num_batches_tracked)})")
 
 
 def self_test():
     torch.manual_seed(0)
     net = Net("syn", bn_name="bn")
-    net.train()
-    with torch.no_grad():  # give the batch norm some running statistics
-        net(torch.rand(32, 1, 28, 28))
-    net.eval()
+    warm_batch_norm(net)
     x = torch.rand(4, 1, 28, 28)
     with torch.no_grad():
         out = net(x)
-    state = {k: v for k, v in net.state_dict().items() if not k.endswith("num_batches_tracked")}
     with tempfile.TemporaryDirectory() as d:
         model, expected = os.path.join(d, "model.safetensors"), os.path.join(d, "out.safetensors")
-        save_file({k: v.contiguous() for k, v in state.items()}, model)
+        save_file(net.state_dict(), model)
         save_file({"input": x, "output": out}, expected)
         return compare(model, expected, 1e-6, 1e-6)
 
@@ -140,9 +208,20 @@ def main():
     p.add_argument("--atol", type=float, default=1e-4)
     p.add_argument("--rtol", type=float, default=1e-4)
     p.add_argument("--self-test", action="store_true")
+    p.add_argument("--from-torch", metavar="DIR",
+                   help="direction 2: save a PyTorch Net to DIR and compare synann's outputs")
+    p.add_argument("--seed", type=int, default=0, help="torch.manual_seed for --from-torch")
+    p.add_argument("--init-from", metavar="MODEL",
+                   help="with --from-torch: start the PyTorch Net from this state dict")
+    p.add_argument("--exporter", default="./target/release/examples/interop_export",
+                   help="the interop_export program (a command line) for --from-torch")
+    p.add_argument("--no-run", action="store_true",
+                   help="with --from-torch: use DIR/imported.safetensors as it is")
     a = p.parse_args()
     if a.self_test:
         return self_test()
+    if a.from_torch:
+        return from_torch(a.from_torch, a.seed, a.init_from, a.exporter, not a.no_run, a.atol, a.rtol)
     if not (a.model and a.expected):
         p.error("MODEL and EXPECTED are required (or --self-test)")
     return compare(a.model, a.expected, a.atol, a.rtol)

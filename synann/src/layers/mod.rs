@@ -7,9 +7,9 @@
 //! | [`SynapseRNNCell`] | [N, F], [N, H] | h_t = sigmoid(W_ih x_t + W_hh h + b) ⊙ Π_j (1 − B_ij h_j) |
 //! | [`SynapseRNN`] | [N, T, F] | the cell unrolled over T steps |
 
-mod synapse;
-mod synapse_conv;
-mod synapse_rnn;
+pub mod synapse;
+pub mod synapse_conv;
+pub mod synapse_rnn;
 
 pub use synapse::{BParam, Coupling, Synapse, SynapseConfig, SynapseInit};
 pub use synapse_conv::SynapseConv2d;

@@ -10,7 +10,7 @@
 //! through B (`weight`, [n, n] like Linear's [out, in]). The options,
 //! gathered in [`SynapseConfig`]:
 //!
-//! - `a` fixed at 1 (the original) or learnable (a parameter named `a`, [n],
+//! - `a` fixed at 1 (the original) or learnable (a parameter named `a`, `[n]`,
 //!   initialised to 1);
 //! - how `weight` becomes B ([`BParam`]): as is (the original), through a
 //!   sigmoid, or clamped into [0, 1];
@@ -168,7 +168,7 @@ impl SynapseConfig {
 /// inputs, n features in and out (see the [module docs](self)).
 ///
 /// Parameters: `weight` [n, n] (W, giving B through [`BParam`]) and, when
-/// learnable, `a` [n]. The original's unused `bias` is not created.
+/// learnable, `a` `[n]`. The original's unused `bias` is not created.
 ///
 /// ```
 /// use synann::layers::{Synapse, SynapseConfig};
@@ -185,7 +185,7 @@ impl SynapseConfig {
 pub struct Synapse<T: Float> {
     /// W, [n, n].
     pub weight: Var<T>,
-    /// The learnable gains, [n], or `None` for a = 1.
+    /// The learnable gains, `[n]`, or `None` for a = 1.
     pub a: Option<Var<T>>,
     /// The options the layer was built with.
     pub config: SynapseConfig,

@@ -46,7 +46,13 @@ pub struct SynapseConv2d<T: Float> {
 impl<T: Float> SynapseConv2d<T> {
     /// A layer on `channels` channels with a `kernel_size`² window (odd),
     /// `weight` initialised by `init` (fan in = C·k·k).
-    pub fn new(channels: usize, kernel_size: usize, init: SynapseInit, param: BParam, rng: &mut Rng) -> Self {
+    pub fn new(
+        channels: usize,
+        kernel_size: usize,
+        init: SynapseInit,
+        param: BParam,
+        rng: &mut Rng,
+    ) -> Self {
         assert!(
             kernel_size % 2 == 1,
             "SynapseConv2d: kernel size {kernel_size} must be odd for 'same' padding"

@@ -16,7 +16,7 @@
 //! inhibition) unless given.
 //!
 //! Parameters, with PyTorch's `RNNCell` names where they exist:
-//! `weight_ih` [H, F], `weight_hh` [H, H], `bias` [H], all U(−1/√H, 1/√H),
+//! `weight_ih` [H, F], `weight_hh` [H, H], `bias` `[H]`, all U(−1/√H, 1/√H),
 //! and `synapse_weight` W_syn [H, H], U(−1/√H, 1/√H) − ln H so that B starts
 //! near 1/(H + 1) and the total inhibition Σ_j B_ij h_j starts of order 1
 //! whatever H.
@@ -43,7 +43,7 @@ pub struct SynapseRNNCell<T: Float> {
     pub weight_ih: Var<T>,
     /// W_hh, [H, H].
     pub weight_hh: Var<T>,
-    /// b, [H].
+    /// b, `[H]`.
     pub bias: Var<T>,
     /// W_syn, [H, H]; B = sigmoid(W_syn).
     pub synapse_weight: Var<T>,
@@ -157,7 +157,9 @@ impl<T: Float> SynapseRNN<T> {
             self.cell.weight_ih.shape()[1]
         );
         let (batch, steps, features) = (s[0], s[1], s[2]);
-        let mut h = h0.cloned().unwrap_or_else(|| self.cell.initial_state(batch));
+        let mut h = h0
+            .cloned()
+            .unwrap_or_else(|| self.cell.initial_state(batch));
         let mut states = Vec::with_capacity(steps);
         for t in 0..steps {
             let x_t = x.narrow(1, t, 1).reshape(&[batch, features]);

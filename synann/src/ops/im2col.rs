@@ -29,7 +29,12 @@ impl Im2colSame {
             padding: (pad, pad),
             ..Default::default()
         };
-        ConvGeometry::new(shape[1], (shape[2], shape[3]), (self.kernel, self.kernel), &params)
+        ConvGeometry::new(
+            shape[1],
+            (shape[2], shape[3]),
+            (self.kernel, self.kernel),
+            &params,
+        )
     }
 }
 

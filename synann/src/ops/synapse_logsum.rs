@@ -127,7 +127,11 @@ pub fn synapse_logsum_with<T: Float>(x: &Var<T>, b: &Var<T>, kernel: Kernel) -> 
 /// not, in row-major (k, i, j) order, with `layer` as the culprit's name.
 ///
 /// Panics on shapes that do not fit, like [`synapse_logsum`].
-pub fn check_domain<T: Float>(x: &Tensor<T>, b: &Tensor<T>, layer: &str) -> Result<(), DomainError> {
+pub fn check_domain<T: Float>(
+    x: &Tensor<T>,
+    b: &Tensor<T>,
+    layer: &str,
+) -> Result<(), DomainError> {
     let d = dims(x, b);
     let (xd, bd, n) = (x.data(), b.data(), d.inputs);
     let floor = T::from_f64(FACTOR_FLOOR);
@@ -135,8 +139,11 @@ pub fn check_domain<T: Float>(x: &Tensor<T>, b: &Tensor<T>, layer: &str) -> Resu
         let xrow = &xd[k * n..(k + 1) * n];
         for i in 0..d.outputs {
             let brow = &bd[i * n..(i + 1) * n];
-            // `!(f >= floor)` also catches NaN.
-            if let Some(j) = (0..n).find(|&j| !(T::ONE - brow[j] * xrow[j] >= floor)) {
+            let outside = |j: usize| {
+                let factor = T::ONE - brow[j] * xrow[j];
+                factor.is_nan() || factor < floor
+            };
+            if let Some(j) = (0..n).find(|&j| outside(j)) {
                 return Err(DomainError::FactorOutOfDomain {
                     layer: layer.to_string(),
                     k,
@@ -166,7 +173,11 @@ pub fn check_domain<T: Float>(x: &Tensor<T>, b: &Tensor<T>, layer: &str) -> Resu
 /// assert!(matches!(err, DomainError::FactorOutOfDomain { k: 0, i: 0, j: 1, .. }));
 /// assert!(err.to_string().starts_with("syn1"));
 /// ```
-pub fn synapse_logsum_checked<T: Float>(x: &Var<T>, b: &Var<T>, layer: &str) -> Result<Var<T>, DomainError> {
+pub fn synapse_logsum_checked<T: Float>(
+    x: &Var<T>,
+    b: &Var<T>,
+    layer: &str,
+) -> Result<Var<T>, DomainError> {
     check_domain(&x.value(), &b.value(), layer)?;
     Ok(synapse_logsum(x, b))
 }

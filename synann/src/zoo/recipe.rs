@@ -55,8 +55,8 @@ pub enum Schedule {
         /// The decay constant in steps.
         decay_steps: f64,
     },
-    /// Per epoch: a piecewise-constant schedule (values[i] below
-    /// boundaries[i], the last value after) combined with
+    /// Per epoch: a piecewise-constant schedule (`values[i]` below
+    /// `boundaries[i]`, the last value after) combined with
     /// ReduceLROnPlateau on the test accuracy (the original Keras run).
     PiecewisePlateau {
         /// Epoch boundaries.

@@ -13,15 +13,15 @@
 //! logarithm per factor. At the end the 16 lanes, each in [2⁻⁷, 2⁷], multiply
 //! into one number in [2⁻¹¹², 2¹¹²], normal even in f32, and one `ln` gives
 //! the sum. (A lane that dips below 2⁻¹²⁶ inside a block and climbs back
-//! above 2⁻¹⁰⁰ would lose digits silently; that needs single factors above
-//! 2²⁰, i.e. |B·X| > 10⁶, far outside a synapse's domain.)
+//! above 2⁻¹⁰⁰ would lose digits silently; that needs factors in the
+//! millions, |B·X| > 10⁶, far outside a synapse's domain.)
 //!
 //! **Backward: one division per term, shared.** r = g[k, i]/(1 − B·X) is
 //! computed once per (k, i, j) and feeds both dX[k, j] −= B·r and
-//! dB[i, j] −= X·r, vectorised over j; the dB of a group of columns stays
-//! in registers while the rows of a tile go by, so the loop stores only dX. (Two
-//! rows sharing one division, 1/f₁ = f₂/(f₁f₂), was tried: the extra
-//! multiplications ate the gain, so the simple form stays.)
+//! dB[i, j] −= X·r, in one loop over j that the compiler vectorises. (Also
+//! tried, without a measurable gain on our 2-core machine: two rows sharing
+//! one division, 1/f₁ = f₂/(f₁f₂); keeping dB in registers across a tile;
+//! dropping the clamp where the factors provably stay above the floor.)
 //!
 //! **Instruction set.** The loops are plain Rust that LLVM vectorises. On
 //! x86-64 the same code is compiled a second time with AVX2 enabled (twice
@@ -31,10 +31,10 @@
 //! **Tiling and threads.** Both passes walk [`K_TILE`] rows of X at a time
 //! and, for each row of B, reuse it across those rows while it is in L1
 //! cache; the backward also cuts the columns into [`J_CHUNK`]s so that the
-//! rows of X and dX it updates stay in L1 too. The forward splits the rows of the output over rayon; the backward
-//! splits the rows of X into one contiguous part per thread, each with its
-//! own dB accumulator, summed in part order at the end (so the result is the
-//! same from run to run). Extra memory: the output, dX, and one dB per
+//! rows of X and dX it updates stay in L1 too. The forward splits the rows
+//! of the output over rayon; the backward splits the rows of X into one
+//! contiguous part per thread, each with its own dB accumulator, summed in
+//! part order at the end (so the result is the same from run to run). Extra memory: the output, dX, and one dB per
 //! thread: O(N·m + N·n + threads·m·n), never N·m·n.
 
 use super::Dims;
@@ -147,7 +147,10 @@ fn log_product<T: Float>(b: &[T], x: &[T], c: &Bounds<T>) -> T {
         let saved = lanes;
         multiply_block(&mut lanes, bb, xb, c.floor);
         // `&` rather than `&&`: no early exit, so the check vectorises too.
-        if lanes.iter().fold(true, |ok, &p| ok & (p >= c.lo) & (p <= c.hi)) {
+        if lanes
+            .iter()
+            .fold(true, |ok, &p| ok & (p >= c.lo) & (p <= c.hi))
+        {
             continue;
         }
         for l in 0..LANES {
@@ -229,7 +232,7 @@ pub fn forward<T: Float>(d: Dims, x: &[T], b: &[T]) -> Vec<T> {
 /// dX[k, ·] −= B[i, ·]·r and dB[i, ·] −= X[k, ·]·r with r = g/(1 − B·X)
 /// (0 where the factor was clamped): one (k, i) pair, vectorised over j.
 #[inline(always)]
-fn accumulate_one<T: Float>(b: &[T], x: &[T], g: T, dx: &mut [T], db: &mut [T], floor: T) {
+fn accumulate<T: Float>(b: &[T], x: &[T], g: T, dx: &mut [T], db: &mut [T], floor: T) {
     for (((&bv, &xv), dxv), dbv) in b.iter().zip(x).zip(dx.iter_mut()).zip(db.iter_mut()) {
         let f = T::ONE - bv * xv;
         let r = if f < floor { T::ZERO } else { g / f };
@@ -238,57 +241,25 @@ fn accumulate_one<T: Float>(b: &[T], x: &[T], g: T, dx: &mut [T], db: &mut [T], 
     }
 }
 
-/// [`accumulate_one`] on [`LANES`] columns, with the dB contribution
-/// accumulated in `db` (kept in registers by the caller's loop over k).
-#[inline(always)]
-fn accumulate_lanes<T: Float>(b: &[T; LANES], x: &[T; LANES], g: T, dx: &mut [T; LANES], db: &mut [T; LANES], floor: T) {
-    for l in 0..LANES {
-        let f = T::ONE - b[l] * x[l];
-        let r = if f < floor { T::ZERO } else { g / f };
-        dx[l] -= r * b[l];
-        db[l] -= r * x[l];
-    }
-}
-
 /// The backward over a contiguous group of rows `xs` of X (with their
 /// output gradients `gs`): their dX rows and their contribution to dB.
-///
-/// For each row i of B and each group of [`LANES`] columns, the loop over
-/// the K_TILE rows of X keeps that group's dB in registers and writes it
-/// once, so the inner loop stores only dX.
 #[inline(always)]
 fn backward_rows<T: Float>(n: usize, m: usize, b: &[T], xs: &[T], gs: &[T]) -> (Vec<T>, Vec<T>) {
     let floor = T::from_f64(FACTOR_FLOOR);
     let rows = xs.len() / n;
     let mut dx = vec![T::ZERO; rows * n];
     let mut db = vec![T::ZERO; m * n];
-    let lanes_end = n - n % LANES;
     for k0 in (0..rows).step_by(K_TILE) {
         let k1 = (k0 + K_TILE).min(rows);
-        for j0 in (0..lanes_end).step_by(J_CHUNK) {
-            let j1 = (j0 + J_CHUNK).min(lanes_end);
+        for j0 in (0..n).step_by(J_CHUNK) {
+            // Columns j0..j1 of row `r` of any of the (·, n) matrices.
+            let j1 = (j0 + J_CHUNK).min(n);
+            let cols = |r: usize| r * n + j0..r * n + j1;
             for i in 0..m {
-                for j in (j0..j1).step_by(LANES) {
-                    let bv: &[T; LANES] = b[i * n + j..][..LANES].try_into().expect("LANES columns");
-                    let mut db_acc = [T::ZERO; LANES];
-                    for k in k0..k1 {
-                        let xv: &[T; LANES] = xs[k * n + j..][..LANES].try_into().expect("LANES columns");
-                        let dxv: &mut [T; LANES] = (&mut dx[k * n + j..][..LANES]).try_into().expect("LANES columns");
-                        accumulate_lanes(bv, xv, gs[k * m + i], dxv, &mut db_acc, floor);
-                    }
-                    for (d, a) in db[i * n + j..][..LANES].iter_mut().zip(&db_acc) {
-                        *d += *a;
-                    }
-                }
-            }
-        }
-        // The last n mod LANES columns, one (k, i) pair at a time.
-        if lanes_end < n {
-            let tail = |r: usize| r * n + lanes_end..(r + 1) * n;
-            for i in 0..m {
+                let (brow, dbrow) = (&b[cols(i)], &mut db[cols(i)]);
                 for k in k0..k1 {
-                    let (brow, dbrow) = (&b[tail(i)], &mut db[tail(i)]);
-                    accumulate_one(brow, &xs[tail(k)], gs[k * m + i], &mut dx[tail(k)], dbrow, floor);
+                    let (xrow, dxrow) = (&xs[cols(k)], &mut dx[cols(k)]);
+                    accumulate(brow, xrow, gs[k * m + i], dxrow, dbrow, floor);
                 }
             }
         }
@@ -302,7 +273,13 @@ fn backward_rows<T: Float>(n: usize, m: usize, b: &[T], xs: &[T], gs: &[T]) -> (
 /// The CPU must support AVX2.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn backward_rows_avx2<T: Float>(n: usize, m: usize, b: &[T], xs: &[T], gs: &[T]) -> (Vec<T>, Vec<T>) {
+unsafe fn backward_rows_avx2<T: Float>(
+    n: usize,
+    m: usize,
+    b: &[T],
+    xs: &[T],
+    gs: &[T],
+) -> (Vec<T>, Vec<T>) {
     backward_rows(n, m, b, xs, gs)
 }
 
@@ -342,5 +319,3 @@ pub fn backward<T: Float>(d: Dims, x: &[T], b: &[T], g: &[T]) -> (Vec<T>, Vec<T>
     }
     (dx, db)
 }
-
-

@@ -11,7 +11,7 @@
 //! with r = 1/(1 − B·X) where the factor is above the floor and r = 0 where
 //! it was clamped (the clamp is flat there). NaN inputs propagate.
 //!
-//! - [`reference`]: three nested loops, one `ln_1p` per term: obviously
+//! - [`reference`](mod@reference): three nested loops, one `ln_1p` per term: obviously
 //!   correct, the yardstick the tests compare against;
 //! - [`fast`]: cache-tiled, autovectorised, one logarithm per many factors,
 //!   parallel over blocks of rows.

@@ -20,7 +20,11 @@ pub fn forward<T: Float>(d: Dims, x: &[T], b: &[T]) -> Vec<T> {
             for j in 0..n {
                 let bx = b[i * n + j] * x[k * n + j];
                 // ln(1 − bx) = ln_1p(−bx), accurate for small bx.
-                acc += if T::ONE - bx < floor { floor.ln() } else { (-bx).ln_1p() };
+                acc += if T::ONE - bx < floor {
+                    floor.ln()
+                } else {
+                    (-bx).ln_1p()
+                };
             }
             out[k * d.outputs + i] = acc;
         }
@@ -40,7 +44,11 @@ pub fn backward<T: Float>(d: Dims, x: &[T], b: &[T], g: &[T]) -> (Vec<T>, Vec<T>
             for j in 0..n {
                 let factor = T::ONE - b[i * n + j] * x[k * n + j];
                 // d/d(bx) ln(1 − bx) = −1/(1 − bx); zero where the factor was clamped.
-                let r = if factor < floor { T::ZERO } else { T::ONE / factor };
+                let r = if factor < floor {
+                    T::ZERO
+                } else {
+                    T::ONE / factor
+                };
                 let gr = g[k * m + i] * r;
                 dx[k * n + j] -= gr * b[i * n + j];
                 db[i * n + j] -= gr * x[k * n + j];

@@ -1,0 +1,153 @@
+//! PyTorch interop, the Rust side: writes the files that
+//! `nn/tests/reference/interop.py` compares with PyTorch.
+//!
+//! ```text
+//! # synann → PyTorch: our model and its outputs
+//! cargo run --release --example interop_export -- --out runs/interop [--seed 0] [--checkpoint PATH]
+//! # PyTorch → synann: a PyTorch state_dict, run here
+//! cargo run --release --example interop_export -- --out runs/interop --import torch_model.safetensors
+//! ```
+//!
+//! Both modes build `seed-torch` from the zoo (the original PyTorch `Net`,
+//! with PyTorch's parameter names) and run it in eval mode on the first
+//! `--count` (64) MNIST test images, normalised as its recipe says.
+//!
+//! - Export (default): the model is the zoo's with `--seed`, or the weights
+//!   of `--checkpoint` (a state dict or training checkpoint). Without a
+//!   checkpoint, two training-mode forward passes over training images
+//!   first give the batch norm non-trivial running statistics (no parameter
+//!   changes). Writes `model.safetensors` (the state dict, loadable with
+//!   `model.load_state_dict(load_file(...))`) and `expected.safetensors`
+//!   (`input` `[N, 1, 28, 28]` F32 and `output` `[N, 10]` log-probabilities).
+//! - `--import PATH`: loads a state dict saved by PyTorch
+//!   (`safetensors.torch.save_file(net.state_dict(), PATH)`) strictly into
+//!   the model and writes `imported.safetensors` (`input`, `output`) for the
+//!   Python side to compare with its own outputs.
+//!
+//! `bench/interop.sh` runs both directions. Exit status 1 on any error.
+
+use clap::Parser;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use synann::zoo::{self, ZooOptions};
+use synann_autograd::Var;
+use synann_datasets::{LoadOptions, Mnist, MNIST_MEAN, MNIST_STD};
+use synann_examples::train::trainer::load_weights;
+use synann_nn::checkpoint::{save_safetensors, Metadata};
+use synann_nn::state_dict::{state_dict, StateDict};
+use synann_nn::Mode;
+use synann_tensor::Tensor;
+
+/// Exports seed-torch and its outputs for PyTorch, or runs a PyTorch
+/// state dict.
+#[derive(Parser, Debug)]
+struct Args {
+    /// Directory for the output files (created if absent).
+    #[arg(long, default_value = "runs/interop")]
+    out: PathBuf,
+    /// Seed of the model's initialisation.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Weights to export instead of the fresh model (state dict or training
+    /// checkpoint).
+    #[arg(long, conflicts_with = "import")]
+    checkpoint: Option<PathBuf>,
+    /// A state dict saved by PyTorch to load and run (import mode).
+    #[arg(long)]
+    import: Option<PathBuf>,
+    /// Number of test images to run.
+    #[arg(long, default_value_t = 64)]
+    count: usize,
+    /// The MNIST directory (default: the usual search path).
+    #[arg(long)]
+    data: Option<PathBuf>,
+}
+
+type AnyError = Box<dyn std::error::Error>;
+
+/// The first `count` training and test images as `[N, 1, 28, 28]` tensors,
+/// normalised with MNIST's mean and standard deviation if `normalize`.
+fn images(args: &Args, normalize: bool) -> Result<(Tensor<f32>, Tensor<f32>), AnyError> {
+    let mnist = Mnist::load_with(&LoadOptions {
+        dir: args.data.clone(),
+        limit: Some(args.count),
+    })?;
+    let prepare = |t: Tensor<f32>| {
+        if !normalize {
+            return t;
+        }
+        let shape = t.shape().to_vec();
+        let data = t.into_vec();
+        let scaled = data.into_iter().map(|p| (p - MNIST_MEAN) / MNIST_STD);
+        Tensor::from_vec(scaled.collect(), &shape)
+    };
+    Ok((
+        prepare(mnist.train.to_tensor()),
+        prepare(mnist.test.to_tensor()),
+    ))
+}
+
+/// Writes `input` and the model's `output` for it to `path`.
+fn save_outputs(path: &Path, input: &Tensor<f32>, output: &Tensor<f32>) -> Result<(), AnyError> {
+    let mut dict = StateDict::new();
+    dict.insert("input", input.clone());
+    dict.insert("output", output.clone());
+    let meta = Metadata::from([("model".to_string(), "seed-torch".to_string())]);
+    save_safetensors(path, &dict, &meta)?;
+    Ok(())
+}
+
+fn run(args: &Args) -> Result<(), AnyError> {
+    let zoo = zoo::build(
+        "seed-torch",
+        &ZooOptions {
+            seed: args.seed,
+            ..ZooOptions::default()
+        },
+    )?;
+    let mut model = zoo.model;
+    let (train, test) = images(args, zoo.recipe.normalize)?;
+    std::fs::create_dir_all(&args.out)?;
+
+    if let Some(path) = &args.import {
+        load_weights(model.as_ref(), path)?;
+    } else if let Some(path) = &args.checkpoint {
+        load_weights(model.as_ref(), path)?;
+    } else {
+        // Running statistics from two training-mode passes (no update of
+        // the parameters: nothing calls backward or an optimizer).
+        for _ in 0..2 {
+            model.forward(&Var::constant(train.clone()), Mode::Train);
+        }
+    }
+
+    let output = model.forward(&Var::constant(test.clone()), Mode::Eval);
+    let output = output.value().clone();
+    if args.import.is_some() {
+        let path = args.out.join("imported.safetensors");
+        save_outputs(&path, &test, &output)?;
+        println!("wrote {}", path.display());
+    } else {
+        let model_path = args.out.join("model.safetensors");
+        save_safetensors(&model_path, &state_dict(model.as_ref()), &Metadata::new())?;
+        let expected_path = args.out.join("expected.safetensors");
+        save_outputs(&expected_path, &test, &output)?;
+        println!(
+            "wrote {} and {}",
+            model_path.display(),
+            expected_path.display()
+        );
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}

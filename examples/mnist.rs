@@ -1,0 +1,205 @@
+//! The MNIST main job: train a zoo model, evaluate a checkpoint, or print
+//! its predictions.
+//!
+//! ```text
+//! cargo run --release --example mnist                       # train the default model
+//! cargo run --release --example mnist -- --model syna-mlp --epochs 3
+//! cargo run --release --example mnist -- --resume runs/mnist-seed-torch/last.ckpt.safetensors
+//! cargo run --release --example mnist -- --eval-only --checkpoint runs/mnist-seed-torch/best.safetensors
+//! cargo run --release --example mnist -- --predict 20 --checkpoint runs/mnist-seed-torch/best.safetensors
+//! ```
+//!
+//! Training writes into `--out` (default `runs/mnist-<model>/`):
+//! `metrics.csv`, `curves.svg`, `curves.png`, `best.safetensors`,
+//! `last.ckpt.safetensors` after every epoch and `summary.json` at the end.
+//! The last line printed is `test_accuracy=<fraction>`. Any bad flag, value
+//! or path is a one-line error and exit status 2; a failure during the run
+//! is a one-line error and exit status 1.
+
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+use std::time::Instant;
+use synann::zoo::{self, ZooModel, ZooOptions};
+use synann_datasets::{LoadOptions, Mnist};
+use synann_examples::cli::{parse_args, CliError, Config, Task};
+use synann_examples::train::evaluate::evaluate;
+use synann_examples::train::setup::Overrides;
+use synann_examples::train::summary::Summary;
+use synann_examples::train::trainer::{load_weights, TrainOptions, Trainer};
+
+fn main() -> ExitCode {
+    let config = match parse_args(std::env::args_os()) {
+        Ok(c) => c,
+        Err(CliError::Help(text)) => {
+            print!("{text}");
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(&config) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+type AnyError = Box<dyn std::error::Error>;
+
+fn run(config: &Config) -> Result<(), AnyError> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(config.threads)
+        .build_global()?;
+    let mnist = load_data(config)?;
+    let options = ZooOptions {
+        seed: config.seed,
+        width: config.width,
+        variant: config.synapse,
+    };
+    let zoo_model = zoo::build(&config.model, &options)?;
+    match config.task {
+        Task::Train => train(config, &mnist, zoo_model, options),
+        Task::Evaluate | Task::Predict(_) => inspect(config, &mnist, zoo_model),
+    }
+}
+
+/// Loads MNIST, reading only as many images as the limits need.
+fn load_data(config: &Config) -> Result<Mnist, AnyError> {
+    let limit = match (config.limit_train, config.limit_test) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        _ => None,
+    };
+    let mut mnist = Mnist::load_with(&LoadOptions {
+        dir: config.data_dir.clone(),
+        limit,
+    })?;
+    if let Some(n) = config.limit_train {
+        mnist.train.truncate(n);
+    }
+    if let Some(n) = config.limit_test {
+        mnist.test.truncate(n);
+    }
+    Ok(mnist)
+}
+
+fn train(
+    config: &Config,
+    mnist: &Mnist,
+    zoo_model: ZooModel,
+    options: ZooOptions,
+) -> Result<(), AnyError> {
+    let start = Instant::now();
+    let overrides = Overrides {
+        epochs: config.epochs,
+        batch_size: config.batch_size,
+        lr: config.lr,
+        optimizer: config
+            .optimizer
+            .map(|o| o.resolve(zoo_model.recipe.optimizer)),
+    };
+    let recipe = overrides.apply(&zoo_model.recipe);
+    let name = config.model.clone();
+    let factory = Box::new(move |seed| {
+        let opts = ZooOptions {
+            seed,
+            ..options.clone()
+        };
+        zoo::build(&name, &opts)
+            .expect("the model name was built once already")
+            .model
+    });
+    let train_options = TrainOptions {
+        clip_grad_norm: config.clip_grad_norm,
+        quiet: config.quiet,
+        out_dir: Some(config.out.clone()),
+        settings: BTreeMap::from([
+            ("width".to_string(), config.width.to_string()),
+            ("synapse".to_string(), format!("{:?}", config.synapse)),
+        ]),
+        ..TrainOptions::new(&config.model, config.seed)
+    };
+    let mut trainer = Trainer::new(recipe, train_options, factory, mnist.train.len())?;
+    if let Some(path) = &config.resume {
+        trainer.resume(path)?;
+        println!(
+            "resumed from {} after epoch {}",
+            path.display(),
+            trainer.epoch()
+        );
+    }
+    println!(
+        "model {} ({} parameters), {} training and {} test images, {} threads",
+        config.model,
+        trainer.model().num_parameters(),
+        mnist.train.len(),
+        mnist.test.len(),
+        config.threads
+    );
+    let first_epoch = trainer.epoch();
+    while trainer.epoch() < trainer.recipe().epochs {
+        let m = trainer.run_epoch(&mnist.train, &mnist.test)?;
+        println!(
+            "epoch {:>3}  lr {:.2e}  train loss {:.4} acc {:.2}%  test loss {:.4} acc {:.2}%  {:.1}s",
+            m.epoch,
+            m.lr,
+            m.train_loss,
+            100.0 * m.train_acc,
+            m.test_loss,
+            100.0 * m.test_acc,
+            m.seconds
+        );
+    }
+    let history = trainer.history();
+    let trained = &history[first_epoch.min(history.len())..];
+    let train_seconds: f64 = trained.iter().map(|m| m.seconds).sum();
+    let final_acc = history.last().map_or(0.0, |m| m.test_acc);
+    let summary = Summary {
+        model: config.model.clone(),
+        epochs: trainer.epoch(),
+        final_test_accuracy: final_acc,
+        best_test_accuracy: trainer.best_accuracy().unwrap_or(0.0),
+        wall_seconds: start.elapsed().as_secs_f64(),
+        samples_per_second: (trained.len() * mnist.train.len()) as f64 / train_seconds.max(1e-9),
+        threads: config.threads,
+    };
+    summary.write(&config.out.join("summary.json"))?;
+    println!(
+        "best test accuracy {:.2}%, {:.0} images/s, {:.1}s; outputs in {}",
+        100.0 * summary.best_test_accuracy,
+        summary.samples_per_second,
+        summary.wall_seconds,
+        config.out.display()
+    );
+    println!("test_accuracy={final_acc}");
+    Ok(())
+}
+
+/// `--eval-only` and `--predict`.
+fn inspect(config: &Config, mnist: &Mnist, mut zoo_model: ZooModel) -> Result<(), AnyError> {
+    let path = config.checkpoint.as_ref().expect("validated by parse_args");
+    load_weights(&*zoo_model.model, path)
+        .map_err(|e| format!("cannot load {}: {e}", path.display()))?;
+    let eval = evaluate(&mut *zoo_model.model, &mnist.test, &zoo_model.recipe, 1000);
+    if let Task::Predict(n) = config.task {
+        println!("image  predicted  true");
+        for (i, (p, t)) in eval
+            .predictions
+            .iter()
+            .zip(&eval.labels)
+            .take(n)
+            .enumerate()
+        {
+            let mark = if p == t { "" } else { "  ✗" };
+            println!("{i:>5}  {p:>9}  {t:>4}{mark}");
+        }
+    } else {
+        println!("{}", eval.confusion_table());
+        println!("test loss {:.4} on {} images", eval.loss, eval.labels.len());
+    }
+    println!("test_accuracy={}", eval.accuracy);
+    Ok(())
+}

@@ -1,0 +1,369 @@
+//! [`Trainer`]: the training loop, with best-only checkpoints and exact
+//! resume.
+//!
+//! # One epoch
+//!
+//! For each batch: forward in [`Mode::Train`], the recipe's loss, a check
+//! that the loss is finite, backward, the gradient norm (clipped to
+//! `clip_grad_norm` if set) checked finite too, the optimizer step, and the
+//! scheduler step when it is stepped per batch. After the epoch: evaluation
+//! on the test set, the scheduler step when it is stepped per epoch, then
+//! (with an output folder) `best.safetensors` if the test accuracy
+//! improved, `last.ckpt.safetensors`, `metrics.csv` and the curves, each
+//! written atomically. A non-finite loss or gradient norm stops training
+//! with [`TrainError::NonFinite`] before the step, so no file ever holds
+//! NaN weights and the previous epoch's checkpoint stays as it was.
+//!
+//! # Resuming exactly
+//!
+//! A run resumed from `last.ckpt.safetensors` produces bitwise the same
+//! parameters as one that never stopped (with the same number of threads).
+//! All randomness is a function of the seed and the epoch:
+//!
+//! - the data loader's order and augmentation depend only on (seed, epoch)
+//!   (see [`synann_datasets::loader`]);
+//! - the dropout layers own their generators, which a checkpoint cannot
+//!   reach through [`Module`]. So **every epoch starts from a freshly built
+//!   model**: the [`ModelFactory`] builds one with seed
+//!   [`epoch_seed`]`(seed, epoch)`, the current parameters and buffers are
+//!   copied into it (its own initial weights are discarded) and the
+//!   optimizer is rebuilt over its parameters with the saved optimizer
+//!   state. The dropout generators of epoch `e` thus start from a state
+//!   determined by (seed, e), whether or not the run was interrupted.
+//!
+//! The checkpoint then only needs what
+//! [`TrainingCheckpoint`](synann_nn::checkpoint::TrainingCheckpoint) holds: the
+//! model's state dict, the optimizer's and scheduler's states, the epoch,
+//! the step count and the best accuracy (plus the metrics history). Its
+//! `rng` field records the generator seeded by `epoch_seed(seed, epoch)`
+//! for the next epoch, for reference. Writing and reading it is in
+//! `trainer/resume.rs` ([`Trainer::resume`], [`load_weights`]).
+
+mod resume;
+
+pub use resume::load_weights;
+
+use super::error::TrainError;
+use super::evaluate::{argmax_rows, batch_loss, evaluate, loader, model_input, Evaluation};
+use super::metrics::EpochMetrics;
+use super::progress::EpochProgress;
+use super::setup::{build_optimizer, build_scheduler, Scheduler, Stepping};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use synann::zoo::Recipe;
+use synann_autograd::Var;
+use synann_datasets::ImageSet;
+use synann_nn::optim::{clip_grad_norm_, Optimizer};
+use synann_nn::state_dict::{load_state_dict, state_dict};
+use synann_nn::{Mode, Module};
+
+/// Builds a fresh model whose random parts (initial weights, dropout
+/// generators) come from the seed it is given.
+pub type ModelFactory = Box<dyn FnMut(u64) -> Box<dyn Module<f32>>>;
+
+/// The file name of the best model's state dict.
+pub const BEST_FILE: &str = "best.safetensors";
+/// The file name of the last training checkpoint.
+pub const LAST_FILE: &str = "last.ckpt.safetensors";
+
+/// The seed of the model built at the start of epoch `epoch` (0-based),
+/// which seeds its dropout generators: the run's seed plus (epoch + 1) times
+/// the golden-ratio constant, so every epoch gets a distinct seed.
+pub fn epoch_seed(seed: u64, epoch: usize) -> u64 {
+    seed.wrapping_add((epoch as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15))
+}
+
+/// Options of a run that are not part of the recipe.
+#[derive(Clone, Debug)]
+pub struct TrainOptions {
+    /// The run's seed (initial weights, data order, augmentation, dropout).
+    pub seed: u64,
+    /// Clip the gradients' joint 2-norm to this value (`None`: no clipping).
+    pub clip_grad_norm: Option<f64>,
+    /// Batch size of evaluation passes.
+    pub eval_batch_size: usize,
+    /// Hide the progress bars.
+    pub quiet: bool,
+    /// Where checkpoints, metrics and curves go (`None`: nothing written).
+    pub out_dir: Option<PathBuf>,
+    /// The run's name (the zoo model's), stored in checkpoints and checked
+    /// on resume.
+    pub name: String,
+    /// Other settings that shape the model (the zoo's width and synapse
+    /// variant), stored in checkpoints and checked on resume.
+    pub settings: BTreeMap<String, String>,
+}
+
+impl TrainOptions {
+    /// Options with seed `seed` and name `name`: no clipping, evaluation
+    /// batches of 1000, progress bars shown, nothing written.
+    pub fn new(name: &str, seed: u64) -> Self {
+        TrainOptions {
+            seed,
+            clip_grad_norm: None,
+            eval_batch_size: 1000,
+            quiet: false,
+            out_dir: None,
+            name: name.to_string(),
+            settings: BTreeMap::new(),
+        }
+    }
+}
+
+/// A training run in progress.
+pub struct Trainer {
+    recipe: Recipe,
+    options: TrainOptions,
+    factory: ModelFactory,
+    model: Box<dyn Module<f32>>,
+    optimizer: Box<dyn Optimizer<f32>>,
+    scheduler: Option<Scheduler>,
+    epoch: usize,
+    global_step: u64,
+    best_accuracy: Option<f64>,
+    history: Vec<EpochMetrics>,
+}
+
+impl Trainer {
+    /// A run of `recipe` over a training set of `train_len` images, starting
+    /// from the model `factory(options.seed)`.
+    pub fn new(
+        recipe: Recipe,
+        options: TrainOptions,
+        mut factory: ModelFactory,
+        train_len: usize,
+    ) -> Result<Self, TrainError> {
+        let model = factory(options.seed);
+        let mut optimizer = build_optimizer(recipe.optimizer, model.parameters(), recipe.lr)?;
+        let scheduler = build_scheduler(&recipe, train_len.div_ceil(recipe.batch_size))?;
+        if let Some(s) = &scheduler {
+            optimizer.set_lr_all(s.inner.get_last_lr());
+        }
+        Ok(Trainer {
+            recipe,
+            options,
+            factory,
+            model,
+            optimizer,
+            scheduler,
+            epoch: 0,
+            global_step: 0,
+            best_accuracy: None,
+            history: Vec::new(),
+        })
+    }
+
+    /// The model being trained.
+    pub fn model(&mut self) -> &mut dyn Module<f32> {
+        &mut *self.model
+    }
+
+    /// The recipe in use.
+    pub fn recipe(&self) -> &Recipe {
+        &self.recipe
+    }
+
+    /// Epochs completed.
+    pub fn epoch(&self) -> usize {
+        self.epoch
+    }
+
+    /// Optimizer steps taken.
+    pub fn global_step(&self) -> u64 {
+        self.global_step
+    }
+
+    /// The best test accuracy so far.
+    pub fn best_accuracy(&self) -> Option<f64> {
+        self.best_accuracy
+    }
+
+    /// The metrics of the completed epochs.
+    pub fn history(&self) -> &[EpochMetrics] {
+        &self.history
+    }
+
+    /// Trains until `recipe.epochs` epochs are completed (counting those
+    /// before a resume), evaluating on `test` after each.
+    pub fn fit(&mut self, train: &ImageSet, test: &ImageSet) -> Result<(), TrainError> {
+        while self.epoch < self.recipe.epochs {
+            self.run_epoch(train, test)?;
+        }
+        Ok(())
+    }
+
+    /// One epoch: training, evaluation, scheduler, checkpoints and metrics.
+    pub fn run_epoch(
+        &mut self,
+        train: &ImageSet,
+        test: &ImageSet,
+    ) -> Result<EpochMetrics, TrainError> {
+        let lr = self.optimizer.lr(0);
+        let (train_loss, train_acc, seconds) = self.train_epoch(train)?;
+        let eval = self.evaluate(test);
+        if let Some(s) = self.scheduler.as_mut() {
+            if s.stepping == Stepping::PerEpochOnAccuracy {
+                let lr = s.inner.step_with(eval.accuracy);
+                self.optimizer.set_lr_all(lr);
+            }
+        }
+        self.epoch += 1;
+        let metrics = EpochMetrics {
+            epoch: self.epoch,
+            lr,
+            train_loss,
+            train_acc,
+            test_loss: eval.loss,
+            test_acc: eval.accuracy,
+            seconds,
+        };
+        self.history.push(metrics.clone());
+        let improved = self.best_accuracy.map_or(true, |b| eval.accuracy > b);
+        if improved {
+            self.best_accuracy = Some(eval.accuracy);
+        }
+        if let Some(dir) = self.options.out_dir.clone() {
+            self.write_outputs(&dir, improved)?;
+        }
+        Ok(metrics)
+    }
+
+    /// Evaluates the current model on `data` (no graph, [`Mode::Eval`]).
+    pub fn evaluate(&mut self, data: &ImageSet) -> Evaluation {
+        evaluate(
+            &mut *self.model,
+            data,
+            &self.recipe,
+            self.options.eval_batch_size,
+        )
+    }
+
+    /// Trains one epoch; returns the mean loss, the accuracy and the
+    /// seconds it took.
+    fn train_epoch(&mut self, train: &ImageSet) -> Result<(f64, f64, f64), TrainError> {
+        self.rebuild_model()?;
+        let loader = loader(
+            train,
+            &self.recipe,
+            self.recipe.batch_size,
+            self.options.seed,
+            true,
+        );
+        let label = format!("epoch {}/{}", self.epoch + 1, self.recipe.epochs);
+        let mut progress = EpochProgress::new(&label, loader.len(), self.options.quiet);
+        let params = self.model.parameters();
+        for (i, (images, labels)) in loader.epoch(self.epoch).enumerate() {
+            let output = self
+                .model
+                .forward(&model_input(images, self.recipe.input), Mode::Train);
+            let loss = batch_loss(&output, &labels, &self.recipe);
+            let loss_value = loss.value().item() as f64;
+            self.check_finite("loss", loss_value, i)?;
+            self.optimizer.zero_grad();
+            loss.backward();
+            let norm = match self.options.clip_grad_norm {
+                Some(max_norm) => clip_grad_norm_(&params, max_norm, 2.0) as f64,
+                None => grad_norm(&params),
+            };
+            self.check_finite("gradient norm", norm, i)?;
+            self.optimizer.step();
+            self.global_step += 1;
+            if let Some(s) = self.scheduler.as_mut() {
+                if s.stepping == Stepping::PerBatch {
+                    let lr = s.inner.step();
+                    self.optimizer.set_lr_all(lr);
+                }
+            }
+            let predictions = argmax_rows(&output.value());
+            let correct = predictions
+                .iter()
+                .zip(&labels)
+                .filter(|(p, t)| p == t)
+                .count();
+            progress.update(loss_value, correct, labels.len());
+        }
+        progress.finish();
+        Ok((
+            progress.mean_loss(),
+            progress.accuracy(),
+            progress.seconds(),
+        ))
+    }
+
+    /// Replaces the model by a fresh one seeded for this epoch, holding the
+    /// current parameters and buffers, and the optimizer by one over its
+    /// parameters holding the current optimizer state (see the [module
+    /// documentation](self)).
+    fn rebuild_model(&mut self) -> Result<(), TrainError> {
+        let fresh = (self.factory)(epoch_seed(self.options.seed, self.epoch));
+        load_state_dict(&*fresh, &state_dict(&*self.model), true)?;
+        let mut optimizer =
+            build_optimizer(self.recipe.optimizer, fresh.parameters(), self.recipe.lr)?;
+        optimizer.load_state_dict(&self.optimizer.state_dict())?;
+        self.model = fresh;
+        self.optimizer = optimizer;
+        Ok(())
+    }
+
+    /// Stops training if `value` is not finite.
+    fn check_finite(&self, what: &'static str, value: f64, batch: usize) -> Result<(), TrainError> {
+        if value.is_finite() {
+            return Ok(());
+        }
+        Err(TrainError::NonFinite {
+            what,
+            value,
+            epoch: self.epoch + 1,
+            step: batch + 1,
+            global_step: self.global_step,
+        })
+    }
+}
+
+/// The joint 2-norm of the gradients of `params` (those without one
+/// count as zero), accumulated in f64.
+pub fn grad_norm(params: &[Var<f32>]) -> f64 {
+    params
+        .iter()
+        .filter_map(|p| {
+            p.grad().map(|g| {
+                g.data()
+                    .iter()
+                    .map(|&x| (x as f64) * (x as f64))
+                    .sum::<f64>()
+            })
+        })
+        .sum::<f64>()
+        .sqrt()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use synann_tensor::Tensor;
+
+    #[test]
+    fn grad_norm_is_the_joint_two_norm_and_reports_non_finite() {
+        let a = Var::leaf(Tensor::<f32>::zeros(&[2]), true);
+        let b = Var::leaf(Tensor::<f32>::zeros(&[1]), true);
+        let none = Var::leaf(Tensor::<f32>::zeros(&[3]), true);
+        a.set_grad(Some(Tensor::from_vec(vec![3.0, 0.0], &[2])));
+        b.set_grad(Some(Tensor::from_vec(vec![4.0], &[1])));
+        assert_eq!(grad_norm(&[a.clone(), b.clone(), none]), 5.0);
+        b.set_grad(Some(Tensor::from_vec(vec![f32::INFINITY], &[1])));
+        assert!(!grad_norm(&[a.clone(), b.clone()]).is_finite());
+        b.set_grad(Some(Tensor::from_vec(vec![f32::NAN], &[1])));
+        assert!(grad_norm(&[a, b]).is_nan());
+    }
+
+    #[test]
+    fn epoch_seeds_differ_between_epochs_and_runs() {
+        let seeds: Vec<u64> = (0..4).map(|e| epoch_seed(0, e)).collect();
+        assert!(seeds
+            .iter()
+            .enumerate()
+            .all(|(i, s)| !seeds[..i].contains(s)));
+        assert_ne!(epoch_seed(0, 1), epoch_seed(1, 1));
+        assert_ne!(epoch_seed(0, 0), 0);
+    }
+}

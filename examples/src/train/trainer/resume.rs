@@ -1,0 +1,137 @@
+//! Checkpoints of a [`Trainer`]: the files written after each epoch,
+//! resuming from `last.ckpt.safetensors`, and loading weights for
+//! evaluation.
+
+use super::{epoch_seed, Trainer, BEST_FILE, LAST_FILE};
+use crate::train::error::TrainError;
+use crate::train::metrics::{write_csv, EpochMetrics};
+use crate::train::plot::draw_curves;
+use std::path::Path;
+use synann::zoo::Recipe;
+use synann_nn::checkpoint::{
+    load_safetensors, save_safetensors, training, Metadata, TrainingCheckpoint,
+};
+use synann_nn::state_dict::{load_state_dict, state_dict};
+use synann_nn::Module;
+use synann_tensor::random::{seeded, RngState};
+
+impl Trainer {
+    /// A snapshot of the run for `last.ckpt.safetensors`.
+    pub fn checkpoint(&self) -> Result<TrainingCheckpoint<f32>, TrainError> {
+        let history = serde_json::to_string(&self.history).expect("metrics serialise to JSON");
+        let mut metadata = self.options.settings.clone();
+        metadata.extend([
+            ("model".to_string(), self.options.name.clone()),
+            ("seed".to_string(), self.options.seed.to_string()),
+            ("recipe".to_string(), recipe_key(&self.recipe)),
+            ("history".to_string(), history),
+        ]);
+        Ok(TrainingCheckpoint {
+            model: state_dict(&*self.model),
+            optimizer: self.optimizer.state_dict(),
+            scheduler: self.scheduler.as_ref().map(|s| s.inner.state_dict()),
+            epoch: self.epoch as u64,
+            global_step: self.global_step,
+            rng: RngState::of(&seeded(epoch_seed(self.options.seed, self.epoch))),
+            best_metric: self.best_accuracy,
+            metadata,
+        })
+    }
+
+    /// Continues the run saved in the checkpoint at `path`, which must come
+    /// from the same model, seed, settings and recipe (the number of epochs
+    /// may differ, to extend a run).
+    pub fn resume(&mut self, path: &Path) -> Result<(), TrainError> {
+        let ckpt = TrainingCheckpoint::<f32>::load(path)?;
+        let mismatch = |detail: String| TrainError::Mismatch {
+            path: path.to_path_buf(),
+            detail,
+        };
+        let mut expect = vec![
+            ("model".to_string(), self.options.name.clone()),
+            ("seed".to_string(), self.options.seed.to_string()),
+            ("recipe".to_string(), recipe_key(&self.recipe)),
+        ];
+        expect.extend(self.options.settings.clone());
+        for (key, ours) in expect {
+            let theirs = ckpt.metadata.get(&key).map(String::as_str).unwrap_or("?");
+            if theirs != ours {
+                return Err(mismatch(format!(
+                    "its {key} is `{theirs}`, this run's is `{ours}`"
+                )));
+            }
+        }
+        let history: Vec<EpochMetrics> = ckpt
+            .metadata
+            .get("history")
+            .and_then(|h| serde_json::from_str(h).ok())
+            .ok_or_else(|| mismatch("its metrics history is missing or invalid".into()))?;
+        load_state_dict(&*self.model, &ckpt.model, true)?;
+        self.optimizer.load_state_dict(&ckpt.optimizer)?;
+        match (self.scheduler.as_mut(), &ckpt.scheduler) {
+            (Some(s), Some(state)) => s.inner.load_state_dict(state)?,
+            (None, None) => {}
+            _ => return Err(mismatch("the scheduler differs".into())),
+        }
+        self.epoch = ckpt.epoch as usize;
+        self.global_step = ckpt.global_step;
+        self.best_accuracy = ckpt.best_metric;
+        self.history = history;
+        Ok(())
+    }
+
+    /// Writes the checkpoints, `metrics.csv` and the curves into `dir`.
+    pub(super) fn write_outputs(&self, dir: &Path, improved: bool) -> Result<(), TrainError> {
+        std::fs::create_dir_all(dir).map_err(|source| TrainError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        if improved {
+            let meta = Metadata::from([
+                ("model".to_string(), self.options.name.clone()),
+                ("epoch".to_string(), self.epoch.to_string()),
+                (
+                    "test_accuracy".to_string(),
+                    format!("{}", self.best_accuracy.unwrap_or(0.0)),
+                ),
+            ]);
+            save_safetensors(dir.join(BEST_FILE), &state_dict(&*self.model), &meta)?;
+        }
+        self.checkpoint()?.save(dir.join(LAST_FILE))?;
+        let csv = dir.join("metrics.csv");
+        write_csv(&csv, &self.history).map_err(|source| TrainError::Io { path: csv, source })?;
+        let title = format!("MNIST, {}", self.options.name);
+        draw_curves(
+            &self.history,
+            &title,
+            &dir.join("curves.svg"),
+            &dir.join("curves.png"),
+        )?;
+        Ok(())
+    }
+}
+
+/// The recipe without its epoch count, as stored in checkpoints to check
+/// that a resumed run trains the same way.
+fn recipe_key(recipe: &Recipe) -> String {
+    format!(
+        "{:?}",
+        Recipe {
+            epochs: 0,
+            ..recipe.clone()
+        }
+    )
+}
+
+/// Loads model weights into `model` from either a state dict
+/// (`best.safetensors`) or a training checkpoint (`last.ckpt.safetensors`);
+/// the names must match exactly.
+pub fn load_weights(model: &dyn Module<f32>, path: &Path) -> Result<(), TrainError> {
+    let (dict, meta) = load_safetensors::<f32>(path)?;
+    let dict = match meta.get("format").map(String::as_str) {
+        Some(training::FORMAT) => TrainingCheckpoint::<f32>::load(path)?.model,
+        _ => dict,
+    };
+    load_state_dict(model, &dict, true)?;
+    Ok(())
+}

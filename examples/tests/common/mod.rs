@@ -1,0 +1,99 @@
+//! A tiny model and recipe for the toolkit's tests: fast to train, with a
+//! dropout layer so that resuming has a generator to get right.
+
+#![allow(dead_code)]
+
+use std::cell::Cell;
+use std::rc::Rc;
+use synann::zoo::{Augmentation, InputLayout, LossKind, OptimizerKind, Recipe, Schedule};
+use synann_autograd::Var;
+use synann_datasets::{ImageSet, LoadOptions, Mnist};
+use synann_examples::train::trainer::ModelFactory;
+use synann_nn::layers::{Dropout, Linear};
+use synann_nn::{prefixed, Mode, Module};
+use synann_tensor::random::seeded;
+
+/// 784 → hidden, ReLU, dropout, → 10, log-softmax. With `poison`, the
+/// output turns NaN once the counter, decremented per training forward,
+/// reaches zero.
+pub struct TinyNet {
+    fc1: Linear<f32>,
+    drop: Dropout,
+    fc2: Linear<f32>,
+    poison: Option<Rc<Cell<usize>>>,
+}
+
+impl Module<f32> for TinyNet {
+    fn forward(&mut self, x: &Var<f32>, mode: Mode) -> Var<f32> {
+        let h = self.fc1.forward(x, mode).relu();
+        let h = self.drop.forward(&h, mode);
+        let mut out = self.fc2.forward(&h, mode).log_softmax(1);
+        if let (Some(left), true) = (&self.poison, mode.is_train()) {
+            left.set(left.get().saturating_sub(1));
+            if left.get() == 0 {
+                out = out.mul_scalar(f32::NAN);
+            }
+        }
+        out
+    }
+
+    fn named_parameters(&self) -> Vec<(String, Var<f32>)> {
+        let mut p = prefixed("fc1", self.fc1.named_parameters());
+        p.extend(prefixed("fc2", self.fc2.named_parameters()));
+        p
+    }
+}
+
+/// A factory of [`TinyNet`]s with `hidden` units (weights and dropout
+/// seeded from the seed it is given).
+pub fn tiny_factory(hidden: usize, poison: Option<Rc<Cell<usize>>>) -> ModelFactory {
+    Box::new(move |seed: u64| {
+        let mut rng = seeded(seed);
+        let fc1 = Linear::new(784, hidden, true, &mut rng);
+        let fc2 = Linear::new(hidden, 10, true, &mut rng);
+        let drop = Dropout::new(0.2, seeded(seed ^ 0xD0));
+        Box::new(TinyNet {
+            fc1,
+            drop,
+            fc2,
+            poison: poison.clone(),
+        }) as Box<dyn Module<f32>>
+    })
+}
+
+/// The tiny model's recipe: Adam, flat normalised input, NLL.
+pub fn tiny_recipe(epochs: usize, batch_size: usize) -> Recipe {
+    Recipe {
+        epochs,
+        batch_size,
+        lr: 2e-3,
+        optimizer: OptimizerKind::Adam,
+        schedule: Schedule::Constant,
+        augmentation: Augmentation::default(),
+        normalize: true,
+        loss: LossKind::Nll,
+        input: InputLayout::Flat,
+        label_smoothing: 0.0,
+    }
+}
+
+/// The first `train` training and `test` test images of the shipped MNIST.
+pub fn mnist_slice(train: usize, test: usize) -> (ImageSet, ImageSet) {
+    let mnist = Mnist::load_with(&LoadOptions {
+        dir: None,
+        limit: Some(train.max(test)),
+    })
+    .expect("the shipped MNIST loads");
+    let (mut tr, mut te) = (mnist.train, mnist.test);
+    tr.truncate(train);
+    te.truncate(test);
+    (tr, te)
+}
+
+/// A fresh empty directory under the system's temporary directory.
+pub fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("synann-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("the temporary directory is writable");
+    dir
+}

@@ -1,0 +1,328 @@
+//! The model zoo: the SynaNN models of the MNIST main job, each built by
+//! name with the [`Recipe`] it trains with.
+//!
+//! | name | model | origin |
+//! |---|---|---|
+//! | `seed-torch` | 2 convs → Linear → softmax → Synapse 64 → BatchNorm → Linear | the original PyTorch `Net` |
+//! | `seed-keras` | 4 convs → global max-pool → Synapse 784 → Linear | the original Keras CNN |
+//! | `syna-mlp` | Linear → softmax → Synapse 280 → Linear | the SynaNN paper's MLP |
+//! | `syna-cnn` | conv-BN blocks with a [`SynapseConv2d`](crate::layers::SynapseConv2d) → Synapse 128 → Linear | our design, for accuracy |
+//! | `syna-rnn` | [`SynapseRNN`](crate::layers::SynapseRNN) over the 28 rows → Synapse 128 → Linear | our design |
+//!
+//! Every model takes its input in [`Recipe::input`] layout and returns
+//! `[N, 10]` log-probabilities ([`LossKind::Nll`]) or logits
+//! ([`LossKind::CrossEntropy`]). Parameter names follow PyTorch's dotted
+//! convention; `seed-torch` uses exactly the original `Net`'s names, so its
+//! checkpoints map one to one.
+//!
+//! For the ablation study, [`SynapseVariant`] says what stands in the fully
+//! connected Synapse's place: the Synapse itself (per-sample or with the
+//! original batch-coupled formula), nothing ([`SynapseVariant::Identity`])
+//! or a `Linear(n, n)` of the same width ([`SynapseVariant::Linear`]).
+//!
+//! Initialisation is reproducible from [`ZooOptions::seed`]: parameters are
+//! drawn in definition order (PyTorch's) from one stream, dropout masks from
+//! another (the originals draw both from one global stream, so no model
+//! reproduces their exact numbers).
+//!
+//! ```
+//! use synann::zoo::{build, LossKind, ZooOptions};
+//! use synann_autograd::Var;
+//! use synann_nn::Mode;
+//! use synann_tensor::Tensor;
+//!
+//! let mut zoo = build("syna-mlp", &ZooOptions::default()).unwrap();
+//! assert_eq!(zoo.recipe.loss, LossKind::CrossEntropy);
+//! let x = Var::constant(Tensor::full(&[2, 784], 0.5));
+//! assert_eq!(zoo.model.forward(&x, Mode::Eval).shape(), vec![2, 10]);
+//! assert!(build("lenet", &ZooOptions::default()).is_err());
+//! ```
+
+pub mod recipe;
+mod seed_keras;
+mod seed_torch;
+mod syna_cnn;
+mod syna_mlp;
+mod syna_rnn;
+
+pub use recipe::{Augmentation, InputLayout, LossKind, OptimizerKind, Recipe, Schedule};
+
+use crate::layers::{Coupling, Synapse, SynapseConfig};
+use rand::Rng as _;
+use std::fmt;
+use synann_autograd::Var;
+use synann_nn::init::uniform_;
+use synann_nn::layers::Linear;
+use synann_nn::{prefixed, Mode, Module};
+use synann_tensor::random::{seeded, Rng};
+use synann_tensor::Tensor;
+
+/// The names [`build`] knows, in the order of the table above.
+pub const MODEL_NAMES: &[&str] = &[
+    "seed-torch",
+    "seed-keras",
+    "syna-mlp",
+    "syna-cnn",
+    "syna-rnn",
+];
+
+/// What stands in the Synapse layer's place (for the ablation study).
+///
+/// In `seed-torch`, `seed-keras` and `syna-mlp` this is *the* Synapse
+/// layer; in `syna-cnn` and `syna-rnn` it is the fully connected Synapse of
+/// the head only (the convolutional synapse and the recurrent cell stay).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum SynapseVariant {
+    /// The Synapse layer with the given coupling;
+    /// `Synapse(Coupling::PerSample)` is the default and
+    /// `Synapse(Coupling::BatchCoupled)` reproduces the original PyTorch
+    /// formula.
+    Synapse(Coupling),
+    /// No layer: its input passes through unchanged. No parameters are
+    /// created, so every later layer draws different initial values from
+    /// the seed than with the Synapse (the RNG stream differs).
+    Identity,
+    /// A `Linear(n, n)` of the Synapse's width, with PyTorch's default
+    /// initialisation.
+    Linear,
+}
+
+impl Default for SynapseVariant {
+    fn default() -> Self {
+        SynapseVariant::Synapse(Coupling::PerSample)
+    }
+}
+
+/// How [`build`] builds a model.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ZooOptions {
+    /// Seed of the initialisation and of the dropout masks.
+    pub seed: u64,
+    /// Channel-width multiplier for `seed-keras` and `syna-cnn` (1.0 = full
+    /// size); each channel count becomes round(width · count), at least 1.
+    /// The other models ignore it. Must be finite and positive.
+    pub width: f64,
+    /// What stands in the Synapse's place.
+    pub variant: SynapseVariant,
+}
+
+impl Default for ZooOptions {
+    /// Seed 0, full width, the per-sample Synapse.
+    fn default() -> Self {
+        ZooOptions {
+            seed: 0,
+            width: 1.0,
+            variant: SynapseVariant::default(),
+        }
+    }
+}
+
+/// A built model with its default training recipe.
+pub struct ZooModel {
+    /// The name it was built from (one of [`MODEL_NAMES`]).
+    pub name: String,
+    /// The model: input in `recipe.input` layout, output `[N, 10]`.
+    pub model: Box<dyn Module<f32>>,
+    /// How it trains by default.
+    pub recipe: Recipe,
+}
+
+/// Why [`build`] failed.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum ZooError {
+    /// No model has this name.
+    UnknownModel {
+        /// The name asked for.
+        name: String,
+        /// The names that exist ([`MODEL_NAMES`]).
+        known: Vec<String>,
+    },
+    /// [`ZooOptions::width`] is not a finite positive number.
+    InvalidWidth {
+        /// The width given.
+        width: f64,
+    },
+}
+
+impl fmt::Display for ZooError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ZooError::UnknownModel { name, known } => write!(
+                f,
+                "unknown model {name:?}; known models: {}",
+                known.join(", ")
+            ),
+            ZooError::InvalidWidth { width } => {
+                write!(f, "invalid width {width}: it must be finite and positive")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ZooError {}
+
+/// Builds the model called `name` (one of [`MODEL_NAMES`]) with its recipe.
+///
+/// Fails with [`ZooError::UnknownModel`] (listing the known names) for any
+/// other name, and with [`ZooError::InvalidWidth`] if `opts.width` is not
+/// finite and positive.
+pub fn build(name: &str, opts: &ZooOptions) -> Result<ZooModel, ZooError> {
+    if !(opts.width.is_finite() && opts.width > 0.0) {
+        return Err(ZooError::InvalidWidth { width: opts.width });
+    }
+    let (model, recipe): (Box<dyn Module<f32>>, Recipe) = match name {
+        "seed-torch" => (
+            Box::new(seed_torch::SeedTorch::new(opts)),
+            seed_torch::recipe(),
+        ),
+        "seed-keras" => (
+            Box::new(seed_keras::SeedKeras::new(opts)),
+            seed_keras::recipe(),
+        ),
+        "syna-mlp" => (Box::new(syna_mlp::SynaMlp::new(opts)), syna_mlp::recipe()),
+        "syna-cnn" => (Box::new(syna_cnn::SynaCnn::new(opts)), syna_cnn::recipe()),
+        "syna-rnn" => (Box::new(syna_rnn::SynaRnn::new(opts)), syna_rnn::recipe()),
+        _ => {
+            return Err(ZooError::UnknownModel {
+                name: name.to_string(),
+                known: MODEL_NAMES.iter().map(|n| n.to_string()).collect(),
+            })
+        }
+    };
+    Ok(ZooModel {
+        name: name.to_string(),
+        model,
+        recipe,
+    })
+}
+
+/// The random streams a model is built from: one for the parameters, drawn
+/// in definition order, and one that seeds each dropout layer's own stream,
+/// so adding or removing a dropout does not shift the initial values.
+struct Rngs {
+    init: Rng,
+    dropout: Rng,
+}
+
+impl Rngs {
+    fn new(seed: u64) -> Self {
+        Rngs {
+            init: seeded(seed),
+            // A fixed, arbitrary offset keeps the two streams apart.
+            dropout: seeded(seed ^ 0x5EED_D20F_0A7E_0001),
+        }
+    }
+
+    /// A fresh stream for one dropout layer.
+    fn dropout(&mut self) -> Rng {
+        seeded(self.dropout.gen())
+    }
+}
+
+/// No augmentation (explicitly: scale (1, 1) rather than the derived
+/// default's (0, 0)).
+fn no_augmentation() -> Augmentation {
+    Augmentation {
+        shift: 0,
+        degrees: 0.0,
+        translate: 0.0,
+        scale: (1.0, 1.0),
+    }
+}
+
+/// A channel count scaled by `width`: round(width · base), at least 1.
+fn scaled(base: usize, width: f64) -> usize {
+    ((base as f64 * width).round() as usize).max(1)
+}
+
+/// The layer in the Synapse's place, per [`SynapseVariant`].
+enum SynapseSlot {
+    /// The Synapse; `unused_bias` is the original PyTorch layer's bias,
+    /// kept (untouched by the forward) so checkpoints map one to one.
+    Synapse {
+        layer: Synapse<f32>,
+        unused_bias: Option<Var<f32>>,
+    },
+    /// Nothing: the input passes through.
+    Identity,
+    /// A `Linear(n, n)`.
+    Linear(Linear<f32>),
+}
+
+impl SynapseSlot {
+    /// The slot for `features` inputs and outputs; `config` is the
+    /// Synapse's (its coupling is replaced by the variant's).
+    fn new(features: usize, variant: SynapseVariant, config: SynapseConfig, rng: &mut Rng) -> Self {
+        match variant {
+            SynapseVariant::Synapse(coupling) => SynapseSlot::Synapse {
+                layer: Synapse::new(features, config.coupling(coupling), rng),
+                unused_bias: None,
+            },
+            SynapseVariant::Identity => SynapseSlot::Identity,
+            SynapseVariant::Linear => {
+                SynapseSlot::Linear(Linear::new(features, features, true, rng))
+            }
+        }
+    }
+
+    /// Adds the original PyTorch Synapse's unused bias, U(−1/√n, 1/√n)
+    /// drawn after the weight as the original does (Synapse variant only).
+    fn with_unused_bias(self, rng: &mut Rng) -> Self {
+        match self {
+            SynapseSlot::Synapse { layer, .. } => {
+                let n = layer.features();
+                let bound = 1.0 / (n.max(1) as f64).sqrt();
+                let bias = Var::leaf(Tensor::zeros(&[n]), true);
+                uniform_(&bias, -bound, bound, rng);
+                SynapseSlot::Synapse {
+                    layer,
+                    unused_bias: Some(bias),
+                }
+            }
+            other => other,
+        }
+    }
+}
+
+/// The dotted names and values of the parameters of `children` (each
+/// `(field name, module)`), in order: what a model's `named_parameters`
+/// returns.
+fn children_parameters(children: &[(&str, &dyn Module<f32>)]) -> Vec<(String, Var<f32>)> {
+    children
+        .iter()
+        .flat_map(|(name, m)| prefixed(name, m.named_parameters()))
+        .collect()
+}
+
+/// As [`children_parameters`], for the buffers.
+fn children_buffers(children: &[(&str, &dyn Module<f32>)]) -> Vec<(String, Var<f32>)> {
+    children
+        .iter()
+        .flat_map(|(name, m)| prefixed(name, m.named_buffers()))
+        .collect()
+}
+
+impl Module<f32> for SynapseSlot {
+    fn forward(&mut self, x: &Var<f32>, mode: Mode) -> Var<f32> {
+        match self {
+            SynapseSlot::Synapse { layer, .. } => layer.forward(x, mode),
+            SynapseSlot::Identity => x.clone(),
+            SynapseSlot::Linear(fc) => fc.forward(x, mode),
+        }
+    }
+
+    fn named_parameters(&self) -> Vec<(String, Var<f32>)> {
+        match self {
+            SynapseSlot::Synapse { layer, unused_bias } => {
+                let mut p = layer.named_parameters();
+                if let Some(b) = unused_bias {
+                    p.push(("bias".to_string(), b.clone()));
+                }
+                p
+            }
+            SynapseSlot::Identity => Vec::new(),
+            SynapseSlot::Linear(fc) => fc.named_parameters(),
+        }
+    }
+}

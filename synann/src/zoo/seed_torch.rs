@@ -1,0 +1,125 @@
+//! `seed-torch`: the original SynaNN PyTorch MNIST CNN (`class Net`).
+//!
+//! ```text
+//! [N, 1, 28, 28]
+//!   conv1 Conv2d(1, 10, 5)   → max-pool 2 → ReLU          [N, 10, 12, 12]
+//!   conv2 Conv2d(10, 20, 5)  → Dropout2d(0.5) → max-pool 2 → ReLU   [N, 20, 4, 4]
+//!   flatten                                               [N, 320]
+//!   fc1 Linear(320, 64) → ReLU → dropout(0.5) → softmax(dim 1)      [N, 64] in (0, 1)
+//!   fcn Synapse(64): a = 1, B = W raw, kaiming_uniform(a = √5)
+//!   fcb BatchNorm1d(64)
+//!   fc2 Linear(64, 10) → log_softmax(dim 1)               [N, 10]
+//! ```
+//!
+//! The softmax makes the Synapse's input a probability vector, so with the
+//! initial |B| ≤ 1/8 every factor 1 − B·x is positive.
+//!
+//! Parameter and buffer names are exactly the original's (`conv1.weight`,
+//! …, `fcb.num_batches_tracked`, `fc2.bias`). The original Synapse creates
+//! a `bias` it never uses; it is kept as `fcn.bias` (initialised as the
+//! original does, never read by the forward, so it gets no gradient and
+//! optimizers skip it) so that checkpoints map one to one.
+//!
+//! Recipe (the original script): NLL loss, SGD lr 0.012 momentum 0.5,
+//! batch 100, MNIST mean/std normalisation, no augmentation, 10 epochs.
+
+use super::{children_buffers, children_parameters, no_augmentation, Rngs, SynapseSlot};
+use super::{InputLayout, LossKind, OptimizerKind, Recipe, Schedule, ZooOptions};
+use crate::layers::SynapseConfig;
+use synann_autograd::Var;
+use synann_nn::layers::{BatchNorm1d, Conv2d, Dropout, Dropout2d, Linear};
+use synann_nn::{Mode, Module};
+use synann_tensor::conv::Conv2dParams;
+
+/// The original PyTorch `Net` (see the [module docs](self)).
+pub(super) struct SeedTorch {
+    conv1: Conv2d<f32>,
+    conv2: Conv2d<f32>,
+    conv2_drop: Dropout2d,
+    fc1: Linear<f32>,
+    fc1_drop: Dropout,
+    fcn: SynapseSlot,
+    fcb: BatchNorm1d<f32>,
+    fc2: Linear<f32>,
+}
+
+impl SeedTorch {
+    /// The model, parameters drawn in the original's order; `opts.width` is
+    /// ignored.
+    pub(super) fn new(opts: &ZooOptions) -> Self {
+        let mut rngs = Rngs::new(opts.seed);
+        let rng = &mut rngs.init;
+        let conv = Conv2dParams::default();
+        let conv1 = Conv2d::new(1, 10, (5, 5), conv, true, rng);
+        let conv2 = Conv2d::new(10, 20, (5, 5), conv, true, rng);
+        let fc1 = Linear::new(320, 64, true, rng);
+        let fcn =
+            SynapseSlot::new(64, opts.variant, SynapseConfig::default(), rng).with_unused_bias(rng);
+        let fc2 = Linear::new(64, 10, true, &mut rngs.init);
+        SeedTorch {
+            conv1,
+            conv2,
+            conv2_drop: Dropout2d::new(0.5, rngs.dropout()),
+            fc1,
+            fc1_drop: Dropout::new(0.5, rngs.dropout()),
+            fcn,
+            fcb: BatchNorm1d::new(64),
+            fc2,
+        }
+    }
+
+    fn children(&self) -> [(&str, &dyn Module<f32>); 6] {
+        [
+            ("conv1", &self.conv1),
+            ("conv2", &self.conv2),
+            ("fc1", &self.fc1),
+            ("fcn", &self.fcn),
+            ("fcb", &self.fcb),
+            ("fc2", &self.fc2),
+        ]
+    }
+}
+
+/// 2×2 max-pooling with stride 2, PyTorch's `F.max_pool2d(x, 2)`.
+fn max_pool2(x: &Var<f32>) -> Var<f32> {
+    x.max_pool2d((2, 2), (2, 2), (0, 0))
+}
+
+impl Module<f32> for SeedTorch {
+    /// `[N, 1, 28, 28]` images to `[N, 10]` log-probabilities.
+    fn forward(&mut self, x: &Var<f32>, mode: Mode) -> Var<f32> {
+        let x = max_pool2(&self.conv1.forward(x, mode)).relu();
+        let x = self.conv2.forward(&x, mode);
+        let x = max_pool2(&self.conv2_drop.forward(&x, mode)).relu();
+        let n = x.shape()[0];
+        let x = self.fc1.forward(&x.reshape(&[n, 320]), mode).relu();
+        let x = self.fc1_drop.forward(&x, mode).softmax(1);
+        let x = self.fcn.forward(&x, mode);
+        let x = self.fcb.forward(&x, mode);
+        self.fc2.forward(&x, mode).log_softmax(1)
+    }
+
+    fn named_parameters(&self) -> Vec<(String, Var<f32>)> {
+        children_parameters(&self.children())
+    }
+
+    fn named_buffers(&self) -> Vec<(String, Var<f32>)> {
+        children_buffers(&self.children())
+    }
+}
+
+/// The original script's training setup.
+pub(super) fn recipe() -> Recipe {
+    Recipe {
+        epochs: 10,
+        batch_size: 100,
+        lr: 0.012,
+        optimizer: OptimizerKind::Sgd { momentum: 0.5 },
+        schedule: Schedule::Constant,
+        augmentation: no_augmentation(),
+        normalize: true,
+        loss: LossKind::Nll,
+        input: InputLayout::Image,
+        label_smoothing: 0.0,
+    }
+}
