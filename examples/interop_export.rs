@@ -24,7 +24,8 @@
 //!   the model and writes `imported.safetensors` (`input`, `output`) for the
 //!   Python side to compare with its own outputs.
 //!
-//! `bench/interop.sh` runs both directions. Exit status 1 on any error.
+//! `bench/interop.sh` runs both directions. A bad flag is a one-line error
+//! and exit status 2; any other error a one-line error and status 1.
 
 use clap::Parser;
 use std::path::{Path, PathBuf};
@@ -142,7 +143,24 @@ fn run(args: &Args) -> Result<(), AnyError> {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let args = match Args::try_parse() {
+        Ok(args) => args,
+        Err(e) if !e.use_stderr() => {
+            // --help or --version.
+            print!("{e}");
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            let text = e.to_string();
+            let line = text.lines().next().unwrap_or("invalid arguments");
+            eprintln!("{line} (see --help)");
+            return ExitCode::from(2);
+        }
+    };
+    if args.count == 0 {
+        eprintln!("error: invalid value `0` for --count: must be at least 1");
+        return ExitCode::from(2);
+    }
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -12,7 +12,9 @@
 //! Training writes into `--out` (default `runs/mnist-<model>/`):
 //! `metrics.csv`, `curves.svg`, `curves.png`, `best.safetensors`,
 //! `last.ckpt.safetensors` after every epoch and `summary.json` at the end.
-//! The last line printed is `test_accuracy=<fraction>`. Any bad flag, value
+//! The last line printed is `test_accuracy=<fraction>`. With
+//! `--detect-anomaly`, the first NaN or infinity produced by an op stops
+//! training with a one-line error naming the op, the layer and the step. Any bad flag, value
 //! or path is a one-line error and exit status 2; a failure during the run
 //! is a one-line error and exit status 1.
 
@@ -115,6 +117,7 @@ fn train(
     let train_options = TrainOptions {
         clip_grad_norm: config.clip_grad_norm,
         quiet: config.quiet,
+        detect_anomaly: config.detect_anomaly,
         out_dir: Some(config.out.clone()),
         settings: BTreeMap::from([
             ("width".to_string(), config.width.to_string()),

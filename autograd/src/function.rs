@@ -75,7 +75,11 @@ pub fn apply<T: Float, F: Function<T> + 'static>(mut f: F, inputs: &[&Var<T>]) -
     anomaly::check_forward(f.name(), &output);
     let record = is_grad_enabled() && inputs.iter().any(|v| v.requires_grad());
     if record {
-        Var::from_op(output, Box::new(f), inputs.iter().map(|&v| v.clone()).collect())
+        Var::from_op(
+            output,
+            anomaly::in_layer(Box::new(f)),
+            inputs.iter().map(|&v| v.clone()).collect(),
+        )
     } else {
         Var::constant(output)
     }

@@ -152,7 +152,11 @@ where
 }
 
 /// The analytic gradients vᵀJ for every input, from one backward pass.
-fn analytic<F>(f: &F, inputs: &[Tensor<f64>], v: &Tensor<f64>) -> Result<Vec<Tensor<f64>>, GradcheckError>
+fn analytic<F>(
+    f: &F,
+    inputs: &[Tensor<f64>],
+    v: &Tensor<f64>,
+) -> Result<Vec<Tensor<f64>>, GradcheckError>
 where
     F: Fn(&[Var<f64>]) -> Var<f64>,
 {
@@ -164,7 +168,9 @@ where
     vars.iter()
         .enumerate()
         .map(|(i, var)| {
-            let g = var.take_grad().unwrap_or_else(|| Tensor::zeros(var.value().shape()));
+            let g = var
+                .take_grad()
+                .unwrap_or_else(|| Tensor::zeros(var.value().shape()));
             if g.shape() != inputs[i].shape() {
                 return Err(GradcheckError::WrongShape {
                     input: i,
@@ -192,7 +198,11 @@ fn close(a: f64, n: f64, o: &GradcheckOptions) -> bool {
 
 /// Checks the gradients of `f` at `inputs` (see the module docs). Every
 /// input is treated as requiring grad; capture constants in the closure.
-pub fn gradcheck<F>(f: F, inputs: &[Tensor<f64>], opts: &GradcheckOptions) -> Result<(), GradcheckError>
+pub fn gradcheck<F>(
+    f: F,
+    inputs: &[Tensor<f64>],
+    opts: &GradcheckOptions,
+) -> Result<(), GradcheckError>
 where
     F: Fn(&[Var<f64>]) -> Var<f64>,
 {
@@ -204,7 +214,9 @@ where
         (y.shape(), ok)
     });
     if !out_shape.1 {
-        return Err(GradcheckError::NonFinite { what: "the function's output".into() });
+        return Err(GradcheckError::NonFinite {
+            what: "the function's output".into(),
+        });
     }
     let v = Tensor::<f64>::uniform(&out_shape.0, -1.0, 1.0, &mut rng);
 
@@ -213,7 +225,9 @@ where
     let g2 = analytic(&f, inputs, &v)?;
     let g_double = analytic(&f, inputs, &v.mul_scalar(2.0))?;
     for i in 0..inputs.len() {
-        if let Some(k) = (0..g1[i].numel()).find(|&k| g1[i].data()[k].to_bits() != g2[i].data()[k].to_bits()) {
+        if let Some(k) =
+            (0..g1[i].numel()).find(|&k| g1[i].data()[k].to_bits() != g2[i].data()[k].to_bits())
+        {
             return Err(GradcheckError::NotReentrant {
                 input: i,
                 index: k,
@@ -224,7 +238,12 @@ where
         for k in 0..g1[i].numel() {
             let (e, got) = (2.0 * g1[i].data()[k], g_double[i].data()[k]);
             if (e - got).abs() > 1e-12 + 1e-9 * e.abs() {
-                return Err(GradcheckError::NotLinear { input: i, index: k, expected: e, got });
+                return Err(GradcheckError::NotLinear {
+                    input: i,
+                    index: k,
+                    expected: e,
+                    got,
+                });
             }
         }
     }
@@ -242,7 +261,12 @@ where
             let numeric = (plus - minus) / (2.0 * opts.eps);
             let a: f64 = g1[i].data().iter().zip(u.data()).map(|(g, u)| g * u).sum();
             if !close(a, numeric, opts) {
-                return Err(GradcheckError::Mismatch { input: i, index: vec![], analytic: a, numeric });
+                return Err(GradcheckError::Mismatch {
+                    input: i,
+                    index: vec![],
+                    analytic: a,
+                    numeric,
+                });
             }
             continue;
         }
@@ -255,7 +279,10 @@ where
             work[i].data_mut()[k] = x;
             if !plus.is_finite() || !minus.is_finite() {
                 return Err(GradcheckError::NonFinite {
-                    what: format!("f at input {i}, element {:?} ± eps", unflatten(k, inputs[i].shape())),
+                    what: format!(
+                        "f at input {i}, element {:?} ± eps",
+                        unflatten(k, inputs[i].shape())
+                    ),
                 });
             }
             let numeric = (plus - minus) / (2.0 * opts.eps);

@@ -32,7 +32,7 @@ pub mod no_grad;
 mod ops;
 pub mod var;
 
-pub use anomaly::detect_anomaly;
+pub use anomaly::{catch_anomaly, detect_anomaly, Anomaly};
 pub use function::{apply, BackwardCtx, Function};
 pub use gradcheck::{gradcheck, GradcheckError, GradcheckOptions};
 pub use no_grad::{is_grad_enabled, no_grad, NoGradGuard};

@@ -181,7 +181,11 @@ impl<T: Float> Var<T> {
 
     /// The name of the op that produced this node (`None` for leaves).
     pub fn op_name(&self) -> Option<String> {
-        self.0.grad_fn.borrow().as_ref().map(|g| g.op.name().to_string())
+        self.0
+            .grad_fn
+            .borrow()
+            .as_ref()
+            .map(|g| g.op.name().to_string())
     }
 
     /// Whether two handles share one node.
@@ -200,6 +204,11 @@ impl<T: Float> std::fmt::Debug for Var<T> {
         if let Some(op) = self.op_name() {
             write!(f, "{op}: ")?;
         }
-        write!(f, "{:?}, requires_grad={})", *self.value(), self.requires_grad())
+        write!(
+            f,
+            "{:?}, requires_grad={})",
+            *self.value(),
+            self.requires_grad()
+        )
     }
 }

@@ -97,6 +97,10 @@ struct Args {
     /// No progress bars.
     #[arg(long)]
     quiet: bool,
+    /// Stop at the first NaN or infinity produced by an op's forward or
+    /// backward, naming the op, the layer and the step (slower).
+    #[arg(long)]
+    detect_anomaly: bool,
 }
 
 /// What the main job does.
@@ -177,6 +181,8 @@ pub struct Config {
     pub checkpoint: Option<PathBuf>,
     /// No progress bars.
     pub quiet: bool,
+    /// Train under anomaly detection (`--detect-anomaly`).
+    pub detect_anomaly: bool,
 }
 
 /// A rejected command line.
@@ -367,6 +373,7 @@ where
         limit_test,
         checkpoint: a.checkpoint,
         quiet: a.quiet,
+        detect_anomaly: a.detect_anomaly,
     })
 }
 

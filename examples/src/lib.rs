@@ -9,4 +9,5 @@
 pub mod bench;
 pub mod cli;
 pub mod explain;
+pub mod soak;
 pub mod train;

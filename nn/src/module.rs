@@ -44,7 +44,10 @@ pub trait Module<T: Float> {
 
     /// The parameters without their names.
     fn parameters(&self) -> Vec<Var<T>> {
-        self.named_parameters().into_iter().map(|(_, v)| v).collect()
+        self.named_parameters()
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect()
     }
 
     /// Clears every parameter's gradient.

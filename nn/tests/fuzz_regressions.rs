@@ -158,11 +158,9 @@ fn the_unreadable_empty_dict_file_is_a_corrupt_header_error() {
 }
 
 /// The same bug from the other side: the fuzzer's input loads as an empty
-/// dict with no metadata, and saving that must give a loadable file. Fails
-/// until `safetensors_to_bytes` passes no `__metadata__` map (`None`) when
-/// the metadata is empty.
+/// dict with no metadata, and saving that must give a loadable file (fixed:
+/// `safetensors_to_bytes` writes no `__metadata__` map when it is empty).
 #[test]
-#[ignore = "known bug in safetensors_to_bytes (empty dict, empty metadata): see fuzz/README.md"]
 fn an_empty_dict_without_metadata_round_trips() {
     let bytes = regression(
         "safetensors_state_dict",

@@ -101,9 +101,18 @@ impl<T: Float> Tensor<T> {
 
     /// Independent Bernoulli(p) samples as 0/1 values.
     pub fn bernoulli(shape: &[usize], p: f64, rng: &mut impl rand::Rng) -> Self {
-        assert!((0.0..=1.0).contains(&p), "bernoulli: p = {p} is not in [0, 1]");
+        assert!(
+            (0.0..=1.0).contains(&p),
+            "bernoulli: p = {p} is not in [0, 1]"
+        );
         let data = (0..numel(shape))
-            .map(|_| if rng.gen::<f64>() < p { T::ONE } else { T::ZERO })
+            .map(|_| {
+                if rng.gen::<f64>() < p {
+                    T::ONE
+                } else {
+                    T::ZERO
+                }
+            })
             .collect();
         Tensor::from_vec(data, shape)
     }

@@ -104,11 +104,7 @@ impl<T: Float> Tensor<T> {
             "{op}: index {index:?} is out of range for shape {:?}",
             self.shape
         );
-        index
-            .iter()
-            .zip(self.strides())
-            .map(|(i, s)| i * s)
-            .sum()
+        index.iter().zip(self.strides()).map(|(i, s)| i * s).sum()
     }
 
     /// The single value of a tensor with one element (any shape).

@@ -3,7 +3,9 @@
 //! their own op does.
 
 use proptest::prelude::*;
-use synann_autograd::{apply, gradcheck, BackwardCtx, Function, GradcheckError, GradcheckOptions, Var};
+use synann_autograd::{
+    apply, gradcheck, BackwardCtx, Function, GradcheckError, GradcheckOptions, Var,
+};
 use synann_tensor::{Float, Tensor};
 
 /// The smooth "swish" activation y = x·σ(x), whose derivative is
@@ -45,7 +47,9 @@ impl<T: Float> Function<T> for MulSquarePlus {
         let c = T::from_f64(self.c);
         let two = T::from_f64(2.0);
         let dx = y.zip_map(g, "mul_square_plus", move |y, g| (y * y + c) * g);
-        let dy = x.mul(y).zip_map(g, "mul_square_plus", move |xy, g| two * xy * g);
+        let dy = x
+            .mul(y)
+            .zip_map(g, "mul_square_plus", move |xy, g| two * xy * g);
         vec![Some(dx), Some(dy)]
     }
 }
@@ -98,10 +102,19 @@ proptest! {
 fn wrong_backward_is_caught_and_located() {
     let x = Tensor::from_vec(vec![0.5, -1.0, 1.5], &[3]);
     let y = Tensor::from_vec(vec![1.0, 2.0, -0.7], &[3]);
-    let err = gradcheck(|v: &[Var<f64>]| apply(WrongMulSquarePlus, &[&v[0], &v[1]]), &[x, y], &GradcheckOptions::default())
-        .expect_err("a wrong derivative must fail");
+    let err = gradcheck(
+        |v: &[Var<f64>]| apply(WrongMulSquarePlus, &[&v[0], &v[1]]),
+        &[x, y],
+        &GradcheckOptions::default(),
+    )
+    .expect_err("a wrong derivative must fail");
     match &err {
-        GradcheckError::Mismatch { input, index, analytic, numeric } => {
+        GradcheckError::Mismatch {
+            input,
+            index,
+            analytic,
+            numeric,
+        } => {
             // x's gradient is right, so the first mismatch is in input 1 (y).
             assert_eq!(*input, 1);
             assert_eq!(index.len(), 1);
@@ -110,17 +123,35 @@ fn wrong_backward_is_caught_and_located() {
         other => panic!("expected a mismatch, got {other:?}"),
     }
     let msg = err.to_string();
-    assert!(msg.contains("input 1") && msg.contains("analytic") && msg.contains("numeric"), "{msg}");
+    assert!(
+        msg.contains("input 1") && msg.contains("analytic") && msg.contains("numeric"),
+        "{msg}"
+    );
 }
 
 #[test]
 fn fast_mode_checks_large_inputs() {
     let x = tensor(&[40, 50], 3);
-    let opts = GradcheckOptions { fast_mode: true, ..Default::default() };
-    gradcheck(|v: &[Var<f64>]| apply(Swish, &[&v[0]]), std::slice::from_ref(&x), &opts).expect("swish is right");
+    let opts = GradcheckOptions {
+        fast_mode: true,
+        ..Default::default()
+    };
+    gradcheck(
+        |v: &[Var<f64>]| apply(Swish, &[&v[0]]),
+        std::slice::from_ref(&x),
+        &opts,
+    )
+    .expect("swish is right");
     let y = tensor(&[40, 50], 4);
-    let wrong = gradcheck(|v: &[Var<f64>]| apply(WrongMulSquarePlus, &[&v[0], &v[1]]), &[x, y], &opts);
-    assert!(matches!(wrong, Err(GradcheckError::Mismatch { input: 1, .. })), "{wrong:?}");
+    let wrong = gradcheck(
+        |v: &[Var<f64>]| apply(WrongMulSquarePlus, &[&v[0], &v[1]]),
+        &[x, y],
+        &opts,
+    );
+    assert!(
+        matches!(wrong, Err(GradcheckError::Mismatch { input: 1, .. })),
+        "{wrong:?}"
+    );
 }
 
 #[test]

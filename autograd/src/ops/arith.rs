@@ -72,9 +72,11 @@ impl<T: Float> Function<T> for BinaryOp {
             ),
             Binary::Pow => (
                 ctx.needs_grad[0].then(|| {
-                    g.mul(&b.broadcast_to(z.shape()).zip_map(&a.broadcast_to(z.shape()), "pow", |e, x| {
-                        e * x.powf(e - T::ONE)
-                    }))
+                    g.mul(&b.broadcast_to(z.shape()).zip_map(
+                        &a.broadcast_to(z.shape()),
+                        "pow",
+                        |e, x| e * x.powf(e - T::ONE),
+                    ))
                 }),
                 ctx.needs_grad[1].then(|| g.mul(&z.mul(&a.ln()))),
             ),
@@ -150,15 +152,33 @@ impl<T: Float> Var<T> {
     }
     /// `self + s` for a scalar `s`.
     pub fn add_scalar(&self, s: T) -> Var<T> {
-        apply(Affine { scale: T::ONE, shift: s }, &[self])
+        apply(
+            Affine {
+                scale: T::ONE,
+                shift: s,
+            },
+            &[self],
+        )
     }
     /// `self · s` for a scalar `s`.
     pub fn mul_scalar(&self, s: T) -> Var<T> {
-        apply(Affine { scale: s, shift: T::ZERO }, &[self])
+        apply(
+            Affine {
+                scale: s,
+                shift: T::ZERO,
+            },
+            &[self],
+        )
     }
     /// `s − self` for a scalar `s` (as in `1 − p`).
     pub fn rsub_scalar(&self, s: T) -> Var<T> {
-        apply(Affine { scale: -T::ONE, shift: s }, &[self])
+        apply(
+            Affine {
+                scale: -T::ONE,
+                shift: s,
+            },
+            &[self],
+        )
     }
     /// −self.
     pub fn neg(&self) -> Var<T> {

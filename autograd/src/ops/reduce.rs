@@ -59,7 +59,14 @@ impl<T: Float> Function<T> for SumOp {
 impl<T: Float> Var<T> {
     /// Sum over `axes` (negative axes count from the end).
     pub fn sum(&self, axes: &[isize], keepdim: bool) -> Var<T> {
-        apply(SumOp { axes: axes.to_vec(), keepdim, mean: false }, &[self])
+        apply(
+            SumOp {
+                axes: axes.to_vec(),
+                keepdim,
+                mean: false,
+            },
+            &[self],
+        )
     }
     /// Sum of all elements, as a 0-d scalar.
     pub fn sum_all(&self) -> Var<T> {
@@ -68,7 +75,14 @@ impl<T: Float> Var<T> {
     }
     /// Mean over `axes`.
     pub fn mean(&self, axes: &[isize], keepdim: bool) -> Var<T> {
-        apply(SumOp { axes: axes.to_vec(), keepdim, mean: true }, &[self])
+        apply(
+            SumOp {
+                axes: axes.to_vec(),
+                keepdim,
+                mean: true,
+            },
+            &[self],
+        )
     }
     /// Mean of all elements, as a 0-d scalar.
     pub fn mean_all(&self) -> Var<T> {

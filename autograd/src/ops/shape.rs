@@ -63,12 +63,20 @@ impl<T: Float> Function<T> for BroadcastTo {
 impl<T: Float> Var<T> {
     /// The same elements under a new shape.
     pub fn reshape(&self, shape: &[usize]) -> Var<T> {
-        apply(Reshape { shape: shape.to_vec() }, &[self])
+        apply(
+            Reshape {
+                shape: shape.to_vec(),
+            },
+            &[self],
+        )
     }
     /// Flattens axes `start..` into one (`[N, C, H, W]` → `[N, C·H·W]` for 1).
     pub fn flatten_from(&self, start: usize) -> Var<T> {
         let s = self.shape();
-        assert!(start <= s.len(), "flatten: start axis {start} is out of range for shape {s:?}");
+        assert!(
+            start <= s.len(),
+            "flatten: start axis {start} is out of range for shape {s:?}"
+        );
         let mut new = s[..start].to_vec();
         new.push(s[start..].iter().product());
         self.reshape(&new)
@@ -85,7 +93,12 @@ impl<T: Float> Var<T> {
     }
     /// Reorders the axes: output axis `i` is input axis `perm[i]`.
     pub fn permute(&self, perm: &[usize]) -> Var<T> {
-        apply(Permute { perm: perm.to_vec() }, &[self])
+        apply(
+            Permute {
+                perm: perm.to_vec(),
+            },
+            &[self],
+        )
     }
     /// Swaps two axes.
     pub fn transpose(&self, a: isize, b: isize) -> Var<T> {
@@ -100,6 +113,11 @@ impl<T: Float> Var<T> {
     }
     /// Copies out to a larger shape under NumPy's broadcasting rules.
     pub fn broadcast_to(&self, shape: &[usize]) -> Var<T> {
-        apply(BroadcastTo { shape: shape.to_vec() }, &[self])
+        apply(
+            BroadcastTo {
+                shape: shape.to_vec(),
+            },
+            &[self],
+        )
     }
 }

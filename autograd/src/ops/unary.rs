@@ -93,7 +93,11 @@ impl<T: Float> Function<T> for UnaryOp<T> {
             Unary::Tanh => y.zip_map(g, "tanh", |y, g| (one - y * y) * g),
             Unary::Powf(p) => x.zip_map(g, "powf", |x, g| p * x.powf(p - one) * g),
             Unary::Clamp(lo, hi) => {
-                x.zip_map(g, "clamp", |x, g| if x > lo && x < hi { g } else { T::ZERO })
+                x.zip_map(
+                    g,
+                    "clamp",
+                    |x, g| if x > lo && x < hi { g } else { T::ZERO },
+                )
             }
         };
         vec![Some(dx)]

@@ -3,6 +3,7 @@
 use super::plot::PlotError;
 use std::fmt;
 use std::path::PathBuf;
+use synann_autograd::Anomaly;
 use synann_nn::checkpoint::CheckpointError;
 use synann_nn::lr_scheduler::SchedulerStateError;
 use synann_nn::optim::{ConfigError, OptimizerStateError};
@@ -25,6 +26,9 @@ pub enum TrainError {
         /// Optimizer steps taken before this batch, over the whole run.
         global_step: u64,
     },
+    /// With anomaly detection on, an op produced a NaN or an infinity
+    /// (training stopped before the optimizer step).
+    Anomaly(Anomaly),
     /// An optimizer or scheduler option is invalid.
     Config(ConfigError),
     /// A checkpoint could not be written or read.
@@ -68,6 +72,10 @@ impl fmt::Display for TrainError {
                  (global step {global_step}); stopped before the optimizer step, \
                  the last checkpoint is left as it was (try a lower --lr)"
             ),
+            TrainError::Anomaly(e) => write!(
+                f,
+                "training stopped: {e}; the last checkpoint is left as it was"
+            ),
             TrainError::Config(e) => write!(f, "{e}"),
             TrainError::Checkpoint(e) => write!(f, "{e}"),
             TrainError::StateDict(e) => write!(f, "{e}"),
@@ -94,6 +102,7 @@ macro_rules! from_error {
     };
 }
 
+from_error!(Anomaly, Anomaly);
 from_error!(ConfigError, Config);
 from_error!(CheckpointError, Checkpoint);
 from_error!(StateDictError, StateDict);

@@ -64,6 +64,9 @@ fn epoch_label(x: &f64) -> String {
 
 type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
+/// One curve's points, (epoch, value).
+type Points = Vec<(f64, f64)>;
+
 fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     history: &[EpochMetrics],
@@ -72,61 +75,34 @@ fn draw<DB: DrawingBackend>(
     root.fill(&WHITE)?;
     let root = root.titled(title, ("sans-serif", 22))?;
     let (left, right) = root.split_horizontally(500);
-    let epochs = history.len().max(1) as f64;
-    let x_range = 0.5..epochs + 0.5;
-
-    // Accuracy (%): train and test.
-    let acc_points = |f: fn(&EpochMetrics) -> f64| -> Vec<(f64, f64)> {
-        history
-            .iter()
-            .map(|m| (m.epoch as f64, 100.0 * f(m)))
-            .collect()
+    let curve = |f: fn(&EpochMetrics) -> f64| -> Points {
+        history.iter().map(|m| (m.epoch as f64, f(m))).collect()
     };
-    let train_acc = acc_points(|m| m.train_acc);
-    let test_acc = acc_points(|m| m.test_acc);
+
+    // Accuracy in %, from just below the lowest point up to 100.
+    let train_acc = curve(|m| 100.0 * m.train_acc);
+    let test_acc = curve(|m| 100.0 * m.test_acc);
     let lo = train_acc
         .iter()
         .chain(&test_acc)
         .map(|p| p.1)
         .fold(100.0f64, f64::min)
         .clamp(0.0, 99.0);
-    let mut chart = ChartBuilder::on(&left)
-        .caption("accuracy (%)", ("sans-serif", 18))
-        .margin(10)
-        .x_label_area_size(35)
-        .y_label_area_size(50)
-        .build_cartesian_2d(x_range.clone(), (lo - 0.5).max(0.0)..100.0)?;
-    chart
-        .configure_mesh()
-        .x_desc("epoch")
-        .x_label_formatter(&epoch_label)
-        .label_style(("sans-serif", 13))
-        .draw()?;
-    chart
-        .draw_series(LineSeries::new(train_acc, BLUE.stroke_width(2)))?
-        .label("train")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE));
-    chart
-        .draw_series(LineSeries::new(test_acc, RED.stroke_width(2)))?
-        .label("test")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RED));
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .label_font(("sans-serif", 13))
-        .draw()?;
+    let acc_range = (lo - 0.5).max(0.0)..100.0;
+    let legend = SeriesLabelPosition::LowerRight;
+    draw_panel(
+        &left,
+        "accuracy (%)",
+        history.len(),
+        acc_range,
+        train_acc,
+        test_acc,
+        legend,
+    )?;
 
-    // Loss: train and test.
-    let train_loss: Vec<(f64, f64)> = history
-        .iter()
-        .map(|m| (m.epoch as f64, m.train_loss))
-        .collect();
-    let test_loss: Vec<(f64, f64)> = history
-        .iter()
-        .map(|m| (m.epoch as f64, m.test_loss))
-        .collect();
+    // Loss, from 0 to just above the highest finite point.
+    let train_loss = curve(|m| m.train_loss);
+    let test_loss = curve(|m| m.test_loss);
     let hi = train_loss
         .iter()
         .chain(&test_loss)
@@ -134,29 +110,50 @@ fn draw<DB: DrawingBackend>(
         .filter(|v| v.is_finite())
         .fold(0.0f64, f64::max)
         .max(1e-3);
-    let mut chart = ChartBuilder::on(&right)
-        .caption("loss", ("sans-serif", 18))
+    let legend = SeriesLabelPosition::UpperRight;
+    draw_panel(
+        &right,
+        "loss",
+        history.len(),
+        0.0..hi * 1.05,
+        train_loss,
+        test_loss,
+        legend,
+    )
+}
+
+/// One chart: a train curve (blue) and a test curve (red) against epochs.
+fn draw_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    caption: &str,
+    epochs: usize,
+    y_range: std::ops::Range<f64>,
+    train: Points,
+    test: Points,
+    legend: SeriesLabelPosition,
+) -> DrawResult<DB> {
+    let x_range = 0.5..epochs.max(1) as f64 + 0.5;
+    let mut chart = ChartBuilder::on(area)
+        .caption(caption, ("sans-serif", 18))
         .margin(10)
         .x_label_area_size(35)
         .y_label_area_size(50)
-        .build_cartesian_2d(x_range, 0.0..hi * 1.05)?;
+        .build_cartesian_2d(x_range, y_range)?;
     chart
         .configure_mesh()
         .x_desc("epoch")
         .x_label_formatter(&epoch_label)
         .label_style(("sans-serif", 13))
         .draw()?;
-    chart
-        .draw_series(LineSeries::new(train_loss, BLUE.stroke_width(2)))?
-        .label("train")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE));
-    chart
-        .draw_series(LineSeries::new(test_loss, RED.stroke_width(2)))?
-        .label("test")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RED));
+    for (points, colour, label) in [(train, BLUE, "train"), (test, RED, "test")] {
+        chart
+            .draw_series(LineSeries::new(points, colour.stroke_width(2)))?
+            .label(label)
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], colour));
+    }
     chart
         .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
+        .position(legend)
         .background_style(WHITE.mix(0.8))
         .border_style(BLACK)
         .label_font(("sans-serif", 13))

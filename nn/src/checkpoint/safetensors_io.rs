@@ -56,8 +56,12 @@ pub fn safetensors_to_bytes<T: Float>(
                 })
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let header: HashMap<String, String> = metadata.clone().into_iter().collect();
-    safetensors::serialize(views, &Some(header)).map_err(|e| CheckpointError::Encode {
+    // No `__metadata__` entry at all when there is none: the safetensors
+    // crate mis-writes an empty header map with an empty metadata map (found
+    // by fuzzing; see fuzz/README.md).
+    let header: Option<HashMap<String, String>> =
+        (!metadata.is_empty()).then(|| metadata.clone().into_iter().collect());
+    safetensors::serialize(views, &header).map_err(|e| CheckpointError::Encode {
         detail: format!("{e:?}"),
     })
 }

@@ -66,7 +66,15 @@ impl<T: Float> Tensor<T> {
     /// Clamps every element into `[min, max]`.
     pub fn clamp(&self, min: T, max: T) -> Self {
         assert!(min <= max, "clamp: min {min} > max {max}");
-        self.map(|x| if x < min { min } else if x > max { max } else { x })
+        self.map(|x| {
+            if x < min {
+                min
+            } else if x > max {
+                max
+            } else {
+                x
+            }
+        })
     }
     /// x + s.
     pub fn add_scalar(&self, s: T) -> Self {

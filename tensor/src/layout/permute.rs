@@ -17,7 +17,10 @@ impl<T: Float> Tensor<T> {
         let rank = self.rank();
         let mut seen = vec![false; rank];
         assert!(
-            perm.len() == rank && perm.iter().all(|&p| p < rank && !std::mem::replace(&mut seen[p], true)),
+            perm.len() == rank
+                && perm
+                    .iter()
+                    .all(|&p| p < rank && !std::mem::replace(&mut seen[p], true)),
             "permute: {perm:?} is not a permutation of the axes of shape {:?}",
             self.shape()
         );

@@ -36,7 +36,11 @@ impl<T: Float> Tensor<T> {
     /// Reshape where one entry of `shape` may be −1, inferred from the rest
     /// (PyTorch's `view(-1, n)`).
     pub fn reshape_infer(&self, shape: &[isize]) -> Self {
-        let known: usize = shape.iter().filter(|&&s| s >= 0).map(|&s| s as usize).product();
+        let known: usize = shape
+            .iter()
+            .filter(|&&s| s >= 0)
+            .map(|&s| s as usize)
+            .product();
         let unknown = shape.iter().filter(|&&s| s < 0).count();
         assert!(
             unknown <= 1,

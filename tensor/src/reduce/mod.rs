@@ -91,7 +91,8 @@ impl<T: Float> Tensor<T> {
     pub fn mean(&self, axes: &[isize], keepdim: bool) -> Self {
         let resolved = resolve_axes("mean", axes, self.rank());
         let count: usize = resolved.iter().map(|&a| self.shape()[a]).product();
-        self.sum(axes, keepdim).mul_scalar(T::ONE / T::from_usize(count))
+        self.sum(axes, keepdim)
+            .mul_scalar(T::ONE / T::from_usize(count))
     }
 
     /// Mean of all elements as a 0-d tensor.
@@ -105,7 +106,13 @@ impl<T: Float> Tensor<T> {
         let axes = resolve_axes("max", axes, self.rank());
         let mut t = self.clone();
         for &a in &axes {
-            t = t.fold_axis("max", a as isize, T::NEG_INFINITY, |m, x| if x > m { x } else { m });
+            t = t.fold_axis("max", a as isize, T::NEG_INFINITY, |m, x| {
+                if x > m {
+                    x
+                } else {
+                    m
+                }
+            });
         }
         t.drop_axes(&axes, keepdim)
     }
@@ -115,7 +122,12 @@ impl<T: Float> Tensor<T> {
         let axes = resolve_axes("min", axes, self.rank());
         let mut t = self.clone();
         for &a in &axes {
-            t = t.fold_axis("min", a as isize, T::INFINITY, |m, x| if x < m { x } else { m });
+            t = t.fold_axis(
+                "min",
+                a as isize,
+                T::INFINITY,
+                |m, x| if x < m { x } else { m },
+            );
         }
         t.drop_axes(&axes, keepdim)
     }

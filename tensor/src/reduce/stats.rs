@@ -20,7 +20,11 @@ impl<T: Float> Tensor<T> {
     fn arg_best(&self, op: &str, axis: isize, better: impl Fn(T, T) -> bool) -> Vec<usize> {
         let a = resolve_axis(op, axis, self.rank());
         let (outer, len, inner) = split_at_axis(self.shape(), a);
-        assert!(len > 0, "{op}: axis {axis} of shape {:?} is empty", self.shape());
+        assert!(
+            len > 0,
+            "{op}: axis {axis} of shape {:?} is empty",
+            self.shape()
+        );
         let d = self.data();
         let mut out = vec![0usize; outer * inner];
         for o in 0..outer {
@@ -45,7 +49,11 @@ impl<T: Float> Tensor<T> {
         let count: usize = resolved.iter().map(|&a| self.shape()[a]).product();
         let mean = self.mean(axes, true);
         let centered = self.sub(&mean);
-        let denom = if unbiased { count.saturating_sub(1) } else { count };
+        let denom = if unbiased {
+            count.saturating_sub(1)
+        } else {
+            count
+        };
         centered
             .mul(&centered)
             .sum(axes, keepdim)

@@ -12,7 +12,10 @@
 //! improved, `last.ckpt.safetensors`, `metrics.csv` and the curves, each
 //! written atomically. A non-finite loss or gradient norm stops training
 //! with [`TrainError::NonFinite`] before the step, so no file ever holds
-//! NaN weights and the previous epoch's checkpoint stays as it was.
+//! NaN weights and the previous epoch's checkpoint stays as it was. With
+//! [`TrainOptions::detect_anomaly`], forward and backward run under
+//! [`catch_anomaly`] and the first non-finite value stops training with
+//! [`TrainError::Anomaly`] (op, layer, epoch and step) before the step.
 //!
 //! # Resuming exactly
 //!
@@ -51,6 +54,7 @@ use super::setup::{build_optimizer, build_scheduler, Scheduler, Stepping};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use synann::zoo::Recipe;
+use synann_autograd::anomaly::{self, catch_anomaly};
 use synann_autograd::Var;
 use synann_datasets::ImageSet;
 use synann_nn::optim::{clip_grad_norm_, Optimizer};
@@ -92,6 +96,11 @@ pub struct TrainOptions {
     /// Other settings that shape the model (the zoo's width and synapse
     /// variant), stored in checkpoints and checked on resume.
     pub settings: BTreeMap<String, String>,
+    /// Run each training step under
+    /// [`catch_anomaly`]: the first op whose forward or backward produces a
+    /// NaN or an infinity stops training with [`TrainError::Anomaly`],
+    /// naming the op, the layer and the step.
+    pub detect_anomaly: bool,
 }
 
 impl TrainOptions {
@@ -106,6 +115,7 @@ impl TrainOptions {
             out_dir: None,
             name: name.to_string(),
             settings: BTreeMap::new(),
+            detect_anomaly: false,
         }
     }
 }
@@ -252,15 +262,22 @@ impl Trainer {
         let label = format!("epoch {}/{}", self.epoch + 1, self.recipe.epochs);
         let mut progress = EpochProgress::new(&label, loader.len(), self.options.quiet);
         let params = self.model.parameters();
+        let checked = self.options.detect_anomaly;
         for (i, (images, labels)) in loader.epoch(self.epoch).enumerate() {
-            let output = self
-                .model
-                .forward(&model_input(images, self.recipe.input), Mode::Train);
-            let loss = batch_loss(&output, &labels, &self.recipe);
+            if checked {
+                anomaly::clear_context();
+                anomaly::set_step(self.epoch + 1, i + 1);
+            }
+            let (model, recipe) = (&mut self.model, &self.recipe);
+            let (output, loss) = guarded(checked, || {
+                let output = model.forward(&model_input(images, recipe.input), Mode::Train);
+                let loss = batch_loss(&output, &labels, recipe);
+                (output, loss)
+            })?;
             let loss_value = loss.value().item() as f64;
             self.check_finite("loss", loss_value, i)?;
             self.optimizer.zero_grad();
-            loss.backward();
+            guarded(checked, || loss.backward())?;
             let norm = match self.options.clip_grad_norm {
                 Some(max_norm) => clip_grad_norm_(&params, max_norm, 2.0) as f64,
                 None => grad_norm(&params),
@@ -317,6 +334,15 @@ impl Trainer {
             step: batch + 1,
             global_step: self.global_step,
         })
+    }
+}
+
+/// Runs `f`, under [`catch_anomaly`] if `checked`.
+fn guarded<R>(checked: bool, f: impl FnOnce() -> R) -> Result<R, TrainError> {
+    if checked {
+        catch_anomaly(f).map_err(TrainError::Anomaly)
+    } else {
+        Ok(f())
     }
 }
 
