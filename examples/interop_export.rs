@@ -108,7 +108,7 @@ fn run(args: &Args) -> Result<(), AnyError> {
     )?;
     let mut model = zoo.model;
     let (train, test) = images(args, zoo.recipe.normalize)?;
-    std::fs::create_dir_all(&args.out)?;
+    std::fs::create_dir_all(&args.out).map_err(|e| format!("--out {}: {e}", args.out.display()))?;
 
     if let Some(path) = &args.import {
         load_weights(model.as_ref(), path)?;
@@ -142,30 +142,97 @@ fn run(args: &Args) -> Result<(), AnyError> {
     Ok(())
 }
 
-fn main() -> ExitCode {
-    let args = match Args::try_parse() {
-        Ok(args) => args,
-        Err(e) if !e.use_stderr() => {
+/// Parses the command line (`args[0]` is the program name): the
+/// arguments, or the exit status and the text to print (`--help`: 0 and
+/// the help on stdout; a bad flag or value: 2 and one line on stderr).
+fn parse_args<I, S>(args: I) -> Result<Args, (u8, String)>
+where
+    I: IntoIterator<Item = S>,
+    S: Into<std::ffi::OsString> + Clone,
+{
+    let args = Args::try_parse_from(args).map_err(|e| {
+        if !e.use_stderr() {
             // --help or --version.
-            print!("{e}");
+            return (0, e.to_string());
+        }
+        let text = e.to_string();
+        let line = text.lines().next().unwrap_or("error: invalid arguments");
+        (2, format!("{line} (see --help)"))
+    })?;
+    if args.count == 0 {
+        return Err((
+            2,
+            "error: invalid value `0` for --count: must be at least 1".into(),
+        ));
+    }
+    Ok(args)
+}
+
+fn main() -> ExitCode {
+    let args = match parse_args(std::env::args_os()) {
+        Ok(args) => args,
+        Err((0, help)) => {
+            print!("{help}");
             return ExitCode::SUCCESS;
         }
-        Err(e) => {
-            let text = e.to_string();
-            let line = text.lines().next().unwrap_or("invalid arguments");
-            eprintln!("{line} (see --help)");
-            return ExitCode::from(2);
+        Err((status, line)) => {
+            eprintln!("{line}");
+            return ExitCode::from(status);
         }
     };
-    if args.count == 0 {
-        eprintln!("error: invalid value `0` for --count: must be at least 1");
-        return ExitCode::from(2);
-    }
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::from(1)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_command_lines_are_one_line_usage_errors() {
+        for args in [
+            &["interop_export", "--bogus"][..],
+            &["interop_export", "--count", "many"],
+            &["interop_export", "--count", "0"],
+            &["interop_export", "--seed", "-1"],
+            &["interop_export", "--checkpoint", "a", "--import", "b"],
+            &["interop_export", "--out"],
+        ] {
+            match parse_args(args) {
+                Err((2, line)) => {
+                    assert!(
+                        line.starts_with("error: ") && !line.contains('\n'),
+                        "{line}"
+                    )
+                }
+                other => panic!("{args:?}: {:?}", other.map(|a| a.out)),
+            }
+        }
+        assert!(matches!(
+            parse_args(["interop_export", "--help"]),
+            Err((0, _))
+        ));
+        assert_eq!(parse_args(["interop_export"]).unwrap().count, 64);
+    }
+
+    #[test]
+    fn missing_files_are_one_line_errors_not_panics() {
+        let out = std::env::temp_dir().join(format!("synann-interop-{}", std::process::id()));
+        let out = out.to_string_lossy().to_string();
+        for flag in ["--checkpoint", "--import"] {
+            let args =
+                parse_args(["interop_export", "--out", &out, flag, "/no/such/file"]).unwrap();
+            let err = run(&args).unwrap_err().to_string();
+            assert!(
+                err.contains("/no/such/file") && !err.contains('\n'),
+                "{err}"
+            );
+        }
+        let _ = std::fs::remove_dir_all(&out);
     }
 }

@@ -47,6 +47,7 @@ fn main() -> ExitCode {
             let rss = s.rss_mib.map_or("-".to_string(), |r| format!("{r:.1}"));
             println!("{:>6}  {rss:>9}  {:>10}", s.step, s.live_nodes);
         })
+        .map_err(|e| e.to_string())
     });
     let samples = match samples {
         Ok(s) => s,

@@ -15,17 +15,17 @@
 //! memory. Training loops always check the loss and the gradients themselves.
 //!
 //! ```
-//! use synann_autograd::anomaly::{catch_anomaly, set_context, set_step};
+//! use synann_autograd::anomaly::{catch_anomaly, set_context, set_step, Phase};
 //! use synann_autograd::Var;
 //! use synann_tensor::Tensor;
-//! let x = Var::leaf(Tensor::from_vec(vec![-1.0f64], &[1]), true);
+//! let x = Var::leaf(Tensor::from_vec(vec![0.0f64], &[1]), true);
 //! let err = catch_anomaly(|| {
 //!     set_step(1, 3);
 //!     set_context("Head");
-//!     x.log().sum_all().backward(); // log(−1) is NaN
+//!     x.sqrt().sum_all().backward(); // d√x/dx = 1/(2√x) is +∞ at 0
 //! })
 //! .unwrap_err();
-//! assert_eq!(err.op, "log");
+//! assert_eq!((err.op.as_str(), err.phase), ("sqrt", Phase::Backward));
 //! assert_eq!(err.layer.as_deref(), Some("Head"));
 //! assert_eq!(err.step, Some((1, 3)));
 //! ```
@@ -246,5 +246,61 @@ impl<T: Float> Function<T> for InLayer<T> {
             }
         }
         grads
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Var;
+
+    fn leaf(v: f64) -> Var<f64> {
+        Var::leaf(Tensor::from_vec(vec![v], &[1]), true)
+    }
+
+    #[test]
+    fn catch_anomaly_keeps_the_first_and_restores_the_mode() {
+        clear_context();
+        let ok = catch_anomaly(|| leaf(4.0).sqrt().value().item());
+        assert_eq!(ok, Ok(2.0));
+        let err = catch_anomaly(|| {
+            set_context("First");
+            let y = leaf(0.0).sqrt().mul_scalar(f64::INFINITY); // 0·∞ = NaN
+            set_context("Second");
+            y.exp().value().item()
+        })
+        .unwrap_err();
+        assert_eq!(err.op, y_op_name());
+        assert_eq!(err.layer.as_deref(), Some("First"));
+        assert!(err.value.is_nan() && err.step.is_none());
+        assert!(!is_anomaly_enabled());
+        clear_context();
+    }
+
+    /// The name of `mul_scalar`'s op, whatever it is called.
+    fn y_op_name() -> String {
+        let x = leaf(1.0);
+        x.mul_scalar(2.0).op_name().unwrap()
+    }
+
+    #[test]
+    fn detect_anomaly_panics_with_the_op_the_layer_and_the_step() {
+        clear_context();
+        let message = std::panic::catch_unwind(|| {
+            detect_anomaly(|| {
+                set_step(2, 7);
+                set_context("Head");
+                leaf(1.0).mul_scalar(f64::NAN)
+            })
+        })
+        .unwrap_err();
+        let message = message.downcast_ref::<String>().unwrap();
+        assert!(message.starts_with("anomaly detected: op `"), "{message}");
+        assert!(
+            message.ends_with("(in Head) at epoch 2, step 7"),
+            "{message}"
+        );
+        assert!(!is_anomaly_enabled(), "the mode is restored after a panic");
+        clear_context();
     }
 }

@@ -23,7 +23,10 @@ use synann_nn::Mode;
 
 /// The flags, as clap parses them.
 #[derive(Parser, Debug)]
-#[command(name = "memory_soak", about = "Train for many steps, printing RSS and live graph nodes")]
+#[command(
+    name = "memory_soak",
+    about = "Train for many steps, printing RSS and live graph nodes"
+)]
 struct Flags {
     /// Zoo model to train.
     #[arg(long, default_value = "seed-torch")]
@@ -112,7 +115,9 @@ where
         ("threads", f.threads),
     ] {
         if v == 0 {
-            return usage(format!("invalid value `0` for --{flag}: must be at least 1"));
+            return usage(format!(
+                "invalid value `0` for --{flag}: must be at least 1"
+            ));
         }
     }
     if f.warmup >= f.steps {

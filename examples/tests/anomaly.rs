@@ -78,9 +78,13 @@ fn run_until_anomaly(fault: Fault, tag: &str) -> (TrainError, std::path::PathBuf
         detect_anomaly: true,
         ..TrainOptions::new("exploding", 0)
     };
-    let mut trainer =
-        Trainer::new(tiny_recipe(2, 20), options, factory(Rc::new(Cell::new(3)), fault), 100)
-            .unwrap();
+    let mut trainer = Trainer::new(
+        tiny_recipe(2, 20),
+        options,
+        factory(Rc::new(Cell::new(3)), fault),
+        100,
+    )
+    .unwrap();
     let err = trainer.fit(&train, &test).unwrap_err();
     assert_eq!(trainer.global_step(), 2, "stopped before the third step");
     (err, dir)
@@ -97,11 +101,15 @@ fn a_forward_overflow_names_the_op_the_layer_and_the_step() {
     assert_eq!(a.layer.as_deref(), Some("Blowup"));
     assert_eq!(a.step, Some((1, 3)));
     let line = err.to_string();
+    eprintln!("error: {line}");
     assert!(!line.contains('\n'), "{line}");
     for part in ["op `exp`", "forward", "(in Blowup)", "epoch 1, step 3"] {
         assert!(line.contains(part), "`{part}` missing from: {line}");
     }
-    assert!(!dir.join(LAST_FILE).exists(), "no checkpoint of a broken run");
+    assert!(
+        !dir.join(LAST_FILE).exists(),
+        "no checkpoint of a broken run"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -137,12 +145,19 @@ fn without_anomaly_detection_the_loss_check_still_stops_training() {
     )
     .unwrap();
     let err = trainer.fit(&train, &test).unwrap_err();
-    assert!(matches!(err, TrainError::NonFinite { step: 3, .. }), "{err}");
+    assert!(
+        matches!(err, TrainError::NonFinite { step: 3, .. }),
+        "{err}"
+    );
 }
 
 #[test]
 fn the_main_job_has_a_detect_anomaly_flag() {
-    assert!(parse_args(["mnist", "--detect-anomaly"]).unwrap().detect_anomaly);
+    assert!(
+        parse_args(["mnist", "--detect-anomaly"])
+            .unwrap()
+            .detect_anomaly
+    );
     assert!(!parse_args(["mnist"]).unwrap().detect_anomaly);
     assert!(parse_args(["mnist", "--detect-anomaly=yes"]).is_err());
 }

@@ -102,7 +102,8 @@ fn child_writer() {
             step,
             RngState::of(&seeded(step)),
         );
-        ckpt.save(&path).expect("the child can write its checkpoint");
+        ckpt.save(&path)
+            .expect("the child can write its checkpoint");
     }
 }
 
@@ -179,9 +180,16 @@ fn kill_safe_checkpoints_survive_sigkill() {
 
     // The next write replaces any stray temporary file.
     let (model, optimizer, step) = restore(&path);
-    TrainingCheckpoint::capture(&*model, &*optimizer, None, 0, step, RngState::of(&seeded(0)))
-        .save(&path)
-        .unwrap();
+    TrainingCheckpoint::capture(
+        &*model,
+        &*optimizer,
+        None,
+        0,
+        step,
+        RngState::of(&seeded(0)),
+    )
+    .save(&path)
+    .unwrap();
     assert!(!tmp_path(&path).exists(), "a write leaves no .tmp behind");
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -204,7 +212,10 @@ fn checkpoints_of_other_models_or_shapes_are_errors_naming_the_tensor() {
         .restore(&*narrow, &mut *narrow_opt, None)
         .unwrap_err()
         .to_string();
-    assert!(err.contains("fc1.weight") && err.contains("[32, 784]"), "{err}");
+    assert!(
+        err.contains("fc1.weight") && err.contains("[32, 784]"),
+        "{err}"
+    );
 
     // Another model altogether: a zoo model with other parameter names.
     let zoo = synann::zoo::build("syna-mlp", &Default::default()).unwrap();
