@@ -20,7 +20,8 @@
 #
 # A run lands in $OUT_ROOT/<model>-<variant>-s<seed>/ (summary.json,
 # metrics.csv, log.txt); a run whose summary.json exists is skipped, so an
-# interrupted study continues where it stopped. At the end the script prints,
+# interrupted study continues where it stopped. Then the batch-coupled runs
+# are evaluated in batches of 100 (see below), and the script prints,
 # per model and variant, the final test accuracy of each seed and their mean
 # and sample standard deviation.
 #
@@ -169,4 +170,7 @@ for model in $MODELS; do
     done
 done
 
+if [[ " $VARIANTS " == *" batch-coupled "* ]]; then
+    eval_by_100
+fi
 summary
