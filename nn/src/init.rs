@@ -205,3 +205,27 @@ pub fn kaiming_normal_<T: Float>(
     let std = kaiming_std(&var.shape(), a, mode, nonlinearity);
     normal_(var, 0.0, std, rng);
 }
+
+/// PyTorch's default initialisation of a `Linear`/`Conv*` layer
+/// (`reset_parameters`): the weight from kaiming_uniform with a = √5, which
+/// is U(−1/√fan_in, 1/√fan_in), and the bias, if any, from the same
+/// U(−1/√fan_in, 1/√fan_in) (zero bound when fan_in is 0). The draws come
+/// in PyTorch's order: weight first, then bias.
+pub fn default_weight_and_bias_<T: Float>(weight: &Var<T>, bias: Option<&Var<T>>, rng: &mut Rng) {
+    kaiming_uniform_(
+        weight,
+        5f64.sqrt(),
+        FanMode::FanIn,
+        Nonlinearity::LeakyRelu,
+        rng,
+    );
+    if let Some(b) = bias {
+        let (fan_in, _) = calculate_fan_in_and_fan_out(weight.value().shape());
+        let bound = if fan_in > 0 {
+            1.0 / (fan_in as f64).sqrt()
+        } else {
+            0.0
+        };
+        uniform_(b, -bound, bound, rng);
+    }
+}

@@ -1,6 +1,6 @@
 //! [`Conv2d`]: 2-d convolution over `[N, C, H, W]` inputs.
 
-use crate::init::{kaiming_uniform_, uniform_, FanMode, Nonlinearity};
+use crate::init::default_weight_and_bias_;
 use crate::module::{Mode, Module};
 use synann_autograd::anomaly::{is_anomaly_enabled, set_context};
 use synann_autograd::Var;
@@ -55,24 +55,8 @@ impl<T: Float> Conv2d<T> {
         let (kh, kw) = kernel_size;
         let shape = [out_channels, in_channels / groups, kh, kw];
         let weight = Var::leaf(Tensor::zeros(&shape), true);
-        kaiming_uniform_(
-            &weight,
-            5f64.sqrt(),
-            FanMode::FanIn,
-            Nonlinearity::LeakyRelu,
-            rng,
-        );
-        let bias = bias.then(|| {
-            let fan_in = shape[1] * kh * kw;
-            let b = Var::leaf(Tensor::zeros(&[out_channels]), true);
-            let bound = if fan_in > 0 {
-                1.0 / (fan_in as f64).sqrt()
-            } else {
-                0.0
-            };
-            uniform_(&b, -bound, bound, rng);
-            b
-        });
+        let bias = bias.then(|| Var::leaf(Tensor::zeros(&[out_channels]), true));
+        default_weight_and_bias_(&weight, bias.as_ref(), rng);
         Conv2d {
             weight,
             bias,

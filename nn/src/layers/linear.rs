@@ -1,6 +1,6 @@
 //! [`Linear`]: the fully connected layer y = x·Wᵀ + b.
 
-use crate::init::{kaiming_uniform_, uniform_, FanMode, Nonlinearity};
+use crate::init::default_weight_and_bias_;
 use crate::module::{Mode, Module};
 use synann_autograd::anomaly::{is_anomaly_enabled, set_context};
 use synann_autograd::Var;
@@ -35,23 +35,8 @@ impl<T: Float> Linear<T> {
     /// default initialisation drawn from `rng`.
     pub fn new(in_features: usize, out_features: usize, bias: bool, rng: &mut Rng) -> Self {
         let weight = Var::leaf(Tensor::zeros(&[out_features, in_features]), true);
-        kaiming_uniform_(
-            &weight,
-            5f64.sqrt(),
-            FanMode::FanIn,
-            Nonlinearity::LeakyRelu,
-            rng,
-        );
-        let bias = bias.then(|| {
-            let b = Var::leaf(Tensor::zeros(&[out_features]), true);
-            let bound = if in_features > 0 {
-                1.0 / (in_features as f64).sqrt()
-            } else {
-                0.0
-            };
-            uniform_(&b, -bound, bound, rng);
-            b
-        });
+        let bias = bias.then(|| Var::leaf(Tensor::zeros(&[out_features]), true));
+        default_weight_and_bias_(&weight, bias.as_ref(), rng);
         Linear { weight, bias }
     }
 
