@@ -12,8 +12,9 @@
 //! dropped as soon as its backward has run, so saved tensors are freed
 //! during the pass, not after it.
 
-use crate::anomaly;
+use crate::anomaly::{self, Phase};
 use crate::function::BackwardCtx;
+use crate::profile;
 use crate::var::Var;
 use std::collections::{HashMap, HashSet};
 use synann_tensor::{Float, Tensor};
@@ -90,7 +91,9 @@ impl<T: Float> Var<T> {
                 grad_output: &g,
                 needs_grad: &needs,
             };
+            let start = profile::start();
             let grads = gf.op.backward(&ctx);
+            profile::finish(start, gf.op.name(), Phase::Backward);
             assert_eq!(
                 grads.len(),
                 gf.inputs.len(),

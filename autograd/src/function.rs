@@ -31,8 +31,9 @@
 //! assert_eq!(x.grad().unwrap().data(), &[12.0]);
 //! ```
 
-use crate::anomaly;
+use crate::anomaly::{self, Phase};
 use crate::no_grad::is_grad_enabled;
+use crate::profile;
 use crate::var::Var;
 use synann_tensor::{Float, Tensor};
 
@@ -70,7 +71,10 @@ pub fn apply<T: Float, F: Function<T> + 'static>(mut f: F, inputs: &[&Var<T>]) -
     let output = {
         let values: Vec<_> = inputs.iter().map(|v| v.value()).collect();
         let refs: Vec<&Tensor<T>> = values.iter().map(|r| &**r).collect();
-        f.forward(&refs)
+        let start = profile::start();
+        let output = f.forward(&refs);
+        profile::finish(start, f.name(), Phase::Forward);
+        output
     };
     anomaly::check_forward(f.name(), &output);
     let record = is_grad_enabled() && inputs.iter().any(|v| v.requires_grad());

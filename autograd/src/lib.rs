@@ -30,6 +30,7 @@ pub mod function;
 pub mod gradcheck;
 pub mod no_grad;
 mod ops;
+pub mod profile;
 pub mod var;
 
 pub use anomaly::{catch_anomaly, detect_anomaly, Anomaly};

@@ -191,6 +191,41 @@ def seed_torch_step():
     return step, {"items": 100}
 
 
+class KerasNet(nn.Module):
+    """The seed Keras CNN at full width, in PyTorch, with the per-sample
+    Synapse: convolutions 28 3x3, 56 3x3, 112 5x5, 784 7x7 (ReLU), global
+    max-pool, dropout 0.25, Synapse(784), dropout 0.25, Linear(784, 10)."""
+
+    def __init__(self):
+        super().__init__()
+        self.convs = nn.ModuleList([
+            nn.Conv2d(1, 28, 3), nn.Conv2d(28, 56, 3),
+            nn.Conv2d(56, 112, 5), nn.Conv2d(112, 784, 7),
+        ])
+        self.syn = Synapse(784)
+        self.fc = nn.Linear(784, 10)
+
+    def forward(self, x):
+        for conv in self.convs:
+            x = F.relu(conv(x))
+        x = F.dropout(torch.amax(x, dim=(2, 3)), 0.25, self.training)
+        x = F.dropout(self.syn(x), 0.25, self.training)
+        return self.fc(x)
+
+
+def seed_keras_step():
+    model = KerasNet().train()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    x = torch.rand(64, 1, 28, 28)
+    y = torch.randint(0, 10, (64,))
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+    return step, {"items": 64}
+
+
 # name -> (builder, heavy)
 CASES = {
     "matmul_256": (matmul(256), False),
@@ -205,6 +240,7 @@ CASES = {
     "synapse_n784_fwd": (synapse_fwd(784), False),
     "synapse_n784_b512_fb": (synapse_fb(784, 512), True),
     "seed_torch_step": (seed_torch_step, False),
+    "seed_keras_step": (seed_keras_step, True),
 }
 DEFAULT_CASES = list(CASES)
 

@@ -66,7 +66,7 @@ fn zero_or_absurd_number_of_dimensions() {
     let err = error_of(&s, "zero.idx", &[0, 0, 0x08, 0]);
     assert!(matches!(err, IdxError::BadRank { rank: 0, .. }), "{err:?}");
     let mut bytes = vec![0, 0, 0x08, 200];
-    bytes.extend(std::iter::repeat(0).take(800));
+    bytes.extend(std::iter::repeat_n(0, 800));
     let err = error_of(&s, "absurd.idx", &bytes);
     assert!(
         matches!(err, IdxError::BadRank { rank: 200, .. }),

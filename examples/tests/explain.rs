@@ -178,7 +178,7 @@ fn model_flag_applies_the_layers_parameterisation() {
 fn training_checkpoint_and_convolutional_synapse() {
     let dir = temp_dir("cnn");
     let opts = ZooOptions {
-        width: 0.25,
+        width: 0.5,
         ..ZooOptions::default()
     };
     let dict = zoo_dict("syna-cnn", &opts);
@@ -209,7 +209,7 @@ fn training_checkpoint_and_convolutional_synapse() {
     // order, the same links.
     let config = Config {
         model: Some("syna-cnn".into()),
-        width: 0.25,
+        width: 0.5,
         out: dir.join("with-model"),
         ..Config::new(&path)
     };
@@ -217,7 +217,7 @@ fn training_checkpoint_and_convolutional_synapse() {
     let names: Vec<&str> = loaded.layers.iter().map(|l| l.name.as_str()).collect();
     assert_eq!(names, ["synapse_conv.weight", "synapse.weight"]);
     assert_eq!(loaded.layers[0].inhibitory, conv.inhibitory);
-    // The full-width syna-cnn has 32 channels: this checkpoint does not fit.
+    // The full-width syna-cnn has 16 channels: this checkpoint does not fit.
     let config = Config {
         width: 1.0,
         ..config

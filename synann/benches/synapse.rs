@@ -5,6 +5,8 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use std::hint::black_box;
+use synann::ops::kernels::fast::{self, Isa};
+use synann::ops::kernels::Dims;
 use synann::ops::synapse_logsum;
 use synann_autograd::{no_grad, Var};
 use synann_tensor::{random::seeded, Tensor};
@@ -43,5 +45,35 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench);
+/// The raw kernels (no autograd) of every instruction set this CPU runs,
+/// side by side at n = m = 784: what each compiled version is worth.
+fn kernels(c: &mut Criterion) {
+    let mut group = c.benchmark_group("synapse_kernels_n784");
+    group.sample_size(20);
+    let n = 784;
+    let d = Dims {
+        batch: BATCH,
+        inputs: n,
+        outputs: n,
+    };
+    let bound = 1.0 / (n as f32).sqrt();
+    let x = softmax_rows(n).into_vec();
+    let b = Tensor::<f32>::uniform(&[n, n], -bound, bound, &mut seeded(1)).into_vec();
+    let g = Tensor::<f32>::normal(&[BATCH, n], 0.0, 1.0, &mut seeded(2)).into_vec();
+    for isa in [Isa::Baseline, Isa::Avx2, Isa::Avx512] {
+        if !isa.is_supported() {
+            continue;
+        }
+        let name = format!("{isa:?}");
+        group.bench_function(BenchmarkId::new("fwd", &name), |bench| {
+            bench.iter(|| black_box(fast::forward_with(isa, d, &x, &b)))
+        });
+        group.bench_function(BenchmarkId::new("bwd", &name), |bench| {
+            bench.iter(|| black_box(fast::backward_with(isa, d, &x, &b, &g)))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench, kernels);
 criterion_main!(benches);

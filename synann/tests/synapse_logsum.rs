@@ -2,6 +2,7 @@
 //! kernel with the reference one, the domain policy and the checked mode.
 
 use proptest::prelude::*;
+use synann::ops::kernels::fast::Isa;
 use synann::ops::kernels::{fast, reference, Dims};
 use synann::ops::{
     synapse_logsum, synapse_logsum_checked, synapse_logsum_with, Kernel, FACTOR_FLOOR,
@@ -53,17 +54,89 @@ fn assert_close(a: &[f64], b: &[f64], tol: f64, what: &str) {
     }
 }
 
+/// The instruction sets this CPU can run: every compiled version of the
+/// fast kernels is tested, not only the one `Isa::detect` picks.
+fn isas() -> Vec<Isa> {
+    [Isa::Baseline, Isa::Avx2, Isa::Avx512]
+        .into_iter()
+        .filter(|&isa| match Isa::detect() {
+            Isa::Avx512 => true,
+            Isa::Avx2 => isa != Isa::Avx512,
+            Isa::Baseline => isa == Isa::Baseline,
+        })
+        .collect()
+}
+
 fn kernels_agree(d: Dims, x: &[f64], b: &[f64], g: &[f64]) {
-    assert_close(
-        &fast::forward(d, x, b),
-        &reference::forward(d, x, b),
-        1e-10,
-        "forward",
-    );
-    let (fx, fb) = fast::backward(d, x, b, g);
     let (rx, rb) = reference::backward(d, x, b, g);
-    assert_close(&fx, &rx, 1e-10, "dX");
-    assert_close(&fb, &rb, 1e-10, "dB");
+    let r_out = reference::forward(d, x, b);
+    for isa in isas() {
+        let what = |s: &str| format!("{s} ({isa:?})");
+        assert_close(
+            &fast::forward_with(isa, d, x, b),
+            &r_out,
+            1e-10,
+            &what("forward"),
+        );
+        let (fx, fb) = fast::backward_with(isa, d, x, b, g);
+        assert_close(&fx, &rx, 1e-10, &what("dX"));
+        assert_close(&fb, &rb, 1e-10, &what("dB"));
+    }
+}
+
+/// Error scales of an f32 evaluation: per output, the sum over its terms
+/// of the size of the term times its condition number. The factor
+/// f = 1 − b·x is computed with an error of about ε·(1 + |b·x|), which is
+/// relatively large where f is small, so each term is weighted by
+/// (1 + |b·x|/f). Returns (forward, dX, dB) scales.
+fn f32_error_scales(d: Dims, x: &[f64], b: &[f64], g: &[f64]) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+    let (n, m) = (d.inputs, d.outputs);
+    let floor = FACTOR_FLOOR;
+    let mut out = vec![0.0; d.batch * m];
+    let mut dx = vec![0.0; d.batch * n];
+    let mut db = vec![0.0; m * n];
+    for k in 0..d.batch {
+        for i in 0..m {
+            for j in 0..n {
+                let bx = b[i * n + j] * x[k * n + j];
+                let f = (1.0 - bx).max(floor);
+                let cond = 1.0 + bx.abs() / f;
+                out[k * m + i] += (f.ln().abs() + 1.0) * cond;
+                let q = (g[k * m + i] / f).abs() * cond;
+                dx[k * n + j] += q * b[i * n + j].abs();
+                db[i * n + j] += q * x[k * n + j].abs();
+            }
+        }
+    }
+    (out, dx, db)
+}
+
+/// f32 against the f64 reference on the same (f32-rounded) inputs: every
+/// compiled version, within `tol` relative to the error scales.
+fn f32_agrees(d: Dims, x: &[f64], b: &[f64], g: &[f64], tol: f64) {
+    let to32 = |v: &[f64]| v.iter().map(|&a| a as f32).collect::<Vec<f32>>();
+    let back = |v: &[f32]| v.iter().map(|&a| a as f64).collect::<Vec<f64>>();
+    let (x32, b32, g32) = (to32(x), to32(b), to32(g));
+    let (x, b, g) = (back(&x32), back(&b32), back(&g32));
+    let (ex, eb) = reference::backward(d, &x, &b, &g);
+    let e_out = reference::forward(d, &x, &b);
+    let (s_out, sx, sb) = f32_error_scales(d, &x, &b, &g);
+    let check = |what: String, got: &[f32], exact: &[f64], scale: &[f64]| {
+        for (i, ((&v, e), s)) in got.iter().zip(exact).zip(scale).enumerate() {
+            let err = (v as f64 - e).abs();
+            assert!(
+                err <= tol * (1.0 + s),
+                "{what}[{i}]: {v} vs {e} (scale {s})"
+            );
+        }
+    };
+    for isa in isas() {
+        let out = fast::forward_with(isa, d, &x32, &b32);
+        check(format!("{isa:?} forward"), &out, &e_out, &s_out);
+        let (fx, fb) = fast::backward_with(isa, d, &x32, &b32, &g32);
+        check(format!("{isa:?} dX"), &fx, &ex, &sx);
+        check(format!("{isa:?} dB"), &fb, &eb, &sb);
+    }
 }
 
 proptest! {
@@ -84,6 +157,18 @@ proptest! {
     #[test]
     fn fast_matches_reference((d, x, b, g) in wide_case(-1.0, 1.0)) {
         kernels_agree(d, &x, &b, &g);
+    }
+
+    #[test]
+    fn f32_kernels_match_the_f64_reference((d, x, b, g) in wide_case(-1.0, 1.0)) {
+        // Every f32 version, the AVX-512 reciprocal estimate included.
+        f32_agrees(d, &x, &b, &g, 1e-5);
+    }
+
+    #[test]
+    fn f32_kernels_match_under_strong_inhibition((d, x, b, g) in wide_case(0.5, 0.999)) {
+        // Factors down to 0.001: reciprocals up to 1000.
+        f32_agrees(d, &x, &b, &g, 1e-5);
     }
 
     #[test]
@@ -160,6 +245,48 @@ fn parallel_path_matches_reference() {
     kernels_agree(d, &x, &b, &g);
     // And the result is the same from run to run, bit for bit.
     assert_eq!(fast::backward(d, &x, &b, &g), fast::backward(d, &x, &b, &g));
+}
+
+/// Runs `f` on a rayon pool of `threads` threads.
+fn with_threads<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> R {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("thread pool")
+        .install(f)
+}
+
+#[test]
+fn backward_is_the_same_for_any_thread_count() {
+    // A B large enough (m·n ≥ BAND_MIN_DB, n = 300: 19 vectors) for the
+    // backward to give each thread a band of columns: every output element
+    // is then summed by one thread in the same order, whatever the thread
+    // count, so the results agree bit for bit, in f32 (every compiled
+    // version) and f64.
+    let (nb, n, m) = (21, 300, 220);
+    assert!(m * n >= fast::BAND_MIN_DB);
+    let d = Dims {
+        batch: nb,
+        inputs: n,
+        outputs: m,
+    };
+    let mut rng = synann_tensor::random::seeded(5);
+    let x = Tensor::<f64>::uniform(&[nb, n], 0.0, 1.0, &mut rng).into_vec();
+    let b = Tensor::<f64>::uniform(&[m, n], -1.0, 1.0, &mut rng).into_vec();
+    let g = Tensor::<f64>::uniform(&[nb, m], -1.0, 1.0, &mut rng).into_vec();
+    let to32 = |v: &[f64]| v.iter().map(|&a| a as f32).collect::<Vec<f32>>();
+    let (x32, b32, g32) = (to32(&x), to32(&b), to32(&g));
+    for isa in isas() {
+        let one = with_threads(1, || fast::backward_with(isa, d, &x, &b, &g));
+        let one32 = with_threads(1, || fast::backward_with(isa, d, &x32, &b32, &g32));
+        for threads in [2, 3] {
+            let many = with_threads(threads, || fast::backward_with(isa, d, &x, &b, &g));
+            assert_eq!(one, many, "{isa:?}, f64, {threads} threads");
+            let many32 = with_threads(threads, || fast::backward_with(isa, d, &x32, &b32, &g32));
+            assert_eq!(one32, many32, "{isa:?}, f32, {threads} threads");
+        }
+    }
+    kernels_agree(d, &x, &b, &g);
 }
 
 #[test]

@@ -39,6 +39,35 @@ pub fn for_each_block<T: Send>(
     }
 }
 
+/// [`for_each_block`] over two outputs cut into the same number of blocks:
+/// `f(block_index, a_block, b_block)` with `a` in `a_len`-element and `b` in
+/// `b_len`-element chunks (for kernels that write two results at once, such
+/// as max pooling's values and argmax indices).
+pub fn for_each_block_pair<A: Send, B: Send>(
+    a: &mut [A],
+    a_len: usize,
+    b: &mut [B],
+    b_len: usize,
+    work: usize,
+    f: impl Fn(usize, &mut [A], &mut [B]) + Sync + Send,
+) {
+    if a_len == 0 || b_len == 0 {
+        return;
+    }
+    debug_assert_eq!(a.len().div_ceil(a_len), b.len().div_ceil(b_len));
+    if work >= PAR_MIN_WORK && a.len() > a_len && num_threads() > 1 {
+        a.par_chunks_mut(a_len)
+            .zip(b.par_chunks_mut(b_len))
+            .enumerate()
+            .for_each(|(i, (x, y))| f(i, x, y));
+    } else {
+        a.chunks_mut(a_len)
+            .zip(b.chunks_mut(b_len))
+            .enumerate()
+            .for_each(|(i, (x, y))| f(i, x, y));
+    }
+}
+
 /// Maps `f` over `0..count` (in parallel when `work` is large) and collects.
 pub fn map_range<R: Send>(
     count: usize,

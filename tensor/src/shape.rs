@@ -97,6 +97,33 @@ pub fn resolve_axis(op: &str, axis: isize, rank: usize) -> usize {
     a as usize
 }
 
+/// The same walk over fewer, longer axes: neighbouring axes that both
+/// operands step through as one (the outer stride is the inner stride times
+/// the inner length, as in a contiguous tensor or along two broadcast axes)
+/// are merged, and axes of length 1 are dropped. Broadcasting `[N, C, 1, 1]`
+/// against `[N, C, H, W]` becomes `[N·C, H·W]` with strides `(1, 0)` and
+/// `(H·W, 1)`, so the innermost loop runs over `H·W` elements instead of `W`.
+fn merge_axes(out: &[usize], sa: &[usize], sb: &[usize]) -> (Vec<usize>, Vec<usize>, Vec<usize>) {
+    let (mut dims, mut ma, mut mb): (Vec<usize>, Vec<usize>, Vec<usize>) = (vec![], vec![], vec![]);
+    for ((&n, &a), &b) in out.iter().zip(sa).zip(sb) {
+        if n == 1 {
+            continue;
+        }
+        match (dims.last_mut(), ma.last_mut(), mb.last_mut()) {
+            (Some(d), Some(pa), Some(pb)) if *pa == a * n && *pb == b * n => {
+                *d *= n;
+                (*pa, *pb) = (a, b);
+            }
+            _ => {
+                dims.push(n);
+                ma.push(a);
+                mb.push(b);
+            }
+        }
+    }
+    (dims, ma, mb)
+}
+
 /// Calls `f(out_index, a_index, b_index)` for every element of the broadcast
 /// shape `out`, where the indices are flat offsets into row-major buffers of
 /// shapes `a` and `b`. The innermost axis is walked in a tight loop.
@@ -106,15 +133,65 @@ pub fn for_each_broadcast(
     out: &[usize],
     mut f: impl FnMut(usize, usize, usize),
 ) {
+    for_each_broadcast_run(a, b, out, |r| {
+        for j in 0..r.len {
+            f(r.out + j, r.a + j * r.a_step, r.b + j * r.b_step);
+        }
+    });
+}
+
+/// A run of consecutive output elements along the innermost (merged) axis:
+/// output `out + j` reads `a + j·a_step` and `b + j·b_step`, `j < len`.
+/// A step is 1 for an operand read in order and 0 for one broadcast along
+/// the run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BroadcastRun {
+    /// Flat offset of the run's first output element.
+    pub out: usize,
+    /// Offset of its first element of `a`.
+    pub a: usize,
+    /// Step through `a`.
+    pub a_step: usize,
+    /// Offset of its first element of `b`.
+    pub b: usize,
+    /// Step through `b`.
+    pub b_step: usize,
+    /// Elements in the run.
+    pub len: usize,
+}
+
+/// [`for_each_broadcast`] a run at a time, so that a kernel can write each
+/// run as a plain loop over slices (which the compiler vectorises) instead
+/// of element by element. The runs cover the output in order.
+///
+/// ```
+/// use synann_tensor::shape::{for_each_broadcast_run, BroadcastRun};
+/// // [2, 3] against [2, 1]: one run per row, `b` broadcast along it.
+/// let mut runs = Vec::new();
+/// for_each_broadcast_run(&[2, 3], &[2, 1], &[2, 3], |r| runs.push(r));
+/// assert_eq!(runs[1], BroadcastRun { out: 3, a: 3, a_step: 1, b: 1, b_step: 0, len: 3 });
+/// ```
+pub fn for_each_broadcast_run(
+    a: &[usize],
+    b: &[usize],
+    out: &[usize],
+    mut f: impl FnMut(BroadcastRun),
+) {
     let n = numel(out);
     if n == 0 {
         return;
     }
-    let sa = broadcast_strides(a, out);
-    let sb = broadcast_strides(b, out);
+    let (out, sa, sb) = merge_axes(out, &broadcast_strides(a, out), &broadcast_strides(b, out));
     let rank = out.len();
     if rank == 0 {
-        f(0, 0, 0);
+        f(BroadcastRun {
+            out: 0,
+            a: 0,
+            a_step: 0,
+            b: 0,
+            b_step: 0,
+            len: 1,
+        });
         return;
     }
     let inner = out[rank - 1];
@@ -123,9 +200,14 @@ pub fn for_each_broadcast(
     let (mut oa, mut ob) = (0usize, 0usize);
     let mut o = 0;
     while o < n {
-        for j in 0..inner {
-            f(o + j, oa + j * ia, ob + j * ib);
-        }
+        f(BroadcastRun {
+            out: o,
+            a: oa,
+            a_step: ia,
+            b: ob,
+            b_step: ib,
+            len: inner,
+        });
         o += inner;
         // Advance the multi-index over the outer axes (odometer style).
         let mut ax = rank - 1;

@@ -486,3 +486,137 @@ fn pools_parallel_match_per_plane() {
         );
     }
 }
+
+/// Ties go to the first maximum in row-major order and a NaN beats any
+/// number, with and without padding (the row-at-a-time scan must keep the
+/// window's reading order).
+#[test]
+fn max_pool2d_ties_and_nan() {
+    let x = Tensor::from_vec(
+        vec![1.0f32, 2.0, 2.0, 0.0, 2.0, 2.0, f32::NAN, 5.0, 3.0],
+        &[1, 1, 3, 3],
+    );
+    let r = max_pool2d(&x, (2, 2), (1, 1), (0, 0));
+    // The image is [1 2 2; 0 2 2; NaN 5 3]. Windows: {1,2,0,2} → the
+    // first 2, at 1; {2,2,2,2} → at 1; {0,2,NaN,5} → the NaN at 6;
+    // {2,2,5,3} → 5 at 7.
+    assert_eq!(r.indices, vec![1, 1, 6, 7]);
+    let r = max_pool2d(&x, (2, 2), (2, 2), (1, 1));
+    // Padded windows: {1} → 0; {2,2} → the first, 1; {0,NaN} → 6;
+    // {2,2,5,3} → 7.
+    assert_eq!(r.indices, vec![0, 1, 6, 7]);
+    assert!(r.output.data()[2].is_nan());
+    // The 2×2 / stride-2 fast path on [7 7 1 NaN; 7 7 NaN 2; -0 0 5 5; 0 -0 4 5]:
+    // a four-way tie → the first; two NaNs → the first; ±0 ties → the
+    // first, keeping its sign; 5, 5, 5 → the first.
+    let x = Tensor::from_vec(
+        vec![
+            7.0f32,
+            7.0,
+            1.0,
+            f32::NAN,
+            7.0,
+            7.0,
+            f32::NAN,
+            2.0,
+            -0.0,
+            0.0,
+            5.0,
+            5.0,
+            0.0,
+            -0.0,
+            4.0,
+            5.0,
+        ],
+        &[1, 1, 4, 4],
+    );
+    let r = max_pool2d(&x, (2, 2), (2, 2), (0, 0));
+    assert_eq!(r.indices, vec![0, 3, 8, 10]);
+    let v = r.output.data();
+    assert_eq!((v[0], v[3]), (7.0, 5.0));
+    assert!(v[1].is_nan());
+    assert!(v[2] == 0.0 && v[2].is_sign_negative());
+}
+
+/// A row-major scan of each window, the definition the fast paths must
+/// reproduce: the first maximum wins ties, the first NaN wins outright.
+fn naive_max_pool_indices(x: &Tensor<f64>, k: Pair, s: Pair, p: Pair) -> Vec<usize> {
+    let shape: [usize; 4] = x.shape().try_into().unwrap();
+    let (oh, ow) = pooled_size(&shape, k, s, p);
+    let mut idx = Vec::new();
+    for plane in x.data().chunks(shape[2] * shape[3]) {
+        for y in 0..oh {
+            for xo in 0..ow {
+                let mut best: Option<(f64, usize)> = None;
+                for (r, c) in window(&shape, y, xo, k, s, p) {
+                    let i = r * shape[3] + c;
+                    let v = plane[i];
+                    best = match best {
+                        Some(b) if !(v > b.0 || (v.is_nan() && !b.0.is_nan())) => Some(b),
+                        _ => Some((v, i)),
+                    };
+                }
+                idx.push(best.unwrap().1);
+            }
+        }
+    }
+    idx
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Data full of ties, zeros of both signs and NaNs, through every max
+    /// pooling path: the 2×2 / stride-2 one, the general unpadded one and
+    /// the padded one.
+    #[test]
+    fn max_pool2d_ties_match_naive(
+        (n, c, h, w) in (1usize..3, 1usize..3, 2usize..9, 2usize..9),
+        values in proptest::collection::vec(0usize..6, 2 * 2 * 8 * 8),
+        (k, s, p) in prop_oneof![
+            Just(((2, 2), (2, 2), (0, 0))),
+            Just(((2, 2), (1, 1), (0, 0))),
+            Just(((3, 2), (2, 1), (0, 0))),
+            Just(((2, 2), (2, 2), (1, 1))),
+        ],
+    ) {
+        prop_assume!(k.0 <= h + 2 * p.0 && k.1 <= w + 2 * p.1);
+        let pick = [-1.0, 0.0, -0.0, 2.0, 2.0, f64::NAN];
+        let x = Tensor::from_vec(
+            values[..n * c * h * w].iter().map(|&v| pick[v]).collect(),
+            &[n, c, h, w],
+        );
+        let r = max_pool2d(&x, k, s, p);
+        let want = naive_max_pool_indices(&x, k, s, p);
+        prop_assert_eq!(&r.indices, &want);
+        // The values are the winners themselves (a −0 stays −0).
+        for (q, (&v, &i)) in r.output.data().iter().zip(&want).enumerate() {
+            let plane = q / (r.output.shape()[2] * r.output.shape()[3]);
+            let src = x.data()[plane * h * w + i];
+            prop_assert!(v.to_bits() == src.to_bits() || (v.is_nan() && src.is_nan()));
+        }
+    }
+}
+
+/// The first convolution of the seed network: chunks of 576 pixels and
+/// more, long enough for the weight gradient to go through the row-dot
+/// kernel (`gemm_abt`) instead of the packing GEMM.
+#[test]
+fn conv2d_weight_gradient_long_rows_matches_naive() {
+    let cs = Case {
+        n: 6,
+        groups: 1,
+        c: 1,
+        o: 10,
+        input: (28, 28),
+        kernel: (5, 5),
+        params: Conv2dParams::default(),
+    };
+    let x = random(&cs.input_shape(), 11);
+    let gy = random(&[6, 10, 24, 24], 12);
+    assert_close(
+        &conv2d_backward_weight(&gy, &x, &cs.weight_shape(), &cs.params),
+        &naive_grad_weight(&cs, &gy, &x),
+        "weight gradient",
+    );
+}

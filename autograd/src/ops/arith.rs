@@ -60,8 +60,14 @@ impl<T: Float> Function<T> for BinaryOp {
         let (a, b, z, g) = (ctx.inputs[0], ctx.inputs[1], ctx.output, ctx.grad_output);
         // Output-shaped gradients for each input, before summing to shape.
         let (ga, gb): (Option<Tensor<T>>, Option<Tensor<T>>) = match self.0 {
-            Binary::Add => (Some(g.clone()), Some(g.clone())),
-            Binary::Sub => (Some(g.clone()), Some(g.neg())),
+            Binary::Add => (
+                ctx.needs_grad[0].then(|| g.clone()),
+                ctx.needs_grad[1].then(|| g.clone()),
+            ),
+            Binary::Sub => (
+                ctx.needs_grad[0].then(|| g.clone()),
+                ctx.needs_grad[1].then(|| g.neg()),
+            ),
             Binary::Mul => (
                 ctx.needs_grad[0].then(|| g.mul(b)),
                 ctx.needs_grad[1].then(|| g.mul(a)),
@@ -92,9 +98,20 @@ impl<T: Float> Function<T> for BinaryOp {
             }
         };
         vec![
-            ga.map(|t| t.sum_to(a.shape())),
-            gb.map(|t| t.sum_to(b.shape())),
+            ga.map(|t| reduce_to(t, a.shape())),
+            gb.map(|t| reduce_to(t, b.shape())),
         ]
+    }
+}
+
+/// An output-shaped gradient summed down to an input's `shape`: the
+/// gradient itself, moved rather than copied, when the input was not
+/// broadcast.
+fn reduce_to<T: Float>(g: Tensor<T>, shape: &[usize]) -> Tensor<T> {
+    if g.shape() == shape {
+        g
+    } else {
+        g.sum_to(shape)
     }
 }
 

@@ -14,8 +14,8 @@ use synann::layers::{
 use synann::zoo::{self, ZooOptions};
 use synann_autograd::{no_grad, Var};
 use synann_nn::layers::{Conv2d, Linear};
-use synann_nn::loss::{nll_loss, Reduction};
-use synann_nn::optim::{Optimizer, SgdConfig, SGD};
+use synann_nn::loss::{cross_entropy, nll_loss, Reduction};
+use synann_nn::optim::{Adam, AdamConfig, Optimizer, SgdConfig, SGD};
 use synann_nn::{Mode, Module};
 use synann_tensor::random::{seeded, Rng};
 use synann_tensor::Tensor;
@@ -121,6 +121,12 @@ pub const CASES: &[Case] = &[
         about: "one SGD step of the seed PyTorch Net at batch 100",
         heavy: false,
         build: seed_torch_step,
+    },
+    Case {
+        name: "seed_keras_step",
+        about: "one Adam step of the full-width seed Keras CNN at batch 64",
+        heavy: true,
+        build: seed_keras_step,
     },
 ];
 
@@ -278,6 +284,31 @@ fn seed_torch_step() -> (Step, Work) {
         opt.step();
     });
     (step, Work::Images(100))
+}
+
+fn seed_keras_step() -> (Step, Work) {
+    // The original Keras CNN at full width (convolutions 28, 56, 112, 784
+    // channels, Synapse(784)), one Adam step at batch 64 with cross-entropy
+    // from the logits, as in its recipe.
+    let opts = ZooOptions {
+        seed: SEED,
+        ..ZooOptions::default()
+    };
+    let mut net = zoo::build("seed-keras", &opts)
+        .expect("seed-keras is a zoo model")
+        .model;
+    let mut rng = seeded(SEED);
+    let mut opt = Adam::new(net.parameters(), 1e-3, AdamConfig::default())
+        .expect("lr 0.001 is a valid Adam setting");
+    let x = Var::constant(Tensor::uniform(&[64, 1, 28, 28], 0.0, 1.0, &mut rng));
+    let labels: Vec<usize> = (0..64).map(|i| (i * 7) % 10).collect();
+    let step: Step = Box::new(move || {
+        opt.zero_grad();
+        let logits = net.forward(&x, Mode::Train);
+        cross_entropy(&logits, &labels, Reduction::Mean, 0.0).backward();
+        opt.step();
+    });
+    (step, Work::Images(64))
 }
 
 #[cfg(test)]

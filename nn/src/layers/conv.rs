@@ -49,7 +49,7 @@ impl<T: Float> Conv2d<T> {
     ) -> Self {
         let groups = params.groups;
         assert!(
-            groups > 0 && in_channels % groups == 0 && out_channels % groups == 0,
+            groups > 0 && in_channels.is_multiple_of(groups) && out_channels.is_multiple_of(groups),
             "Conv2d: in_channels {in_channels} and out_channels {out_channels} must both be divisible by groups {groups}"
         );
         let (kh, kw) = kernel_size;

@@ -358,7 +358,7 @@ impl<T: Float> Optimizer<T> for AdamCore<T> {
         let amsgrad: Vec<bool> = configs
             .iter()
             .zip(&self.groups)
-            .flat_map(|(c, g)| std::iter::repeat(c.amsgrad).take(g.params.len()))
+            .flat_map(|(c, g)| std::iter::repeat_n(c.amsgrad, g.params.len()))
             .collect();
         let mut moments = vec![None; params.len()];
         for (&i, s) in &saved.state {

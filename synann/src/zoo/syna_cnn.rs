@@ -3,12 +3,12 @@
 //!
 //! ```text
 //! [N, 1, 28, 28], normalised
-//!   conv1 Conv2d(1, 32, 3, pad 1) → ReLU                  [N, 32, 28, 28]
-//!   conv2 Conv2d(32, 32, 3, pad 1) → bn2 → max-pool 2 → sigmoid   [N, 32, 14, 14] in (0, 1)
-//!   synapse_conv SynapseConv2d(32, 3×3), B = W raw         [N, 32, 14, 14] in (0, 1)
-//!   conv3 Conv2d(32, 64, 3, pad 1) → bn3 → ReLU → max-pool 2      [N, 64, 7, 7]
-//!   conv4 Conv2d(64, 64, 3, pad 1) → bn4 → ReLU            [N, 64, 7, 7]
-//!   flatten → fc1 Linear(3136, 128) → bn5 → sigmoid         [N, 128] in (0, 1)
+//!   conv1 Conv2d(1, 16, 3, pad 1) → ReLU                  [N, 16, 28, 28]
+//!   conv2 Conv2d(16, 16, 3, pad 1) → bn2 → max-pool 2 → sigmoid   [N, 16, 14, 14] in (0, 1)
+//!   synapse_conv SynapseConv2d(16, 3×3), B = W raw         [N, 16, 14, 14] in (0, 1)
+//!   conv3 Conv2d(16, 32, 3, pad 1) → bn3 → ReLU → max-pool 2      [N, 32, 7, 7]
+//!   conv4 Conv2d(32, 32, 3, pad 1) → bn4 → ReLU            [N, 32, 7, 7]
+//!   flatten → fc1 Linear(1568, 128) → bn5 → sigmoid         [N, 128] in (0, 1)
 //!   synapse Synapse(128): a = 1, B = W raw, kaiming_uniform(a = √5)
 //!   bn6 BatchNorm1d(128) → fc2 Linear(128, 10)              [N, 10] logits
 //! ```
@@ -24,22 +24,21 @@
 //! out-of-range factors fall under the default domain policy of
 //! [`synapse_logsum`](crate::ops::synapse_logsum) (clamped, no gradient).
 //!
-//! Cost: one training step (forward, backward, batch 100) measured on a
-//! release build with one thread took about 0.28 s of CPU time (0.21 s
-//! with a 1×1 synapse window instead of 3×3). In the main job on the shared
-//! 2-core development machine a full-width epoch took about 214 s, so the
-//! 12 epochs of the recipe take about 40 minutes there; at `width` 0.5 an
-//! epoch took about 50 s, and 20 epochs reached 99.65% test accuracy in
+//! Size: the recipe is sized to train in under 30 minutes on a 2-core
+//! machine. With twice the channels (32 and 64, `--width 2`) an epoch took
+//! about 214 s on our shared 2-core development machine, so only about 8
+//! epochs fit in 30 minutes; at these widths (16 and 32) an epoch took about
+//! 50 s and the 20 epochs of the recipe reached 99.65% test accuracy in
 //! 21 minutes (the README's Results section).
 //!
-//! Channel counts (32, 64) are multiplied by [`ZooOptions::width`]
+//! Channel counts (16, 32) are multiplied by [`ZooOptions::width`]
 //! (rounded, at least 1); the head (128) is not. [`SynapseVariant`]
 //! applies to the fully connected `synapse` only; `synapse_conv` stays.
 //!
 //! Recipe: logits + cross-entropy with label smoothing 0.1, AdamW (weight
 //! decay 0.01) with OneCycle peaking at 3·10⁻³, batch 100, MNIST mean/std
 //! normalisation, random affine augmentation (±10°, translation 0.1,
-//! scale 0.9–1.1), 12 epochs.
+//! scale 0.9–1.1), 20 epochs.
 //!
 //! [`SynapseVariant`]: super::SynapseVariant
 
@@ -91,7 +90,7 @@ fn max_pool2(x: &Var<f32>) -> Var<f32> {
 impl SynaCnn {
     /// The model at `opts.width`.
     pub(super) fn new(opts: &ZooOptions) -> Self {
-        let (c1, c2) = (scaled(32, opts.width), scaled(64, opts.width));
+        let (c1, c2) = (scaled(16, opts.width), scaled(32, opts.width));
         let rng = &mut Rngs::new(opts.seed).init;
         let conv1 = conv3x3(1, c1, true, rng);
         let conv2 = conv3x3(c1, c1, false, rng);
@@ -175,7 +174,7 @@ impl Module<f32> for SynaCnn {
 /// Our training setup.
 pub(super) fn recipe() -> Recipe {
     Recipe {
-        epochs: 12,
+        epochs: 20,
         batch_size: 100,
         lr: 3e-3,
         optimizer: OptimizerKind::AdamW { weight_decay: 1e-2 },

@@ -91,15 +91,18 @@ impl ConvGeometry {
         );
     }
 
-    /// Calls `f` for every kernel tap `(c, i, j)`, with the tap's rows
-    /// `ld` elements apart in the column matrix.
-    fn for_each_tap(&self, ld: usize, mut f: impl FnMut(&Tap)) {
+    /// The copy plan of every kernel tap `(c, i, j)`, in column-matrix row
+    /// order. It depends only on the geometry, so a convolution works it
+    /// out once and reuses it for every image (it costs two divisions per
+    /// tap, as much as copying a small tap's pixels).
+    pub(crate) fn taps(&self) -> Vec<Tap> {
         let (h, w) = self.input;
         let (kh, kw) = self.kernel;
         let (oh, ow) = self.output;
         let (sh, sw) = self.stride;
         let (ph, pw) = self.padding;
         let (dh, dw) = self.dilation;
+        let mut taps = Vec::with_capacity(self.col_rows());
         for c in 0..self.channels {
             for i in 0..kh {
                 let row_off = (i * dh) as isize - ph as isize;
@@ -113,8 +116,8 @@ impl ConvGeometry {
                     let iy = (y0 * sh) as isize + row_off;
                     let ix = (x0 * sw) as isize + col_off;
                     let inside = y0 < y1 && x0 < x1;
-                    f(&Tap {
-                        dst: ((c * kh + i) * kw + j) * ld,
+                    taps.push(Tap {
+                        row: (c * kh + i) * kw + j,
                         src: if inside {
                             (c * h + iy as usize) * w + ix as usize
                         } else {
@@ -127,15 +130,17 @@ impl ConvGeometry {
                 }
             }
         }
+        taps
     }
 }
 
-/// One kernel tap as [`ConvGeometry::for_each_tap`] hands it out: output
-/// pixels `(y, x)` with `y` in `rows` and `x0 ≤ x < x1` read inside the
-/// image, the others read padding.
-struct Tap {
-    /// Offset of the tap's first row (`oh·ow` elements) in the column matrix.
-    dst: usize,
+/// One kernel tap as [`ConvGeometry::taps`] plans it: output pixels `(y, x)`
+/// with `y` in `rows` and `x0 ≤ x < x1` read inside the image, the others
+/// read padding.
+#[derive(Clone, Debug)]
+pub(crate) struct Tap {
+    /// The tap's row in the column matrix.
+    row: usize,
     /// Offset in the image of the pixel read by output `(rows.start, x0)`.
     src: usize,
     /// Output rows that read inside the image (empty if none does).
@@ -212,16 +217,33 @@ fn valid_range(len: usize, out: usize, stride: usize, off: isize) -> (usize, usi
 /// ```
 pub fn im2col<T: Float>(geom: &ConvGeometry, image: &[T], col: &mut [T]) {
     geom.check("im2col", image.len(), col.len());
-    im2col_ld(geom, image, col, geom.col_cols());
+    im2col_ld(geom, &geom.taps(), image, col, geom.col_cols());
 }
 
-/// [`im2col`] into a wider matrix: tap rows are `ld` (≥ `oh·ow`) elements
-/// apart, so several images can sit side by side in one column matrix.
-pub(crate) fn im2col_ld<T: Float>(geom: &ConvGeometry, image: &[T], col: &mut [T], ld: usize) {
+/// [`im2col`] into a wider matrix, with the taps planned already: tap rows
+/// are `ld` (≥ `oh·ow`) elements apart, so several images can sit side by
+/// side in one column matrix.
+pub(crate) fn im2col_ld<T: Float>(
+    geom: &ConvGeometry,
+    taps: &[Tap],
+    image: &[T],
+    col: &mut [T],
+    ld: usize,
+) {
     let (oh, ow) = geom.output;
     let (step, sw) = (geom.stride.0 * geom.input.1, geom.stride.1);
-    geom.for_each_tap(ld, |t| {
-        let tap = &mut col[t.dst..t.dst + oh * ow];
+    for t in taps {
+        let dst = t.row * ld;
+        let tap = &mut col[dst..dst + oh * ow];
+        if t.rows.len() == oh && t.x1 - t.x0 == ow {
+            // A tap that never reads padding (all of them without padding):
+            // straight row copies, nothing to zero.
+            let src = &image[t.src..];
+            for (y, dst) in tap.chunks_exact_mut(ow).enumerate() {
+                gather(dst, &src[y * step..], sw);
+            }
+            continue;
+        }
         let (inside, below) = tap.split_at_mut(t.rows.end * ow);
         let (above, inside) = inside.split_at_mut(t.rows.start * ow);
         above.fill(T::ZERO);
@@ -232,7 +254,7 @@ pub(crate) fn im2col_ld<T: Float>(geom: &ConvGeometry, image: &[T], col: &mut [T
             dst[t.x1..].fill(T::ZERO);
             gather(&mut dst[t.x0..t.x1], src, sw);
         }
-    });
+    }
 }
 
 /// The adjoint of [`im2col`]: adds every entry of `col` onto the pixel of
@@ -249,17 +271,25 @@ pub(crate) fn im2col_ld<T: Float>(geom: &ConvGeometry, image: &[T], col: &mut [T
 /// ```
 pub fn col2im<T: Float>(geom: &ConvGeometry, col: &[T], image: &mut [T]) {
     geom.check("col2im", image.len(), col.len());
-    col2im_ld(geom, col, image, geom.col_cols());
+    col2im_ld(geom, &geom.taps(), col, image, geom.col_cols());
 }
 
-/// [`col2im`] from a wider matrix whose tap rows are `ld` elements apart.
-pub(crate) fn col2im_ld<T: Float>(geom: &ConvGeometry, col: &[T], image: &mut [T], ld: usize) {
+/// [`col2im`] from a wider matrix whose tap rows are `ld` elements apart,
+/// with the taps planned already.
+pub(crate) fn col2im_ld<T: Float>(
+    geom: &ConvGeometry,
+    taps: &[Tap],
+    col: &[T],
+    image: &mut [T],
+    ld: usize,
+) {
     let ow = geom.output.1;
     let (step, sw) = (geom.stride.0 * geom.input.1, geom.stride.1);
-    geom.for_each_tap(ld, |t| {
-        let inside = &col[t.dst + t.rows.start * ow..t.dst + t.rows.end * ow];
+    for t in taps {
+        let dst = t.row * ld;
+        let inside = &col[dst + t.rows.start * ow..dst + t.rows.end * ow];
         for (src, dst) in inside.chunks_exact(ow).zip(image[t.src..].chunks_mut(step)) {
             scatter_add(dst, &src[t.x0..t.x1], sw);
         }
-    });
+    }
 }

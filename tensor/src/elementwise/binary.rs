@@ -6,7 +6,7 @@
 
 use crate::element::Float;
 use crate::parallel::for_each_block;
-use crate::shape::{broadcast_shapes, for_each_broadcast, numel};
+use crate::shape::{broadcast_shapes, for_each_broadcast_run, numel};
 use crate::tensor::Tensor;
 
 impl<T: Float> Tensor<T> {
@@ -35,8 +35,35 @@ impl<T: Float> Tensor<T> {
         });
         let mut out = vec![T::ZERO; numel(&shape)];
         let (a, b) = (self.data(), other.data());
-        for_each_broadcast(self.shape(), other.shape(), &shape, |o, ia, ib| {
-            out[o] = f(a[ia], b[ib]);
+        for_each_broadcast_run(self.shape(), other.shape(), &shape, |r| {
+            let dst = &mut out[r.out..r.out + r.len];
+            // The common runs as slice loops: both operands in order, or one
+            // of them a single value (a bias, a mask per channel).
+            match (r.a_step, r.b_step) {
+                (1, 1) => {
+                    let (a, b) = (&a[r.a..r.a + r.len], &b[r.b..r.b + r.len]);
+                    for ((d, &x), &y) in dst.iter_mut().zip(a).zip(b) {
+                        *d = f(x, y);
+                    }
+                }
+                (1, 0) => {
+                    let y = b[r.b];
+                    for (d, &x) in dst.iter_mut().zip(&a[r.a..r.a + r.len]) {
+                        *d = f(x, y);
+                    }
+                }
+                (0, 1) => {
+                    let x = a[r.a];
+                    for (d, &y) in dst.iter_mut().zip(&b[r.b..r.b + r.len]) {
+                        *d = f(x, y);
+                    }
+                }
+                (sa, sb) => {
+                    for (j, d) in dst.iter_mut().enumerate() {
+                        *d = f(a[r.a + j * sa], b[r.b + j * sb]);
+                    }
+                }
+            }
         });
         Tensor::from_vec(out, &shape)
     }

@@ -5,7 +5,7 @@
 //! stretched.
 
 use crate::element::Float;
-use crate::shape::{broadcast_shapes, for_each_broadcast, numel};
+use crate::shape::{broadcast_shapes, for_each_broadcast, for_each_broadcast_run, numel};
 use crate::tensor::Tensor;
 
 impl<T: Float> Tensor<T> {
@@ -48,8 +48,19 @@ impl<T: Float> Tensor<T> {
         );
         let mut out = vec![T::ZERO; numel(shape)];
         let d = self.data();
-        // Walk the big tensor; `i` is the matching offset in the small one.
-        for_each_broadcast(shape, self.shape(), self.shape(), |o, i, _| out[i] += d[o]);
+        // Walk the big tensor a run at a time; `r.a` is the matching offset
+        // in the small one, which either follows the run or is summed over it.
+        for_each_broadcast_run(shape, self.shape(), self.shape(), |r| {
+            let src = &d[r.out..r.out + r.len];
+            if r.a_step == 0 {
+                // Added one by one onto the total, in order, as before runs.
+                out[r.a] = src.iter().fold(out[r.a], |acc, &v| acc + v);
+            } else {
+                for (j, &v) in src.iter().enumerate() {
+                    out[r.a + j * r.a_step] += v;
+                }
+            }
+        });
         Tensor::from_vec(out, shape)
     }
 }

@@ -51,7 +51,7 @@ impl<T: Float> Tensor<T> {
             .map(|&s| {
                 if s < 0 {
                     assert!(
-                        known > 0 && self.numel() % known == 0,
+                        known > 0 && self.numel().is_multiple_of(known),
                         "reshape: cannot infer -1 in {shape:?} for {} elements",
                         self.numel()
                     );

@@ -1,5 +1,8 @@
-//! Matrix products, dispatched to `matrixmultiply`'s GEMM.
+//! Matrix products, dispatched to `matrixmultiply`'s GEMM, and a row-dot
+//! kernel for long, thin `A·Bᵀ` ([`gemm_abt`]).
 
 mod matmul;
+mod rowdot;
 
 pub use matmul::{gemm, gemm_serial, MatRef};
+pub use rowdot::{gemm_abt, Rows};

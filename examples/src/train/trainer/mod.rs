@@ -228,7 +228,7 @@ impl Trainer {
             seconds,
         };
         self.history.push(metrics.clone());
-        let improved = self.best_accuracy.map_or(true, |b| eval.accuracy > b);
+        let improved = self.best_accuracy.is_none_or(|b| eval.accuracy > b);
         if improved {
             self.best_accuracy = Some(eval.accuracy);
         }

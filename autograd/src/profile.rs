@@ -1,0 +1,70 @@
+//! Op timing: an opt-in record of how long each op's forward and backward
+//! took, in the order they ran — the profile behind "where does a training
+//! step spend its time?".
+//!
+//! [`profile_ops`] runs a closure with the recorder on and returns its
+//! result together with one [`OpEvent`] per forward and per backward call
+//! made on this thread. Off (the default) it costs one thread-local flag
+//! read per op.
+//!
+//! ```
+//! use synann_autograd::profile::{profile_ops, Phase};
+//! use synann_autograd::Var;
+//! use synann_tensor::Tensor;
+//! let x = Var::leaf(Tensor::from_vec(vec![1.0f64, -2.0], &[2]), true);
+//! let ((), events) = profile_ops(|| x.relu().sum_all().backward());
+//! let names: Vec<_> = events.iter().map(|e| (e.name.as_str(), e.phase)).collect();
+//! assert_eq!(
+//!     names,
+//!     [("relu", Phase::Forward), ("sum", Phase::Forward),
+//!      ("sum", Phase::Backward), ("relu", Phase::Backward)]
+//! );
+//! ```
+
+pub use crate::anomaly::Phase;
+use std::cell::{Cell, RefCell};
+use std::time::{Duration, Instant};
+
+thread_local! {
+    static ON: Cell<bool> = const { Cell::new(false) };
+    static EVENTS: RefCell<Vec<OpEvent>> = const { RefCell::new(Vec::new()) };
+}
+
+/// One timed call of an op's forward or backward.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OpEvent {
+    /// The op's `Function::name`.
+    pub name: String,
+    /// Forward or backward.
+    pub phase: Phase,
+    /// Wall time of the call.
+    pub time: Duration,
+}
+
+/// Runs `f` with op timing on and returns its result and the ops' calls in
+/// the order they ran. Calls nest: an inner `profile_ops` takes the events
+/// of its own closure only.
+pub fn profile_ops<R>(f: impl FnOnce() -> R) -> (R, Vec<OpEvent>) {
+    let was_on = ON.with(|on| on.replace(true));
+    let outer = EVENTS.with(|e| std::mem::take(&mut *e.borrow_mut()));
+    let r = f();
+    ON.with(|on| on.set(was_on));
+    let events = EVENTS.with(|e| std::mem::replace(&mut *e.borrow_mut(), outer));
+    (r, events)
+}
+
+/// The start of an op call when the recorder is on (`None` when off, the
+/// default: then timing costs this one flag read).
+pub(crate) fn start() -> Option<Instant> {
+    ON.with(Cell::get).then(Instant::now)
+}
+
+/// Records the op call begun at `start` (if it was timed) as `name`'s
+/// `phase`.
+pub(crate) fn finish(start: Option<Instant>, name: &str, phase: Phase) {
+    if let Some(start) = start {
+        let time = start.elapsed();
+        let name = name.to_string();
+        EVENTS.with(|e| e.borrow_mut().push(OpEvent { name, phase, time }));
+    }
+}

@@ -1,0 +1,283 @@
+//! The fast kernels: the reference formulas reorganised for the CPU.
+//!
+//! **Forward: products instead of logarithms.** A logarithm costs tens of
+//! multiplications, so instead of Σ_j ln f_j we multiply the factors and
+//! take one logarithm per block of factors: Σ_j ln f_j = ln Π_j f_j, guarded
+//! against underflow and overflow (see [`portable`]).
+//!
+//! **Backward: one reciprocal per term, shared.** q = g[k, i]/(1 − B·X) is
+//! computed once per (k, i, j) and feeds both dX[k, j] −= B·q and
+//! dB[i, j] −= X·q.
+//!
+//! **Two implementations.** [`portable`] is plain Rust that LLVM
+//! vectorises; on x86-64 it is compiled three times (baseline SSE2, AVX2,
+//! AVX-512) and the widest version the CPU supports runs ([`Isa`]). It
+//! serves f64 (the gradient checks) and f32 on CPUs without AVX-512.
+//! `avx512` (x86-64 only) is the f32 training path written with AVX-512
+//! intrinsics: register tiles of several rows of X against one row of B,
+//! so that every vector of B loaded serves several rows and independent
+//! chains of operations keep the SIMD units busy, plus masked loads for the
+//! last columns. The tests run every version the test machine supports
+//! against the [`reference`](super::reference) kernels, in f64 and f32.
+//!
+//! **Threads.** The forward splits the rows of the output over rayon. The
+//! backward gives each thread a band of columns of dX and dB
+//! ([`bands`]), or, when there are too few columns, a part of the rows
+//! with its own small dB (see `split_backward`). Extra memory: the outputs
+//! and, in the second case, one m×n dB per thread: O(N·m + N·n +
+//! threads·m·n), never N·m·n.
+
+#[cfg(target_arch = "x86_64")]
+pub mod avx512;
+pub mod bands;
+pub mod portable;
+
+use crate::ops::kernels::Dims;
+use crate::ops::FACTOR_FLOOR;
+use bands::ColumnBands;
+use std::ops::Range;
+use synann_tensor::{parallel, Float};
+
+/// SIMD lanes: one AVX-512 register of f32 (two AVX2 registers, four SSE
+/// ones).
+pub const LANES: usize = 16;
+/// Factors multiplied into a lane's running product between two range
+/// checks, in the forward.
+pub const BLOCK: usize = LANES * 16;
+/// Rows of X in one task (forward) or one cache tile (portable backward).
+pub const K_TILE: usize = 8;
+/// The size of dB (m·n elements) from which the backward splits the work
+/// between threads by columns rather than by rows (see `split_backward`):
+/// a private copy of dB per thread would then cost more to allocate, fill
+/// and add up than the imbalance of column bands.
+pub const BAND_MIN_DB: usize = 1 << 16;
+
+/// The instruction sets the kernels are compiled for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Isa {
+    /// Whatever the compilation target allows (SSE2 on x86-64).
+    Baseline,
+    /// AVX2 and FMA.
+    Avx2,
+    /// AVX-512 (F) with AVX2 and FMA.
+    Avx512,
+}
+
+impl Isa {
+    /// The widest instruction set this CPU supports.
+    pub fn detect() -> Isa {
+        #[cfg(target_arch = "x86_64")]
+        {
+            use std::arch::is_x86_feature_detected as has;
+            if has!("avx2") && has!("fma") {
+                return if has!("avx512f") {
+                    Isa::Avx512
+                } else {
+                    Isa::Avx2
+                };
+            }
+        }
+        Isa::Baseline
+    }
+
+    /// Whether this CPU can run the kernels compiled for `self`.
+    pub fn is_supported(self) -> bool {
+        match (self, Isa::detect()) {
+            (Isa::Baseline, _) => true,
+            (Isa::Avx2, best) => best != Isa::Baseline,
+            (Isa::Avx512, best) => best == Isa::Avx512,
+        }
+    }
+
+    /// Panics unless this CPU supports `self`.
+    fn assert_supported(self) {
+        assert!(
+            self.is_supported(),
+            "synapse kernels: this CPU does not support {self:?}"
+        );
+    }
+}
+
+/// The factor 1 − b·x, clamped below at `floor`. Written as a compare and
+/// select (not `max`) so that a NaN factor stays NaN.
+#[inline(always)]
+pub(crate) fn clamped_factor<T: Float>(b: T, x: T, floor: T) -> T {
+    let f = T::ONE - b * x;
+    if f < floor {
+        floor
+    } else {
+        f
+    }
+}
+
+/// The floor as a `T`.
+#[inline(always)]
+pub(crate) fn floor<T: Float>() -> T {
+    T::from_f64(FACTOR_FLOOR)
+}
+
+/// out[k, i] = Σ_j ln max(1 − B[i, j]·X[k, j], FACTOR_FLOOR), row-major
+/// (N, m), with the widest instruction set of this CPU.
+pub fn forward<T: Float>(d: Dims, x: &[T], b: &[T]) -> Vec<T> {
+    forward_with(Isa::detect(), d, x, b)
+}
+
+/// [`forward`] with the kernels compiled for `isa` (panics if this CPU does
+/// not support it: see [`Isa::is_supported`]).
+pub fn forward_with<T: Float>(isa: Isa, d: Dims, x: &[T], b: &[T]) -> Vec<T> {
+    d.check("synapse_logsum forward", x.len(), b.len());
+    isa.assert_supported();
+    let (n, m) = (d.inputs, d.outputs);
+    let mut out = vec![T::ZERO; d.batch * m];
+    if out.is_empty() || n == 0 {
+        return out;
+    }
+    let work = d.batch * m * n;
+    parallel::for_each_block(&mut out, K_TILE * m, work, |tile, out_rows| {
+        let k0 = tile * K_TILE;
+        let rows = out_rows.len() / m;
+        let xs = &x[k0 * n..(k0 + rows) * n];
+        #[cfg(target_arch = "x86_64")]
+        if isa == Isa::Avx512 {
+            if let (Some(xs), Some(b), Some(out_rows)) = (
+                T::as_f32_slice(xs),
+                T::as_f32_slice(b),
+                T::as_f32_slice_mut(out_rows),
+            ) {
+                // SAFETY: `assert_supported` checked that this CPU has
+                // AVX-512F, AVX2 and FMA; the function is safe otherwise.
+                unsafe { avx512::forward_tile(n, m, xs, b, out_rows) };
+                return;
+            }
+        }
+        portable::forward_tile_with(isa, n, m, xs, b, out_rows)
+    });
+    out
+}
+
+/// The gradients (dX, dB) for the output gradient `g` (N, m), with the
+/// widest instruction set of this CPU.
+pub fn backward<T: Float>(d: Dims, x: &[T], b: &[T], g: &[T]) -> (Vec<T>, Vec<T>) {
+    backward_with(Isa::detect(), d, x, b, g)
+}
+
+/// [`backward`] with the kernels compiled for `isa` (panics if this CPU
+/// does not support it: see [`Isa::is_supported`]).
+pub fn backward_with<T: Float>(isa: Isa, d: Dims, x: &[T], b: &[T], g: &[T]) -> (Vec<T>, Vec<T>) {
+    d.check("synapse_logsum backward", x.len(), b.len());
+    isa.assert_supported();
+    let (batch, n, m) = (d.batch, d.inputs, d.outputs);
+    assert_eq!(
+        g.len(),
+        batch * m,
+        "synapse_logsum backward: gradient of {} elements for an output ({batch}, {m})",
+        g.len()
+    );
+    let mut dx = vec![T::ZERO; batch * n];
+    let mut db = vec![T::ZERO; m * n];
+    if batch == 0 || n == 0 || m == 0 {
+        return (dx, db);
+    }
+    #[cfg(target_arch = "x86_64")]
+    if isa == Isa::Avx512 && T::as_f32_slice(x).is_some() {
+        let inputs = (f32s(x), f32s(b), f32s(g));
+        let outputs = (f32s_mut(&mut dx), f32s_mut(&mut db));
+        split_backward(d, inputs, outputs, &|dims, b, rows, band, dx, db| {
+            // SAFETY: `assert_supported` checked that the CPU has AVX-512F,
+            // AVX2 and FMA; `split_backward` gives every call its own band
+            // of columns (or its own buffers).
+            unsafe { avx512::backward_band(dims, b, rows, band, dx, db) }
+        });
+        return (dx, db);
+    }
+    split_backward(
+        d,
+        (x, b, g),
+        (&mut dx, &mut db),
+        &|dims, b, rows, band, dx, db| {
+            // SAFETY: as above, for `isa`.
+            unsafe { portable::backward_band_with(isa, dims, b, rows, band, dx, db) }
+        },
+    );
+    (dx, db)
+}
+
+/// `s` as f32, where T is f32.
+#[cfg(target_arch = "x86_64")]
+fn f32s<T: Float>(s: &[T]) -> &[f32] {
+    T::as_f32_slice(s).expect("T is f32")
+}
+
+/// `s` as f32, where T is f32.
+#[cfg(target_arch = "x86_64")]
+fn f32s_mut<T: Float>(s: &mut [T]) -> &mut [f32] {
+    T::as_f32_slice_mut(s).expect("T is f32")
+}
+
+/// A backward kernel for one part: (n, m), B, the part's rows of X and g,
+/// its band of columns, and the views of dX and dB it adds into.
+type BandKernel<'k, F> = dyn Fn((usize, usize), &[F], (&[F], &[F]), Range<usize>, &ColumnBands<F>, &ColumnBands<F>)
+    + Sync
+    + 'k;
+
+/// Splits the backward between threads and runs `kernel` on each part,
+/// adding into `dx` and `db` (zero on entry).
+///
+/// When dB is large (at least [`BAND_MIN_DB`] elements, and at least two
+/// vectors of [`LANES`] columns per thread) every thread takes a band of
+/// columns of both outputs for all rows: no extra memory, and each output
+/// element is summed by one thread in a fixed order, so the result does not
+/// depend on the thread count. Otherwise (a small B, as in `SynapseConv2d`,
+/// where N is large and n small) the rows are split instead, which
+/// balances the threads better; each part sums its terms of dB into its
+/// own m×n buffer, added in part order at the end.
+fn split_backward<F: Float>(
+    d: Dims,
+    (x, b, g): (&[F], &[F], &[F]),
+    (dx, db): (&mut [F], &mut [F]),
+    kernel: &BandKernel<'_, F>,
+) {
+    let (batch, n, m) = (d.batch, d.inputs, d.outputs);
+    let work = batch * m * n;
+    let threads = if work >= parallel::PAR_MIN_WORK {
+        parallel::num_threads()
+    } else {
+        1
+    };
+    let vectors = n.div_ceil(LANES);
+    if threads == 1 {
+        // One part: everything straight into the outputs.
+        let (dx, db) = (ColumnBands::new(dx, n), ColumnBands::new(db, n));
+        kernel((n, m), b, (x, g), 0..n, &dx, &db);
+        return;
+    }
+    if vectors >= 2 * threads && m * n >= BAND_MIN_DB {
+        let band_len = vectors.div_ceil(threads) * LANES;
+        let bands = n.div_ceil(band_len);
+        let (dx, db) = (ColumnBands::new(dx, n), ColumnBands::new(db, n));
+        parallel::map_range(bands, work, |p| {
+            let band = p * band_len..((p + 1) * band_len).min(n);
+            kernel((n, m), b, (x, g), band, &dx, &db)
+        });
+        return;
+    }
+    let rows_per_part = batch.div_ceil(threads.min(batch.div_ceil(K_TILE)).max(1));
+    let parts = batch.div_ceil(rows_per_part);
+    let mut db_parts = vec![F::ZERO; parts * m * n];
+    parallel::for_each_block_pair(
+        dx,
+        rows_per_part * n,
+        &mut db_parts,
+        m * n,
+        work,
+        |p, dx_part, db_part| {
+            let (k0, k1) = (p * rows_per_part, ((p + 1) * rows_per_part).min(batch));
+            let rows = (&x[k0 * n..k1 * n], &g[k0 * m..k1 * m]);
+            let (dx_part, db_part) = (ColumnBands::new(dx_part, n), ColumnBands::new(db_part, n));
+            kernel((n, m), b, rows, 0..n, &dx_part, &db_part)
+        },
+    );
+    for part in db_parts.chunks_exact(m * n) {
+        db.iter_mut().zip(part).for_each(|(a, p)| *a += *p);
+    }
+}
