@@ -102,12 +102,14 @@ def conv2_fb():
     return backward_step(lambda: conv(x), g, list(conv.parameters()) + [x]), {"items": 100}
 
 
-def linear784_fb():
-    lin = nn.Linear(784, 784)
-    x = torch.randn(128, 784, requires_grad=True)
-    g = torch.randn(128, 784)
-    flop = 3 * 2 * 128 * 784 * 784  # forward, dX and dW: three GEMMs
-    return backward_step(lambda: lin(x), g, list(lin.parameters()) + [x]), {"flop": flop}
+def linear_fb(n):
+    def build():
+        lin = nn.Linear(n, n)
+        x = torch.randn(128, n, requires_grad=True)
+        g = torch.randn(128, n)
+        flop = 3 * 2 * 128 * n * n  # forward, dX and dW: three GEMMs
+        return backward_step(lambda: lin(x), g, list(lin.parameters()) + [x]), {"flop": flop}
+    return build
 
 
 def synapse_weight(n):
@@ -233,7 +235,9 @@ CASES = {
     "matmul_1024": (matmul(1024), False),
     "conv1_fb": (conv1_fb, False),
     "conv2_fb": (conv2_fb, False),
-    "linear784_fb": (linear784_fb, False),
+    "linear64_fb": (linear_fb(64), False),
+    "linear256_fb": (linear_fb(256), False),
+    "linear784_fb": (linear_fb(784), False),
     "synapse_n64_fb": (synapse_fb(64), False),
     "synapse_n256_fb": (synapse_fb(256), False),
     "synapse_n784_fb": (synapse_fb(784), True),

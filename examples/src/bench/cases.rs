@@ -69,6 +69,18 @@ pub const CASES: &[Case] = &[
         build: conv2_fb,
     },
     Case {
+        name: "linear64_fb",
+        about: "Linear(64, 64) at batch 128, fwd+bwd, input/weight/bias grads",
+        heavy: false,
+        build: || linear_fb(64),
+    },
+    Case {
+        name: "linear256_fb",
+        about: "Linear(256, 256) at batch 128, fwd+bwd, input/weight/bias grads",
+        heavy: false,
+        build: || linear_fb(256),
+    },
+    Case {
         name: "linear784_fb",
         about: "Linear(784, 784) at batch 128, fwd+bwd, input/weight/bias grads",
         heavy: false,
@@ -204,12 +216,17 @@ fn conv2_fb() -> (Step, Work) {
 }
 
 fn linear784_fb() -> (Step, Work) {
+    linear_fb(784)
+}
+
+/// Linear(n, n) at batch 128: the yardstick of the Synapse(n) cases.
+fn linear_fb(n: usize) -> (Step, Work) {
     let mut rng = seeded(SEED);
-    let linear = Linear::new(784, 784, true, &mut rng);
-    let x = Var::leaf(normal(&[128, 784], &mut rng), true);
-    let g = normal(&[128, 784], &mut rng);
-    // Three GEMMs of 128×784×784: the forward pass, dX and dW.
-    let flop = 3.0 * 2.0 * (128 * 784 * 784) as f64;
+    let linear = Linear::new(n, n, true, &mut rng);
+    let x = Var::leaf(normal(&[128, n], &mut rng), true);
+    let g = normal(&[128, n], &mut rng);
+    // Three GEMMs of 128×n×n: the forward pass, dX and dW.
+    let flop = 3.0 * 2.0 * (128 * n * n) as f64;
     (layer_fb(linear, x, g), Work::Flop(flop))
 }
 
