@@ -620,3 +620,91 @@ fn conv2d_weight_gradient_long_rows_matches_naive() {
         "weight gradient",
     );
 }
+
+/// Shapes the f32 direct convolution serves (one group, stride 1, no
+/// padding or dilation, C·kh·kw ≤ 32), on a CPU with AVX-512: output rows
+/// shorter and longer than a register, output-channel counts that split
+/// into register blocks of 8, 4, 2 and 1, tap counts likewise.
+fn direct_case() -> impl Strategy<Value = Case> {
+    (
+        1usize..4,
+        1usize..3,
+        1usize..20,
+        1usize..4,
+        1usize..6,
+        0usize..6,
+        0usize..20,
+    )
+        .prop_map(|(n, c, o, kh, kw, dh, dw)| Case {
+            n,
+            groups: 1,
+            c,
+            o,
+            input: (kh + dh, kw + dw),
+            kernel: (kh, kw.min(32 / (c * kh)).max(1)),
+            params: Conv2dParams::default(),
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// In f32 these shapes take the direct kernels where the CPU has
+    /// AVX-512 (im2col + GEMM elsewhere): forward and weight gradient
+    /// against the f64 definitions.
+    #[test]
+    fn conv2d_f32_direct_path_matches_naive(cs in direct_case(), seed in any::<u64>()) {
+        let (oh, ow) = cs.output();
+        let x = random(&cs.input_shape(), seed);
+        let w = random(&cs.weight_shape(), seed ^ 1);
+        let b = random(&[cs.o], seed ^ 2);
+        let gy = random(&[cs.n, cs.o, oh, ow], seed ^ 3);
+        let y = conv2d(&x.cast::<f32>(), &w.cast::<f32>(), Some(&b.cast::<f32>()), &cs.params);
+        prop_assert!(y.cast::<f64>().allclose(&naive_conv(&cs, &x, &w, &b), 1e-5, 1e-5));
+        let gw = conv2d_backward_weight(
+            &gy.cast::<f32>(),
+            &x.cast::<f32>(),
+            &cs.weight_shape(),
+            &cs.params,
+        );
+        let want = naive_grad_weight(&cs, &gy, &x);
+        prop_assert!(gw.cast::<f64>().allclose(&want, 1e-4, 1e-4), "{:?} vs {:?}", gw, want);
+    }
+}
+
+/// The seed network's conv1 (1 → 10, 5×5 on 28×28) at a batch that runs in
+/// parallel blocks: the direct path in f32 against the f64 definitions.
+#[test]
+fn conv2d_f32_first_layer_matches_naive() {
+    let cs = Case {
+        n: 12,
+        groups: 1,
+        c: 1,
+        o: 10,
+        input: (28, 28),
+        kernel: (5, 5),
+        params: Conv2dParams::default(),
+    };
+    let x = random(&cs.input_shape(), 21);
+    let w = random(&cs.weight_shape(), 22);
+    let b = random(&[10], 23);
+    let gy = random(&[12, 10, 24, 24], 24);
+    let y = conv2d(
+        &x.cast::<f32>(),
+        &w.cast::<f32>(),
+        Some(&b.cast::<f32>()),
+        &cs.params,
+    );
+    assert!(y
+        .cast::<f64>()
+        .allclose(&naive_conv(&cs, &x, &w, &b), 1e-5, 1e-5));
+    let gw = conv2d_backward_weight(
+        &gy.cast::<f32>(),
+        &x.cast::<f32>(),
+        &cs.weight_shape(),
+        &cs.params,
+    );
+    assert!(gw
+        .cast::<f64>()
+        .allclose(&naive_grad_weight(&cs, &gy, &x), 1e-4, 1e-4));
+}

@@ -30,12 +30,19 @@
 //! products of rows read in place) instead of the packing GEMM; see
 //! [`ROW_DOT_MAX_OUT`].
 //!
+//! First layers (one group, stride 1, no padding or dilation, at most
+//! [`direct::MAX_TAPS`] input taps per output) in f32 on a CPU with AVX-512
+//! skip im2col altogether: see [`direct`] for the direct kernels of the
+//! forward and the weight gradient.
+//!
 //! Parallelism: the batch is cut into a few blocks of samples, one rayon task
 //! each ([`crate::parallel`]); a task owns its scratch buffers, reused for all
 //! its chunks, and calls the single-threaded [`gemm_serial`]. The weight
 //! gradient is accumulated per block and the blocks' sums added in order, so
 //! results do not depend on thread timing.
 
+#[cfg(target_arch = "x86_64")]
+use super::direct;
 use super::im2col::{col2im_ld, im2col_ld, ConvGeometry, Tap};
 use super::params::Conv2dParams;
 use crate::element::Float;
@@ -61,6 +68,18 @@ const COL_TARGET: usize = 1 << 15;
 const ROW_DOT_MAX_OUT: usize = 16;
 /// See [`ROW_DOT_MAX_OUT`].
 const ROW_DOT_MIN: usize = 512;
+
+/// `s` as f32, where T is f32 (checked by [`Dims::direct_f32`]).
+#[cfg(target_arch = "x86_64")]
+fn f32s<T: Float>(s: &[T]) -> &[f32] {
+    T::as_f32_slice(s).expect("T is f32")
+}
+
+/// `s` as f32, where T is f32 (checked by [`Dims::direct_f32`]).
+#[cfg(target_arch = "x86_64")]
+fn f32s_mut<T: Float>(s: &mut [T]) -> &mut [f32] {
+    T::as_f32_slice_mut(s).expect("T is f32")
+}
 
 /// Sizes of one conv2d call, checked once.
 struct Dims {
@@ -103,6 +122,12 @@ impl Dims {
             direct,
             taps: if direct { Vec::new() } else { geom.taps() },
         }
+    }
+
+    /// Whether the f32 direct kernels ([`direct`]) serve this call.
+    #[cfg(target_arch = "x86_64")]
+    fn direct_f32<T: Float>(&self) -> bool {
+        T::DTYPE == "F32" && direct::applies(&self.geom, self.groups)
     }
 
     fn out_shape(&self) -> [usize; 4] {
@@ -280,6 +305,23 @@ pub fn conv2d<T: Float>(
     let (out_len, p, og) = (d.out_len(), d.geom.col_cols(), d.og());
     let spb = d.samples_per_block();
     let mut out = vec![T::ZERO; d.n * out_len];
+    #[cfg(target_arch = "x86_64")]
+    if d.direct_f32::<T>() {
+        let (x, w) = (f32s(x), f32s(w));
+        let b = bias.map(|b| f32s(b.data()));
+        let in_len = d.in_len();
+        for_each_block(
+            f32s_mut(&mut out),
+            spb * out_len,
+            d.work(),
+            |blk, out_blk| {
+                let first = blk * spb;
+                let x_blk = &x[first * in_len..(first + out_blk.len() / out_len) * in_len];
+                direct::forward(&d.geom, x_blk, w, b, out_blk);
+            },
+        );
+        return Tensor::from_vec(out, &d.out_shape());
+    }
     for_each_block(&mut out, spb * out_len, d.work(), |blk, out_blk| {
         let (mut col, mut y) = d.scratch();
         let first = blk * spb;
@@ -382,6 +424,25 @@ pub fn conv2d_backward_weight<T: Float>(
     let (gy, x) = (grad_output.data(), input.data());
     let (og, k) = (d.og(), d.geom.col_rows());
     let spb = d.samples_per_block();
+    #[cfg(target_arch = "x86_64")]
+    if d.direct_f32::<T>() {
+        let (gy, x) = (f32s(gy), f32s(x));
+        let (in_len, out_len) = (d.in_len(), d.out_len());
+        let partials = map_range(d.n.div_ceil(spb), d.work(), |blk| {
+            let samples = blk * spb..((blk + 1) * spb).min(d.n);
+            let mut gw = vec![0.0f32; d.o * k];
+            let gy_blk = &gy[samples.start * out_len..samples.end * out_len];
+            let x_blk = &x[samples.start * in_len..samples.end * in_len];
+            direct::weight_grad(&d.geom, gy_blk, x_blk, &mut gw);
+            gw
+        });
+        let mut gw = vec![T::ZERO; d.o * k];
+        let total = f32s_mut(&mut gw);
+        for part in partials {
+            total.iter_mut().zip(&part).for_each(|(a, &b)| *a += b);
+        }
+        return Tensor::from_vec(gw, weight_shape);
+    }
     // One partial gradient per block of samples, summed in block order.
     let partials = map_range(d.n.div_ceil(spb), d.work(), |blk| {
         let mut gw = vec![T::ZERO; d.o * k];

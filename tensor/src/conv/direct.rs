@@ -1,0 +1,307 @@
+//! Direct convolution for layers with few input taps, in f32 with AVX-512.
+//!
+//! im2col + GEMM is a poor fit for a first layer such as the seed
+//! network's conv1 (1 input channel, 5×5, 10 outputs): the GEMM has
+//! K = C·kh·kw = 25 and M = 10, so copying the image into columns and
+//! packing the panels cost more than the products. Here there is no copy.
+//!
+//! **The wide grid.** With stride 1, no padding and no dilation, output
+//! pixel (y, x) reads input pixel (y + ky, x + kx) for tap (ky, kx). Index
+//! the output on the *input's* row width W instead of its own: position
+//! q = y·W + x. Then tap (c, ky, kx) reads input element
+//! c·H·W + ky·W + kx + q: for every tap, the outputs are one contiguous,
+//! shifted slice of the input, and
+//!
+//! ```text
+//! forward   Y_wide[o, q] = Σ_taps w[o, tap] · X[shift(tap) + q]
+//! weight    dW[o, tap]   = Σ_q dY_wide[o, q] · X[shift(tap) + q]
+//! ```
+//!
+//! over q in 0..L, L = (oh − 1)·W + ow (the last output), the positions with
+//! x ≥ ow being padding: dropped from Y, zero in dY. The forward keeps the
+//! outputs of a block of output channels for 16 positions in registers and
+//! streams the taps; the weight gradient keeps a block of taps' sums for one
+//! output channel in registers and streams the positions.
+
+use super::ConvGeometry;
+use std::arch::x86_64::{
+    __m512, __mmask16, _mm512_fmadd_ps, _mm512_loadu_ps, _mm512_maskz_loadu_ps,
+    _mm512_reduce_add_ps, _mm512_set1_ps, _mm512_setzero_ps, _mm512_storeu_ps,
+};
+
+/// At most this many input taps (C·kh·kw) per output: beyond it the layer
+/// has enough work per column for im2col + GEMM to win.
+pub const MAX_TAPS: usize = 32;
+/// f32 lanes of an AVX-512 register.
+const LANES: usize = 16;
+
+/// Whether the direct kernels serve a convolution of one group with this
+/// geometry (`channels` being all its input channels) on this CPU.
+pub(crate) fn applies(geom: &ConvGeometry, groups: usize) -> bool {
+    let (kh, kw) = geom.kernel;
+    groups == 1
+        && geom.stride == (1, 1)
+        && geom.dilation == (1, 1)
+        && geom.padding == (0, 0)
+        && geom.channels * kh * kw <= MAX_TAPS
+        && geom.output.0 > 0
+        && geom.output.1 > 0
+        && std::arch::is_x86_feature_detected!("avx512f")
+}
+
+/// The wide-grid sizes: (W, L, L rounded up to whole registers).
+fn wide(geom: &ConvGeometry) -> (usize, usize, usize) {
+    let (width, (oh, ow)) = (geom.input.1, geom.output);
+    let l = (oh - 1) * width + ow;
+    (width, l, l.div_ceil(LANES) * LANES)
+}
+
+/// Where each tap (c, ky, kx) starts reading in one image.
+fn shifts(geom: &ConvGeometry) -> Vec<usize> {
+    let ((h, w), (kh, kw)) = (geom.input, geom.kernel);
+    let mut s = Vec::with_capacity(geom.channels * kh * kw);
+    for c in 0..geom.channels {
+        for ky in 0..kh {
+            for kx in 0..kw {
+                s.push(c * h * w + ky * w + kx);
+            }
+        }
+    }
+    s
+}
+
+/// The mask of the first `len` lanes.
+#[inline(always)]
+fn mask(len: usize) -> __mmask16 {
+    if len >= LANES {
+        u16::MAX
+    } else {
+        (1u16 << len) - 1
+    }
+}
+
+/// The values `x[at..at + len]` (len ≤ 16) in a register, zeros after,
+/// without a bounds check in the hot loop.
+///
+/// # Safety
+/// `at + len <= x.len()`: the callers check it once for the whole loop.
+#[inline]
+#[target_feature(enable = "avx512f")]
+unsafe fn load_at(x: &[f32], at: usize, len: usize) -> __m512 {
+    debug_assert!(at + len <= x.len() && len <= LANES);
+    // SAFETY: in bounds by the contract; the masked load reads `len` lanes.
+    unsafe {
+        let p = x.as_ptr().add(at);
+        if len == LANES {
+            _mm512_loadu_ps(p)
+        } else {
+            _mm512_maskz_loadu_ps(mask(len), p)
+        }
+    }
+}
+
+/// Writes all 16 lanes of `v` to `s[..16]`.
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn store16(s: &mut [f32], v: __m512) {
+    let s = &mut s[..LANES];
+    // SAFETY: `s` holds exactly the 16 values an unaligned store writes.
+    unsafe { _mm512_storeu_ps(s.as_mut_ptr(), v) }
+}
+
+/// Output channels o0..o0+OB of one image on the wide grid: `wide[r·lp + q]`.
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn forward_block<const OB: usize>(
+    x: &[f32],
+    w: &[f32],
+    shifts: &[usize],
+    o0: usize,
+    (l, lp): (usize, usize),
+    wide: &mut [f32],
+) {
+    let taps = shifts.len();
+    // Every tap reads x[shift..shift + l]: checked once here.
+    assert!(
+        shifts.iter().all(|&shift| shift + l <= x.len()),
+        "direct conv2d: input too short"
+    );
+    assert!(
+        w.len() >= (o0 + OB) * taps,
+        "direct conv2d: weight too short"
+    );
+    for q0 in (0..l).step_by(LANES) {
+        let len = LANES.min(l - q0);
+        let mut acc = [_mm512_setzero_ps(); OB];
+        for (t, &shift) in shifts.iter().enumerate() {
+            // SAFETY: shift + q0 + len ≤ shift + l ≤ x.len() (asserted).
+            let src = unsafe { load_at(x, shift + q0, len) };
+            for (r, a) in acc.iter_mut().enumerate() {
+                *a = _mm512_fmadd_ps(_mm512_set1_ps(w[(o0 + r) * taps + t]), src, *a);
+            }
+        }
+        for (r, &a) in acc.iter().enumerate() {
+            store16(&mut wide[(o0 + r) * lp + q0..], a);
+        }
+    }
+}
+
+/// The forward of one image: `out` [O, oh, ow] from `x` [C, H, W].
+#[target_feature(enable = "avx512f")]
+fn forward_image(
+    geom: &ConvGeometry,
+    (x, w, bias): (&[f32], &[f32], Option<&[f32]>),
+    shifts: &[usize],
+    out: &mut [f32],
+    wide_buf: &mut [f32],
+) {
+    let (width, l, lp) = wide(geom);
+    let (oh, ow) = geom.output;
+    let o = out.len() / (oh * ow);
+    let mut o0 = 0;
+    while o0 < o {
+        let step = match o - o0 {
+            8.. => 8,
+            4..=7 => 4,
+            2..=3 => 2,
+            _ => 1,
+        };
+        let dims = (l, lp);
+        match step {
+            8 => forward_block::<8>(x, w, shifts, o0, dims, wide_buf),
+            4 => forward_block::<4>(x, w, shifts, o0, dims, wide_buf),
+            2 => forward_block::<2>(x, w, shifts, o0, dims, wide_buf),
+            _ => forward_block::<1>(x, w, shifts, o0, dims, wide_buf),
+        }
+        o0 += step;
+    }
+    // Drop the padding positions (x ≥ ow) and add the bias.
+    for (r, plane) in out.chunks_exact_mut(oh * ow).enumerate() {
+        let b = bias.map_or(0.0, |b| b[r]);
+        for (y, row) in plane.chunks_exact_mut(ow).enumerate() {
+            let src = &wide_buf[r * lp + y * width..][..ow];
+            row.iter_mut().zip(src).for_each(|(d, &s)| *d = s + b);
+        }
+    }
+}
+
+/// The forward of whole images: `out` [S, O, oh, ow] from `x` [S, C, H, W]
+/// and `w` [O, C·kh·kw]. Panics unless [`applies`] holds.
+pub(crate) fn forward(
+    geom: &ConvGeometry,
+    x: &[f32],
+    w: &[f32],
+    bias: Option<&[f32]>,
+    out: &mut [f32],
+) {
+    assert!(
+        applies(geom, 1),
+        "direct conv2d: geometry {geom:?} not supported"
+    );
+    let (oh, ow) = geom.output;
+    let image = geom.channels * geom.input.0 * geom.input.1;
+    let o = w.len() / (geom.channels * geom.kernel.0 * geom.kernel.1);
+    let (_, _, lp) = wide(geom);
+    let shifts = shifts(geom);
+    let mut wide_buf = vec![0.0f32; o * lp];
+    for (s, out_s) in out.chunks_exact_mut(o * oh * ow).enumerate() {
+        let x_s = &x[s * image..(s + 1) * image];
+        // SAFETY: `applies` checked that the CPU has AVX-512F.
+        unsafe { forward_image(geom, (x_s, w, bias), &shifts, out_s, &mut wide_buf) };
+    }
+}
+
+/// dW[o, t0..t0+TB] += Σ_q dY_wide[o, q] · X[shift(t) + q] for one image.
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn weight_block<const TB: usize>(
+    g_row: &[f32],
+    x: &[f32],
+    shifts: &[usize],
+    l: usize,
+    gw_row: &mut [f32],
+) {
+    let mut acc = [_mm512_setzero_ps(); TB];
+    // Every tap reads x[shift..shift + l]: checked once here.
+    assert!(
+        shifts.iter().all(|&shift| shift + l <= x.len()),
+        "direct conv2d: input too short"
+    );
+    assert!(
+        g_row.len() >= l.div_ceil(LANES) * LANES,
+        "direct conv2d: gradient row too short"
+    );
+    for q0 in (0..l).step_by(LANES) {
+        let len = LANES.min(l - q0);
+        // SAFETY: q0 + 16 ≤ g_row.len() (asserted: the row is padded).
+        let g = unsafe { load_at(g_row, q0, LANES) };
+        for (a, &shift) in acc.iter_mut().zip(shifts) {
+            // SAFETY: shift + q0 + len ≤ shift + l ≤ x.len() (asserted).
+            *a = _mm512_fmadd_ps(g, unsafe { load_at(x, shift + q0, len) }, *a);
+        }
+    }
+    for (d, &a) in gw_row.iter_mut().zip(&acc) {
+        *d += _mm512_reduce_add_ps(a);
+    }
+}
+
+/// The weight gradient of one image, added into `gw` [O, taps].
+#[target_feature(enable = "avx512f")]
+fn weight_image(
+    geom: &ConvGeometry,
+    (gy, x): (&[f32], &[f32]),
+    shifts: &[usize],
+    gw: &mut [f32],
+    g_wide: &mut [f32],
+) {
+    let (width, l, lp) = wide(geom);
+    let (oh, ow) = geom.output;
+    let taps = shifts.len();
+    // dY on the wide grid: zeros at the padding positions.
+    for (plane, wide_row) in gy.chunks_exact(oh * ow).zip(g_wide.chunks_exact_mut(lp)) {
+        wide_row.fill(0.0);
+        for (y, row) in plane.chunks_exact(ow).enumerate() {
+            wide_row[y * width..y * width + ow].copy_from_slice(row);
+        }
+    }
+    for (g_row, gw_row) in g_wide.chunks_exact(lp).zip(gw.chunks_exact_mut(taps)) {
+        let mut t0 = 0;
+        while t0 < taps {
+            let step = match taps - t0 {
+                8.. => 8,
+                4..=7 => 4,
+                2..=3 => 2,
+                _ => 1,
+            };
+            let (s, d) = (&shifts[t0..t0 + step], &mut gw_row[t0..t0 + step]);
+            match step {
+                8 => weight_block::<8>(g_row, x, s, l, d),
+                4 => weight_block::<4>(g_row, x, s, l, d),
+                2 => weight_block::<2>(g_row, x, s, l, d),
+                _ => weight_block::<1>(g_row, x, s, l, d),
+            }
+            t0 += step;
+        }
+    }
+}
+
+/// Adds the weight gradient of whole images into `gw` [O, C·kh·kw]: `gy`
+/// [S, O, oh, ow], `x` [S, C, H, W]. Panics unless [`applies`] holds.
+pub(crate) fn weight_grad(geom: &ConvGeometry, gy: &[f32], x: &[f32], gw: &mut [f32]) {
+    assert!(
+        applies(geom, 1),
+        "direct conv2d: geometry {geom:?} not supported"
+    );
+    let (oh, ow) = geom.output;
+    let image = geom.channels * geom.input.0 * geom.input.1;
+    let taps = geom.channels * geom.kernel.0 * geom.kernel.1;
+    let o = gw.len() / taps;
+    let (_, _, lp) = wide(geom);
+    let shifts = shifts(geom);
+    let mut g_wide = vec![0.0f32; o * lp];
+    for (s, gy_s) in gy.chunks_exact(o * oh * ow).enumerate() {
+        let x_s = &x[s * image..(s + 1) * image];
+        // SAFETY: `applies` checked that the CPU has AVX-512F.
+        unsafe { weight_image(geom, (gy_s, x_s), &shifts, gw, &mut g_wide) };
+    }
+}
