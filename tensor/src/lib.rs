@@ -39,6 +39,8 @@ pub mod parallel;
 pub mod random;
 pub mod reduce;
 pub mod shape;
+#[cfg(target_arch = "x86_64")]
+pub mod simd;
 mod tensor;
 
 pub use element::Float;

@@ -24,16 +24,15 @@
 //! output channel in registers and streams the positions.
 
 use super::ConvGeometry;
+use crate::simd::{lane_mask, store, LANES};
 use std::arch::x86_64::{
-    __m512, __mmask16, _mm512_fmadd_ps, _mm512_loadu_ps, _mm512_maskz_loadu_ps,
-    _mm512_reduce_add_ps, _mm512_set1_ps, _mm512_setzero_ps, _mm512_storeu_ps,
+    __m512, _mm512_fmadd_ps, _mm512_loadu_ps, _mm512_maskz_loadu_ps, _mm512_reduce_add_ps,
+    _mm512_set1_ps, _mm512_setzero_ps,
 };
 
 /// At most this many input taps (C·kh·kw) per output: beyond it the layer
 /// has enough work per column for im2col + GEMM to win.
 pub const MAX_TAPS: usize = 32;
-/// f32 lanes of an AVX-512 register.
-const LANES: usize = 16;
 
 /// Whether the direct kernels serve a convolution of one group with this
 /// geometry (`channels` being all its input channels) on this CPU.
@@ -70,16 +69,6 @@ fn shifts(geom: &ConvGeometry) -> Vec<usize> {
     s
 }
 
-/// The mask of the first `len` lanes.
-#[inline(always)]
-fn mask(len: usize) -> __mmask16 {
-    if len >= LANES {
-        u16::MAX
-    } else {
-        (1u16 << len) - 1
-    }
-}
-
 /// The values `x[at..at + len]` (len ≤ 16) in a register, zeros after,
 /// without a bounds check in the hot loop.
 ///
@@ -95,18 +84,20 @@ unsafe fn load_at(x: &[f32], at: usize, len: usize) -> __m512 {
         if len == LANES {
             _mm512_loadu_ps(p)
         } else {
-            _mm512_maskz_loadu_ps(mask(len), p)
+            _mm512_maskz_loadu_ps(lane_mask(len), p)
         }
     }
 }
 
-/// Writes all 16 lanes of `v` to `s[..16]`.
-#[inline]
-#[target_feature(enable = "avx512f")]
-fn store16(s: &mut [f32], v: __m512) {
-    let s = &mut s[..LANES];
-    // SAFETY: `s` holds exactly the 16 values an unaligned store writes.
-    unsafe { _mm512_storeu_ps(s.as_mut_ptr(), v) }
+/// The register block for `remaining` output channels or taps: 8, 4, 2
+/// or 1 (each has its own compiled kernel, so the block stays in registers).
+fn block_len(remaining: usize) -> usize {
+    match remaining {
+        8.. => 8,
+        4..=7 => 4,
+        2..=3 => 2,
+        _ => 1,
+    }
 }
 
 /// Output channels o0..o0+OB of one image on the wide grid: `wide[r·lp + q]`.
@@ -141,7 +132,7 @@ fn forward_block<const OB: usize>(
             }
         }
         for (r, &a) in acc.iter().enumerate() {
-            store16(&mut wide[(o0 + r) * lp + q0..], a);
+            store(&mut wide[(o0 + r) * lp + q0..][..LANES], a);
         }
     }
 }
@@ -160,12 +151,7 @@ fn forward_image(
     let o = out.len() / (oh * ow);
     let mut o0 = 0;
     while o0 < o {
-        let step = match o - o0 {
-            8.. => 8,
-            4..=7 => 4,
-            2..=3 => 2,
-            _ => 1,
-        };
+        let step = block_len(o - o0);
         let dims = (l, lp);
         match step {
             8 => forward_block::<8>(x, w, shifts, o0, dims, wide_buf),
@@ -267,12 +253,7 @@ fn weight_image(
     for (g_row, gw_row) in g_wide.chunks_exact(lp).zip(gw.chunks_exact_mut(taps)) {
         let mut t0 = 0;
         while t0 < taps {
-            let step = match taps - t0 {
-                8.. => 8,
-                4..=7 => 4,
-                2..=3 => 2,
-                _ => 1,
-            };
+            let step = block_len(taps - t0);
             let (s, d) = (&shifts[t0..t0 + step], &mut gw_row[t0..t0 + step]);
             match step {
                 8 => weight_block::<8>(g_row, x, s, l, d),

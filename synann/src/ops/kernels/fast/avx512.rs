@@ -30,55 +30,17 @@ use super::bands::ColumnBands;
 use super::portable::{flush, Bounds};
 use super::{BLOCK, LANES};
 use std::arch::x86_64::{
-    __m512, __mmask16, _mm512_add_ps, _mm512_cmp_ps_mask, _mm512_fnmadd_ps, _mm512_loadu_ps,
-    _mm512_mask_storeu_ps, _mm512_maskz_div_ps, _mm512_maskz_loadu_ps, _mm512_max_ps,
-    _mm512_mul_ps, _mm512_set1_ps, _mm512_setzero_ps, _mm512_storeu_ps, _CMP_GE_OQ, _CMP_LE_OQ,
-    _CMP_NLT_UQ,
+    __m512, _mm512_add_ps, _mm512_cmp_ps_mask, _mm512_fnmadd_ps, _mm512_maskz_div_ps,
+    _mm512_max_ps, _mm512_mul_ps, _mm512_set1_ps, _mm512_setzero_ps, _mm512_storeu_ps, _CMP_GE_OQ,
+    _CMP_LE_OQ, _CMP_NLT_UQ,
 };
 use std::ops::Range;
+use synann_tensor::simd::{load, store};
 
 /// Rows of X in one register tile.
 pub const ROWS: usize = 8;
 /// Rows of B whose vectors the backward keeps in L1 cache at a time.
 pub const I_BLOCK: usize = 128;
-
-/// The mask of the first `len` of the 16 lanes.
-#[inline(always)]
-fn lane_mask(len: usize) -> __mmask16 {
-    if len >= LANES {
-        u16::MAX
-    } else {
-        (1u16 << len) - 1
-    }
-}
-
-/// The first values of `s` (at most [`LANES`]) in the first lanes, zeros
-/// after. Masked loads and stores are slower on some CPUs, so whole vectors
-/// go without a mask.
-#[inline]
-#[target_feature(enable = "avx512f")]
-fn load(s: &[f32]) -> __m512 {
-    if s.len() >= LANES {
-        // SAFETY: `s` holds at least the 16 values an unaligned load reads.
-        unsafe { _mm512_loadu_ps(s.as_ptr()) }
-    } else {
-        // SAFETY: the masked load reads only the first `s.len()` lanes.
-        unsafe { _mm512_maskz_loadu_ps(lane_mask(s.len()), s.as_ptr()) }
-    }
-}
-
-/// Writes the first `s.len()` (at most [`LANES`]) lanes of `v` into `s`.
-#[inline]
-#[target_feature(enable = "avx512f")]
-fn store(s: &mut [f32], v: __m512) {
-    if s.len() >= LANES {
-        // SAFETY: `s` holds at least the 16 values an unaligned store writes.
-        unsafe { _mm512_storeu_ps(s.as_mut_ptr(), v) }
-    } else {
-        // SAFETY: the masked store writes only the first `s.len()` lanes.
-        unsafe { _mm512_mask_storeu_ps(s.as_mut_ptr(), lane_mask(s.len()), v) }
-    }
-}
 
 /// The 16 lanes of `v` as an array.
 #[inline]

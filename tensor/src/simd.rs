@@ -1,0 +1,88 @@
+//! AVX-512 helpers shared by the hand-vectorised f32 kernels (the direct
+//! convolution here, the synapse kernels of `synann`): loads and stores of
+//! up to 16 f32 between slices and registers, bounds-checked by the slice.
+//!
+//! Whole vectors go without a mask, since masked loads and stores are
+//! slower on some CPUs (on our AMD machine a masked store cost a quarter
+//! of a kernel's time); only a last, short piece uses one.
+
+use std::arch::x86_64::{
+    __m512, __mmask16, _mm512_loadu_ps, _mm512_mask_storeu_ps, _mm512_maskz_loadu_ps,
+    _mm512_storeu_ps,
+};
+
+/// f32 lanes of one AVX-512 register.
+pub const LANES: usize = 16;
+
+/// The mask of the first `len` lanes (all 16 when `len` ≥ 16).
+#[inline(always)]
+pub fn lane_mask(len: usize) -> __mmask16 {
+    if len >= LANES {
+        u16::MAX
+    } else {
+        (1u16 << len) - 1
+    }
+}
+
+/// The first values of `s` (at most 16) in the first lanes, zeros after.
+///
+/// # Safety
+/// The CPU must support AVX-512F (callers inside a function compiled with
+/// `avx512f` call it without `unsafe`).
+#[inline]
+#[target_feature(enable = "avx512f")]
+pub fn load(s: &[f32]) -> __m512 {
+    if s.len() >= LANES {
+        // SAFETY: `s` holds at least the 16 values an unaligned load reads.
+        unsafe { _mm512_loadu_ps(s.as_ptr()) }
+    } else {
+        // SAFETY: the masked load reads only the first `s.len()` lanes.
+        unsafe { _mm512_maskz_loadu_ps(lane_mask(s.len()), s.as_ptr()) }
+    }
+}
+
+/// Writes the first `s.len()` (at most 16) lanes of `v` into `s`.
+///
+/// # Safety
+/// The CPU must support AVX-512F (callers inside a function compiled with
+/// `avx512f` call it without `unsafe`).
+#[inline]
+#[target_feature(enable = "avx512f")]
+pub fn store(s: &mut [f32], v: __m512) {
+    if s.len() >= LANES {
+        // SAFETY: `s` holds at least the 16 values an unaligned store writes.
+        unsafe { _mm512_storeu_ps(s.as_mut_ptr(), v) }
+    } else {
+        // SAFETY: the masked store writes only the first `s.len()` lanes.
+        unsafe { _mm512_mask_storeu_ps(s.as_mut_ptr(), lane_mask(s.len()), v) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loads_and_stores_whole_and_short_pieces() {
+        if !std::arch::is_x86_feature_detected!("avx512f") {
+            return;
+        }
+        let src: Vec<f32> = (0..20).map(|v| v as f32).collect();
+        for len in [0, 1, 7, 15, 16, 20] {
+            let mut dst = [-1.0f32; 20];
+            // SAFETY: the CPU has AVX-512F (checked above).
+            unsafe {
+                let v = load(&src[..len]);
+                store(&mut dst[..len.min(16)], v);
+            }
+            let n = len.min(16);
+            assert_eq!(&dst[..n], &src[..n], "len {len}");
+            assert!(
+                dst[n..].iter().all(|&v| v == -1.0),
+                "len {len}: wrote past the end"
+            );
+        }
+        assert_eq!(lane_mask(3), 0b111);
+        assert_eq!(lane_mask(16), u16::MAX);
+    }
+}
