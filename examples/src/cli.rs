@@ -236,6 +236,36 @@ impl fmt::Display for CliError {
 
 impl std::error::Error for CliError {}
 
+/// What a clap parse failure means to one of our command-line tools.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClapOutcome {
+    /// `--help` or `--version`: the text to print, exit status 0.
+    Help(String),
+    /// A rejected command line, as one line: clap's first paragraph
+    /// ("… not provided: --checkpoint <CHECKPOINT>") without the usage
+    /// that follows and without its `error: ` prefix.
+    Usage(String),
+}
+
+/// Sorts a clap error into [`ClapOutcome`]; the main job, `bench` and
+/// `explain` all report clap's errors this way.
+pub fn clap_outcome(e: &clap::Error) -> ClapOutcome {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => ClapOutcome::Help(e.to_string()),
+        _ => {
+            let text = e.to_string();
+            let first: Vec<&str> = text
+                .lines()
+                .map(str::trim)
+                .take_while(|l| !l.is_empty())
+                .collect();
+            let line = first.join(" ");
+            ClapOutcome::Usage(line.trim_start_matches("error: ").to_string())
+        }
+    }
+}
+
 /// Parses and validates the command line (`args[0]` is the program name).
 /// Paths are checked to exist with the right kind (file or directory).
 pub fn parse_args<I, S>(args: I) -> Result<Config, CliError>
@@ -243,16 +273,9 @@ where
     I: IntoIterator<Item = S>,
     S: Into<std::ffi::OsString> + Clone,
 {
-    let a = Args::try_parse_from(args).map_err(|e| {
-        use clap::error::ErrorKind;
-        match e.kind() {
-            ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => CliError::Help(e.to_string()),
-            _ => {
-                let text = e.to_string();
-                let line = text.lines().next().unwrap_or("invalid arguments");
-                CliError::Usage(line.trim_start_matches("error: ").to_string())
-            }
-        }
+    let a = Args::try_parse_from(args).map_err(|e| match clap_outcome(&e) {
+        ClapOutcome::Help(text) => CliError::Help(text),
+        ClapOutcome::Usage(line) => CliError::Usage(line),
     })?;
     let invalid = |flag, value: &dyn fmt::Display, reason: &str| CliError::Invalid {
         flag,

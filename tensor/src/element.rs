@@ -124,6 +124,23 @@ pub trait Float:
     fn as_f32_slice_mut(s: &mut [Self]) -> Option<&mut [f32]>;
 }
 
+/// `s` as `&[f32]`, for a kernel that has already chosen its `f32` path
+/// (with [`Float::as_f32_slice`] or `T::DTYPE`). Panics unless `T` is `f32`.
+///
+/// ```
+/// use synann_tensor::element::expect_f32;
+/// assert_eq!(expect_f32(&[1.5f32, 2.0]), &[1.5, 2.0]);
+/// ```
+pub fn expect_f32<T: Float>(s: &[T]) -> &[f32] {
+    T::as_f32_slice(s).unwrap_or_else(|| panic!("expect_f32: elements are {}, not F32", T::DTYPE))
+}
+
+/// Mutable counterpart of [`expect_f32`]. Panics unless `T` is `f32`.
+pub fn expect_f32_mut<T: Float>(s: &mut [T]) -> &mut [f32] {
+    T::as_f32_slice_mut(s)
+        .unwrap_or_else(|| panic!("expect_f32_mut: elements are {}, not F32", T::DTYPE))
+}
+
 macro_rules! impl_float {
     ($t:ty, $name:literal, $gemm:path, $as_f32:expr, $as_f32_mut:expr) => {
         impl Float for $t {

@@ -2,7 +2,7 @@
 //! checked here (rather than in the example) so it can be tested.
 
 use super::cases::{find, Case, CASES};
-use clap::error::ErrorKind;
+use crate::cli::{clap_outcome, ClapOutcome};
 use clap::Parser;
 use std::fmt;
 use std::path::PathBuf;
@@ -70,14 +70,9 @@ where
     I: IntoIterator<Item = S>,
     S: Into<std::ffi::OsString> + Clone,
 {
-    let parsed = BenchArgs::try_parse_from(args).map_err(|e| match e.kind() {
-        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => CliError::Help(e.to_string()),
-        _ => {
-            // clap's first line, "error: ...", without the usage that follows.
-            let text = e.to_string();
-            let first = text.lines().next().unwrap_or("bad arguments");
-            CliError::Usage(first.trim_start_matches("error: ").to_string())
-        }
+    let parsed = BenchArgs::try_parse_from(args).map_err(|e| match clap_outcome(&e) {
+        ClapOutcome::Help(text) => CliError::Help(text),
+        ClapOutcome::Usage(line) => CliError::Usage(line),
     })?;
     if !parsed.seconds.is_finite() || parsed.seconds < 0.0 {
         return Err(CliError::Usage(format!(

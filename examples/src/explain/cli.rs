@@ -11,6 +11,7 @@
 //! ```
 
 use super::ExplainError;
+use crate::cli::{clap_outcome, ClapOutcome};
 use clap::Parser;
 use std::path::PathBuf;
 use synann::zoo::MODEL_NAMES;
@@ -100,23 +101,9 @@ where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    let a = Args::try_parse_from(args).map_err(|e| {
-        use clap::error::ErrorKind;
-        match e.kind() {
-            ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => ExplainError::Help(e.to_string()),
-            _ => {
-                // clap's first paragraph, on one line ("… not provided:
-                // --checkpoint <CHECKPOINT>").
-                let text = e.to_string();
-                let lines: Vec<&str> = text
-                    .lines()
-                    .take_while(|l| !l.trim().is_empty())
-                    .map(str::trim)
-                    .collect();
-                let line = lines.join(" ");
-                ExplainError::Usage(line.trim_start_matches("error: ").to_string())
-            }
-        }
+    let a = Args::try_parse_from(args).map_err(|e| match clap_outcome(&e) {
+        ClapOutcome::Help(text) => ExplainError::Help(text),
+        ClapOutcome::Usage(line) => ExplainError::Usage(line),
     })?;
     if let Some(model) = &a.model {
         if !MODEL_NAMES.contains(&model.as_str()) {

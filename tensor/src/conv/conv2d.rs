@@ -46,6 +46,8 @@ use super::direct;
 use super::im2col::{col2im_ld, im2col_ld, ConvGeometry, Tap};
 use super::params::Conv2dParams;
 use crate::element::Float;
+#[cfg(target_arch = "x86_64")]
+use crate::element::{expect_f32, expect_f32_mut};
 use crate::linalg::{gemm_abt, gemm_serial, MatRef, Rows};
 use crate::parallel::{for_each_block, map_range, num_threads};
 use crate::tensor::Tensor;
@@ -68,18 +70,6 @@ const COL_TARGET: usize = 1 << 15;
 const ROW_DOT_MAX_OUT: usize = 16;
 /// See [`ROW_DOT_MAX_OUT`].
 const ROW_DOT_MIN: usize = 512;
-
-/// `s` as f32, where T is f32 (checked by [`Dims::direct_f32`]).
-#[cfg(target_arch = "x86_64")]
-fn f32s<T: Float>(s: &[T]) -> &[f32] {
-    T::as_f32_slice(s).expect("T is f32")
-}
-
-/// `s` as f32, where T is f32 (checked by [`Dims::direct_f32`]).
-#[cfg(target_arch = "x86_64")]
-fn f32s_mut<T: Float>(s: &mut [T]) -> &mut [f32] {
-    T::as_f32_slice_mut(s).expect("T is f32")
-}
 
 /// Sizes of one conv2d call, checked once.
 struct Dims {
@@ -307,11 +297,11 @@ pub fn conv2d<T: Float>(
     let mut out = vec![T::ZERO; d.n * out_len];
     #[cfg(target_arch = "x86_64")]
     if d.direct_f32::<T>() {
-        let (x, w) = (f32s(x), f32s(w));
-        let b = bias.map(|b| f32s(b.data()));
+        let (x, w) = (expect_f32(x), expect_f32(w));
+        let b = bias.map(|b| expect_f32(b.data()));
         let in_len = d.in_len();
         for_each_block(
-            f32s_mut(&mut out),
+            expect_f32_mut(&mut out),
             spb * out_len,
             d.work(),
             |blk, out_blk| {
@@ -426,7 +416,7 @@ pub fn conv2d_backward_weight<T: Float>(
     let spb = d.samples_per_block();
     #[cfg(target_arch = "x86_64")]
     if d.direct_f32::<T>() {
-        let (gy, x) = (f32s(gy), f32s(x));
+        let (gy, x) = (expect_f32(gy), expect_f32(x));
         let (in_len, out_len) = (d.in_len(), d.out_len());
         let partials = map_range(d.n.div_ceil(spb), d.work(), |blk| {
             let samples = blk * spb..((blk + 1) * spb).min(d.n);
@@ -437,7 +427,7 @@ pub fn conv2d_backward_weight<T: Float>(
             gw
         });
         let mut gw = vec![T::ZERO; d.o * k];
-        let total = f32s_mut(&mut gw);
+        let total = expect_f32_mut(&mut gw);
         for part in partials {
             total.iter_mut().zip(&part).for_each(|(a, &b)| *a += b);
         }

@@ -36,6 +36,8 @@ use crate::ops::kernels::Dims;
 use crate::ops::FACTOR_FLOOR;
 use bands::ColumnBands;
 use std::ops::Range;
+#[cfg(target_arch = "x86_64")]
+use synann_tensor::element::{expect_f32, expect_f32_mut};
 use synann_tensor::{parallel, Float};
 
 /// SIMD lanes: one AVX-512 register of f32 (two AVX2 registers, four SSE
@@ -180,8 +182,8 @@ pub fn backward_with<T: Float>(isa: Isa, d: Dims, x: &[T], b: &[T], g: &[T]) -> 
     }
     #[cfg(target_arch = "x86_64")]
     if isa == Isa::Avx512 && T::as_f32_slice(x).is_some() {
-        let inputs = (f32s(x), f32s(b), f32s(g));
-        let outputs = (f32s_mut(&mut dx), f32s_mut(&mut db));
+        let inputs = (expect_f32(x), expect_f32(b), expect_f32(g));
+        let outputs = (expect_f32_mut(&mut dx), expect_f32_mut(&mut db));
         split_backward(d, inputs, outputs, &|dims, b, rows, band, dx, db| {
             // SAFETY: `assert_supported` checked that the CPU has AVX-512F,
             // AVX2 and FMA; `split_backward` gives every call its own band
@@ -200,18 +202,6 @@ pub fn backward_with<T: Float>(isa: Isa, d: Dims, x: &[T], b: &[T], g: &[T]) -> 
         },
     );
     (dx, db)
-}
-
-/// `s` as f32, where T is f32.
-#[cfg(target_arch = "x86_64")]
-fn f32s<T: Float>(s: &[T]) -> &[f32] {
-    T::as_f32_slice(s).expect("T is f32")
-}
-
-/// `s` as f32, where T is f32.
-#[cfg(target_arch = "x86_64")]
-fn f32s_mut<T: Float>(s: &mut [T]) -> &mut [f32] {
-    T::as_f32_slice_mut(s).expect("T is f32")
 }
 
 /// A backward kernel for one part: (n, m), B, the part's rows of X and g,
