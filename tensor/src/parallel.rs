@@ -54,7 +54,11 @@ pub fn for_each_block_pair<A: Send, B: Send>(
     if a_len == 0 || b_len == 0 {
         return;
     }
-    debug_assert_eq!(a.len().div_ceil(a_len), b.len().div_ceil(b_len));
+    assert_eq!(
+        a.len().div_ceil(a_len),
+        b.len().div_ceil(b_len),
+        "for_each_block_pair: the two outputs cut into different numbers of blocks"
+    );
     if work >= PAR_MIN_WORK && a.len() > a_len && num_threads() > 1 {
         a.par_chunks_mut(a_len)
             .zip(b.par_chunks_mut(b_len))

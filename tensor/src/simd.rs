@@ -41,6 +41,28 @@ pub fn load(s: &[f32]) -> __m512 {
     }
 }
 
+/// The lanes of `mask` read from `x[at..]`, zeros in the others, with no
+/// bounds check: for hot loops whose bounds the caller checked once.
+/// Whole vectors (a full mask) load without a mask.
+///
+/// # Safety
+/// The CPU must support AVX-512F, and `at + l < x.len()` for every lane
+/// `l` set in `mask`.
+#[inline]
+#[target_feature(enable = "avx512f")]
+pub unsafe fn load_masked_unchecked(x: &[f32], at: usize, mask: __mmask16) -> __m512 {
+    debug_assert!((0..LANES).all(|l| mask & (1 << l) == 0 || at + l < x.len()));
+    // SAFETY: every lane read is in bounds by the contract.
+    unsafe {
+        let p = x.as_ptr().add(at);
+        if mask == u16::MAX {
+            _mm512_loadu_ps(p)
+        } else {
+            _mm512_maskz_loadu_ps(mask, p)
+        }
+    }
+}
+
 /// Writes the first `s.len()` (at most 16) lanes of `v` into `s`.
 ///
 /// # Safety
@@ -82,6 +104,13 @@ mod tests {
                 "len {len}: wrote past the end"
             );
         }
+        // SAFETY: AVX-512F (checked above); lanes 0, 2 and 19 − 16 = 3 of
+        // x[16..] are in bounds.
+        let v = unsafe { load_masked_unchecked(&src, 16, 0b1101) };
+        let mut out = [0.0f32; 16];
+        // SAFETY: as above.
+        unsafe { store(&mut out, v) };
+        assert_eq!(&out[..5], &[16.0, 0.0, 18.0, 19.0, 0.0]);
         assert_eq!(lane_mask(3), 0b111);
         assert_eq!(lane_mask(16), u16::MAX);
     }

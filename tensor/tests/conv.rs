@@ -708,3 +708,42 @@ fn conv2d_f32_first_layer_matches_naive() {
         .cast::<f64>()
         .allclose(&naive_grad_weight(&cs, &gy, &x), 1e-4, 1e-4));
 }
+
+/// An infinite input pixel at (3, 11), in the last column, is read only by
+/// the taps with kx = 4 and ky ≤ 3: every other tap's weight gradient
+/// stays finite, on every
+/// path (the direct kernel skips the padding positions of its wide grid,
+/// where 0·∞ would make NaN).
+#[test]
+fn conv2d_f32_weight_gradient_with_an_infinite_pixel() {
+    let cs = Case {
+        n: 2,
+        groups: 1,
+        c: 1,
+        o: 3,
+        input: (12, 12),
+        kernel: (5, 5),
+        params: Conv2dParams::default(),
+    };
+    let mut x = random(&cs.input_shape(), 31);
+    x.data_mut()[3 * 12 + 11] = f64::INFINITY; // sample 0, pixel (3, 11)
+    let gy = random(&[2, 3, 8, 8], 32);
+    let want = naive_grad_weight(&cs, &gy, &x);
+    let got = conv2d_backward_weight(
+        &gy.cast::<f32>(),
+        &x.cast::<f32>(),
+        &cs.weight_shape(),
+        &cs.params,
+    );
+    for (i, (&g, &w)) in got.data().iter().zip(want.data()).enumerate() {
+        let (ky, kx) = ((i / 5) % 5, i % 5);
+        assert_eq!(g.is_finite(), w.is_finite(), "tap {i}: {g} vs {w}");
+        assert_eq!(g.is_finite(), !(kx == 4 && ky <= 3), "tap {i}");
+        if w.is_finite() {
+            assert!(
+                (g as f64 - w).abs() < 1e-4 * (1.0 + w.abs()),
+                "tap {i}: {g} vs {w}"
+            );
+        }
+    }
+}

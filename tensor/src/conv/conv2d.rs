@@ -64,9 +64,12 @@ const COL_TARGET: usize = 1 << 15;
 /// chunk. The packing GEMM copies both operands, across their rows, into
 /// panels of 16 rows; with few channels that copy costs more than the
 /// products, while the row-dot kernel reads rows in place but multiplies
-/// at about half the speed. Measured at the seed network's shapes: conv1
-/// (10 channels, 1152 pixels) gains about a third, conv2 (20 channels, 128
-/// or 512 pixels) loses.
+/// at about half the speed. Measured at the seed network's shapes, before
+/// the direct kernels existed: conv1 (10 channels, 1152 pixels) gained
+/// about a third, conv2 (20 channels, 128 or 512 pixels) lost. In f32 on
+/// AVX-512 conv1 now takes the direct kernels ([`direct`]); this path
+/// serves such layers in f64, on other CPUs, and with more than
+/// [`direct::MAX_TAPS`] taps.
 const ROW_DOT_MAX_OUT: usize = 16;
 /// See [`ROW_DOT_MAX_OUT`].
 const ROW_DOT_MIN: usize = 512;

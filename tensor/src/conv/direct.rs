@@ -18,27 +18,29 @@
 //! ```
 //!
 //! over q in 0..L, L = (oh − 1)·W + ow (the last output), the positions with
-//! x ≥ ow being padding: dropped from Y, zero in dY. The forward keeps the
+//! x ≥ ow being padding: dropped from Y, and skipped (masked) in dW. The forward keeps the
 //! outputs of a block of output channels for 16 positions in registers and
 //! streams the taps; the weight gradient keeps a block of taps' sums for one
 //! output channel in registers and streams the positions.
 
 use super::ConvGeometry;
-use crate::simd::{lane_mask, store, LANES};
+use crate::simd::{lane_mask, load_masked_unchecked, store, LANES};
 use std::arch::x86_64::{
-    __m512, _mm512_fmadd_ps, _mm512_loadu_ps, _mm512_maskz_loadu_ps, _mm512_reduce_add_ps,
-    _mm512_set1_ps, _mm512_setzero_ps,
+    __m512, __mmask16, _mm512_fmadd_ps, _mm512_reduce_add_ps, _mm512_set1_ps, _mm512_setzero_ps,
 };
 
 /// At most this many input taps (C·kh·kw) per output: beyond it the layer
 /// has enough work per column for im2col + GEMM to win.
 pub const MAX_TAPS: usize = 32;
 
-/// Whether the direct kernels serve a convolution of one group with this
-/// geometry (`channels` being all its input channels) on this CPU.
+/// Whether the direct kernels serve a convolution with this geometry and
+/// `groups` on this CPU. With one group, `geom.channels` is all the input
+/// channels. 1×1 kernels are left to conv2d's pointwise path, which reads
+/// the input in place already.
 pub(crate) fn applies(geom: &ConvGeometry, groups: usize) -> bool {
     let (kh, kw) = geom.kernel;
     groups == 1
+        && (kh, kw) != (1, 1)
         && geom.stride == (1, 1)
         && geom.dilation == (1, 1)
         && geom.padding == (0, 0)
@@ -69,24 +71,15 @@ fn shifts(geom: &ConvGeometry) -> Vec<usize> {
     s
 }
 
-/// The values `x[at..at + len]` (len ≤ 16) in a register, zeros after,
-/// without a bounds check in the hot loop.
+/// The values `x[at..at + len]` (len ≤ 16) in a register, zeros after.
 ///
 /// # Safety
 /// `at + len <= x.len()`: the callers check it once for the whole loop.
 #[inline]
 #[target_feature(enable = "avx512f")]
 unsafe fn load_at(x: &[f32], at: usize, len: usize) -> __m512 {
-    debug_assert!(at + len <= x.len() && len <= LANES);
-    // SAFETY: in bounds by the contract; the masked load reads `len` lanes.
-    unsafe {
-        let p = x.as_ptr().add(at);
-        if len == LANES {
-            _mm512_loadu_ps(p)
-        } else {
-            _mm512_maskz_loadu_ps(lane_mask(len), p)
-        }
-    }
+    // SAFETY: the lanes of `lane_mask(len)` are in bounds by the contract.
+    unsafe { load_masked_unchecked(x, at, lane_mask(len)) }
 }
 
 /// The register block for `remaining` output channels or taps: 8, 4, 2
@@ -186,7 +179,19 @@ pub(crate) fn forward(
     );
     let (oh, ow) = geom.output;
     let image = geom.channels * geom.input.0 * geom.input.1;
-    let o = w.len() / (geom.channels * geom.kernel.0 * geom.kernel.1);
+    let taps = geom.channels * geom.kernel.0 * geom.kernel.1;
+    let o = w.len() / taps;
+    assert!(
+        w.len() == o * taps && out.len().is_multiple_of(o * oh * ow),
+        "direct conv2d: weight of {} and output of {} elements for {o} channels",
+        w.len(),
+        out.len()
+    );
+    assert_eq!(
+        x.len(),
+        out.len() / (o * oh * ow) * image,
+        "direct conv2d: input length"
+    );
     let (_, _, lp) = wide(geom);
     let shifts = shifts(geom);
     let mut wide_buf = vec![0.0f32; o * lp];
@@ -197,14 +202,34 @@ pub(crate) fn forward(
     }
 }
 
-/// dW[o, t0..t0+TB] += Σ_q dY_wide[o, q] · X[shift(t) + q] for one image.
+/// For each register of positions q0..q0+16 of the wide grid, the lanes
+/// that are real outputs (q < L and x = q mod W < ow). The weight gradient
+/// reads the input only there: a padding position has dY = 0, but the input
+/// pixel it would pair with may be infinite or NaN, and 0·∞ is NaN where
+/// im2col + GEMM (and the definition) have no term at all.
+fn valid_masks(geom: &ConvGeometry) -> Vec<__mmask16> {
+    let (width, l, lp) = wide(geom);
+    let ow = geom.output.1;
+    (0..lp / LANES)
+        .map(|chunk| {
+            (0..LANES)
+                .map(|lane| chunk * LANES + lane)
+                .enumerate()
+                .filter(|&(_, q)| q < l && q % width < ow)
+                .fold(0u16, |m, (lane, _)| m | (1 << lane))
+        })
+        .collect()
+}
+
+/// dW[o, t0..t0+TB] += Σ_q dY_wide[o, q] · X[shift(t) + q] for one image,
+/// over the real output positions (`valid`, one mask per register).
 #[inline]
 #[target_feature(enable = "avx512f")]
 fn weight_block<const TB: usize>(
     g_row: &[f32],
     x: &[f32],
     shifts: &[usize],
-    l: usize,
+    (l, valid): (usize, &[__mmask16]),
     gw_row: &mut [f32],
 ) {
     let mut acc = [_mm512_setzero_ps(); TB];
@@ -217,13 +242,14 @@ fn weight_block<const TB: usize>(
         g_row.len() >= l.div_ceil(LANES) * LANES,
         "direct conv2d: gradient row too short"
     );
-    for q0 in (0..l).step_by(LANES) {
-        let len = LANES.min(l - q0);
+    for (q0, &mask) in (0..l).step_by(LANES).zip(valid) {
         // SAFETY: q0 + 16 ≤ g_row.len() (asserted: the row is padded).
         let g = unsafe { load_at(g_row, q0, LANES) };
         for (a, &shift) in acc.iter_mut().zip(shifts) {
-            // SAFETY: shift + q0 + len ≤ shift + l ≤ x.len() (asserted).
-            *a = _mm512_fmadd_ps(g, unsafe { load_at(x, shift + q0, len) }, *a);
+            // SAFETY: the lanes of `mask` are positions q < l, and
+            // shift + l ≤ x.len() (asserted).
+            let xv = unsafe { load_masked_unchecked(x, shift + q0, mask) };
+            *a = _mm512_fmadd_ps(g, xv, *a);
         }
     }
     for (d, &a) in gw_row.iter_mut().zip(&acc) {
@@ -236,7 +262,7 @@ fn weight_block<const TB: usize>(
 fn weight_image(
     geom: &ConvGeometry,
     (gy, x): (&[f32], &[f32]),
-    shifts: &[usize],
+    (shifts, valid): (&[usize], &[__mmask16]),
     gw: &mut [f32],
     g_wide: &mut [f32],
 ) {
@@ -256,10 +282,10 @@ fn weight_image(
             let step = block_len(taps - t0);
             let (s, d) = (&shifts[t0..t0 + step], &mut gw_row[t0..t0 + step]);
             match step {
-                8 => weight_block::<8>(g_row, x, s, l, d),
-                4 => weight_block::<4>(g_row, x, s, l, d),
-                2 => weight_block::<2>(g_row, x, s, l, d),
-                _ => weight_block::<1>(g_row, x, s, l, d),
+                8 => weight_block::<8>(g_row, x, s, (l, valid), d),
+                4 => weight_block::<4>(g_row, x, s, (l, valid), d),
+                2 => weight_block::<2>(g_row, x, s, (l, valid), d),
+                _ => weight_block::<1>(g_row, x, s, (l, valid), d),
             }
             t0 += step;
         }
@@ -277,12 +303,23 @@ pub(crate) fn weight_grad(geom: &ConvGeometry, gy: &[f32], x: &[f32], gw: &mut [
     let image = geom.channels * geom.input.0 * geom.input.1;
     let taps = geom.channels * geom.kernel.0 * geom.kernel.1;
     let o = gw.len() / taps;
+    assert!(
+        gw.len() == o * taps && gy.len().is_multiple_of(o * oh * ow),
+        "direct conv2d: weight gradient of {} and output gradient of {} elements for {o} channels",
+        gw.len(),
+        gy.len()
+    );
+    assert_eq!(
+        x.len(),
+        gy.len() / (o * oh * ow) * image,
+        "direct conv2d: input length"
+    );
     let (_, _, lp) = wide(geom);
-    let shifts = shifts(geom);
+    let (shifts, valid) = (shifts(geom), valid_masks(geom));
     let mut g_wide = vec![0.0f32; o * lp];
     for (s, gy_s) in gy.chunks_exact(o * oh * ow).enumerate() {
         let x_s = &x[s * image..(s + 1) * image];
         // SAFETY: `applies` checked that the CPU has AVX-512F.
-        unsafe { weight_image(geom, (gy_s, x_s), &shifts, gw, &mut g_wide) };
+        unsafe { weight_image(geom, (gy_s, x_s), (&shifts, &valid), gw, &mut g_wide) };
     }
 }
