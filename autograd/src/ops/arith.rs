@@ -98,20 +98,9 @@ impl<T: Float> Function<T> for BinaryOp {
             }
         };
         vec![
-            ga.map(|t| reduce_to(t, a.shape())),
-            gb.map(|t| reduce_to(t, b.shape())),
+            ga.map(|t| t.into_sum_to(a.shape())),
+            gb.map(|t| t.into_sum_to(b.shape())),
         ]
-    }
-}
-
-/// An output-shaped gradient summed down to an input's `shape`: the
-/// gradient itself, moved rather than copied, when the input was not
-/// broadcast.
-fn reduce_to<T: Float>(g: Tensor<T>, shape: &[usize]) -> Tensor<T> {
-    if g.shape() == shape {
-        g
-    } else {
-        g.sum_to(shape)
     }
 }
 

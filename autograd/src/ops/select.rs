@@ -25,8 +25,10 @@ impl<T: Float> Function<T> for Where<T> {
         let (a, b, g) = (ctx.inputs[0], ctx.inputs[1], ctx.grad_output);
         let zero = Tensor::scalar(T::ZERO);
         // g where the mask picks this input, 0 elsewhere, summed to its shape.
-        let da = ctx.needs_grad[0].then(|| Tensor::where_(&self.cond, g, &zero).sum_to(a.shape()));
-        let db = ctx.needs_grad[1].then(|| Tensor::where_(&self.cond, &zero, g).sum_to(b.shape()));
+        let da =
+            ctx.needs_grad[0].then(|| Tensor::where_(&self.cond, g, &zero).into_sum_to(a.shape()));
+        let db =
+            ctx.needs_grad[1].then(|| Tensor::where_(&self.cond, &zero, g).into_sum_to(b.shape()));
         vec![da, db]
     }
 }

@@ -53,7 +53,8 @@ impl<T: Float> Tensor<T> {
         for_each_broadcast_run(shape, self.shape(), self.shape(), |r| {
             let src = &d[r.out..r.out + r.len];
             if r.a_step == 0 {
-                // Added one by one onto the total, in order, as before runs.
+                // Added one by one onto the total, in order, so the sum rounds
+                // as an element-by-element walk would.
                 out[r.a] = src.iter().fold(out[r.a], |acc, &v| acc + v);
             } else {
                 for (j, &v) in src.iter().enumerate() {
@@ -62,5 +63,23 @@ impl<T: Float> Tensor<T> {
             }
         });
         Tensor::from_vec(out, shape)
+    }
+
+    /// [`Tensor::sum_to`] for a tensor that is no longer needed: when it
+    /// already has `shape` it is returned as it is, without a copy (as a
+    /// gradient is when its input was not broadcast).
+    ///
+    /// ```
+    /// use synann_tensor::Tensor;
+    /// let g = Tensor::<f32>::ones(&[2, 3]);
+    /// assert_eq!(g.clone().into_sum_to(&[2, 3]), g);
+    /// assert_eq!(g.into_sum_to(&[3]).data(), &[2.0, 2.0, 2.0]);
+    /// ```
+    pub fn into_sum_to(self, shape: &[usize]) -> Self {
+        if self.shape() == shape {
+            self
+        } else {
+            self.sum_to(shape)
+        }
     }
 }
