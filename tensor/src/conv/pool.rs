@@ -160,15 +160,17 @@ pub fn max_pool2d<T: Float>(
         blk_len,
         work,
         |blk, vals, idx| {
-            let mut scratch = vec![(0, 0); d.output.1];
+            // Per output column: the 2×2 path's winning offset (u32 lanes so
+            // the loop vectorises), the general path's (alive, position).
             let mut winner = vec![0u32; d.output.1];
+            let mut first_hit = vec![(0, 0); d.output.1];
             let planes = vals.chunks_mut(out_plane).zip(idx.chunks_mut(out_plane));
             for (q, (vals, idx)) in planes.enumerate() {
                 let plane = &x[(blk * ppb + q) * in_plane..][..in_plane];
                 if pairs {
                     max_pool_2x2_plane(plane, d.input.1, vals, idx, &mut winner);
                 } else if let Some(win) = &windows {
-                    win.max_pool_plane(plane, vals, idx, &mut scratch);
+                    win.max_pool_plane(plane, vals, idx, &mut first_hit);
                 } else {
                     max_pool_plane_padded(&d, plane, vals, idx);
                 }
@@ -181,11 +183,19 @@ pub fn max_pool2d<T: Float>(
     }
 }
 
+/// Whether a row-major scan that holds `best` moves to a later `v`: only
+/// if `v` is larger, or a NaN where `best` is not (a NaN wins, the first
+/// one stays). Written with `|` and `&`, no branch, so loops vectorise.
+#[inline(always)]
+fn beats<T: Float>(v: T, best: T) -> bool {
+    (v > best) | (v.is_nan() & !best.is_nan())
+}
+
 /// Of two candidate maxima `(value, position)`, the one a row-major scan
-/// keeps: the second only if it is larger, or a NaN where the first is not.
+/// keeps ([`beats`]).
 #[inline(always)]
 fn first_max<T: Float>(x: (T, u32), y: (T, u32)) -> (T, u32) {
-    let take = (y.0 > x.0) | (y.0.is_nan() & !x.0.is_nan());
+    let take = beats(y.0, x.0);
     // Selects, not branches: see `Windows::max_pool_plane`.
     (if take { y.0 } else { x.0 }, if take { y.1 } else { x.1 })
 }
@@ -194,9 +204,9 @@ fn first_max<T: Float>(x: (T, u32), y: (T, u32)) -> (T, u32) {
 /// one plane `w` pixels wide, into its `vals` and `idx`; `winner` is
 /// scratch of one entry per output column.
 ///
-/// Each window is the pixel pairs `a` (top row) and `b` (bottom row); the
-/// maximum is a small tournament, `first_max(first_max(a₀, a₁),
-/// first_max(b₀, b₁))`, which keeps the same pixel as a row-major scan
+/// Each window is a pixel pair of the top row and one of the bottom row;
+/// the maximum is a small tournament, `first_max(first_max(top₀, top₁),
+/// first_max(bottom₀, bottom₁))`, which keeps the same pixel as a row-major scan
 /// (the earlier one on ties, the first NaN). Reading the rows two pixels at
 /// a time with no data-dependent branch lets the compiler vectorise the
 /// loop: this is several times faster than the general
@@ -215,10 +225,10 @@ fn max_pool_2x2_plane<T: Float>(
         let top = plane[2 * y * w..][..2 * ow].chunks_exact(2);
         let bottom = plane[(2 * y + 1) * w..][..2 * ow].chunks_exact(2);
         // The winner's offset from its window's top-left pixel: 0, 1, w or w + 1.
-        for ((b, k), (a0, a1)) in best.iter_mut().zip(winner.iter_mut()).zip(top.zip(bottom)) {
-            let upper = first_max((a0[0], 0), (a0[1], 1));
-            let lower = first_max((a1[0], w32), (a1[1], w32 + 1));
-            (*b, *k) = first_max(upper, lower);
+        for ((v, k), (t, u)) in best.iter_mut().zip(winner.iter_mut()).zip(top.zip(bottom)) {
+            let upper = first_max((t[0], 0), (t[1], 1));
+            let lower = first_max((u[0], w32), (u[1], w32 + 1));
+            (*v, *k) = first_max(upper, lower);
         }
         for (x, (i, &k)) in at.iter_mut().zip(winner.iter()).enumerate() {
             *i = 2 * y * w + 2 * x + k as usize;
@@ -257,8 +267,8 @@ impl Windows {
         }
     }
 
-    /// Max pooling of one plane into its `vals` (filled with −∞) and `idx`;
-    /// `first_hit` is scratch of one entry per output column.
+    /// Max pooling of one plane into its `vals` and `idx`; `first_hit` is
+    /// scratch of one entry per output column.
     ///
     /// One output row at a time, in two passes over the window pixels, each
     /// with the output column as the innermost loop. Its iterations are
@@ -284,12 +294,12 @@ impl Windows {
         let first_hit = &mut first_hit[..ow];
         let rows = vals.chunks_exact_mut(ow).zip(idx.chunks_exact_mut(ow));
         for ((best, at), &r0) in rows.zip(&self.row_start) {
+            best.fill(T::NEG_INFINITY);
             for &tap in &self.taps {
                 let src = &plane[r0 + tap..];
                 for (x, b) in best.iter_mut().enumerate() {
                     let v = src[x * sw];
-                    let take = (v > *b) | (v.is_nan() & !b.is_nan());
-                    *b = if take { v } else { *b };
+                    *b = if beats(v, *b) { v } else { *b };
                 }
             }
             // (alive, pos) per output: 1 until the first hit, and the count.
@@ -322,7 +332,7 @@ fn max_pool_plane_padded<T: Float>(d: &PoolDims, plane: &[T], vals: &mut [T], id
             for r in rows {
                 for c in cols.clone() {
                     let v = plane[r * w + c];
-                    if v > best.0 || (v.is_nan() && !best.0.is_nan()) {
+                    if beats(v, best.0) {
                         best = (v, r * w + c);
                     }
                 }
