@@ -18,7 +18,6 @@
 //! or path is a one-line error and exit status 2; a failure during the run
 //! is a one-line error and exit status 1.
 
-use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::time::Instant;
 use synann::zoo::{self, ZooModel, ZooOptions};
@@ -26,8 +25,12 @@ use synann_datasets::{LoadOptions, Mnist};
 use synann_examples::cli::{parse_args, CliError, Config, Task};
 use synann_examples::train::evaluate::evaluate;
 use synann_examples::train::setup::Overrides;
-use synann_examples::train::summary::Summary;
+use synann_examples::train::summary::{best_validation_epoch, host_cpu, Summary};
 use synann_examples::train::trainer::{load_weights, TrainOptions, Trainer};
+
+/// The seed of the validation split (`--validation`): fixed, so that every
+/// run of a study, whatever its `--seed`, validates on the same images.
+const VALIDATION_SPLIT_SEED: u64 = 0x5EED_5A11_DA7E_0001;
 
 fn main() -> ExitCode {
     let config = match parse_args(std::env::args_os()) {
@@ -57,11 +60,7 @@ fn run(config: &Config) -> Result<(), AnyError> {
         .num_threads(config.threads)
         .build_global()?;
     let mnist = load_data(config)?;
-    let options = ZooOptions {
-        seed: config.seed,
-        width: config.width,
-        variant: config.synapse,
-    };
+    let options = config.zoo_options();
     let zoo_model = zoo::build(&config.model, &options)?;
     match config.task {
         Task::Train => train(config, &mnist, zoo_model, options),
@@ -95,6 +94,14 @@ fn train(
     options: ZooOptions,
 ) -> Result<(), AnyError> {
     let start = Instant::now();
+    // The validation images are the same for every seed of a study.
+    let (train_set, validation) = match config.validation {
+        Some(n) => {
+            let (train, val) = mnist.train.split_validation(n, VALIDATION_SPLIT_SEED)?;
+            (train, Some(val))
+        }
+        None => (mnist.train.clone(), None),
+    };
     let overrides = Overrides {
         epochs: config.epochs,
         batch_size: config.batch_size,
@@ -119,13 +126,10 @@ fn train(
         quiet: config.quiet,
         detect_anomaly: config.detect_anomaly,
         out_dir: Some(config.out.clone()),
-        settings: BTreeMap::from([
-            ("width".to_string(), config.width.to_string()),
-            ("synapse".to_string(), format!("{:?}", config.synapse)),
-        ]),
+        settings: config.model_settings(),
         ..TrainOptions::new(&config.model, config.seed)
     };
-    let mut trainer = Trainer::new(recipe, train_options, factory, mnist.train.len())?;
+    let mut trainer = Trainer::new(recipe, train_options, factory, train_set.len())?;
     if let Some(path) = &config.resume {
         trainer.resume(path)?;
         println!(
@@ -134,19 +138,26 @@ fn train(
             trainer.epoch()
         );
     }
+    let parameters = trainer.model().num_parameters();
+    let held_out = validation
+        .as_ref()
+        .map_or(String::new(), |v| format!(" ({} held out for validation)", v.len()));
     println!(
-        "model {} ({} parameters), {} training and {} test images, {} threads",
+        "model {} ({} parameters), {} training{held_out} and {} test images, {} threads",
         config.model,
-        trainer.model().num_parameters(),
-        mnist.train.len(),
+        parameters,
+        train_set.len(),
         mnist.test.len(),
         config.threads
     );
     let first_epoch = trainer.epoch();
     while trainer.epoch() < trainer.recipe().epochs {
-        let m = trainer.run_epoch(&mnist.train, &mnist.test)?;
+        let m = trainer.run_epoch_validated(&train_set, validation.as_ref(), &mnist.test)?;
+        let val = m
+            .val_acc
+            .map_or(String::new(), |v| format!("  val acc {:.2}%", 100.0 * v));
         println!(
-            "epoch {:>3}  lr {:.2e}  train loss {:.4} acc {:.2}%  test loss {:.4} acc {:.2}%  {:.1}s",
+            "epoch {:>3}  lr {:.2e}  train loss {:.4} acc {:.2}%{val}  test loss {:.4} acc {:.2}%  {:.1}s",
             m.epoch,
             m.lr,
             m.train_loss,
@@ -160,14 +171,23 @@ fn train(
     let trained = &history[first_epoch.min(history.len())..];
     let train_seconds: f64 = trained.iter().map(|m| m.seconds).sum();
     let final_acc = history.last().map_or(0.0, |m| m.test_acc);
+    let best_val = best_validation_epoch(history);
     let summary = Summary {
         model: config.model.clone(),
         epochs: trainer.epoch(),
         final_test_accuracy: final_acc,
-        best_test_accuracy: trainer.best_accuracy().unwrap_or(0.0),
+        best_test_accuracy: history.iter().map(|m| m.test_acc).fold(0.0, f64::max),
         wall_seconds: start.elapsed().as_secs_f64(),
-        samples_per_second: (trained.len() * mnist.train.len()) as f64 / train_seconds.max(1e-9),
+        samples_per_second: (trained.len() * train_set.len()) as f64 / train_seconds.max(1e-9),
         threads: config.threads,
+        parameters,
+        mean_epoch_seconds: train_seconds / trained.len().max(1) as f64,
+        cpu: host_cpu(),
+        settings: config.model_settings(),
+        validation_images: validation.as_ref().map(|v| v.len()),
+        final_val_accuracy: history.last().and_then(|m| m.val_acc),
+        best_val_epoch: best_val.map(|(epoch, _)| epoch),
+        test_accuracy_at_best_val: best_val.map(|(_, test)| test),
     };
     summary.write(&config.out.join("summary.json"))?;
     println!(

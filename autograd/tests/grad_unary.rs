@@ -45,6 +45,13 @@ proptest! {
     }
 
     #[test]
+    fn softplus(s in shape(0, 4, 3), seed: u64) {
+        // Both branches of the stable formula (x > 0 and x < 0), and large
+        // |x| where a naive ln(1 + eˣ) would overflow.
+        check(|v| v[0].softplus(), &[uniform(&s, seed, -30.0, 30.0)])?;
+    }
+
+    #[test]
     fn powf(s in shape(0, 4, 3), seed: u64, p in -2.0f64..3.0) {
         check(|v| v[0].powf(p), &[uniform(&s, seed, 0.3, 2.0)])?;
     }

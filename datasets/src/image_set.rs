@@ -1,7 +1,32 @@
 //! [`ImageSet`]: one split (train or test) of a grey-scale image
 //! classification dataset, kept as bytes.
 
+use rand::seq::SliceRandom;
+use std::fmt;
+use synann_tensor::random::seeded;
 use synann_tensor::Tensor;
+
+/// Why [`ImageSet::split_validation`] cannot carve the split asked for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SplitError {
+    /// The validation images asked for.
+    pub requested: usize,
+    /// The images the set has.
+    pub available: usize,
+}
+
+impl fmt::Display for SplitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "cannot hold out {} validation images from a training set of {}: \
+             at least one image must stay for training",
+            self.requested, self.available
+        )
+    }
+}
+
+impl std::error::Error for SplitError {}
 
 /// Grey-scale images stored as `u8` pixels (0 = black, 255 = white), with
 /// one class label per image.
@@ -115,6 +140,43 @@ impl ImageSet {
         self.pixels.truncate(self.labels.len() * self.image_len());
     }
 
+    /// Splits the set into (training, validation) with `n` validation
+    /// images drawn at random: a permutation seeded by `seed` (independent
+    /// of any training seed, so every run of a study validates on the same
+    /// images), whose last `n` indices form the validation set. Both parts
+    /// keep their images in the original order.
+    ///
+    /// Fails unless 0 < n < `self.len()`.
+    ///
+    /// ```
+    /// use synann_datasets::ImageSet;
+    /// let set = ImageSet::new((0..40).collect(), (0..10).map(|i| i % 2).collect(), 2, 2, 2);
+    /// let (train, val) = set.split_validation(3, 0).unwrap();
+    /// assert_eq!((train.len(), val.len()), (7, 3));
+    /// assert!(set.split_validation(10, 0).is_err());
+    /// ```
+    pub fn split_validation(&self, n: usize, seed: u64) -> Result<(ImageSet, ImageSet), SplitError> {
+        if n == 0 || n >= self.len() {
+            return Err(SplitError {
+                requested: n,
+                available: self.len(),
+            });
+        }
+        let mut order: Vec<usize> = (0..self.len()).collect();
+        order.shuffle(&mut seeded(seed));
+        let mut held_out = vec![false; self.len()];
+        for &i in &order[self.len() - n..] {
+            held_out[i] = true;
+        }
+        let part = |keep: bool| {
+            let indices: Vec<usize> = (0..self.len()).filter(|&i| held_out[i] != keep).collect();
+            let pixels = indices.iter().flat_map(|&i| self.image(i).iter().copied()).collect();
+            let labels = indices.iter().map(|&i| self.labels[i]).collect();
+            ImageSet::new(pixels, labels, self.rows, self.cols, self.num_classes)
+        };
+        Ok((part(true), part(false)))
+    }
+
     /// How many images each class has (`histogram[c]` for class `c`).
     pub fn label_histogram(&self) -> Vec<usize> {
         let mut histogram = vec![0; self.num_classes];
@@ -159,6 +221,33 @@ mod tests {
         assert_eq!(set.pixels().len(), 8);
         set.truncate(10);
         assert_eq!(set.len(), 2);
+    }
+
+    #[test]
+    fn validation_split_is_a_seeded_partition() {
+        let set = ImageSet::new((0..40).collect(), (0..10).map(|i| i % 3).collect(), 2, 2, 3);
+        let (train, val) = set.split_validation(4, 9).unwrap();
+        assert_eq!((train.len(), val.len()), (6, 4));
+        // Every image lands in exactly one part, with its label.
+        let mut firsts: Vec<u8> = (0..6)
+            .map(|i| train.image(i)[0])
+            .chain((0..4).map(|i| val.image(i)[0]))
+            .collect();
+        for (part, len) in [(&train, 6), (&val, 4)] {
+            for i in 0..len {
+                let original = part.image(i)[0] as usize / 4;
+                assert_eq!(part.labels()[i], original % 3);
+            }
+        }
+        firsts.sort();
+        assert_eq!(firsts, (0..10).map(|i| 4 * i as u8).collect::<Vec<_>>());
+        // The same seed gives the same split, another seed another one.
+        assert_eq!(set.split_validation(4, 9).unwrap().1, val);
+        assert_ne!(set.split_validation(4, 10).unwrap().1, val);
+        let err = set.split_validation(10, 0).unwrap_err();
+        assert_eq!((err.requested, err.available), (10, 10));
+        assert!(err.to_string().contains("10 validation images from a training set of 10"));
+        assert!(set.split_validation(0, 0).is_err());
     }
 
     #[test]

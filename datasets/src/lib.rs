@@ -43,7 +43,7 @@ pub mod mnist;
 pub mod transform;
 
 pub use idx::IdxError;
-pub use image_set::ImageSet;
+pub use image_set::{ImageSet, SplitError};
 pub use loader::{Batches, DataLoader};
 pub use mnist::{FashionMnist, LoadOptions, Mnist};
 pub use transform::{RandomAffine, Transform, MNIST_MEAN, MNIST_STD};

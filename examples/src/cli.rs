@@ -13,8 +13,10 @@
 use clap::Parser;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use synann::layers::Coupling;
-use synann::zoo::{OptimizerKind, SynapseVariant, MODEL_NAMES};
+use synann::zoo::{
+    ConvSynapseVariant, OptimizerKind, RecurrentCell, SynapseInput, SynapseVariant, ZooOptions,
+    MODEL_NAMES,
+};
 
 /// The model trained when `--model` is not given: the original PyTorch
 /// SynaNN CNN, which reaches 98.5% test accuracy in a few minutes on 2
@@ -60,10 +62,28 @@ struct Args {
     /// Channel-width multiplier of seed-keras and syna-cnn.
     #[arg(long, default_value_t = 1.0)]
     width: f64,
-    /// What stands in the Synapse layer's place: per-sample, batch-coupled,
-    /// identity or linear.
+    /// What stands in the fully connected Synapse layer's place:
+    /// per-sample, batch-coupled, identity, linear, constrained (B ∈ (0, 1),
+    /// a ≥ 1) or stacked (two Synapse layers).
     #[arg(long, default_value = "per-sample")]
     synapse: String,
+    /// syna-cnn: what stands in the convolutional synapse's place: synapse,
+    /// identity or conv (a 3×3 Conv2d of the same parameter count).
+    #[arg(long, default_value = "synapse")]
+    synapse_conv: String,
+    /// syna-rnn: the recurrent cell: synapse, tanh or gru (the latter two
+    /// with no more parameters than the synapse cell).
+    #[arg(long, default_value = "synapse")]
+    rnn_cell: String,
+    /// syna-mlp and seed-torch: the activation in front of the Synapse:
+    /// softmax or sigmoid.
+    #[arg(long, default_value = "softmax")]
+    synapse_input: String,
+    /// Hold out N training images as a validation set (the same images for
+    /// every seed), evaluated after every epoch; best.safetensors is then
+    /// chosen on it instead of the test set.
+    #[arg(long)]
+    validation: Option<usize>,
     /// Clip the gradients' joint 2-norm to this value.
     #[arg(long)]
     clip_grad_norm: Option<f64>,
@@ -163,8 +183,16 @@ pub struct Config {
     pub threads: usize,
     /// Zoo width multiplier.
     pub width: f64,
-    /// What stands in the Synapse layer's place.
+    /// What stands in the fully connected Synapse layer's place.
     pub synapse: SynapseVariant,
+    /// What stands in syna-cnn's convolutional synapse's place.
+    pub synapse_conv: ConvSynapseVariant,
+    /// syna-rnn's recurrent cell.
+    pub rnn_cell: RecurrentCell,
+    /// The activation in front of the Synapse of syna-mlp and seed-torch.
+    pub synapse_input: SynapseInput,
+    /// Training images held out for validation.
+    pub validation: Option<usize>,
     /// Gradient clipping.
     pub clip_grad_norm: Option<f64>,
     /// The MNIST directory (`None`: the default search).
@@ -316,19 +344,18 @@ where
         Some("adamw") => Some(OptimizerChoice::AdamW),
         Some(other) => return Err(invalid("optimizer", &other, "expected sgd, adam or adamw")),
     };
-    let synapse = match a.synapse.as_str() {
-        "per-sample" => SynapseVariant::Synapse(Coupling::PerSample),
-        "batch-coupled" => SynapseVariant::Synapse(Coupling::BatchCoupled),
-        "identity" => SynapseVariant::Identity,
-        "linear" => SynapseVariant::Linear,
-        other => {
-            return Err(invalid(
-                "synapse",
-                &other,
-                "expected per-sample, batch-coupled, identity or linear",
-            ))
-        }
+    let choice = |flag, value: &str, names: &[&str]| {
+        invalid(flag, &value, &format!("expected one of {}", names.join(", ")))
     };
+    let synapse = SynapseVariant::from_name(&a.synapse)
+        .ok_or_else(|| choice("synapse", &a.synapse, SynapseVariant::NAMES))?;
+    let synapse_conv = ConvSynapseVariant::from_name(&a.synapse_conv)
+        .ok_or_else(|| choice("synapse-conv", &a.synapse_conv, ConvSynapseVariant::NAMES))?;
+    let rnn_cell = RecurrentCell::from_name(&a.rnn_cell)
+        .ok_or_else(|| choice("rnn-cell", &a.rnn_cell, RecurrentCell::NAMES))?;
+    let synapse_input = SynapseInput::from_name(&a.synapse_input)
+        .ok_or_else(|| choice("synapse-input", &a.synapse_input, SynapseInput::NAMES))?;
+    let validation = positive("validation", a.validation)?;
     let task = match (a.eval_only, a.predict) {
         (true, Some(_)) => {
             return Err(CliError::Conflict(
@@ -388,6 +415,10 @@ where
         threads: a.threads,
         width: a.width,
         synapse,
+        synapse_conv,
+        rnn_cell,
+        synapse_input,
+        validation,
         clip_grad_norm,
         data_dir: a.data_dir,
         out,
@@ -398,6 +429,41 @@ where
         quiet: a.quiet,
         detect_anomaly: a.detect_anomaly,
     })
+}
+
+impl Config {
+    /// The zoo options of the run: seed, width and every layer swap.
+    pub fn zoo_options(&self) -> ZooOptions {
+        ZooOptions {
+            seed: self.seed,
+            width: self.width,
+            variant: self.synapse,
+            conv_variant: self.synapse_conv,
+            cell: self.rnn_cell,
+            synapse_input: self.synapse_input,
+        }
+    }
+
+    /// The settings that shape the model, by flag name (stored in
+    /// checkpoints, checked on resume, and written to `summary.json`).
+    /// Flags left at their default are left out, so checkpoints of runs
+    /// that use none of them read as before.
+    pub fn model_settings(&self) -> std::collections::BTreeMap<String, String> {
+        let mut settings = std::collections::BTreeMap::from([
+            ("width".to_string(), self.width.to_string()),
+            ("synapse".to_string(), format!("{:?}", self.synapse)),
+        ]);
+        let defaults = ZooOptions::default();
+        let mut add = |flag: &str, value: &str, default: &str| {
+            if value != default {
+                settings.insert(flag.to_string(), value.to_string());
+            }
+        };
+        add("synapse-conv", self.synapse_conv.name(), defaults.conv_variant.name());
+        add("rnn-cell", self.rnn_cell.name(), defaults.cell.name());
+        add("synapse-input", self.synapse_input.name(), defaults.synapse_input.name());
+        settings
+    }
 }
 
 /// Checks that `path` is a readable directory.

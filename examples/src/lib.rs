@@ -10,4 +10,5 @@ pub mod bench;
 pub mod cli;
 pub mod explain;
 pub mod soak;
+pub mod study;
 pub mod train;

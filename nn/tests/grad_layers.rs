@@ -4,7 +4,7 @@
 
 use proptest::prelude::*;
 use synann_autograd::{gradcheck, GradcheckOptions, Var};
-use synann_nn::layers::{BatchNorm1d, BatchNorm2d, BatchNormConfig, Conv2d, Linear};
+use synann_nn::layers::{BatchNorm1d, BatchNorm2d, BatchNormConfig, Conv2d, GRUCell, Linear, RNNCell};
 use synann_nn::{Mode, Module};
 use synann_tensor::conv::Conv2dParams;
 use synann_tensor::random::seeded;
@@ -146,4 +146,97 @@ proptest! {
             &inputs,
         );
     }
+}
+
+/// The recurrent cells with their four weights swapped for checked inputs:
+/// two steps, so the gradient also flows through the state.
+/// (batch, features, hidden size, seed).
+fn recurrent_case() -> impl Strategy<Value = (usize, usize, usize, u64)> {
+    (1usize..3, 1usize..4, 1usize..4, any::<u64>())
+}
+
+fn recurrent_inputs(n: usize, f: usize, h: usize, gates: usize, seed: u64) -> Vec<Tensor<f64>> {
+    vec![
+        random(&[n, f], seed),
+        random(&[n, h], seed ^ 1).map(|v| v / 2.0),
+        random(&[gates * h, f], seed ^ 2),
+        random(&[gates * h, h], seed ^ 3),
+        random(&[gates * h], seed ^ 4),
+        random(&[gates * h], seed ^ 5),
+    ]
+}
+
+fn swap_weights(w: &mut synann_nn::layers::RecurrentWeights<f64>, v: &[Var<f64>]) {
+    w.weight_ih = v[2].clone();
+    w.weight_hh = v[3].clone();
+    w.bias_ih = v[4].clone();
+    w.bias_hh = v[5].clone();
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(16))]
+
+    #[test]
+    fn rnn_cell_two_steps((n, f, h, seed) in recurrent_case()) {
+        check(
+            |v| {
+                let mut cell = RNNCell::<f64>::new(f, h, &mut seeded(0));
+                swap_weights(&mut cell.weights, v);
+                cell.step(&v[0], &cell.step(&v[0], &v[1]))
+            },
+            &recurrent_inputs(n, f, h, 1, seed),
+        );
+    }
+
+    #[test]
+    fn gru_cell_two_steps((n, f, h, seed) in recurrent_case()) {
+        check(
+            |v| {
+                let mut cell = GRUCell::<f64>::new(f, h, &mut seeded(0));
+                swap_weights(&mut cell.weights, v);
+                cell.step(&v[0], &cell.step(&v[0], &v[1]))
+            },
+            &recurrent_inputs(n, f, h, 3, seed),
+        );
+    }
+}
+
+/// The GRU's forward against its formula written out by hand for one
+/// feature and one state unit (PyTorch's gate order r, z, n).
+#[test]
+fn gru_cell_matches_pytorchs_formula() {
+    let mut cell = GRUCell::<f64>::new(1, 1, &mut seeded(0));
+    let t = |v: &[f64]| Var::leaf(Tensor::from_vec(v.to_vec(), &[v.len(), 1]), true);
+    let b = |v: &[f64]| Var::leaf(Tensor::from_vec(v.to_vec(), &[v.len()]), true);
+    cell.weights.weight_ih = t(&[0.5, -0.3, 0.8]);
+    cell.weights.weight_hh = t(&[0.2, 0.4, -0.6]);
+    cell.weights.bias_ih = b(&[0.1, 0.0, -0.2]);
+    cell.weights.bias_hh = b(&[-0.1, 0.3, 0.05]);
+    let (x, h) = (0.7, -0.4);
+    let sig = |v: f64| 1.0 / (1.0 + (-v).exp());
+    let r = sig(0.5 * x + 0.1 + 0.2 * h - 0.1);
+    let z = sig(-0.3 * x + 0.4 * h + 0.3);
+    let n = (0.8 * x - 0.2 + r * (-0.6 * h + 0.05)).tanh();
+    let expected = (1.0 - z) * n + z * h;
+    let got = cell
+        .step(
+            &Var::constant(Tensor::from_vec(vec![x], &[1, 1])),
+            &Var::constant(Tensor::from_vec(vec![h], &[1, 1])),
+        )
+        .value()
+        .data()[0];
+    assert!((got - expected).abs() < 1e-15, "{got} vs {expected}");
+    let mut rnn = RNNCell::<f64>::new(1, 1, &mut seeded(0));
+    rnn.weights.weight_ih = t(&[0.5]);
+    rnn.weights.weight_hh = t(&[0.2]);
+    rnn.weights.bias_ih = b(&[0.1]);
+    rnn.weights.bias_hh = b(&[-0.3]);
+    let got = rnn
+        .step(
+            &Var::constant(Tensor::from_vec(vec![x], &[1, 1])),
+            &Var::constant(Tensor::from_vec(vec![h], &[1, 1])),
+        )
+        .value()
+        .data()[0];
+    assert!((got - (0.5 * x + 0.1 + 0.2 * h - 0.3f64).tanh()).abs() < 1e-15);
 }

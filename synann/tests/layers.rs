@@ -44,21 +44,26 @@ fn synapse_case(param: BParam) -> impl Strategy<Value = (Tensor<f64>, Tensor<f64
     })
 }
 
+/// Every gain, for the property tests.
+fn gains() -> impl Strategy<Value = Gain> {
+    prop_oneof![Just(Gain::One), Just(Gain::Learnable), Just(Gain::AtLeastOne)]
+}
+
 fn check_synapse(
     param: BParam,
-    learnable_a: bool,
+    gain: Gain,
     coupling: Coupling,
     case: (Tensor<f64>, Tensor<f64>, Tensor<f64>),
 ) {
     let config = SynapseConfig::default()
         .param(param)
-        .learnable_a(learnable_a)
+        .gain(gain)
         .coupling(coupling);
     let (x, w, a) = case;
-    let inputs = if learnable_a {
-        vec![x, w, a]
-    } else {
-        vec![x, w]
+    let inputs = match gain {
+        Gain::One => vec![x, w],
+        // a ∈ (0.5, 1.5) serves as a, and as v of a = 1 + softplus(v).
+        Gain::Learnable | Gain::AtLeastOne => vec![x, w, a],
     };
     let f = |v: &[Var<f64>]| synapse_from(v, config).forward(&v[0], Mode::Train);
     if let Err(e) = gradcheck(f, &inputs, &GradcheckOptions::default()) {
@@ -70,23 +75,23 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(16))]
 
     #[test]
-    fn gradcheck_synapse_raw(case in synapse_case(BParam::Raw), learnable_a in any::<bool>()) {
-        check_synapse(BParam::Raw, learnable_a, Coupling::PerSample, case);
+    fn gradcheck_synapse_raw(case in synapse_case(BParam::Raw), gain in gains()) {
+        check_synapse(BParam::Raw, gain, Coupling::PerSample, case);
     }
 
     #[test]
-    fn gradcheck_synapse_sigmoid(case in synapse_case(BParam::Sigmoid), learnable_a in any::<bool>()) {
-        check_synapse(BParam::Sigmoid, learnable_a, Coupling::PerSample, case);
+    fn gradcheck_synapse_sigmoid(case in synapse_case(BParam::Sigmoid), gain in gains()) {
+        check_synapse(BParam::Sigmoid, gain, Coupling::PerSample, case);
     }
 
     #[test]
-    fn gradcheck_synapse_clamped(case in synapse_case(BParam::Clamped), learnable_a in any::<bool>()) {
-        check_synapse(BParam::Clamped, learnable_a, Coupling::PerSample, case);
+    fn gradcheck_synapse_clamped(case in synapse_case(BParam::Clamped), gain in gains()) {
+        check_synapse(BParam::Clamped, gain, Coupling::PerSample, case);
     }
 
     #[test]
-    fn gradcheck_synapse_batch_coupled(case in synapse_case(BParam::Raw), learnable_a in any::<bool>()) {
-        check_synapse(BParam::Raw, learnable_a, Coupling::BatchCoupled, case);
+    fn gradcheck_synapse_batch_coupled(case in synapse_case(BParam::Raw), gain in gains()) {
+        check_synapse(BParam::Raw, gain, Coupling::BatchCoupled, case);
     }
 
     #[test]
@@ -168,7 +173,7 @@ fn initialisations_have_the_documented_bounds() {
     // Parameter names.
     let names: Vec<String> = Synapse::<f64>::new(
         3,
-        SynapseConfig::default().learnable_a(true),
+        SynapseConfig::default().gain(Gain::Learnable),
         &mut seeded(0),
     )
     .named_parameters()
@@ -176,6 +181,38 @@ fn initialisations_have_the_documented_bounds() {
     .map(|(n, _)| n)
     .collect();
     assert_eq!(names, ["weight", "a"]);
+}
+
+/// Every parameterisation's default initialisation starts each factor
+/// 1 − B·x near 1, so that the product over a wide layer is not ≈ 0 (with
+/// B = sigmoid(W) and the kaiming initialisation it was about 2⁻¹²⁸·… and
+/// the model trained at chance).
+#[test]
+fn default_initialisation_starts_the_product_near_one_for_every_parameterisation() {
+    for n in [16, 128, 784] {
+        for param in [BParam::Raw, BParam::Sigmoid, BParam::Clamped] {
+            let mut syn =
+                Synapse::<f64>::new(n, SynapseConfig::default().param(param), &mut seeded(3));
+            // The worst case for inhibition: every input open (x → 1).
+            let x = Var::constant(Tensor::full(&[1, n], 0.999));
+            let y = syn.forward(&x, Mode::Eval);
+            let y = y.value();
+            let min_ratio = y.data().iter().fold(f64::INFINITY, |m, &v| m.min(v / 0.999));
+            assert!(
+                min_ratio > 0.05,
+                "{param:?}, n = {n}: the product Π(1 − B·x) starts at {min_ratio}"
+            );
+        }
+    }
+    // The paper's constraints: B ∈ (0, 1) and a ≥ 1 from the start.
+    let syn = Synapse::<f64>::new(128, SynapseConfig::constrained(), &mut seeded(0));
+    let b = syn.inhibition();
+    let b = b.value();
+    assert!(b.data().iter().all(|&v| v > 0.0 && v < 2.0 / 128.0));
+    let names: Vec<String> = syn.named_parameters().into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ["weight", "a_offset"]);
+    let v = syn.a.as_ref().unwrap().value();
+    assert!(v.data().iter().all(|&v| (1.0 + v.exp().ln_1p() - 1.01).abs() < 1e-12));
 }
 
 #[test]

@@ -5,8 +5,8 @@
 use synann::layers::Coupling;
 use synann::ops::check_domain;
 use synann::zoo::{
-    build, InputLayout, LossKind, OptimizerKind, Recipe, Schedule, SynapseVariant, ZooError,
-    ZooModel, ZooOptions, MODEL_NAMES,
+    build, ConvSynapseVariant, InputLayout, LossKind, OptimizerKind, Recipe, RecurrentCell,
+    Schedule, SynapseInput, SynapseVariant, ZooError, ZooModel, ZooOptions, MODEL_NAMES,
 };
 use synann_autograd::Var;
 use synann_datasets::{LoadOptions, Mnist};
@@ -16,11 +16,13 @@ use synann_nn::{Mode, Module};
 use synann_tensor::conv::Conv2dParams;
 use synann_tensor::Tensor;
 
-const VARIANTS: [SynapseVariant; 4] = [
+const VARIANTS: [SynapseVariant; 6] = [
     SynapseVariant::Synapse(Coupling::PerSample),
     SynapseVariant::Synapse(Coupling::BatchCoupled),
     SynapseVariant::Identity,
     SynapseVariant::Linear,
+    SynapseVariant::Constrained,
+    SynapseVariant::Stacked,
 ];
 
 /// The options the tests build `name` with: the width-scaled models narrow,
@@ -34,6 +36,7 @@ fn small(name: &str, variant: SynapseVariant) -> ZooOptions {
         seed: 7,
         width,
         variant,
+        ..ZooOptions::default()
     }
 }
 
@@ -234,6 +237,16 @@ fn every_variant_builds_and_runs_forward() {
                     assert_eq!(w[0], w[1], "{what}");
                     // Only the original PyTorch layer carries its unused bias.
                     assert_eq!(bias.is_some(), name == "seed-torch", "{what}");
+                }
+                SynapseVariant::Constrained => {
+                    let w = weight.unwrap_or_else(|| panic!("{what}: no Synapse weight"));
+                    let a = shape_of(zoo.model.as_ref(), &format!("{slot}.a_offset"));
+                    assert_eq!(a, Some(vec![w[0]]), "{what}: a = 1 + softplus(a_offset)");
+                }
+                SynapseVariant::Stacked => {
+                    let first = shape_of(zoo.model.as_ref(), &format!("{slot}.0.weight"));
+                    let second = shape_of(zoo.model.as_ref(), &format!("{slot}.1.weight"));
+                    assert!(first.is_some() && first == second, "{what}: two Synapse layers");
                 }
             }
         }
@@ -444,4 +457,96 @@ fn training_step_cost() {
             step * 60_000.0 / n as f64
         );
     }
+}
+
+/// The parameter count of `model`.
+fn parameters(model: &dyn Module<f32>) -> usize {
+    model.num_parameters()
+}
+
+#[test]
+fn every_synapse_layer_of_every_model_can_be_swapped() {
+    const N: usize = 2;
+    let opts = |name: &str| small(name, SynapseVariant::default());
+    // syna-cnn's convolutional synapse: nothing, or a convolution of the
+    // same parameter count.
+    let with_conv = |v| ZooOptions {
+        conv_variant: v,
+        ..opts("syna-cnn")
+    };
+    let mut counts = Vec::new();
+    for v in [ConvSynapseVariant::Synapse, ConvSynapseVariant::Identity, ConvSynapseVariant::Conv] {
+        let mut zoo = build("syna-cnn", &with_conv(v)).unwrap();
+        let (x, _) = mnist_batch(N, &zoo.recipe);
+        assert_finite_logits(&zoo.model.forward(&x, Mode::Train), N, &format!("{v:?}"));
+        let w = shape_of(zoo.model.as_ref(), "synapse_conv.weight");
+        assert_eq!(w.is_some(), v != ConvSynapseVariant::Identity, "{v:?}");
+        counts.push(parameters(zoo.model.as_ref()));
+    }
+    assert_eq!(counts[0], counts[2], "Conv2d(C, C, 3) has the synapse's parameter count");
+    assert!(counts[1] < counts[0]);
+    // Both removed: the plain CNN.
+    let plain = build(
+        "syna-cnn",
+        &ZooOptions {
+            variant: SynapseVariant::Identity,
+            ..with_conv(ConvSynapseVariant::Identity)
+        },
+    )
+    .unwrap();
+    assert!(plain.model.named_parameters().iter().all(|(n, _)| !n.starts_with("synapse")));
+
+    // syna-rnn's cell: tanh and GRU cells with no more parameters than
+    // the synapse cell (36,480), PyTorch's names.
+    let cell_parameters = |cell| {
+        let zoo = build("syna-rnn", &ZooOptions { cell, ..opts("syna-rnn") }).unwrap();
+        let rnn: usize = zoo
+            .model
+            .named_parameters()
+            .iter()
+            .filter(|(n, _)| n.starts_with("rnn."))
+            .map(|(_, p)| p.shape().iter().product::<usize>())
+            .sum();
+        (zoo, rnn)
+    };
+    let (_, synapse_cell) = cell_parameters(RecurrentCell::Synapse);
+    assert_eq!(synapse_cell, 36_480);
+    for (cell, hidden) in [(RecurrentCell::Tanh, 176), (RecurrentCell::Gru, 96)] {
+        let (mut zoo, count) = cell_parameters(cell);
+        assert!(count <= synapse_cell && count > synapse_cell * 99 / 100, "{cell:?}: {count}");
+        assert_eq!(shape_of(zoo.model.as_ref(), "rnn.weight_hh").unwrap()[1], hidden);
+        assert_eq!(shape_of(zoo.model.as_ref(), "synapse.weight"), Some(vec![hidden, hidden]));
+        let (x, _) = mnist_batch(N, &zoo.recipe);
+        assert_finite_logits(&zoo.model.forward(&x, Mode::Train), N, &format!("{cell:?}"));
+    }
+
+    // The activation in front of the Synapse of syna-mlp and seed-torch.
+    for name in ["syna-mlp", "seed-torch"] {
+        let mut outputs = Vec::new();
+        for input in [SynapseInput::Softmax, SynapseInput::Sigmoid] {
+            let mut zoo = build(name, &ZooOptions { synapse_input: input, ..opts(name) }).unwrap();
+            let (x, _) = mnist_batch(N, &zoo.recipe);
+            let y = zoo.model.forward(&x, Mode::Eval);
+            assert_finite_logits(&y, N, &format!("{name} {input:?}"));
+            outputs.push(y.value().clone());
+        }
+        assert_ne!(outputs[0].data(), outputs[1].data(), "{name}: the input activation is used");
+    }
+}
+
+#[test]
+fn variant_names_round_trip() {
+    for &name in SynapseVariant::NAMES {
+        assert_eq!(SynapseVariant::from_name(name).unwrap().name(), name);
+    }
+    for &name in ConvSynapseVariant::NAMES {
+        assert_eq!(ConvSynapseVariant::from_name(name).unwrap().name(), name);
+    }
+    for &name in RecurrentCell::NAMES {
+        assert_eq!(RecurrentCell::from_name(name).unwrap().name(), name);
+    }
+    for &name in SynapseInput::NAMES {
+        assert_eq!(SynapseInput::from_name(name).unwrap().name(), name);
+    }
+    assert!(SynapseVariant::from_name("linearish").is_none());
 }

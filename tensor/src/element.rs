@@ -90,6 +90,11 @@ pub trait Float:
             e / (Self::ONE + e)
         }
     }
+    /// The softplus ln(1 + eˣ), computed without overflow as
+    /// max(x, 0) + ln(1 + e^(−|x|)).
+    fn softplus(self) -> Self {
+        self.max(Self::ZERO) + (-self.abs()).exp().ln_1p()
+    }
     /// GEMM: C = alpha·A·B + beta·C, with arbitrary row/column strides
     /// (in elements), dispatched to `matrixmultiply`.
     ///

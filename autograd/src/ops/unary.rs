@@ -26,6 +26,8 @@ enum Unary<T> {
     Sigmoid,
     /// y = tanh x, y' = 1 − tanh² x = 1 − y².
     Tanh,
+    /// y = softplus(x) = ln(1 + eˣ), y' = eˣ/(1 + eˣ) = σ(x).
+    Softplus,
     /// y = xᵖ, y' = p·xᵖ⁻¹.
     Powf(T),
     /// y = clamp(x, lo, hi), y' = 1 inside (lo, hi), 0 where clamped.
@@ -46,6 +48,7 @@ impl<T: Float> Function<T> for UnaryOp<T> {
             Unary::Relu => "relu",
             Unary::Sigmoid => "sigmoid",
             Unary::Tanh => "tanh",
+            Unary::Softplus => "softplus",
             Unary::Powf(_) => "powf",
             Unary::Clamp(..) => "clamp",
         }
@@ -63,6 +66,7 @@ impl<T: Float> Function<T> for UnaryOp<T> {
             Unary::Relu => x.relu(),
             Unary::Sigmoid => x.sigmoid(),
             Unary::Tanh => x.tanh(),
+            Unary::Softplus => x.softplus(),
             Unary::Powf(p) => x.powf(p),
             Unary::Clamp(lo, hi) => x.clamp(lo, hi),
         }
@@ -91,6 +95,7 @@ impl<T: Float> Function<T> for UnaryOp<T> {
             Unary::Relu => x.zip_map(g, "relu", |x, g| if x > T::ZERO { g } else { T::ZERO }),
             Unary::Sigmoid => y.zip_map(g, "sigmoid", |y, g| y * (one - y) * g),
             Unary::Tanh => y.zip_map(g, "tanh", |y, g| (one - y * y) * g),
+            Unary::Softplus => x.zip_map(g, "softplus", |x, g| x.sigmoid() * g),
             Unary::Powf(p) => x.zip_map(g, "powf", |x, g| p * x.powf(p - one) * g),
             Unary::Clamp(lo, hi) => {
                 x.zip_map(
@@ -143,6 +148,18 @@ impl<T: Float> Var<T> {
     /// tanh x.
     pub fn tanh(&self) -> Var<T> {
         self.unary(Unary::Tanh)
+    }
+    /// softplus(x) = ln(1 + eˣ), a smooth ReLU with values in (0, ∞),
+    /// finite for any finite x.
+    ///
+    /// ```
+    /// use synann_autograd::Var;
+    /// use synann_tensor::Tensor;
+    /// let y = Var::constant(Tensor::from_vec(vec![-1000.0, 0.0, 1000.0], &[3])).softplus();
+    /// assert_eq!(y.value().data(), &[0.0, 2f64.ln(), 1000.0]);
+    /// ```
+    pub fn softplus(&self) -> Var<T> {
+        self.unary(Unary::Softplus)
     }
     /// xᵖ for a scalar exponent.
     pub fn powf(&self, p: T) -> Var<T> {

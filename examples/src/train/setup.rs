@@ -69,7 +69,7 @@ pub enum Stepping {
     /// After every optimizer step, with [`LrScheduler::step`].
     PerBatch,
     /// After every epoch's evaluation, with
-    /// [`LrScheduler::step_with`]`(test accuracy)`.
+    /// [`LrScheduler::step_with`]`(training accuracy)`, never the test set.
     PerEpochOnAccuracy,
 }
 
@@ -91,7 +91,7 @@ pub struct Scheduler {
 ///   amplitude), per batch (equal to the paper's formula when lr is its
 ///   starting rate, floor + amplitude);
 /// - `PiecewisePlateau`: the piecewise values times lr/`values[0]`, chained
-///   (minimum) with ReduceLROnPlateau in mode max on the test accuracy, per
+///   (minimum) with ReduceLROnPlateau in mode max on the training accuracy, per
 ///   epoch;
 /// - `OneCycle`: OneCycleLR peaking at lr over the whole run, per batch
 ///   (the rate only: momentum is not cycled);

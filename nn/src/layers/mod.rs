@@ -12,6 +12,7 @@ mod dropout;
 mod flatten;
 mod linear;
 mod pool;
+mod rnn;
 mod sequential;
 
 pub use activation::{LogSoftmax, ReLU, Sigmoid, Softmax, Tanh};
@@ -22,4 +23,5 @@ pub use dropout::{Dropout, Dropout2d};
 pub use flatten::Flatten;
 pub use linear::Linear;
 pub use pool::{AdaptiveAvgPool2d, AvgPool2d, GlobalMaxPool2d, MaxPool2d, PoolWindow};
+pub use rnn::{GRUCell, RNNCell, RecurrentWeights};
 pub use sequential::Sequential;

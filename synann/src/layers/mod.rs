@@ -11,6 +11,6 @@ pub mod synapse;
 pub mod synapse_conv;
 pub mod synapse_rnn;
 
-pub use synapse::{BParam, Coupling, Synapse, SynapseConfig, SynapseInit};
+pub use synapse::{BParam, Coupling, Gain, Synapse, SynapseConfig, SynapseInit};
 pub use synapse_conv::SynapseConv2d;
 pub use synapse_rnn::{RnnOutput, SynapseRNN, SynapseRNNCell};

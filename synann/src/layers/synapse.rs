@@ -10,11 +10,13 @@
 //! through B (`weight`, [n, n] like Linear's [out, in]). The options,
 //! gathered in [`SynapseConfig`]:
 //!
-//! - `a` fixed at 1 (the original) or learnable (a parameter named `a`, `[n]`,
-//!   initialised to 1);
+//! - the gain `a` ([`Gain`]): fixed at 1 (the original), learnable (a
+//!   parameter named `a`, `[n]`, initialised to 1), or kept ≥ 1 as the paper
+//!   asks (a = 1 + softplus(`a_offset`));
 //! - how `weight` becomes B ([`BParam`]): as is (the original), through a
-//!   sigmoid, or clamped into [0, 1];
-//! - the initialisation of `weight` ([`SynapseInit`]);
+//!   sigmoid (B ∈ (0, 1), the paper's constraint), or clamped into [0, 1];
+//! - the initialisation of `weight` ([`SynapseInit`]); the default depends on
+//!   the parameterisation so that every factor 1 − B·x starts near 1;
 //! - [`Coupling`]: per sample (the formula above, the default) or
 //!   batch-coupled, reproducing the original PyTorch code.
 
@@ -53,8 +55,27 @@ impl BParam {
 }
 
 /// How `weight` is initialised.
+///
+/// The default, [`SynapseInit::Auto`], starts every factor 1 − B·x near 1
+/// whatever the parameterisation and the width n: with the original
+/// kaiming initialisation |B_ij| ≤ 1/√n, but B = sigmoid(W) would start at
+/// 1/2 and the product of n factors (1 − x_j/2) near 0 on a 128-wide layer
+/// (the model then trains at chance).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum SynapseInit {
+    /// The parameterisation's default, chosen by [`SynapseInit::resolve`]:
+    ///
+    /// - [`BParam::Raw`]: the original kaiming uniform (a = √5),
+    ///   |B_ij| ≤ 1/√n with mean 0, so Σ_j B_ij·x_j has mean 0 and a
+    ///   spread below 1/√3 for x ∈ (0, 1);
+    /// - [`BParam::Sigmoid`]: W = U(−1/√n, 1/√n) − ln n, so that
+    ///   B = sigmoid(W) ≈ 1/(n + 1) and the total inhibition
+    ///   Σ_j B_ij·x_j ≤ n/(n + 1)·e^(1/√n) starts of order 1 (each factor
+    ///   ≥ about 1 − 1/n);
+    /// - [`BParam::Clamped`]: W = U(0, 2/n), B = W, likewise of total
+    ///   order 1 (the kaiming range would give Σ_j B_ij·x_j ≈ √n/4 once the
+    ///   negative half is clamped to 0, a product near e^(−7) at n = 784).
+    Auto,
     /// PyTorch's `kaiming_uniform_(weight, a)` (fan in, leaky-ReLU gain
     /// √(2/(1 + a²))): U(−b, b) with b = √(6 / ((1 + a²)·fan_in)). The
     /// original uses a = √5, i.e. b = 1/√fan_in.
@@ -85,21 +106,78 @@ impl SynapseInit {
         }
     }
 
-    /// Fills `w` in place.
-    pub fn fill<T: Float>(self, w: &Var<T>, rng: &mut Rng) {
-        match self {
+    /// The concrete initialisation for `param` on `fan_in` inputs per
+    /// output: [`SynapseInit::Auto`] becomes the parameterisation's default
+    /// (see there); the others are returned as they are.
+    ///
+    /// ```
+    /// use synann::layers::{BParam, SynapseInit};
+    /// assert_eq!(SynapseInit::Auto.resolve(BParam::Raw, 100), SynapseInit::original());
+    /// let SynapseInit::Uniform { low, high } = SynapseInit::Auto.resolve(BParam::Sigmoid, 100) else {
+    ///     panic!()
+    /// };
+    /// assert!((low + high) / 2.0 == -(100f64).ln() && high - low == 0.2);
+    /// ```
+    pub fn resolve(self, param: BParam, fan_in: usize) -> SynapseInit {
+        match (self, param) {
+            (SynapseInit::Auto, BParam::Raw) => SynapseInit::original(),
+            (SynapseInit::Auto, BParam::Clamped) => SynapseInit::Uniform {
+                low: 0.0,
+                high: 2.0 / fan_in.max(1) as f64,
+            },
+            (SynapseInit::Auto, BParam::Sigmoid) => {
+                let n = fan_in.max(1) as f64;
+                let (centre, half) = (-n.ln(), 1.0 / n.sqrt());
+                SynapseInit::Uniform {
+                    low: centre - half,
+                    high: centre + half,
+                }
+            }
+            (other, _) => other,
+        }
+    }
+
+    /// Fills `w` in place; `param` and the fan in (`w`'s elements per row)
+    /// decide what [`SynapseInit::Auto`] means.
+    pub fn fill<T: Float>(self, w: &Var<T>, param: BParam, rng: &mut Rng) {
+        let shape = w.shape();
+        let fan_in = shape[1..].iter().product();
+        match self.resolve(param, fan_in) {
             SynapseInit::KaimingUniform { a } => {
                 kaiming_uniform_(w, a, FanMode::FanIn, Nonlinearity::LeakyRelu, rng)
             }
             SynapseInit::Uniform { low, high } => uniform_(w, low, high, rng),
+            SynapseInit::Auto => unreachable!("resolve never returns Auto"),
         }
     }
 }
 
 impl Default for SynapseInit {
+    /// [`SynapseInit::Auto`].
     fn default() -> Self {
-        SynapseInit::original()
+        SynapseInit::Auto
     }
+}
+
+/// The gain `a` of each output, y_i = a_i · x_i · Π_j (1 − B_ij·x_j).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Gain {
+    /// a = 1, no parameter (the original code).
+    #[default]
+    One,
+    /// a learnable and unconstrained: a parameter named `a`, `[n]`,
+    /// initialised to 1.
+    Learnable,
+    /// a = 1 + softplus(v) ≥ 1, the paper's constraint α ≥ 1: a parameter
+    /// named `a_offset` (v), `[n]`, initialised to softplus⁻¹(0.01) so that
+    /// a starts at 1.01. ∂a/∂v = sigmoid(v).
+    AtLeastOne,
+}
+
+impl Gain {
+    /// The value v of `a_offset` at which a = 1 + softplus(v) = 1.01:
+    /// softplus⁻¹(0.01) = ln(e^0.01 − 1).
+    pub const AT_LEAST_ONE_START: f64 = -4.600_166_019_324_897;
 }
 
 /// Whether samples of a batch interact.
@@ -121,18 +199,21 @@ pub enum Coupling {
 /// per-sample formula.
 ///
 /// ```
-/// use synann::layers::{BParam, Coupling, SynapseConfig, SynapseInit};
+/// use synann::layers::{BParam, Coupling, Gain, SynapseConfig, SynapseInit};
 /// let cfg = SynapseConfig::default()
-///     .learnable_a(true)
+///     .gain(Gain::Learnable)
 ///     .param(BParam::Sigmoid)
 ///     .init(SynapseInit::keras())
 ///     .coupling(Coupling::PerSample);
-/// assert!(cfg.learnable_a);
+/// assert_eq!(cfg.gain, Gain::Learnable);
+/// // The paper's constraints: B ∈ (0, 1), a ≥ 1.
+/// let paper = SynapseConfig::constrained();
+/// assert_eq!((paper.param, paper.gain), (BParam::Sigmoid, Gain::AtLeastOne));
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct SynapseConfig {
-    /// Whether `a` is a trained parameter (named `a`) rather than fixed at 1.
-    pub learnable_a: bool,
+    /// The gain `a`: fixed at 1, learnable, or learnable and ≥ 1.
+    pub gain: Gain,
     /// How `weight` becomes B.
     pub param: BParam,
     /// How `weight` is initialised.
@@ -142,9 +223,20 @@ pub struct SynapseConfig {
 }
 
 impl SynapseConfig {
-    /// Sets [`SynapseConfig::learnable_a`].
-    pub fn learnable_a(mut self, on: bool) -> Self {
-        self.learnable_a = on;
+    /// The paper's constraints through smooth parameterisations:
+    /// B = sigmoid(W) ∈ (0, 1) (started at about 1/(n + 1), see
+    /// [`SynapseInit::Auto`]) and a = 1 + softplus(v) ≥ 1.
+    ///
+    /// (The surprisal-space form β = e^(−γ) with γ = softplus(u) > 0 is
+    /// the same map: e^(−softplus(u)) = 1/(1 + eᵘ) = sigmoid(−u).)
+    pub fn constrained() -> Self {
+        SynapseConfig::default()
+            .param(BParam::Sigmoid)
+            .gain(Gain::AtLeastOne)
+    }
+    /// Sets [`SynapseConfig::gain`].
+    pub fn gain(mut self, gain: Gain) -> Self {
+        self.gain = gain;
         self
     }
     /// Sets [`SynapseConfig::param`].
@@ -185,7 +277,9 @@ impl SynapseConfig {
 pub struct Synapse<T: Float> {
     /// W, [n, n].
     pub weight: Var<T>,
-    /// The learnable gains, `[n]`, or `None` for a = 1.
+    /// The gain's parameter, `[n]` (`a` itself for [`Gain::Learnable`],
+    /// v of a = 1 + softplus(v) for [`Gain::AtLeastOne`]), or `None` for
+    /// a = 1.
     pub a: Option<Var<T>>,
     /// The options the layer was built with.
     pub config: SynapseConfig,
@@ -196,10 +290,15 @@ impl<T: Float> Synapse<T> {
     /// `rng` as `config.init` says.
     pub fn new(features: usize, config: SynapseConfig, rng: &mut Rng) -> Self {
         let weight = Var::leaf(Tensor::zeros(&[features, features]), true);
-        config.init.fill(&weight, rng);
-        let a = config
-            .learnable_a
-            .then(|| Var::leaf(Tensor::ones(&[features]), true));
+        config.init.fill(&weight, config.param, rng);
+        let a = match config.gain {
+            Gain::One => None,
+            Gain::Learnable => Some(Var::leaf(Tensor::ones(&[features]), true)),
+            Gain::AtLeastOne => Some(Var::leaf(
+                Tensor::full(&[features], T::from_f64(Gain::AT_LEAST_ONE_START)),
+                true,
+            )),
+        };
         Synapse { weight, a, config }
     }
 
@@ -232,9 +331,10 @@ impl<T: Float> Synapse<T> {
             Coupling::BatchCoupled => log_inhibition.sum(&[0], true),
         };
         let y = x.mul(&log_inhibition.exp());
-        match &self.a {
-            Some(a) => y.mul(a),
-            None => y,
+        match (&self.a, self.config.gain) {
+            (None, _) | (Some(_), Gain::One) => y,
+            (Some(a), Gain::Learnable) => y.mul(a),
+            (Some(v), Gain::AtLeastOne) => y.mul(&v.softplus().add_scalar(T::ONE)),
         }
     }
 
@@ -260,7 +360,11 @@ impl<T: Float> Module<T> for Synapse<T> {
     fn named_parameters(&self) -> Vec<(String, Var<T>)> {
         let mut p = vec![("weight".to_string(), self.weight.clone())];
         if let Some(a) = &self.a {
-            p.push(("a".to_string(), a.clone()));
+            let name = match self.config.gain {
+                Gain::AtLeastOne => "a_offset",
+                Gain::One | Gain::Learnable => "a",
+            };
+            p.push((name.to_string(), a.clone()));
         }
         p
     }

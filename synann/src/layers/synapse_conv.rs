@@ -61,7 +61,7 @@ impl<T: Float> SynapseConv2d<T> {
             Tensor::zeros(&[channels, channels, kernel_size, kernel_size]),
             true,
         );
-        init.fill(&weight, rng);
+        init.fill(&weight, param, rng);
         SynapseConv2d { weight, param }
     }
 

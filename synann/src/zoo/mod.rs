@@ -15,10 +15,15 @@
 //! convention; `seed-torch` uses exactly the original `Net`'s names, so its
 //! checkpoints map one to one.
 //!
-//! For the ablation study, [`SynapseVariant`] says what stands in the fully
-//! connected Synapse's place: the Synapse itself (per-sample or with the
-//! original batch-coupled formula), nothing ([`SynapseVariant::Identity`])
-//! or a `Linear(n, n)` of the same width ([`SynapseVariant::Linear`]).
+//! For the ablation study every synapse layer of every model can be swapped
+//! through [`ZooOptions`]:
+//!
+//! | option | layer | choices |
+//! |---|---|---|
+//! | [`ZooOptions::variant`] | the fully connected Synapse (every model) | [`SynapseVariant`]: the Synapse (per-sample, batch-coupled, with the paper's constraints, or two stacked), nothing, or a `Linear(n, n)` |
+//! | [`ZooOptions::conv_variant`] | `syna-cnn`'s `synapse_conv` | [`ConvSynapseVariant`]: the convolutional synapse, nothing, or a `Conv2d(C, C, 3)` |
+//! | [`ZooOptions::cell`] | `syna-rnn`'s recurrence | [`RecurrentCell`]: the synapse cell, or a tanh RNN or GRU cell of (at most) the same parameter count |
+//! | [`ZooOptions::synapse_input`] | the activation in front of the fully connected Synapse of `syna-mlp` and `seed-torch` | [`SynapseInput`]: softmax (as designed) or sigmoid |
 //!
 //! Initialisation is reproducible from [`ZooOptions::seed`]: parameters are
 //! drawn in definition order (PyTorch's) from one stream, dropout masks from
@@ -85,6 +90,160 @@ pub enum SynapseVariant {
     /// A `Linear(n, n)` of the Synapse's width, with PyTorch's default
     /// initialisation.
     Linear,
+    /// The per-sample Synapse with the paper's constraints,
+    /// [`SynapseConfig::constrained`]: B = sigmoid(W) ∈ (0, 1), started
+    /// near 1/(n + 1), and a = 1 + softplus(v) ≥ 1.
+    Constrained,
+    /// Two per-sample Synapse layers in a row (the model's configuration
+    /// for both), named `0.*` and `1.*`: a synapse graph of depth two.
+    Stacked,
+}
+
+impl SynapseVariant {
+    /// The names the command line uses, in the order of the enum:
+    /// `per-sample`, `batch-coupled`, `identity`, `linear`, `constrained`,
+    /// `stacked`.
+    pub const NAMES: &'static [&'static str] = &[
+        "per-sample",
+        "batch-coupled",
+        "identity",
+        "linear",
+        "constrained",
+        "stacked",
+    ];
+
+    /// The variant called `name` (one of [`SynapseVariant::NAMES`]).
+    pub fn from_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "per-sample" => SynapseVariant::Synapse(Coupling::PerSample),
+            "batch-coupled" => SynapseVariant::Synapse(Coupling::BatchCoupled),
+            "identity" => SynapseVariant::Identity,
+            "linear" => SynapseVariant::Linear,
+            "constrained" => SynapseVariant::Constrained,
+            "stacked" => SynapseVariant::Stacked,
+            _ => return None,
+        })
+    }
+
+    /// The command-line name of the variant.
+    pub fn name(self) -> &'static str {
+        match self {
+            SynapseVariant::Synapse(Coupling::PerSample) => "per-sample",
+            SynapseVariant::Synapse(Coupling::BatchCoupled) => "batch-coupled",
+            SynapseVariant::Identity => "identity",
+            SynapseVariant::Linear => "linear",
+            SynapseVariant::Constrained => "constrained",
+            SynapseVariant::Stacked => "stacked",
+        }
+    }
+}
+
+/// What stands in the place of `syna-cnn`'s convolutional synapse
+/// (`synapse_conv`); the other models have none.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ConvSynapseVariant {
+    /// [`SynapseConv2d`] over 3×3 windows (the model as designed).
+    #[default]
+    Synapse,
+    /// No layer: the sigmoid map passes through.
+    Identity,
+    /// A `Conv2d(C, C, 3, padding 1)` without bias: the same parameter
+    /// count as the synapse (C·C·3·3).
+    Conv,
+}
+
+impl ConvSynapseVariant {
+    /// The command-line names: `synapse`, `identity`, `conv`.
+    pub const NAMES: &'static [&'static str] = &["synapse", "identity", "conv"];
+
+    /// The variant called `name` (one of [`ConvSynapseVariant::NAMES`]).
+    pub fn from_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "synapse" => ConvSynapseVariant::Synapse,
+            "identity" => ConvSynapseVariant::Identity,
+            "conv" => ConvSynapseVariant::Conv,
+            _ => return None,
+        })
+    }
+
+    /// The command-line name.
+    pub fn name(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
+}
+
+/// The recurrence of `syna-rnn`; the other models have none.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RecurrentCell {
+    /// [`SynapseRNNCell`](crate::layers::SynapseRNNCell) with a 128-wide
+    /// state (the model as designed): the synapse as a multiplicative gate.
+    #[default]
+    Synapse,
+    /// PyTorch's tanh `RNNCell`, with the widest state whose cell has no
+    /// more parameters than the synapse cell's (176).
+    Tanh,
+    /// PyTorch's `GRUCell`, likewise (96).
+    Gru,
+}
+
+impl RecurrentCell {
+    /// The command-line names: `synapse`, `tanh`, `gru`.
+    pub const NAMES: &'static [&'static str] = &["synapse", "tanh", "gru"];
+
+    /// The cell called `name` (one of [`RecurrentCell::NAMES`]).
+    pub fn from_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "synapse" => RecurrentCell::Synapse,
+            "tanh" => RecurrentCell::Tanh,
+            "gru" => RecurrentCell::Gru,
+            _ => return None,
+        })
+    }
+
+    /// The command-line name.
+    pub fn name(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
+}
+
+/// The activation that turns a hidden layer into the open probabilities
+/// the fully connected Synapse of `syna-mlp` and `seed-torch` reads (the
+/// other models ignore it).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SynapseInput {
+    /// softmax over the features (the models as designed): the inputs sum
+    /// to 1, so Σ_j B_ij·x_j is of order 1/n.
+    #[default]
+    Softmax,
+    /// sigmoid of each feature: inputs spread over (0, 1).
+    Sigmoid,
+}
+
+impl SynapseInput {
+    /// The command-line names: `softmax`, `sigmoid`.
+    pub const NAMES: &'static [&'static str] = &["softmax", "sigmoid"];
+
+    /// The activation called `name` (one of [`SynapseInput::NAMES`]).
+    pub fn from_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "softmax" => SynapseInput::Softmax,
+            "sigmoid" => SynapseInput::Sigmoid,
+            _ => return None,
+        })
+    }
+
+    /// The command-line name.
+    pub fn name(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
+
+    /// Applies the activation to `[N, n]` features.
+    pub fn apply(self, h: &Var<f32>) -> Var<f32> {
+        match self {
+            SynapseInput::Softmax => h.softmax(1),
+            SynapseInput::Sigmoid => h.sigmoid(),
+        }
+    }
 }
 
 impl Default for SynapseVariant {
@@ -102,17 +261,29 @@ pub struct ZooOptions {
     /// size); each channel count becomes round(width · count), at least 1.
     /// The other models ignore it. Must be finite and positive.
     pub width: f64,
-    /// What stands in the Synapse's place.
+    /// What stands in the fully connected Synapse's place.
     pub variant: SynapseVariant,
+    /// What stands in `syna-cnn`'s convolutional synapse's place.
+    pub conv_variant: ConvSynapseVariant,
+    /// `syna-rnn`'s recurrent cell.
+    pub cell: RecurrentCell,
+    /// The activation in front of the Synapse of `syna-mlp` and
+    /// `seed-torch`.
+    pub synapse_input: SynapseInput,
 }
 
 impl Default for ZooOptions {
-    /// Seed 0, full width, the per-sample Synapse.
+    /// Seed 0, full width, every model as designed (the per-sample
+    /// Synapse, the convolutional synapse, the synapse cell, softmax
+    /// inputs).
     fn default() -> Self {
         ZooOptions {
             seed: 0,
             width: 1.0,
             variant: SynapseVariant::default(),
+            conv_variant: ConvSynapseVariant::default(),
+            cell: RecurrentCell::default(),
+            synapse_input: SynapseInput::default(),
         }
     }
 }
@@ -244,6 +415,8 @@ enum SynapseSlot {
         layer: Synapse<f32>,
         unused_bias: Option<Var<f32>>,
     },
+    /// Two Synapse layers in a row.
+    Stacked(Synapse<f32>, Synapse<f32>),
     /// Nothing: the input passes through.
     Identity,
     /// A `Linear(n, n)`.
@@ -259,6 +432,15 @@ impl SynapseSlot {
                 layer: Synapse::new(features, config.coupling(coupling), rng),
                 unused_bias: None,
             },
+            SynapseVariant::Constrained => SynapseSlot::Synapse {
+                layer: Synapse::new(features, SynapseConfig::constrained(), rng),
+                unused_bias: None,
+            },
+            SynapseVariant::Stacked => {
+                let config = config.coupling(Coupling::PerSample);
+                let first = Synapse::new(features, config, rng);
+                SynapseSlot::Stacked(first, Synapse::new(features, config, rng))
+            }
             SynapseVariant::Identity => SynapseSlot::Identity,
             SynapseVariant::Linear => {
                 SynapseSlot::Linear(Linear::new(features, features, true, rng))
@@ -307,6 +489,7 @@ impl Module<f32> for SynapseSlot {
     fn forward(&mut self, x: &Var<f32>, mode: Mode) -> Var<f32> {
         match self {
             SynapseSlot::Synapse { layer, .. } => layer.forward(x, mode),
+            SynapseSlot::Stacked(first, second) => second.forward(&first.forward(x, mode), mode),
             SynapseSlot::Identity => x.clone(),
             SynapseSlot::Linear(fc) => fc.forward(x, mode),
         }
@@ -320,6 +503,9 @@ impl Module<f32> for SynapseSlot {
                     p.push(("bias".to_string(), b.clone()));
                 }
                 p
+            }
+            SynapseSlot::Stacked(first, second) => {
+                children_parameters(&[("0", first), ("1", second)])
             }
             SynapseSlot::Identity => Vec::new(),
             SynapseSlot::Linear(fc) => fc.named_parameters(),

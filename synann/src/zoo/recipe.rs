@@ -57,7 +57,8 @@ pub enum Schedule {
     },
     /// Per epoch: a piecewise-constant schedule (`values[i]` below
     /// `boundaries[i]`, the last value after) combined with
-    /// ReduceLROnPlateau on the test accuracy (the original Keras run).
+    /// ReduceLROnPlateau on the training accuracy (the original Keras run's
+    /// `monitor='accuracy'`; its `val_accuracy` only chose the checkpoint).
     PiecewisePlateau {
         /// Epoch boundaries.
         boundaries: Vec<usize>,

@@ -31,8 +31,9 @@
 //! Recipe (the original run): logits + cross-entropy, Adam, batch 64,
 //! pixels in [0, 1] (no mean/std normalisation), no augmentation, the
 //! learning rate 10⁻³ below epoch 12, 10⁻⁴ below 30 and 10⁻⁵ after,
-//! combined with ReduceLROnPlateau on the test accuracy (factor 0.2,
-//! patience 5, min 10⁻⁵), 40 epochs (past the last boundary).
+//! combined with ReduceLROnPlateau on the training accuracy (the seed's
+//! `monitor='accuracy'`; factor 0.2, patience 5, min 10⁻⁵), 40 epochs (past
+//! the last boundary).
 
 use super::{children_parameters, no_augmentation, scaled, Rngs, SynapseSlot, ZooOptions};
 use super::{InputLayout, LossKind, OptimizerKind, Recipe, Schedule};

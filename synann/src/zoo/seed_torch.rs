@@ -12,7 +12,8 @@
 //! ```
 //!
 //! The softmax makes the Synapse's input a probability vector, so with the
-//! initial |B| ≤ 1/8 every factor 1 − B·x is positive.
+//! initial |B| ≤ 1/8 every factor 1 − B·x is positive. [`SynapseInput::Sigmoid`]
+//! replaces the softmax by a sigmoid per feature (for the ablation study).
 //!
 //! Parameter and buffer names are exactly the original's (`conv1.weight`,
 //! …, `fcb.num_batches_tracked`, `fc2.bias`). The original Synapse creates
@@ -24,7 +25,7 @@
 //! batch 100, MNIST mean/std normalisation, no augmentation, 10 epochs.
 
 use super::{children_buffers, children_parameters, no_augmentation, Rngs, SynapseSlot};
-use super::{InputLayout, LossKind, OptimizerKind, Recipe, Schedule, ZooOptions};
+use super::{InputLayout, LossKind, OptimizerKind, Recipe, Schedule, SynapseInput, ZooOptions};
 use crate::layers::SynapseConfig;
 use synann_autograd::Var;
 use synann_nn::layers::{BatchNorm1d, Conv2d, Dropout, Dropout2d, Linear};
@@ -38,6 +39,7 @@ pub(super) struct SeedTorch {
     conv2_drop: Dropout2d,
     fc1: Linear<f32>,
     fc1_drop: Dropout,
+    synapse_input: SynapseInput,
     fcn: SynapseSlot,
     fcb: BatchNorm1d<f32>,
     fc2: Linear<f32>,
@@ -62,6 +64,7 @@ impl SeedTorch {
             conv2_drop: Dropout2d::new(0.5, rngs.dropout()),
             fc1,
             fc1_drop: Dropout::new(0.5, rngs.dropout()),
+            synapse_input: opts.synapse_input,
             fcn,
             fcb: BatchNorm1d::new(64),
             fc2,
@@ -93,7 +96,7 @@ impl Module<f32> for SeedTorch {
         let x = max_pool2(&self.conv2_drop.forward(&x, mode)).relu();
         let n = x.shape()[0];
         let x = self.fc1.forward(&x.reshape(&[n, 320]), mode).relu();
-        let x = self.fc1_drop.forward(&x, mode).softmax(1);
+        let x = self.synapse_input.apply(&self.fc1_drop.forward(&x, mode));
         let x = self.fcn.forward(&x, mode);
         let x = self.fcb.forward(&x, mode);
         self.fc2.forward(&x, mode).log_softmax(1)

@@ -33,7 +33,9 @@
 //!
 //! Channel counts (16, 32) are multiplied by [`ZooOptions::width`]
 //! (rounded, at least 1); the head (128) is not. [`SynapseVariant`]
-//! applies to the fully connected `synapse` only; `synapse_conv` stays.
+//! applies to the fully connected `synapse`, [`ConvSynapseVariant`] to
+//! `synapse_conv`; with both replaced by nothing the model is a plain
+//! CNN.
 //!
 //! Recipe: logits + cross-entropy with label smoothing 0.1, AdamW (weight
 //! decay 0.01) with OneCycle peaking at 3·10⁻³, batch 100, MNIST mean/std
@@ -41,8 +43,10 @@
 //! scale 0.9–1.1), 20 epochs.
 //!
 //! [`SynapseVariant`]: super::SynapseVariant
+//! [`ConvSynapseVariant`]: super::ConvSynapseVariant
 
 use super::{children_buffers, children_parameters, scaled, Rngs, SynapseSlot, ZooOptions};
+use super::ConvSynapseVariant;
 use super::{Augmentation, InputLayout, LossKind, OptimizerKind, Recipe, Schedule};
 use crate::layers::{BParam, SynapseConfig, SynapseConv2d, SynapseInit};
 use synann_autograd::Var;
@@ -56,12 +60,42 @@ const SYNAPSE_KERNEL: usize = 3;
 /// The width of the fully connected head.
 const HEAD: usize = 128;
 
+/// The layer in `syna-cnn`'s convolutional synapse's place, per
+/// [`ConvSynapseVariant`].
+enum ConvSynapseSlot {
+    /// The convolutional synapse.
+    Synapse(SynapseConv2d<f32>),
+    /// Nothing.
+    Identity,
+    /// A 3×3 convolution of the same parameter count.
+    Conv(Conv2d<f32>),
+}
+
+impl Module<f32> for ConvSynapseSlot {
+    fn forward(&mut self, x: &Var<f32>, mode: Mode) -> Var<f32> {
+        match self {
+            ConvSynapseSlot::Synapse(layer) => layer.forward(x, mode),
+            ConvSynapseSlot::Identity => x.clone(),
+            ConvSynapseSlot::Conv(conv) => conv.forward(x, mode),
+        }
+    }
+
+    fn named_parameters(&self) -> Vec<(String, Var<f32>)> {
+        match self {
+            ConvSynapseSlot::Synapse(layer) => layer.named_parameters(),
+            ConvSynapseSlot::Identity => Vec::new(),
+            ConvSynapseSlot::Conv(conv) => conv.named_parameters(),
+        }
+    }
+}
+
+
 /// Our SynaNN CNN (see the [module docs](self)).
 pub(super) struct SynaCnn {
     conv1: Conv2d<f32>,
     conv2: Conv2d<f32>,
     bn2: BatchNorm2d<f32>,
-    synapse_conv: SynapseConv2d<f32>,
+    synapse_conv: ConvSynapseSlot,
     conv3: Conv2d<f32>,
     bn3: BatchNorm2d<f32>,
     conv4: Conv2d<f32>,
@@ -94,13 +128,17 @@ impl SynaCnn {
         let rng = &mut Rngs::new(opts.seed).init;
         let conv1 = conv3x3(1, c1, true, rng);
         let conv2 = conv3x3(c1, c1, false, rng);
-        let synapse_conv = SynapseConv2d::new(
-            c1,
-            SYNAPSE_KERNEL,
-            SynapseInit::original(),
-            BParam::Raw,
-            rng,
-        );
+        let synapse_conv = match opts.conv_variant {
+            ConvSynapseVariant::Synapse => ConvSynapseSlot::Synapse(SynapseConv2d::new(
+                c1,
+                SYNAPSE_KERNEL,
+                SynapseInit::original(),
+                BParam::Raw,
+                rng,
+            )),
+            ConvSynapseVariant::Identity => ConvSynapseSlot::Identity,
+            ConvSynapseVariant::Conv => ConvSynapseSlot::Conv(conv3x3(c1, c1, false, rng)),
+        };
         let conv3 = conv3x3(c1, c2, false, rng);
         let conv4 = conv3x3(c2, c2, false, rng);
         let fc1 = Linear::new(c2 * 7 * 7, HEAD, true, rng);

@@ -10,7 +10,8 @@
 //!
 //! The softmax turns the hidden layer into a probability vector, the open
 //! probabilities the Synapse needs (with the initial |B| ≤ 1/√280 every
-//! factor 1 − B·x is positive).
+//! factor 1 − B·x is positive). [`SynapseInput::Sigmoid`] replaces it by a
+//! sigmoid per feature (for the ablation study).
 //!
 //! Recipe (the paper): logits + cross-entropy, Adam with the per-step
 //! learning rate 0.0001 + 0.003·e^(−step/2000) (the base rate is its start,
@@ -18,7 +19,7 @@
 //! (10,200 steps, past the paper's ~10,000; it reports 97.95 % test
 //! accuracy).
 
-use super::{children_parameters, no_augmentation, Rngs, SynapseSlot, ZooOptions};
+use super::{children_parameters, no_augmentation, Rngs, SynapseInput, SynapseSlot, ZooOptions};
 use super::{InputLayout, LossKind, OptimizerKind, Recipe, Schedule};
 use crate::layers::SynapseConfig;
 use synann_autograd::Var;
@@ -31,6 +32,7 @@ const HIDDEN: usize = 280;
 /// The paper's MLP (see the [module docs](self)).
 pub(super) struct SynaMlp {
     fc1: Linear<f32>,
+    synapse_input: SynapseInput,
     synapse: SynapseSlot,
     dropout: Dropout,
     fc2: Linear<f32>,
@@ -46,6 +48,7 @@ impl SynaMlp {
         let fc2 = Linear::new(HIDDEN, 10, true, rng);
         SynaMlp {
             fc1,
+            synapse_input: opts.synapse_input,
             synapse,
             dropout: Dropout::new(0.25, rngs.dropout()),
             fc2,
@@ -56,7 +59,7 @@ impl SynaMlp {
 impl Module<f32> for SynaMlp {
     /// `[N, 784]` pixels to `[N, 10]` logits.
     fn forward(&mut self, x: &Var<f32>, mode: Mode) -> Var<f32> {
-        let h = self.fc1.forward(x, mode).softmax(1);
+        let h = self.synapse_input.apply(&self.fc1.forward(x, mode));
         let h = self.synapse.forward(&h, mode);
         let h = self.dropout.forward(&h, mode);
         self.fc2.forward(&h, mode)

@@ -17,29 +17,110 @@
 //! digit through the (mostly blank) bottom rows. After one epoch (600
 //! steps of 100, Adam at 5·10⁻³, no schedule) the last-state read-out
 //! reached 50 % accuracy on the first 2,000 test images, the mean 73 %. [`SynapseVariant`] applies to that
-//! Synapse only; the recurrent cell keeps its own synapse.
+//! Synapse only; [`RecurrentCell`] replaces the recurrent cell by PyTorch's
+//! tanh `RNNCell` (state 176) or `GRUCell` (state 96), each the widest
+//! whose parameters do not outnumber the synapse cell's (36,480); their
+//! states, in (−1, 1), are averaged and mapped to (0, 1) by (h + 1)/2
+//! before the head, whose width follows the state.
 //!
 //! Recipe: logits + cross-entropy, Adam at 5·10⁻³ (in the same one-epoch
 //! run with the last state, 2·10⁻³ reached 37 %) with cosine annealing
 //! over the run, batch 100, pixels in [0, 1], no augmentation, 10 epochs.
 //!
 //! [`SynapseVariant`]: super::SynapseVariant
+//! [`RecurrentCell`]: super::RecurrentCell
 
-use super::{children_parameters, no_augmentation, Rngs, SynapseSlot, ZooOptions};
+use super::{children_parameters, no_augmentation, RecurrentCell, Rngs, SynapseSlot, ZooOptions};
 use super::{InputLayout, LossKind, OptimizerKind, Recipe, Schedule};
 use crate::layers::{SynapseConfig, SynapseRNN};
 use synann_autograd::Var;
-use synann_nn::layers::Linear;
+use synann_nn::layers::{GRUCell, Linear, RNNCell};
 use synann_nn::{Mode, Module};
+use synann_tensor::random::Rng;
 
 /// Pixels per row (the features of one step).
 const ROW: usize = 28;
 /// The state size.
 const HIDDEN: usize = 128;
 
+/// The parameters of a synapse cell with a `hidden`-wide state on ROW
+/// inputs: W_ih, W_hh, b and W_syn.
+fn synapse_cell_parameters(hidden: usize) -> usize {
+    hidden * ROW + 2 * hidden * hidden + hidden
+}
+
+/// The widest state whose cell, with `gates` blocks of PyTorch's layout
+/// (gates·H·(F + H + 2) parameters), has no more parameters than the
+/// synapse cell at [`HIDDEN`]: 176 for the tanh cell, 96 for the GRU.
+fn matched_hidden(gates: usize) -> usize {
+    let budget = synapse_cell_parameters(HIDDEN);
+    (1..).take_while(|&h| gates * h * (ROW + h + 2) <= budget).last().unwrap_or(1)
+}
+
+/// The recurrence, per [`RecurrentCell`].
+enum Recurrence {
+    Synapse(SynapseRNN<f32>),
+    Tanh(RNNCell<f32>),
+    Gru(GRUCell<f32>),
+}
+
+impl Recurrence {
+    fn new(cell: RecurrentCell, rng: &mut Rng) -> Self {
+        match cell {
+            RecurrentCell::Synapse => Recurrence::Synapse(SynapseRNN::new(ROW, HIDDEN, rng)),
+            RecurrentCell::Tanh => Recurrence::Tanh(RNNCell::new(ROW, matched_hidden(1), rng)),
+            RecurrentCell::Gru => Recurrence::Gru(GRUCell::new(ROW, matched_hidden(3), rng)),
+        }
+    }
+
+    fn hidden_size(&self) -> usize {
+        match self {
+            Recurrence::Synapse(rnn) => rnn.cell.hidden_size(),
+            Recurrence::Tanh(cell) => cell.hidden_size(),
+            Recurrence::Gru(cell) => cell.hidden_size(),
+        }
+    }
+
+    /// The mean of the states over the 28 steps of x `[N, 28, 28]`, in
+    /// (0, 1): the synapse cell's states already are; the tanh and GRU
+    /// states, in (−1, 1), are mapped by (h + 1)/2.
+    fn mean_state(&self, x: &Var<f32>) -> Var<f32> {
+        let steps = |step: &dyn Fn(&Var<f32>, &Var<f32>) -> Var<f32>, h0: Var<f32>| {
+            let (batch, time) = (x.shape()[0], x.shape()[1]);
+            let mut h = h0;
+            let mut sum: Option<Var<f32>> = None;
+            for t in 0..time {
+                h = step(&x.narrow(1, t, 1).reshape(&[batch, ROW]), &h);
+                sum = Some(sum.map_or_else(|| h.clone(), |s| s.add(&h)));
+            }
+            let mean = sum.expect("a sequence has at least one step").mul_scalar(1.0 / time as f32);
+            mean.add_scalar(1.0).mul_scalar(0.5)
+        };
+        match self {
+            Recurrence::Synapse(rnn) => rnn.forward_sequence(x, None).0.mean(&[1], false),
+            Recurrence::Tanh(cell) => steps(&|x, h| cell.step(x, h), cell.initial_state(x.shape()[0])),
+            Recurrence::Gru(cell) => steps(&|x, h| cell.step(x, h), cell.initial_state(x.shape()[0])),
+        }
+    }
+}
+
+impl Module<f32> for Recurrence {
+    fn forward(&mut self, x: &Var<f32>, _mode: Mode) -> Var<f32> {
+        self.mean_state(x)
+    }
+
+    fn named_parameters(&self) -> Vec<(String, Var<f32>)> {
+        match self {
+            Recurrence::Synapse(rnn) => rnn.named_parameters(),
+            Recurrence::Tanh(cell) => cell.named_parameters(),
+            Recurrence::Gru(cell) => cell.named_parameters(),
+        }
+    }
+}
+
 /// The sequential-MNIST model (see the [module docs](self)).
 pub(super) struct SynaRnn {
-    rnn: SynapseRNN<f32>,
+    rnn: Recurrence,
     synapse: SynapseSlot,
     fc: Linear<f32>,
 }
@@ -48,9 +129,10 @@ impl SynaRnn {
     /// The model; `opts.width` is ignored.
     pub(super) fn new(opts: &ZooOptions) -> Self {
         let rng = &mut Rngs::new(opts.seed).init;
-        let rnn = SynapseRNN::new(ROW, HIDDEN, rng);
-        let synapse = SynapseSlot::new(HIDDEN, opts.variant, SynapseConfig::default(), rng);
-        let fc = Linear::new(HIDDEN, 10, true, rng);
+        let rnn = Recurrence::new(opts.cell, rng);
+        let hidden = rnn.hidden_size();
+        let synapse = SynapseSlot::new(hidden, opts.variant, SynapseConfig::default(), rng);
+        let fc = Linear::new(hidden, 10, true, rng);
         SynaRnn { rnn, synapse, fc }
     }
 }
@@ -58,9 +140,8 @@ impl SynaRnn {
 impl Module<f32> for SynaRnn {
     /// `[N, 28, 28]` row sequences to `[N, 10]` logits.
     fn forward(&mut self, x: &Var<f32>, mode: Mode) -> Var<f32> {
-        let (states, _) = self.rnn.forward_sequence(x, None);
-        // [N, 28, H] → [N, H]: the mean stays in (0, 1).
-        let summary = states.mean(&[1], false);
+        // [N, 28, H] → [N, H]: the mean state, in (0, 1).
+        let summary = self.rnn.mean_state(x);
         let h = self.synapse.forward(&summary, mode);
         self.fc.forward(&h, mode)
     }

@@ -55,6 +55,10 @@ impl<T: Float> Tensor<T> {
     pub fn sigmoid(&self) -> Self {
         self.map(T::sigmoid)
     }
+    /// ln(1 + eˣ), without overflow.
+    pub fn softplus(&self) -> Self {
+        self.map(T::softplus)
+    }
     /// tanh x.
     pub fn tanh(&self) -> Self {
         self.map(T::tanh)

@@ -7,9 +7,13 @@
 //! that the loss is finite, backward, the gradient norm (clipped to
 //! `clip_grad_norm` if set) checked finite too, the optimizer step, and the
 //! scheduler step when it is stepped per batch. After the epoch: evaluation
-//! on the test set, the scheduler step when it is stepped per epoch, then
-//! (with an output folder) `best.safetensors` if the test accuracy
-//! improved, `last.ckpt.safetensors`, `metrics.csv` and the curves, each
+//! on the validation set (if the run has one, see
+//! [`Trainer::run_epoch_validated`]) and on the test set, the scheduler step
+//! when it is stepped per epoch (ReduceLROnPlateau watches the *training*
+//! accuracy, as the Keras seed's `monitor='accuracy'` does, never the test
+//! set), then (with an output folder) `best.safetensors` if the selection
+//! accuracy improved (the validation accuracy when there is a validation
+//! set, else the test accuracy), `last.ckpt.safetensors`, `metrics.csv` and the curves, each
 //! written atomically. A non-finite loss or gradient norm stops training
 //! with [`TrainError::NonFinite`] before the step, so no file ever holds
 //! NaN weights and the previous epoch's checkpoint stays as it was. With
@@ -183,7 +187,8 @@ impl Trainer {
         self.global_step
     }
 
-    /// The best test accuracy so far.
+    /// The best selection accuracy so far: on the validation set when the
+    /// epochs were run with one, else on the test set.
     pub fn best_accuracy(&self) -> Option<f64> {
         self.best_accuracy
     }
@@ -202,18 +207,34 @@ impl Trainer {
         Ok(())
     }
 
-    /// One epoch: training, evaluation, scheduler, checkpoints and metrics.
+    /// One epoch: training, evaluation, scheduler, checkpoints and metrics
+    /// (no validation set: the best model is chosen on the test set).
     pub fn run_epoch(
         &mut self,
         train: &ImageSet,
         test: &ImageSet,
     ) -> Result<EpochMetrics, TrainError> {
+        self.run_epoch_validated(train, None, test)
+    }
+
+    /// One epoch with a validation set carved from the training data:
+    /// training, evaluation on `validation` (when given) and on `test`,
+    /// scheduler, checkpoints and metrics. With a validation set,
+    /// `best.safetensors` is the epoch with the best validation accuracy, so
+    /// no choice is ever made on the test set.
+    pub fn run_epoch_validated(
+        &mut self,
+        train: &ImageSet,
+        validation: Option<&ImageSet>,
+        test: &ImageSet,
+    ) -> Result<EpochMetrics, TrainError> {
         let lr = self.optimizer.lr(0);
         let (train_loss, train_acc, seconds) = self.train_epoch(train)?;
+        let val = validation.map(|v| self.evaluate(v));
         let eval = self.evaluate(test);
         if let Some(s) = self.scheduler.as_mut() {
             if s.stepping == Stepping::PerEpochOnAccuracy {
-                let lr = s.inner.step_with(eval.accuracy);
+                let lr = s.inner.step_with(train_acc);
                 self.optimizer.set_lr_all(lr);
             }
         }
@@ -226,11 +247,14 @@ impl Trainer {
             test_loss: eval.loss,
             test_acc: eval.accuracy,
             seconds,
+            val_loss: val.as_ref().map(|v| v.loss),
+            val_acc: val.as_ref().map(|v| v.accuracy),
         };
         self.history.push(metrics.clone());
-        let improved = self.best_accuracy.is_none_or(|b| eval.accuracy > b);
+        let selection = metrics.val_acc.unwrap_or(eval.accuracy);
+        let improved = self.best_accuracy.is_none_or(|b| selection > b);
         if improved {
-            self.best_accuracy = Some(eval.accuracy);
+            self.best_accuracy = Some(selection);
         }
         if let Some(dir) = self.options.out_dir.clone() {
             self.write_outputs(&dir, improved)?;

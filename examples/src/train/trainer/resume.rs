@@ -87,11 +87,17 @@ impl Trainer {
             source,
         })?;
         if improved {
+            let on_validation = self.history.last().is_some_and(|m| m.val_acc.is_some());
+            let key = if on_validation {
+                "validation_accuracy"
+            } else {
+                "test_accuracy"
+            };
             let meta = Metadata::from([
                 ("model".to_string(), self.options.name.clone()),
                 ("epoch".to_string(), self.epoch.to_string()),
                 (
-                    "test_accuracy".to_string(),
+                    key.to_string(),
                     format!("{}", self.best_accuracy.unwrap_or(0.0)),
                 ),
             ]);
