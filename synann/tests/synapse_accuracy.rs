@@ -150,10 +150,10 @@ fn f32_forward_is_as_accurate_as_pytorch_f32() {
 
 #[test]
 fn f64_forward_is_accurate_for_tiny_products() {
-    let batch = 8;
-    let mut worst = 0.0f64;
+    let (batch, m) = (8, 16);
+    let mut failures = Vec::new();
+    println!("f64, X in 1e-10..1e-8: largest error relative to Σ_j |ln f_j|");
     for n in [64usize, 256, 784] {
-        let m = 16;
         let d = Dims {
             batch,
             inputs: n,
@@ -165,31 +165,34 @@ fn f64_forward_is_accurate_for_tiny_products() {
         for (lo, hi) in [(0.0, 1.0), (-1.0, 1.0)] {
             let b = Tensor::<f64>::uniform(&[m, n], lo, hi, &mut seeded(31)).into_vec();
             let exact = reference::forward(d, &x, &b);
+            // Relative to Σ_j |ln f_j| (= |out| when B > 0): with mixed
+            // signs the sum may cancel, and no kernel can do better than its
+            // terms' rounding then.
+            let scale = |k: usize, i: usize| -> f64 {
+                (0..n)
+                    .map(|j| (-b[i * n + j] * x[k * n + j]).ln_1p().abs())
+                    .sum()
+            };
             for isa in isas() {
                 let got = fast::forward_with(isa, d, &x, &b);
+                let mut worst = 0.0f64;
                 for k in 0..batch {
                     for i in 0..m {
-                        // Relative to Σ_j |ln f_j| (= |out| when B > 0): with
-                        // mixed signs the sum may cancel, and no kernel can
-                        // do better than its terms' rounding then.
-                        let scale: f64 = (0..n)
-                            .map(|j| (-b[i * n + j] * x[k * n + j]).ln_1p().abs())
-                            .sum();
-                        let err = (got[k * m + i] - exact[k * m + i]).abs() / scale;
+                        let err = (got[k * m + i] - exact[k * m + i]).abs() / scale(k, i);
                         worst = worst.max(err);
-                        assert!(
-                            err <= 1e-13,
-                            "n = {n}, B in ({lo}, {hi}), {isa:?}, out[{k}, {i}]: {} vs {} \
-                             (relative error {err:.2e})",
-                            got[k * m + i],
-                            exact[k * m + i]
-                        );
                     }
+                }
+                println!("n = {n:<4} B in ({lo}, {hi})  {isa:<9?} {worst:.2e}");
+                if worst > 1e-13 {
+                    failures.push(format!("n = {n}, B in ({lo}, {hi}), {isa:?}: {worst:.2e}"));
                 }
             }
         }
     }
-    println!("f64, X in 1e-10..1e-8: largest relative error {worst:.2e}");
+    assert!(
+        failures.is_empty(),
+        "f64 fast forward off by more than 1e-13 relative: {failures:#?}"
+    );
 }
 
 #[test]
