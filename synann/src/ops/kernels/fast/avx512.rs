@@ -58,10 +58,11 @@ fn to_array(v: __m512) -> [f32; LANES] {
 }
 
 /// The factors max(1 − b·x, floor) and their rounding errors, lane by
-/// lane: [`factor`](super::portable::factor) on 16 lanes, operation for operation (so the results
-/// are the same bits). A factor is kept where f ≥ floor *or* f is NaN
-/// (`_CMP_NLT_UQ`, the negation of the portable `f < floor`), so a NaN
-/// stays NaN; a clamped factor is `floor` with error 0.
+/// lane: [`factor`](super::portable::factor) on 16 lanes, operation for
+/// operation (so the results are the same bits). A factor is kept where
+/// f ≥ floor *or* f is NaN (`_CMP_NLT_UQ`, the negation of the portable
+/// `f < floor`), so a NaN stays NaN; a clamped factor is `floor` with
+/// error 0.
 #[inline]
 #[target_feature(enable = "avx512f")]
 fn factors(b: __m512, x: __m512, one: __m512, floor: __m512) -> (__m512, __m512) {
@@ -73,8 +74,9 @@ fn factors(b: __m512, x: __m512, one: __m512, floor: __m512) -> (__m512, __m512)
     (_mm512_mask_blend_ps(kept, floor, f), d)
 }
 
-/// [`times`](super::portable::times) on 16 lanes: (P̂ + E)·(f̂ + δ) as (q, E·f̂ + P̂·δ + π) with
-/// q = fl(P̂·f̂) and π = P̂·f̂ − q computed by one fused operation.
+/// [`times`](super::portable::times) on 16 lanes: (P̂ + E)·(f̂ + δ) as
+/// (q, E·f̂ + P̂·δ + π) with q = fl(P̂·f̂) and π = P̂·f̂ − q computed by one
+/// fused operation (`vfmsub`: one rounding, like `mul_add`).
 #[inline]
 #[target_feature(enable = "avx512f")]
 fn times_v(p: __m512, e: __m512, f: __m512, d: __m512) -> (__m512, __m512) {
