@@ -1,12 +1,14 @@
 //! `synapse_logsum` at batch 128, n = m = 64, 256, 784, forward and
 //! forward + backward, in f32: the shapes of PyTorch's
 //! `torch_micro.py synapse_fused_n*` cases (softmax inputs, kaiming-uniform
-//! weights). Run with `RAYON_NUM_THREADS=2 cargo bench -p synann`.
+//! weights); then the raw kernels per instruction set, and the forward's
+//! accuracy and speed against the reference kernel. Run with
+//! `RAYON_NUM_THREADS=2 cargo bench -p synann`.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use std::hint::black_box;
 use synann::ops::kernels::fast::{self, Isa};
-use synann::ops::kernels::Dims;
+use synann::ops::kernels::{reference, Dims};
 use synann::ops::synapse_logsum;
 use synann_autograd::{no_grad, Var};
 use synann_tensor::{random::seeded, Tensor};
@@ -75,5 +77,52 @@ fn kernels(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench, kernels);
+/// The largest error of `got` against `exact`, relative to the largest
+/// |exact|.
+fn relative_error(got: &[f32], exact: &[f64]) -> f64 {
+    let scale = exact.iter().fold(0.0f64, |a, &e| a.max(e.abs()));
+    let err = got
+        .iter()
+        .zip(exact)
+        .fold(0.0f64, |a, (&g, &e)| a.max((g as f64 - e).abs()));
+    err / scale
+}
+
+/// The forward's accuracy and speed, fast (compensated products) against
+/// reference (one `ln_1p` per term and a running f32 sum, close to how
+/// PyTorch computes the op), in f32 at n = m = 64, 256, 784 with softmax inputs and
+/// kaiming-uniform B: what the exact fast forward costs over the plain
+/// products and saves over a logarithm per term. The errors against the
+/// f64 reference are printed once per size, before the timings.
+fn forward_accuracy(c: &mut Criterion) {
+    let mut group = c.benchmark_group("synapse_forward_f32");
+    group.sample_size(20);
+    for n in [64usize, 256, 784] {
+        let d = Dims {
+            batch: BATCH,
+            inputs: n,
+            outputs: n,
+        };
+        let bound = 1.0 / (n as f32).sqrt();
+        let x = softmax_rows(n).into_vec();
+        let b = Tensor::<f32>::uniform(&[n, n], -bound, bound, &mut seeded(1)).into_vec();
+        let widen = |v: &[f32]| v.iter().map(|&a| a as f64).collect::<Vec<_>>();
+        let exact = reference::forward(d, &widen(&x), &widen(&b));
+        eprintln!(
+            "synapse_forward_f32 n = {n}: error of the largest output, fast {:.2e}, \
+             reference (per-term ln_1p) {:.2e}",
+            relative_error(&fast::forward(d, &x, &b), &exact),
+            relative_error(&reference::forward(d, &x, &b), &exact),
+        );
+        group.bench_with_input(BenchmarkId::new("fast", n), &n, |bench, _| {
+            bench.iter(|| black_box(fast::forward(d, &x, &b)))
+        });
+        group.bench_with_input(BenchmarkId::new("reference", n), &n, |bench, _| {
+            bench.iter(|| black_box(reference::forward(d, &x, &b)))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench, kernels, forward_accuracy);
 criterion_main!(benches);

@@ -63,6 +63,12 @@ pub trait Float:
     fn exp_m1(self) -> Self;
     /// Square root.
     fn sqrt(self) -> Self;
+    /// self·a + b with a single rounding (fused multiply-add). One
+    /// instruction where the compiled code may use FMA (x86-64 with the
+    /// `fma` target feature, AArch64); a much slower, still exact, library
+    /// routine otherwise. Compensated (error-free) arithmetic needs it: the
+    /// rounding error of a product p = fl(a·b) is exactly `a.mul_add(b, -p)`.
+    fn mul_add(self, a: Self, b: Self) -> Self;
     /// |x|.
     fn abs(self) -> Self;
     /// Hyperbolic tangent.
@@ -183,6 +189,10 @@ macro_rules! impl_float {
             #[inline]
             fn sqrt(self) -> Self {
                 <$t>::sqrt(self)
+            }
+            #[inline]
+            fn mul_add(self, a: Self, b: Self) -> Self {
+                <$t>::mul_add(self, a, b)
             }
             #[inline]
             fn abs(self) -> Self {

@@ -11,9 +11,14 @@
 //! with zeros in the missing lanes (B = X = 0: the factor is 1 and adds
 //! nothing to any gradient).
 //!
-//! **Forward.** As in the portable kernel: running products, one `ln` per
-//! block of [`BLOCK`] factors at most, the same range checks and the same
-//! exact fallback ([`flush`]).
+//! **Forward.** As in the portable kernel: compensated running products
+//! (each with its rounding error, see the portable module's docs), one `ln`
+//! per block of [`BLOCK`] factors at most, the same range checks, the same
+//! exact fallback ([`flush`]) and the same final combination ([`finish`]).
+//! Every vector operation mirrors one scalar operation of the portable
+//! loop, in the same order, so the two give the same bits; the test
+//! `forward_is_bitwise_the_same_on_every_instruction_set` holds them to it
+//! on AVX-512 machines.
 //!
 //! **Backward.** For one tile the `ROWS` vectors of X and the running sums
 //! of dX stay in registers while the loop walks down a block of
@@ -27,12 +32,12 @@
 //! N = 128, n = m = 784, one thread), so the kernel divides, exactly.
 
 use super::bands::ColumnBands;
-use super::portable::{flush, Bounds};
+use super::portable::{finish, flush, Bounds, Lanes};
 use super::{BLOCK, LANES};
 use std::arch::x86_64::{
-    __m512, _mm512_add_ps, _mm512_cmp_ps_mask, _mm512_fnmadd_ps, _mm512_maskz_div_ps,
-    _mm512_max_ps, _mm512_mul_ps, _mm512_set1_ps, _mm512_setzero_ps, _mm512_storeu_ps, _CMP_GE_OQ,
-    _CMP_LE_OQ, _CMP_NLT_UQ,
+    __m512, _mm512_add_ps, _mm512_cmp_ps_mask, _mm512_fmadd_ps, _mm512_fmsub_ps, _mm512_fnmadd_ps,
+    _mm512_mask_blend_ps, _mm512_maskz_div_ps, _mm512_maskz_sub_ps, _mm512_mul_ps, _mm512_set1_ps,
+    _mm512_setzero_ps, _mm512_storeu_ps, _mm512_sub_ps, _CMP_GE_OQ, _CMP_LE_OQ, _CMP_NLT_UQ,
 };
 use std::ops::Range;
 use synann_tensor::simd::{load, store};
@@ -52,24 +57,54 @@ fn to_array(v: __m512) -> [f32; LANES] {
     a
 }
 
-/// max(1 − b·x, floor) lane by lane. `vmaxps` returns its *second*
-/// operand when either is NaN, so with the factor second a NaN factor stays
-/// NaN (as in [`clamped_factor`](super::clamped_factor)), in one
-/// instruction.
+/// The factors max(1 − b·x, floor) and their rounding errors, lane by
+/// lane: [`factor`](super::portable::factor) on 16 lanes, operation for
+/// operation (so the results are the same bits). A factor is kept where
+/// f ≥ floor *or* f is NaN (`_CMP_NLT_UQ`, the negation of the portable
+/// `f < floor`), so a NaN stays NaN; a clamped factor is `floor` with
+/// error 0.
 #[inline]
 #[target_feature(enable = "avx512f")]
-fn clamped_factors(b: __m512, x: __m512, one: __m512, floor: __m512) -> __m512 {
-    _mm512_max_ps(floor, _mm512_fnmadd_ps(b, x, one))
+fn factors(b: __m512, x: __m512, one: __m512, floor: __m512) -> (__m512, __m512) {
+    let p = _mm512_mul_ps(b, x);
+    let f = _mm512_sub_ps(one, p);
+    let kept = _mm512_cmp_ps_mask(f, floor, _CMP_NLT_UQ);
+    // δ = (1 − f) − p where kept, 0 where clamped.
+    let d = _mm512_maskz_sub_ps(kept, _mm512_sub_ps(one, f), p);
+    (_mm512_mask_blend_ps(kept, floor, f), d)
+}
+
+/// [`times`](super::portable::times) on 16 lanes: (P̂ + E)·(f̂ + δ) as
+/// (q, E·f̂ + P̂·δ + π) with q = fl(P̂·f̂) and π = P̂·f̂ − q computed by one
+/// fused operation (`vfmsub`: one rounding, like `mul_add`).
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn times_v(p: __m512, e: __m512, f: __m512, d: __m512) -> (__m512, __m512) {
+    let q = _mm512_mul_ps(p, f);
+    let pi = _mm512_fmsub_ps(p, f, q);
+    (q, _mm512_fmadd_ps(e, f, _mm512_fmadd_ps(p, d, pi)))
+}
+
+/// The vectors `p`, `e` as [`Lanes`].
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn to_lanes(p: __m512, e: __m512) -> Lanes<f32> {
+    Lanes {
+        p: to_array(p),
+        e: to_array(e),
+    }
 }
 
 /// Σ_j ln max(1 − b[j]·x_r[j], floor) for the [`ROWS`] rows `xs`.
 #[inline]
-#[target_feature(enable = "avx512f")]
+#[target_feature(enable = "avx512f,fma")]
 fn log_products(b: &[f32], xs: [&[f32]; ROWS], c: &Bounds<f32>) -> [f32; ROWS] {
     let one = _mm512_set1_ps(1.0);
     let floor = _mm512_set1_ps(c.floor);
     let (lo, hi) = (_mm512_set1_ps(c.lo), _mm512_set1_ps(c.hi));
+    // Per row: the running products of its 16 lanes and their errors.
     let mut p = [one; ROWS];
+    let mut e = [_mm512_setzero_ps(); ROWS];
     let mut acc = [0.0f32; ROWS];
     for (start, b_block) in (0..).step_by(BLOCK).zip(b.chunks(BLOCK)) {
         let end = start + b_block.len();
@@ -77,28 +112,30 @@ fn log_products(b: &[f32], xs: [&[f32]; ROWS], c: &Bounds<f32>) -> [f32; ROWS] {
         for r in 0..ROWS {
             x_block[r] = &xs[r][start..end];
         }
-        let saved = p;
+        let (saved_p, saved_e) = (p, e);
         for (j, b_chunk) in (0..).step_by(LANES).zip(b_block.chunks(LANES)) {
             let bv = load(b_chunk);
             for r in 0..ROWS {
                 let xv = load(&x_block[r][j..j + b_chunk.len()]);
-                p[r] = _mm512_mul_ps(p[r], clamped_factors(bv, xv, one, floor));
+                let (f, d) = factors(bv, xv, one, floor);
+                (p[r], e[r]) = times_v(p[r], e[r], f, d);
             }
         }
         for r in 0..ROWS {
             let inside =
                 _mm512_cmp_ps_mask(p[r], lo, _CMP_GE_OQ) & _mm512_cmp_ps_mask(p[r], hi, _CMP_LE_OQ);
             if inside != u16::MAX {
-                let mut lanes = to_array(p[r]);
-                acc[r] += flush(&mut lanes, &to_array(saved[r]), b_block, x_block[r], c);
-                p[r] = load(&lanes);
+                let mut lanes = to_lanes(p[r], e[r]);
+                let saved = to_lanes(saved_p[r], saved_e[r]);
+                acc[r] += flush(&mut lanes, &saved, b_block, x_block[r], c);
+                p[r] = load(&lanes.p);
+                e[r] = load(&lanes.e);
             }
         }
     }
     let mut sums = [0.0; ROWS];
     for r in 0..ROWS {
-        let product = to_array(p[r]).iter().fold(1.0f32, |a, &q| a * q);
-        sums[r] = acc[r] + product.ln();
+        sums[r] = finish(acc[r], &to_lanes(p[r], e[r]));
     }
     sums
 }

@@ -3,7 +3,9 @@
 //! **Forward: products instead of logarithms.** A logarithm costs tens of
 //! multiplications, so instead of Σ_j ln f_j we multiply the factors and
 //! take one logarithm per block of factors: Σ_j ln f_j = ln Π_j f_j, guarded
-//! against underflow and overflow (see [`portable`]).
+//! against underflow and overflow, and *compensated*: each running product
+//! carries its rounding error, so that small terms keep their digits (see
+//! [`portable`]).
 //!
 //! **Backward: one reciprocal per term, shared.** q = g[k, i]/(1 − B·X) is
 //! computed once per (k, i, j) and feeds both dX[k, j] −= B·q and
@@ -97,18 +99,6 @@ impl Isa {
             self.is_supported(),
             "synapse kernels: this CPU does not support {self:?}"
         );
-    }
-}
-
-/// The factor 1 − b·x, clamped below at `floor`. Written as a compare and
-/// select (not `max`) so that a NaN factor stays NaN.
-#[inline(always)]
-pub(crate) fn clamped_factor<T: Float>(b: T, x: T, floor: T) -> T {
-    let f = T::ONE - b * x;
-    if f < floor {
-        floor
-    } else {
-        f
     }
 }
 
