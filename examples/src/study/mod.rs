@@ -11,13 +11,14 @@
 //! | `seeds.txt` | the seeds, on one line |
 //! | `compare.txt` (optional) | pairs `arm reference`, one per line: the differences to report besides each arm's against the first |
 //! | `about.md` (optional) | a paragraph printed above the table (prose, no measured numbers) |
+//! | `metric.txt` (optional) | `test` to compare on the final test accuracy even when the runs held out a validation set (a confirmation study) |
 //! | `<arm>-s<seed>/` | one run: `summary.json`, `metrics.csv`, `log.txt` |
 //!
 //! `results/run_study.sh STUDY` makes the runs; `results/ablation/studies.txt`
 //! lists the studies in the order the tables show them. The metric is the
 //! final validation accuracy when the runs held out a validation set
-//! (`--validation`), else the final test accuracy: never a best epoch
-//! picked on the test set.
+//! (`--validation`) and `metric.txt` does not say `test`, else the final
+//! test accuracy: never a best epoch picked on the test set.
 
 pub mod stats;
 
@@ -91,13 +92,28 @@ pub struct Run {
 }
 
 impl Run {
-    /// The study metric of the run: its final validation accuracy if it had
-    /// a validation set, else its final test accuracy.
-    pub fn metric(&self) -> f64 {
-        self.summary
-            .final_val_accuracy
-            .unwrap_or(self.summary.final_test_accuracy)
+    /// The run's figure for `metric`: its final test accuracy, or its final
+    /// validation accuracy (falling back to the test accuracy for a run
+    /// without a validation set).
+    pub fn metric(&self, metric: Metric) -> f64 {
+        match metric {
+            Metric::Test => self.summary.final_test_accuracy,
+            Metric::Validation => self
+                .summary
+                .final_val_accuracy
+                .unwrap_or(self.summary.final_test_accuracy),
+        }
     }
+}
+
+/// What a study compares its arms on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Metric {
+    /// The final validation accuracy (a search: choices are made on it).
+    Validation,
+    /// The final test accuracy (an ablation, or the confirmation of a
+    /// configuration frozen on validation).
+    Test,
 }
 
 /// A study read from its folder.
@@ -115,6 +131,8 @@ pub struct Study {
     pub compare: Vec<(String, String)>,
     /// The prose of `about.md`.
     pub about: String,
+    /// What the arms are compared on.
+    pub metric: Metric,
     /// The finished runs of each arm, in the order of `arms`.
     pub runs: Vec<Vec<Run>>,
 }
@@ -174,10 +192,25 @@ pub fn load(dir: &Path) -> Result<Study, StudyError> {
     } else {
         String::new()
     };
-    let runs = arms
+    let runs: Vec<Vec<Run>> = arms
         .iter()
         .map(|arm| load_runs(dir, &arm.name, &seeds))
         .collect::<Result<Vec<_>, _>>()?;
+    let metric_path = dir.join("metric.txt");
+    let validated = runs.iter().flatten().any(|r| r.summary.final_val_accuracy.is_some());
+    let metric = if metric_path.exists() {
+        match read(&metric_path)?.trim() {
+            "test" => Metric::Test,
+            "validation" => Metric::Validation,
+            other => {
+                return Err(format(&metric_path, format!("`{other}`: expected test or validation")))
+            }
+        }
+    } else if validated {
+        Metric::Validation
+    } else {
+        Metric::Test
+    };
     Ok(Study {
         name,
         common,
@@ -185,6 +218,7 @@ pub fn load(dir: &Path) -> Result<Study, StudyError> {
         arms,
         compare,
         about,
+        metric,
         runs,
     })
 }
@@ -267,12 +301,10 @@ impl Study {
         Some(zoo.model.num_parameters())
     }
 
-    /// Whether the study's runs held out a validation set.
+    /// Whether the study compares on validation accuracy (and shows the
+    /// test accuracy beside it).
     pub fn validated(&self) -> bool {
-        self.runs
-            .iter()
-            .flatten()
-            .any(|r| r.summary.final_val_accuracy.is_some())
+        self.metric == Metric::Validation
     }
 
     /// The metric of each finished run of `arm`.
@@ -280,7 +312,7 @@ impl Study {
         self.arms
             .iter()
             .position(|a| a.name == arm)
-            .map(|i| self.runs[i].iter().map(Run::metric).collect())
+            .map(|i| self.runs[i].iter().map(|r| r.metric(self.metric)).collect())
             .unwrap_or_default()
     }
 
@@ -351,7 +383,7 @@ impl Study {
         );
         let reference = self.metrics(&self.arms[0].name);
         for (i, (arm, runs)) in self.arms.iter().zip(&self.runs).enumerate() {
-            let values: Vec<f64> = runs.iter().map(Run::metric).collect();
+            let values: Vec<f64> = runs.iter().map(|r| r.metric(self.metric)).collect();
             let against = (i > 0).then_some(reference.as_slice());
             let parameters = self.parameters(arm);
             self.write_row(&mut out, &arm.name, &arm.flags, runs, &values, against, parameters);
