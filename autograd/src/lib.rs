@@ -42,9 +42,9 @@ pub use gradcheck::{
     FiniteDifferenceError, GradcheckError, GradcheckOptions, GradcheckReport, Location,
     RefinedElement, StepRefinement,
 };
+pub use no_grad::{is_grad_enabled, no_grad, NoGradGuard};
 pub use precision::{
     check_precision, Compared, PrecisionError, PrecisionExcess, PrecisionOptions, PrecisionReport,
     Quantity,
 };
-pub use no_grad::{is_grad_enabled, no_grad, NoGradGuard};
 pub use var::{live_nodes, Var};

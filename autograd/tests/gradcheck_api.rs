@@ -236,7 +236,8 @@ fn fast_mode_passes_a_correct_op_and_fails_a_wrong_one() {
             assert_eq!(worst[0].input, 1);
             assert_eq!(worst[0].location, Location::RandomDirection);
             assert!(
-                e.to_string().contains("input 1 along a random direction u (fast mode"),
+                e.to_string()
+                    .contains("input 1 along a random direction u (fast mode"),
                 "{e}"
             );
         }
@@ -356,7 +357,11 @@ fn every_mismatch_is_listed_worst_first_up_to_the_limit() {
         }) => {
             assert_eq!((worst.len(), total, compared), (4, 6, 6));
             assert!(worst.windows(2).all(|w| w[0].error() >= w[1].error()));
-            assert!(worst[0].to_string().starts_with("fc1.weight["), "{}", worst[0]);
+            assert!(
+                worst[0].to_string().starts_with("fc1.weight["),
+                "{}",
+                worst[0]
+            );
         }
         other => panic!("expected mismatches, got {other:?}"),
     }
@@ -427,23 +432,28 @@ fn precision_check_passes_exact_ops_and_names_an_inaccurate_f32_kernel() {
     let x = Tensor::uniform(&[4, 5], -2.0, 2.0, &mut synann_tensor::random::seeded(3));
     let w = Tensor::uniform(&[5, 3], -1.0, 1.0, &mut synann_tensor::random::seeded(4));
     let opts = PrecisionOptions::default();
-    let report = check_precision!(
-        |v| v[0].matmul(&v[1]).tanh().exp(),
-        &[x.clone(), w],
-        &opts
-    )
-    .unwrap();
+    let report =
+        check_precision!(|v| v[0].matmul(&v[1]).tanh().exp(), &[x.clone(), w], &opts).unwrap();
     assert_eq!(report.op.as_deref(), Some("exp"));
     assert_eq!(report.compared, 12 + 20 + 15);
     match check_precision!(|v| apply(SloppyInF32, &[&v[0]]), &[x], &opts) {
         Err(e @ PrecisionError::Exceeded { .. }) => {
-            let PrecisionError::Exceeded { ref worst, total, .. } = e else {
+            let PrecisionError::Exceeded {
+                ref worst, total, ..
+            } = e
+            else {
                 unreachable!()
             };
             // The forward is off everywhere (≈ 840 ulps); the backward is exact.
             assert_eq!(total, 20);
-            assert!(worst.iter().all(|w| w.quantity == Quantity::Output && w.ulps > 100.0));
-            assert!(e.to_string().starts_with("precision check of `sloppy`: 20 of 40"), "{e}");
+            assert!(worst
+                .iter()
+                .all(|w| w.quantity == Quantity::Output && w.ulps > 100.0));
+            assert!(
+                e.to_string()
+                    .starts_with("precision check of `sloppy`: 20 of 40"),
+                "{e}"
+            );
         }
         other => panic!("expected an excess, got {other:?}"),
     }
