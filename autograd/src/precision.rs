@@ -30,7 +30,6 @@
 //! ```
 
 use crate::gradcheck::unflatten;
-use crate::no_grad::no_grad;
 use crate::var::Var;
 use rand::{Rng, SeedableRng};
 use std::fmt;
@@ -226,7 +225,7 @@ where
 {
     let vars: Vec<Var<f32>> = inputs
         .iter()
-        .map(|t| Var::leaf(t.cast::<f32>(), v.is_some()))
+        .map(|t| Var::leaf(t.cast::<f32>(), true))
         .collect();
     let y = f(&vars);
     let op = y.op_name();
@@ -250,29 +249,21 @@ fn run_f64<G>(g: &G, inputs: &[Tensor<f64>], v: Option<&Tensor<f64>>) -> Run
 where
     G: Fn(&[Var<f64>]) -> Var<f64>,
 {
-    let run = |inputs: &[Tensor<f64>]| {
-        let vars: Vec<Var<f64>> = inputs
-            .iter()
-            .map(|t| Var::leaf(t.clone(), v.is_some()))
-            .collect();
-        let y = g(&vars);
-        let op = y.op_name();
-        let output = y.value().clone();
-        if let (Some(v), true) = (v, y.requires_grad()) {
-            y.backward_with(v.clone());
-        }
-        let grads = vars
-            .iter()
-            .zip(inputs)
-            .map(|(x, t)| x.take_grad().unwrap_or_else(|| Tensor::zeros(t.shape())))
-            .collect();
-        Run { op, output, grads }
-    };
-    if v.is_some() {
-        run(inputs)
-    } else {
-        no_grad(|| run(inputs))
+    // Leaves require grad even when no gradient is wanted, so the output
+    // records its op's name.
+    let vars: Vec<Var<f64>> = inputs.iter().map(|t| Var::leaf(t.clone(), true)).collect();
+    let y = g(&vars);
+    let op = y.op_name();
+    let output = y.value().clone();
+    if let (Some(v), true) = (v, y.requires_grad()) {
+        y.backward_with(v.clone());
     }
+    let grads = vars
+        .iter()
+        .zip(inputs)
+        .map(|(x, t)| x.take_grad().unwrap_or_else(|| Tensor::zeros(t.shape())))
+        .collect();
+    Run { op, output, grads }
 }
 
 /// Scales each element of `t` by (1 + h·s) for random signs s.
@@ -303,10 +294,7 @@ where
     // The same inputs for both runs: the f32 values.
     let inputs: Vec<Tensor<f64>> = inputs.iter().map(|t| t.cast::<f32>().cast()).collect();
     let mut rng = rand::rngs::StdRng::seed_from_u64(opts.seed);
-    let shape = no_grad(|| run_f64(&f64_fn, &inputs, None))
-        .output
-        .shape()
-        .to_vec();
+    let shape = run_f64(&f64_fn, &inputs, None).output.shape().to_vec();
     // The output gradient, also exactly representable in f32.
     let grads = opts.compare != Compared::Output;
     let v = grads.then(|| {
@@ -398,13 +386,9 @@ where
         compare(Quantity::Output, &low.output, &exact.output, &cond_out);
     }
     if grads {
-        for i in 0..inputs.len() {
-            compare(
-                Quantity::Gradient { input: i },
-                &low.grads[i],
-                &exact.grads[i],
-                &cond_grads[i],
-            );
+        for (i, cond) in cond_grads.iter().enumerate() {
+            let input = Quantity::Gradient { input: i };
+            compare(input, &low.grads[i], &exact.grads[i], cond);
         }
     }
     if excesses.is_empty() {

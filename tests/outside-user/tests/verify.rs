@@ -50,3 +50,26 @@ fn custom_op_f32_precision() {
     let x = Tensor::uniform(&[64], -4.0, 4.0, &mut seeded(2));
     check_precision!(|v| softsign(&v[0]), &[x], &PrecisionOptions::default()).unwrap();
 }
+
+/// softsign with the derivative's square forgotten: 1/(1 + |x|).
+struct WrongSoftsign;
+
+impl synann_autograd::Function<f64> for WrongSoftsign {
+    fn name(&self) -> &str {
+        "wrong_softsign"
+    }
+    fn forward(&mut self, x: &[&Tensor<f64>]) -> Tensor<f64> {
+        x[0].map(|x| x / (1.0 + x.abs()))
+    }
+    fn backward(&self, ctx: &synann_autograd::BackwardCtx<'_, f64>) -> Vec<Option<Tensor<f64>>> {
+        let dx = ctx.inputs[0].zip_map(ctx.grad_output, "wrong", |x, g| g / (1.0 + x.abs()));
+        vec![Some(dx)]
+    }
+}
+
+#[test]
+#[should_panic(expected = "gradcheck of `wrong_softsign`")]
+fn a_wrong_custom_op_fails_its_property_naming_the_op() {
+    let inputs = tensors(1, shape(1, 3, 3), Values::signed(0.05, 3.0));
+    gradcheck_property(inputs, |v| apply(WrongSoftsign, &[&v[0]]));
+}
