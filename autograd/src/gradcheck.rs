@@ -62,7 +62,7 @@ pub enum StepRefinement {
     Richardson,
 }
 
-/// Settings of [`gradcheck`]; the defaults are PyTorch's.
+/// Settings of [`gradcheck()`]; the defaults are PyTorch's.
 #[derive(Clone, Debug)]
 pub struct GradcheckOptions {
     /// Finite-difference step.
@@ -143,7 +143,7 @@ impl FiniteDifferenceError {
 pub struct ElementMismatch {
     /// Which input (0-based).
     pub input: usize,
-    /// The input's name: `input 1` for [`gradcheck`], the parameter path
+    /// The input's name: `input 1` for [`gradcheck()`], the parameter path
     /// (`fc1.weight`) for module checks.
     pub name: String,
     /// Which element (or direction).
@@ -193,7 +193,7 @@ pub struct RefinedElement {
     pub numeric: f64,
 }
 
-/// What a passing [`gradcheck`] checked.
+/// What a passing [`gradcheck()`] checked.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GradcheckReport {
     /// The op that produced the checked output (its
@@ -414,7 +414,7 @@ where
     gradcheck_checkable(&mut Closure(f), inputs, &names, opts)
 }
 
-/// [`gradcheck`] with a name for each input, used in failures
+/// [`gradcheck()`] with a name for each input, used in failures
 /// (`weight[3, 7]`).
 ///
 /// Panics if `names` and `inputs` differ in length.
@@ -446,7 +446,7 @@ where
     gradcheck_checkable(&mut Closure(f), inputs, &names, opts)
 }
 
-/// The checker behind [`gradcheck`], for any [`Checkable`] (the module
+/// The checker behind [`gradcheck()`], for any [`Checkable`] (the module
 /// checks of `synann-nn` use it). `names` names the inputs in failures.
 pub fn gradcheck_checkable(
     f: &mut dyn Checkable,

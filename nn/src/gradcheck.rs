@@ -1,7 +1,7 @@
 //! Gradient checks of whole modules: the input and every named parameter,
 //! in f64, in training and evaluation mode.
 //!
-//! [`gradcheck_module`] runs [`synann_autograd::gradcheck`]'s checks (values
+//! [`gradcheck_module`] runs [`synann_autograd::gradcheck()`]'s checks (values
 //! against central differences, shapes, reentrancy, linearity) with the
 //! module's input and each parameter that requires grad as the checked
 //! inputs. The parameters are perturbed in place ([`Var::set_value`]), so

@@ -1,4 +1,4 @@
-//! Property gradchecks: [`gradcheck`] and [`gradcheck_module`] as proptest
+//! Property gradchecks: [`gradcheck()`] and [`gradcheck_module()`] as proptest
 //! properties, inside a `proptest!` block ([`prop_gradcheck`],
 //! [`prop_gradcheck_module`]) or as one call that runs the whole property
 //! ([`gradcheck_property`], [`gradcheck_module_property`]).
@@ -23,7 +23,7 @@ use synann_tensor::Tensor;
 /// does not change it; build your own runner for more.
 pub const CASES: u32 = 24;
 
-/// Runs [`gradcheck`] with the default options and turns a failure into a
+/// Runs [`gradcheck()`] with the default options and turns a failure into a
 /// proptest failure whose message is the check's (op, inputs, elements)
 /// plus the input shapes. Use it with `?` inside `proptest!`.
 pub fn prop_gradcheck<F>(f: F, inputs: &[Tensor<f64>]) -> Result<(), TestCaseError>
