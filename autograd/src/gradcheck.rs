@@ -19,6 +19,19 @@
 //! draws a random direction u per input and compares vᵀJu with a single
 //! directional difference.
 //!
+//! A failure lists every mismatching element (up to
+//! [`GradcheckOptions::max_reported`]), worst first, each with the error a
+//! central difference is expected to make there ([`FiniteDifferenceError`]):
+//! an observed difference far above it is a wrong backward, one close to it
+//! asks for another step. [`StepRefinement::Richardson`] retries such
+//! elements with larger steps and Richardson extrapolation before calling
+//! them mismatches; the elements it rescued are listed in the
+//! [`GradcheckReport`].
+//!
+//! The chapter "Verifying gradients" (`docs/GRADCHECK.md`, rendered as
+//! `synann_testing::guide`) shows the whole tool set: ops, layers, whole
+//! models, property tests and precision checks.
+//!
 //! ```
 //! use synann_autograd::{gradcheck, GradcheckOptions, Var};
 //! use synann_tensor::Tensor;
@@ -30,9 +43,26 @@
 use crate::no_grad::no_grad;
 use crate::var::Var;
 use rand::SeedableRng;
+use std::fmt;
 use synann_tensor::Tensor;
 
-/// Settings of [`gradcheck`]; the defaults are PyTorch's.
+/// What to do with an element whose central difference at the step
+/// [`GradcheckOptions::eps`] disagrees with the analytic gradient.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum StepRefinement {
+    /// Report it as a mismatch (PyTorch's behaviour).
+    #[default]
+    None,
+    /// Retry with steps 10ε, 100ε and 1000ε, each Richardson-extrapolated
+    /// ((4·D(h) − D(2h))/3, truncation error O(h⁴)), and accept the element
+    /// if one of them agrees. Smooth functions with large higher
+    /// derivatives, or whose projected output is large (rounding error
+    /// ≈ ulp(L)/ε), then pass; a wrong backward disagrees at every step.
+    /// Rescued elements are listed in [`GradcheckReport::refined`].
+    Richardson,
+}
+
+/// Settings of [`gradcheck()`]; the defaults are PyTorch's.
 #[derive(Clone, Debug)]
 pub struct GradcheckOptions {
     /// Finite-difference step.
@@ -41,10 +71,16 @@ pub struct GradcheckOptions {
     pub atol: f64,
     /// Relative tolerance.
     pub rtol: f64,
-    /// Compare vᵀJu for random directions u instead of every element.
+    /// Compare vᵀJu for random directions u instead of every element
+    /// (PyTorch's `fast_mode`).
     pub fast_mode: bool,
     /// Seed of the random output gradient (and directions).
     pub seed: u64,
+    /// Whether to retry disagreeing elements with other steps.
+    pub refine: StepRefinement,
+    /// How many mismatching elements a failure lists (the worst ones); the
+    /// total is always counted.
+    pub max_reported: usize,
 }
 
 impl Default for GradcheckOptions {
@@ -55,28 +91,144 @@ impl Default for GradcheckOptions {
             rtol: 1e-3,
             fast_mode: false,
             seed: 0x5eed,
+            refine: StepRefinement::None,
+            max_reported: 10,
         }
     }
 }
 
-/// Why a gradient check failed; the message names the input and element.
+/// Which scalar of an input a comparison is about.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Location {
+    /// One element, by multi-index (`[]` for a scalar).
+    Element(Vec<usize>),
+    /// Fast mode: the projection onto a random direction u of the whole
+    /// input (vᵀJu against one directional difference).
+    RandomDirection,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Location::Element(index) => {
+                let parts: Vec<String> = index.iter().map(|i| i.to_string()).collect();
+                write!(f, "[{}]", parts.join(", "))
+            }
+            Location::RandomDirection => write!(f, " along a random direction u (fast mode, vᵀJu)"),
+        }
+    }
+}
+
+/// The error a central difference with step ε is expected to make, from
+/// a Taylor expansion: truncation ≈ ε²/6·|f'''| and rounding ≈ ulp(L)/ε,
+/// where ulp(L) is the rounding error of the projected output
+/// L = Σ v ⊙ y (machine epsilon times Σ |v ⊙ y|).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FiniteDifferenceError {
+    /// ε²/6·|f'''|, with f''' estimated by a wider five-point stencil.
+    pub truncation: f64,
+    /// ulp(L)/ε.
+    pub rounding: f64,
+}
+
+impl FiniteDifferenceError {
+    /// Truncation plus rounding.
+    pub fn total(&self) -> f64 {
+        self.truncation + self.rounding
+    }
+}
+
+/// One comparison that failed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ElementMismatch {
+    /// Which input (0-based).
+    pub input: usize,
+    /// The input's name: `input 1` for [`gradcheck()`], the parameter path
+    /// (`fc1.weight`) for module checks.
+    pub name: String,
+    /// Which element (or direction).
+    pub location: Location,
+    /// Value from backward.
+    pub analytic: f64,
+    /// Value from central differences.
+    pub numeric: f64,
+    /// The error the central difference itself is expected to make there.
+    pub expected_fd_error: FiniteDifferenceError,
+}
+
+impl ElementMismatch {
+    /// |analytic − numeric|.
+    pub fn error(&self) -> f64 {
+        (self.analytic - self.numeric).abs()
+    }
+}
+
+impl fmt::Display for ElementMismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let e = self.expected_fd_error;
+        write!(
+            f,
+            "{}{}: analytic {:.10e} vs numeric {:.10e} (difference {:.3e}; a central difference is expected to be off by ≈ {:.1e}: truncation {:.1e}, rounding {:.1e})",
+            self.name,
+            self.location,
+            self.analytic,
+            self.numeric,
+            self.error(),
+            e.total(),
+            e.truncation,
+            e.rounding
+        )
+    }
+}
+
+/// An element that disagreed at the step ε but agreed after
+/// [`StepRefinement::Richardson`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct RefinedElement {
+    /// The comparison at ε (which failed).
+    pub at_eps: ElementMismatch,
+    /// The step whose extrapolated difference agreed.
+    pub step: f64,
+    /// That extrapolated difference.
+    pub numeric: f64,
+}
+
+/// What a passing [`gradcheck()`] checked.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct GradcheckReport {
+    /// The op that produced the checked output (its
+    /// [`Function::name`](crate::Function::name)), if any.
+    pub op: Option<String>,
+    /// Number of comparisons against finite differences.
+    pub compared: usize,
+    /// Elements that passed only after step refinement.
+    pub refined: Vec<RefinedElement>,
+}
+
+/// Why a gradient check failed; the message names the op, the input and
+/// the element.
 #[derive(Clone, Debug, PartialEq)]
 pub enum GradcheckError {
-    /// An analytic gradient differs from the numeric one.
+    /// Analytic gradients differ from the numeric ones.
     Mismatch {
-        /// Which input (0-based).
-        input: usize,
-        /// Multi-index of the element (empty in fast mode).
-        index: Vec<usize>,
-        /// Value from backward.
-        analytic: f64,
-        /// Value from central differences.
-        numeric: f64,
+        /// The op that produced the checked output, if any.
+        op: Option<String>,
+        /// The worst mismatches, largest |analytic − numeric| first, at most
+        /// [`GradcheckOptions::max_reported`] of them.
+        worst: Vec<ElementMismatch>,
+        /// How many comparisons failed in all.
+        total: usize,
+        /// How many comparisons were made.
+        compared: usize,
     },
     /// A gradient has the wrong shape.
     WrongShape {
+        /// The op that produced the checked output, if any.
+        op: Option<String>,
         /// Which input.
         input: usize,
+        /// Its name.
+        name: String,
         /// The input's shape.
         expected: Vec<usize>,
         /// The gradient's shape.
@@ -84,10 +236,14 @@ pub enum GradcheckError {
     },
     /// Two backward passes gave different results.
     NotReentrant {
+        /// The op that produced the checked output, if any.
+        op: Option<String>,
         /// Which input.
         input: usize,
-        /// Flat index of the first differing element.
-        index: usize,
+        /// Its name.
+        name: String,
+        /// Multi-index of the first differing element.
+        index: Vec<usize>,
         /// First pass.
         first: f64,
         /// Second pass.
@@ -95,10 +251,14 @@ pub enum GradcheckError {
     },
     /// backward(2v) ≠ 2·backward(v).
     NotLinear {
+        /// The op that produced the checked output, if any.
+        op: Option<String>,
         /// Which input.
         input: usize,
-        /// Flat index of the first offending element.
-        index: usize,
+        /// Its name.
+        name: String,
+        /// Multi-index of the first offending element.
+        index: Vec<usize>,
         /// 2·backward(v).
         expected: f64,
         /// backward(2v).
@@ -106,84 +266,126 @@ pub enum GradcheckError {
     },
     /// The function's output is not finite at the given inputs.
     NonFinite {
+        /// The op that produced the checked output, if any.
+        op: Option<String>,
         /// What was evaluated.
         what: String,
     },
 }
 
-impl std::fmt::Display for GradcheckError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+fn prefix(op: &Option<String>) -> String {
+    match op {
+        Some(op) => format!("gradcheck of `{op}`"),
+        None => "gradcheck".to_string(),
+    }
+}
+
+fn index_str(index: &[usize]) -> String {
+    Location::Element(index.to_vec()).to_string()
+}
+
+impl fmt::Display for GradcheckError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            GradcheckError::Mismatch { input, index, analytic, numeric } => write!(
+            GradcheckError::Mismatch { op, worst, total, compared } => {
+                write!(
+                    f,
+                    "{}: {total} of {compared} gradient values differ from central differences",
+                    prefix(op)
+                )?;
+                if *total > worst.len() {
+                    write!(f, " (the {} worst below)", worst.len())?;
+                }
+                for m in worst {
+                    write!(f, "\n  {m}")?;
+                }
+                Ok(())
+            }
+            GradcheckError::WrongShape { op, name, expected, got, .. } => write!(
                 f,
-                "gradcheck: input {input}, element {index:?}: analytic {analytic:.10e} vs numeric {numeric:.10e} (difference {:.3e})",
-                (analytic - numeric).abs()
+                "{}: {name}: gradient has shape {got:?}, input has shape {expected:?}",
+                prefix(op)
             ),
-            GradcheckError::WrongShape { input, expected, got } => write!(
+            GradcheckError::NotReentrant { op, name, index, first, second, .. } => write!(
                 f,
-                "gradcheck: input {input}: gradient has shape {got:?}, input has shape {expected:?}"
+                "{}: {name}{}: backward is not reentrant ({first:e} then {second:e})",
+                prefix(op),
+                index_str(index)
             ),
-            GradcheckError::NotReentrant { input, index, first, second } => write!(
+            GradcheckError::NotLinear { op, name, index, expected, got, .. } => write!(
                 f,
-                "gradcheck: input {input}, flat element {index}: backward is not reentrant ({first:e} then {second:e})"
+                "{}: {name}{}: backward is not linear in the output gradient (backward(2v) = {got:e}, 2·backward(v) = {expected:e})",
+                prefix(op),
+                index_str(index)
             ),
-            GradcheckError::NotLinear { input, index, expected, got } => write!(
-                f,
-                "gradcheck: input {input}, flat element {index}: backward is not linear in the output gradient (backward(2v) = {got:e}, 2·backward(v) = {expected:e})"
-            ),
-            GradcheckError::NonFinite { what } => write!(f, "gradcheck: non-finite value in {what}"),
+            GradcheckError::NonFinite { op, what } => {
+                write!(f, "{}: non-finite value in {what}", prefix(op))
+            }
         }
     }
 }
 
 impl std::error::Error for GradcheckError {}
 
-/// L = Σ v ⊙ f(inputs), evaluated without recording a graph.
-fn projected<F>(f: &F, inputs: &[Tensor<f64>], v: &Tensor<f64>) -> f64
-where
-    F: Fn(&[Var<f64>]) -> Var<f64>,
-{
-    no_grad(|| {
-        let vars: Vec<Var<f64>> = inputs.iter().map(|t| Var::constant(t.clone())).collect();
-        let y = f(&vars);
-        let y = y.value();
-        y.data().iter().zip(v.data()).map(|(a, b)| a * b).sum()
-    })
+/// A function under check, seen as what gradcheck needs from it: its value
+/// without a graph, and its gradients from one backward pass. Implemented
+/// for closures over [`Var`]s here and for modules in `synann-nn`.
+pub trait Checkable {
+    /// y = f(inputs), recording no graph.
+    fn evaluate(&mut self, inputs: &[Tensor<f64>]) -> Tensor<f64>;
+
+    /// The gradients vᵀJ of every input (`None` where an input got no
+    /// gradient), and the name of the op that produced y.
+    fn gradients(
+        &mut self,
+        inputs: &[Tensor<f64>],
+        v: &Tensor<f64>,
+    ) -> (Vec<Option<Tensor<f64>>>, Option<String>);
 }
 
-/// The analytic gradients vᵀJ for every input, from one backward pass.
-fn analytic<F>(
-    f: &F,
-    inputs: &[Tensor<f64>],
-    v: &Tensor<f64>,
-) -> Result<Vec<Tensor<f64>>, GradcheckError>
+/// A closure over [`Var`]s as a [`Checkable`]: every input becomes a leaf
+/// that requires grad.
+struct Closure<F>(F);
+
+impl<F> Checkable for Closure<F>
 where
     F: Fn(&[Var<f64>]) -> Var<f64>,
 {
-    let vars: Vec<Var<f64>> = inputs.iter().map(|t| Var::leaf(t.clone(), true)).collect();
-    let y = f(&vars);
-    if y.requires_grad() {
-        y.backward_with(v.clone());
-    }
-    vars.iter()
-        .enumerate()
-        .map(|(i, var)| {
-            let g = var
-                .take_grad()
-                .unwrap_or_else(|| Tensor::zeros(var.value().shape()));
-            if g.shape() != inputs[i].shape() {
-                return Err(GradcheckError::WrongShape {
-                    input: i,
-                    expected: inputs[i].shape().to_vec(),
-                    got: g.shape().to_vec(),
-                });
-            }
-            Ok(g)
+    fn evaluate(&mut self, inputs: &[Tensor<f64>]) -> Tensor<f64> {
+        no_grad(|| {
+            let vars: Vec<Var<f64>> = inputs.iter().map(|t| Var::constant(t.clone())).collect();
+            let y = (self.0)(&vars);
+            let y = y.value().clone();
+            y
         })
-        .collect()
+    }
+
+    fn gradients(
+        &mut self,
+        inputs: &[Tensor<f64>],
+        v: &Tensor<f64>,
+    ) -> (Vec<Option<Tensor<f64>>>, Option<String>) {
+        let vars: Vec<Var<f64>> = inputs.iter().map(|t| Var::leaf(t.clone(), true)).collect();
+        let y = (self.0)(&vars);
+        let op = y.op_name();
+        if y.requires_grad() {
+            y.backward_with(v.clone());
+        }
+        (vars.iter().map(|var| var.take_grad()).collect(), op)
+    }
 }
 
-fn unflatten(mut flat: usize, shape: &[usize]) -> Vec<usize> {
+/// L = Σ v ⊙ f(inputs) and Σ |v ⊙ f(inputs)| (the scale of its rounding
+/// error).
+fn projected(f: &mut dyn Checkable, inputs: &[Tensor<f64>], v: &Tensor<f64>) -> (f64, f64) {
+    let y = f.evaluate(inputs);
+    y.data()
+        .iter()
+        .zip(v.data())
+        .fold((0.0, 0.0), |(s, a), (y, v)| (s + y * v, a + (y * v).abs()))
+}
+
+pub(crate) fn unflatten(mut flat: usize, shape: &[usize]) -> Vec<usize> {
     let mut idx = vec![0; shape.len()];
     for a in (0..shape.len()).rev() {
         idx[a] = flat % shape[a];
@@ -198,39 +400,90 @@ fn close(a: f64, n: f64, o: &GradcheckOptions) -> bool {
 
 /// Checks the gradients of `f` at `inputs` (see the module docs). Every
 /// input is treated as requiring grad; capture constants in the closure.
+/// Inputs are named `input 0`, `input 1`, … in failures; see
+/// [`gradcheck_named`] to name them.
 pub fn gradcheck<F>(
     f: F,
     inputs: &[Tensor<f64>],
     opts: &GradcheckOptions,
-) -> Result<(), GradcheckError>
+) -> Result<GradcheckReport, GradcheckError>
 where
     F: Fn(&[Var<f64>]) -> Var<f64>,
 {
+    let names: Vec<String> = (0..inputs.len()).map(|i| format!("input {i}")).collect();
+    gradcheck_checkable(&mut Closure(f), inputs, &names, opts)
+}
+
+/// [`gradcheck()`] with a name for each input, used in failures
+/// (`weight[3, 7]`).
+///
+/// Panics if `names` and `inputs` differ in length.
+///
+/// ```
+/// use synann_autograd::{gradcheck_named, GradcheckOptions, Var};
+/// use synann_tensor::Tensor;
+/// let (x, w) = (Tensor::from_vec(vec![1.0, 2.0], &[1, 2]), Tensor::from_vec(vec![0.5, -0.5], &[2, 1]));
+/// let f = |v: &[Var<f64>]| v[0].matmul(&v[1]).tanh();
+/// gradcheck_named(f, &[x, w], &["x", "weight"], &GradcheckOptions::default()).unwrap();
+/// ```
+pub fn gradcheck_named<F>(
+    f: F,
+    inputs: &[Tensor<f64>],
+    names: &[&str],
+    opts: &GradcheckOptions,
+) -> Result<GradcheckReport, GradcheckError>
+where
+    F: Fn(&[Var<f64>]) -> Var<f64>,
+{
+    assert_eq!(
+        names.len(),
+        inputs.len(),
+        "gradcheck_named: {} names for {} inputs",
+        names.len(),
+        inputs.len()
+    );
+    let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+    gradcheck_checkable(&mut Closure(f), inputs, &names, opts)
+}
+
+/// The checker behind [`gradcheck()`], for any [`Checkable`] (the module
+/// checks of `synann-nn` use it). `names` names the inputs in failures.
+pub fn gradcheck_checkable(
+    f: &mut dyn Checkable,
+    inputs: &[Tensor<f64>],
+    names: &[String],
+    opts: &GradcheckOptions,
+) -> Result<GradcheckReport, GradcheckError> {
     let mut rng = rand::rngs::StdRng::seed_from_u64(opts.seed);
-    let out_shape = no_grad(|| {
-        let vars: Vec<Var<f64>> = inputs.iter().map(|t| Var::constant(t.clone())).collect();
-        let y = f(&vars);
-        let ok = y.value().all_finite();
-        (y.shape(), ok)
-    });
-    if !out_shape.1 {
+    let y = f.evaluate(inputs);
+    let v = Tensor::<f64>::uniform(y.shape(), -1.0, 1.0, &mut rng);
+
+    // Shape, reentrancy and linearity of backward.
+    let (g1, op) = f.gradients(inputs, &v);
+    if !y.all_finite() {
         return Err(GradcheckError::NonFinite {
+            op,
             what: "the function's output".into(),
         });
     }
-    let v = Tensor::<f64>::uniform(&out_shape.0, -1.0, 1.0, &mut rng);
-
-    // Shape, reentrancy and linearity of backward.
-    let g1 = analytic(&f, inputs, &v)?;
-    let g2 = analytic(&f, inputs, &v)?;
-    let g_double = analytic(&f, inputs, &v.mul_scalar(2.0))?;
+    let g1 = complete(g1, inputs, names, &op)?;
+    let g2 = complete(f.gradients(inputs, &v).0, inputs, names, &op)?;
+    let g_double = complete(
+        f.gradients(inputs, &v.mul_scalar(2.0)).0,
+        inputs,
+        names,
+        &op,
+    )?;
     for i in 0..inputs.len() {
+        let shape = inputs[i].shape();
         if let Some(k) =
             (0..g1[i].numel()).find(|&k| g1[i].data()[k].to_bits() != g2[i].data()[k].to_bits())
         {
             return Err(GradcheckError::NotReentrant {
+                op,
                 input: i,
-                index: k,
+                name: names[i].clone(),
+                index: unflatten(k, shape),
                 first: g1[i].data()[k],
                 second: g2[i].data()[k],
             });
@@ -239,8 +492,10 @@ where
             let (e, got) = (2.0 * g1[i].data()[k], g_double[i].data()[k]);
             if (e - got).abs() > 1e-12 + 1e-9 * e.abs() {
                 return Err(GradcheckError::NotLinear {
+                    op,
                     input: i,
-                    index: k,
+                    name: names[i].clone(),
+                    index: unflatten(k, shape),
                     expected: e,
                     got,
                 });
@@ -249,53 +504,126 @@ where
     }
 
     // Values against central differences.
+    let mut report = GradcheckReport {
+        op: op.clone(),
+        ..GradcheckReport::default()
+    };
+    let mut mismatches = Vec::new();
     let mut work: Vec<Tensor<f64>> = inputs.to_vec();
     for i in 0..inputs.len() {
-        if opts.fast_mode {
-            let u = Tensor::<f64>::uniform(inputs[i].shape(), -1.0, 1.0, &mut rng);
-            work[i] = inputs[i].add(&u.mul_scalar(opts.eps));
-            let plus = projected(&f, &work, &v);
-            work[i] = inputs[i].sub(&u.mul_scalar(opts.eps));
-            let minus = projected(&f, &work, &v);
-            work[i] = inputs[i].clone();
-            let numeric = (plus - minus) / (2.0 * opts.eps);
-            let a: f64 = g1[i].data().iter().zip(u.data()).map(|(g, u)| g * u).sum();
-            if !close(a, numeric, opts) {
-                return Err(GradcheckError::Mismatch {
-                    input: i,
-                    index: vec![],
-                    analytic: a,
-                    numeric,
-                });
-            }
-            continue;
-        }
-        for k in 0..inputs[i].numel() {
-            let x = inputs[i].data()[k];
-            work[i].data_mut()[k] = x + opts.eps;
-            let plus = projected(&f, &work, &v);
-            work[i].data_mut()[k] = x - opts.eps;
-            let minus = projected(&f, &work, &v);
-            work[i].data_mut()[k] = x;
-            if !plus.is_finite() || !minus.is_finite() {
+        // The comparisons: one per element, or (fast mode) one along a
+        // random direction u over the whole input.
+        let u = opts
+            .fast_mode
+            .then(|| Tensor::<f64>::uniform(inputs[i].shape(), -1.0, 1.0, &mut rng));
+        let count = if u.is_some() { 1 } else { inputs[i].numel() };
+        for k in 0..count {
+            let (location, analytic) = match &u {
+                Some(u) => {
+                    let a = g1[i].data().iter().zip(u.data()).map(|(g, u)| g * u).sum();
+                    (Location::RandomDirection, a)
+                }
+                None => (
+                    Location::Element(unflatten(k, inputs[i].shape())),
+                    g1[i].data()[k],
+                ),
+            };
+            // The central difference at step h, and the size of L.
+            let mut diff = |h: f64| -> (f64, f64) {
+                let mut at = |sign: f64| {
+                    match &u {
+                        Some(u) => work[i] = inputs[i].add(&u.mul_scalar(sign * h)),
+                        None => work[i].data_mut()[k] = inputs[i].data()[k] + sign * h,
+                    }
+                    projected(f, &work, &v)
+                };
+                let ((plus, scale_p), (minus, scale_m)) = (at(1.0), at(-1.0));
+                match &u {
+                    Some(_) => work[i] = inputs[i].clone(),
+                    None => work[i].data_mut()[k] = inputs[i].data()[k],
+                }
+                ((plus - minus) / (2.0 * h), scale_p.max(scale_m))
+            };
+            let (numeric, scale) = diff(opts.eps);
+            report.compared += 1;
+            if !numeric.is_finite() {
                 return Err(GradcheckError::NonFinite {
-                    what: format!(
-                        "f at input {i}, element {:?} ± eps",
-                        unflatten(k, inputs[i].shape())
-                    ),
+                    op,
+                    what: format!("f at {}{location} ± eps", names[i]),
                 });
             }
-            let numeric = (plus - minus) / (2.0 * opts.eps);
-            let a = g1[i].data()[k];
-            if !close(a, numeric, opts) {
-                return Err(GradcheckError::Mismatch {
-                    input: i,
-                    index: unflatten(k, inputs[i].shape()),
-                    analytic: a,
+            if close(analytic, numeric, opts) {
+                continue;
+            }
+            // Expected error of the difference: f''' from a five-point
+            // stencil at a wider step, rounding from the size of L.
+            let wide = 1e-3;
+            let third = (diff(2.0 * wide).0 - diff(wide).0) / (wide * wide);
+            let mismatch = ElementMismatch {
+                input: i,
+                name: names[i].clone(),
+                location,
+                analytic,
+                numeric,
+                expected_fd_error: FiniteDifferenceError {
+                    truncation: opts.eps * opts.eps / 6.0 * (2.0 * third).abs(),
+                    rounding: f64::EPSILON * scale / opts.eps,
+                },
+            };
+            let rescued = match opts.refine {
+                StepRefinement::None => None,
+                StepRefinement::Richardson => [10.0, 100.0, 1000.0].into_iter().find_map(|k| {
+                    let h = opts.eps * k;
+                    let r = (4.0 * diff(h).0 - diff(2.0 * h).0) / 3.0;
+                    close(analytic, r, opts).then_some((h, r))
+                }),
+            };
+            match rescued {
+                Some((step, numeric)) => report.refined.push(RefinedElement {
+                    at_eps: mismatch,
+                    step,
                     numeric,
-                });
+                }),
+                None => mismatches.push(mismatch),
             }
         }
     }
-    Ok(())
+    if mismatches.is_empty() {
+        return Ok(report);
+    }
+    mismatches.sort_by(|a, b| b.error().total_cmp(&a.error()));
+    let total = mismatches.len();
+    mismatches.truncate(opts.max_reported.max(1));
+    Err(GradcheckError::Mismatch {
+        op,
+        worst: mismatches,
+        total,
+        compared: report.compared,
+    })
+}
+
+/// Fills in zero gradients for inputs that got none and checks the shapes.
+fn complete(
+    grads: Vec<Option<Tensor<f64>>>,
+    inputs: &[Tensor<f64>],
+    names: &[String],
+    op: &Option<String>,
+) -> Result<Vec<Tensor<f64>>, GradcheckError> {
+    grads
+        .into_iter()
+        .enumerate()
+        .map(|(i, g)| {
+            let g = g.unwrap_or_else(|| Tensor::zeros(inputs[i].shape()));
+            if g.shape() != inputs[i].shape() {
+                return Err(GradcheckError::WrongShape {
+                    op: op.clone(),
+                    input: i,
+                    name: names[i].clone(),
+                    expected: inputs[i].shape().to_vec(),
+                    got: g.shape().to_vec(),
+                });
+            }
+            Ok(g)
+        })
+        .collect()
 }

@@ -9,7 +9,8 @@
 //! 2. [`function`]: the [`Function`] trait every op implements, and [`apply`];
 //! 3. [`backward`]: the reverse pass over the recorded graph;
 //! 4. `ops/`: the built-in ops, forward and backward side by side;
-//! 5. [`gradcheck`](mod@gradcheck): checking any op against finite differences.
+//! 5. [`gradcheck`](mod@gradcheck): checking any op against finite differences;
+//! 6. [`precision`]: checking an op's f32 results against its f64 run.
 //!
 //! ```
 //! use synann_autograd::Var;
@@ -30,11 +31,20 @@ pub mod function;
 pub mod gradcheck;
 pub mod no_grad;
 mod ops;
+pub mod precision;
 pub mod profile;
 pub mod var;
 
 pub use anomaly::{catch_anomaly, detect_anomaly, Anomaly};
 pub use function::{apply, BackwardCtx, Function};
-pub use gradcheck::{gradcheck, GradcheckError, GradcheckOptions};
+pub use gradcheck::{
+    gradcheck, gradcheck_checkable, gradcheck_named, Checkable, ElementMismatch,
+    FiniteDifferenceError, GradcheckError, GradcheckOptions, GradcheckReport, Location,
+    RefinedElement, StepRefinement,
+};
 pub use no_grad::{is_grad_enabled, no_grad, NoGradGuard};
+pub use precision::{
+    check_precision, Compared, PrecisionError, PrecisionExcess, PrecisionOptions, PrecisionReport,
+    Quantity,
+};
 pub use var::{live_nodes, Var};

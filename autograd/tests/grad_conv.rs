@@ -3,29 +3,17 @@
 use proptest::prelude::*;
 use synann_autograd::{gradcheck, GradcheckOptions, Var};
 use synann_tensor::conv::Conv2dParams;
-use synann_tensor::random::seeded;
-use synann_tensor::Tensor;
+use synann_testing::strategies::{conv2d_case, pool2d_case, shape, tensor, Values};
+use synann_testing::{prop_gradcheck, strategies::uniform};
 
-fn random(shape: &[usize], seed: u64) -> Tensor<f64> {
-    Tensor::uniform(shape, -1.0, 1.0, &mut seeded(seed))
+fn random(shape: &[usize], seed: u64) -> synann_tensor::Tensor<f64> {
+    uniform(shape, seed, -1.0, 1.0)
 }
 
-/// Distinct values, at least 0.05 apart, in random order: no window has a
-/// tie (or a near-tie that a finite-difference step could flip).
-fn distinct(shape: &[usize], seed: u64) -> Tensor<f64> {
-    let n: usize = shape.iter().product();
-    let keys = random(&[n], seed);
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by(|&a, &b| keys.data()[a].total_cmp(&keys.data()[b]));
-    let mut v = vec![0.0; n];
-    for (rank, &i) in order.iter().enumerate() {
-        v[i] = 0.05 * rank as f64 - 1.0;
-    }
-    Tensor::from_vec(v, shape)
-}
-
-fn fits(len: usize, k: usize, p: usize, d: usize) -> bool {
-    d * (k - 1) < len + 2 * p
+/// Distinct values: no window has a tie (or a near-tie that a
+/// finite-difference step could flip).
+fn distinct(shape: &[usize], seed: u64) -> synann_tensor::Tensor<f64> {
+    Values::Distinct.fill(shape, seed)
 }
 
 proptest! {
@@ -34,53 +22,28 @@ proptest! {
     /// conv2d w.r.t. input, weight and bias, over strides, padding,
     /// dilation and groups.
     #[test]
-    fn conv2d_gradients(
-        (n, groups, cg, og) in (1usize..3, 1usize..3, 1usize..3, 1usize..3),
-        (h, w, kh, kw) in (1usize..6, 1usize..6, 1usize..4, 1usize..4),
-        (sh, sw, ph, pw, dh, dw) in (1usize..3, 1usize..3, 0usize..2, 0usize..2, 1usize..3, 1usize..3),
-        bias in any::<bool>(),
-        seed in any::<u64>(),
-    ) {
-        prop_assume!(fits(h, kh, ph, dh) && fits(w, kw, pw, dw));
-        let params = Conv2dParams { stride: (sh, sw), padding: (ph, pw), dilation: (dh, dw), groups };
-        let (c, o) = (groups * cg, groups * og);
-        let mut inputs = vec![random(&[n, c, h, w], seed), random(&[o, cg, kh, kw], seed ^ 1)];
-        if bias {
-            inputs.push(random(&[o], seed ^ 2));
-        }
+    fn conv2d_gradients(case in conv2d_case(), seed: u64) {
+        let params = case.params;
         let f = move |v: &[Var<f64>]| v[0].conv2d(&v[1], v.get(2), params);
-        gradcheck(f, &inputs, &GradcheckOptions::default()).unwrap();
+        prop_gradcheck(f, &case.tensors(seed))?;
     }
 
     #[test]
-    fn max_pool2d_gradient(
-        (n, c, h, w) in (1usize..3, 1usize..3, 2usize..7, 2usize..7),
-        (kh, kw, sh, sw, ph, pw) in (1usize..4, 1usize..4, 1usize..3, 1usize..3, 0usize..2, 0usize..2),
-        seed in any::<u64>(),
-    ) {
-        prop_assume!(2 * ph <= kh && 2 * pw <= kw && kh <= h + 2 * ph && kw <= w + 2 * pw);
-        let x = distinct(&[n, c, h, w], seed);
-        let f = move |v: &[Var<f64>]| v[0].max_pool2d((kh, kw), (sh, sw), (ph, pw));
-        gradcheck(f, &[x], &GradcheckOptions::default()).unwrap();
+    fn max_pool2d_gradient(case in pool2d_case(), seed: u64) {
+        let f = move |v: &[Var<f64>]| v[0].max_pool2d(case.kernel, case.stride, case.padding);
+        prop_gradcheck(f, &[distinct(&case.input, seed)])?;
     }
 
     #[test]
-    fn avg_pool2d_gradient(
-        (n, c, h, w) in (1usize..3, 1usize..3, 2usize..7, 2usize..7),
-        (kh, kw, sh, sw, ph, pw) in (1usize..4, 1usize..4, 1usize..3, 1usize..3, 0usize..2, 0usize..2),
-        seed in any::<u64>(),
-    ) {
-        prop_assume!(2 * ph <= kh && 2 * pw <= kw && kh <= h + 2 * ph && kw <= w + 2 * pw);
-        let x = random(&[n, c, h, w], seed);
-        let f = move |v: &[Var<f64>]| v[0].avg_pool2d((kh, kw), (sh, sw), (ph, pw));
-        gradcheck(f, &[x], &GradcheckOptions::default()).unwrap();
+    fn avg_pool2d_gradient(case in pool2d_case(), seed: u64) {
+        let f = move |v: &[Var<f64>]| v[0].avg_pool2d(case.kernel, case.stride, case.padding);
+        prop_gradcheck(f, &[random(&case.input, seed)])?;
     }
 
     #[test]
-    fn global_pool_gradients((n, c, h, w) in (1usize..3, 1usize..4, 1usize..6, 1usize..6), seed in any::<u64>()) {
-        let x = distinct(&[n, c, h, w], seed);
-        gradcheck(|v: &[Var<f64>]| v[0].global_max_pool2d(), std::slice::from_ref(&x), &GradcheckOptions::default()).unwrap();
-        gradcheck(|v: &[Var<f64>]| v[0].global_avg_pool2d(), &[x], &GradcheckOptions::default()).unwrap();
+    fn global_pool_gradients(x in tensor(shape(4, 4, 4), Values::Distinct)) {
+        prop_gradcheck(|v: &[Var<f64>]| v[0].global_max_pool2d(), std::slice::from_ref(&x))?;
+        prop_gradcheck(|v: &[Var<f64>]| v[0].global_avg_pool2d(), &[x])?;
     }
 }
 

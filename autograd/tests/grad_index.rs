@@ -2,13 +2,12 @@
 //! index_select and gather (the last two with repeated indices, whose
 //! gradients must accumulate).
 
-mod common;
-
-use common::{check, shape, uniform, CASES};
 use proptest::prelude::*;
 use rand::Rng;
 use synann_autograd::Var;
 use synann_tensor::random::seeded;
+use synann_testing::strategies::{shape, uniform};
+use synann_testing::{prop_gradcheck, CASES};
 
 /// `count` random indices below `size` (repeats likely), from `seed`.
 fn indices(count: usize, size: usize, seed: u64) -> Vec<usize> {
@@ -25,7 +24,7 @@ proptest! {
         let size = s[axis];
         let start = a % size;
         let len = b % (size - start + 1);
-        check(|v| v[0].narrow(axis as isize, start, len), &[uniform(&s, seed, -2.0, 2.0)])?;
+        prop_gradcheck(|v| v[0].narrow(axis as isize, start, len), &[uniform(&s, seed, -2.0, 2.0)])?;
     }
 
     #[test]
@@ -42,21 +41,21 @@ proptest! {
             })
             .collect();
         let neg = axis as isize - s.len() as isize;
-        check(|v| Var::concat(&v.iter().collect::<Vec<_>>(), neg), &inputs)?;
+        prop_gradcheck(|v| Var::concat(&v.iter().collect::<Vec<_>>(), neg), &inputs)?;
     }
 
     #[test]
     fn stack(s in shape(0, 3, 3), axis in 0usize..4, count in 1usize..4, seed: u64) {
         let axis = (axis % (s.len() + 1)) as isize;
         let inputs: Vec<_> = (0..count).map(|i| uniform(&s, seed ^ i as u64, -2.0, 2.0)).collect();
-        check(|v| Var::stack(&v.iter().collect::<Vec<_>>(), axis), &inputs)?;
+        prop_gradcheck(|v| Var::stack(&v.iter().collect::<Vec<_>>(), axis), &inputs)?;
     }
 
     #[test]
     fn index_select(s in shape(1, 3, 4), axis in 0usize..3, count in 0usize..6, seed: u64) {
         let axis = axis % s.len();
         let idx = indices(count, s[axis], seed ^ 3);
-        check(|v| v[0].index_select(axis as isize, &idx), &[uniform(&s, seed, -2.0, 2.0)])?;
+        prop_gradcheck(|v| v[0].index_select(axis as isize, &idx), &[uniform(&s, seed, -2.0, 2.0)])?;
     }
 
     #[test]
@@ -70,6 +69,6 @@ proptest! {
             .map(|(d, &n)| if d == axis { along } else { 1 + (shrink >> (8 * d)) as usize % n })
             .collect();
         let idx = indices(ishape.iter().product(), s[axis], seed ^ 5);
-        check(|v| v[0].gather(axis as isize, &idx, &ishape), &[uniform(&s, seed, -2.0, 2.0)])?;
+        prop_gradcheck(|v| v[0].gather(axis as isize, &idx, &ishape), &[uniform(&s, seed, -2.0, 2.0)])?;
     }
 }

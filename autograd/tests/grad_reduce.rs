@@ -1,10 +1,9 @@
 //! Gradient checks of the reductions: sum, mean (over axis subsets and
 //! everything), max and min (on distinct values: no ties), and var.
 
-mod common;
-
-use common::{axes_from_bits, check, distinct, shape, uniform, CASES};
 use proptest::prelude::*;
+use synann_testing::strategies::{axes_from_bits, distinct, shape, uniform};
+use synann_testing::{prop_gradcheck, CASES};
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(CASES))]
@@ -13,29 +12,29 @@ proptest! {
     fn sum_and_mean(s in shape(1, 4, 3), bits: u64, keepdim: bool, seed: u64) {
         let axes = axes_from_bits(s.len(), bits);
         let x = [uniform(&s, seed, -2.0, 2.0)];
-        check(|v| v[0].sum(&axes, keepdim), &x)?;
-        check(|v| v[0].mean(&axes, keepdim), &x)?;
+        prop_gradcheck(|v| v[0].sum(&axes, keepdim), &x)?;
+        prop_gradcheck(|v| v[0].mean(&axes, keepdim), &x)?;
     }
 
     #[test]
     fn sum_all_and_mean_all(s in shape(0, 4, 3), seed: u64) {
         let x = [uniform(&s, seed, -2.0, 2.0)];
-        check(|v| v[0].sum_all(), &x)?;
-        check(|v| v[0].mean_all(), &x)?;
+        prop_gradcheck(|v| v[0].sum_all(), &x)?;
+        prop_gradcheck(|v| v[0].mean_all(), &x)?;
     }
 
     #[test]
     fn max_and_min(s in shape(1, 4, 3), bits: u64, keepdim: bool, seed: u64) {
         let axes = axes_from_bits(s.len(), bits);
         let x = distinct(&[&s], seed);
-        check(|v| v[0].max(&axes, keepdim), &x)?;
-        check(|v| v[0].min(&axes, keepdim), &x)?;
+        prop_gradcheck(|v| v[0].max(&axes, keepdim), &x)?;
+        prop_gradcheck(|v| v[0].min(&axes, keepdim), &x)?;
     }
 
     #[test]
     fn var(s in shape(1, 4, 3), bits: u64, unbiased: bool, keepdim: bool, seed: u64) {
         let axes = axes_from_bits(s.len(), bits);
         let x = [uniform(&s, seed, -2.0, 2.0)];
-        check(|v| v[0].var(&axes, unbiased, keepdim), &x)?;
+        prop_gradcheck(|v| v[0].var(&axes, unbiased, keepdim), &x)?;
     }
 }

@@ -1,10 +1,9 @@
 //! Gradient checks of the shape ops: reshape, flatten_from, squeeze,
 //! unsqueeze, permute, transpose and broadcast_to.
 
-mod common;
-
-use common::{broadcast_pair, check, permutation, shape, uniform, CASES};
 use proptest::prelude::*;
+use synann_testing::strategies::{broadcast_pair, permutation, shape, uniform};
+use synann_testing::{prop_gradcheck, CASES};
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(CASES))]
@@ -14,9 +13,9 @@ proptest! {
         let x = [uniform(&s, seed, -2.0, 2.0)];
         // Reverse the sizes: same count, a different layout.
         let reversed: Vec<usize> = s.iter().rev().copied().collect();
-        check(|v| v[0].reshape(&reversed), &x)?;
+        prop_gradcheck(|v| v[0].reshape(&reversed), &x)?;
         let start = start.min(s.len());
-        check(|v| v[0].flatten_from(start), &x)?;
+        prop_gradcheck(|v| v[0].flatten_from(start), &x)?;
     }
 
     #[test]
@@ -24,23 +23,23 @@ proptest! {
         let x = [uniform(&s, seed, -2.0, 2.0)];
         let at = at.min(s.len());
         let axis = if negative { at as isize - s.len() as isize - 1 } else { at as isize };
-        check(|v| v[0].unsqueeze(axis), &x)?;
+        prop_gradcheck(|v| v[0].unsqueeze(axis), &x)?;
         // Squeezing the axis just inserted gives back the input's shape.
-        check(|v| v[0].unsqueeze(at as isize).squeeze(at as isize), &x)?;
+        prop_gradcheck(|v| v[0].unsqueeze(at as isize).squeeze(at as isize), &x)?;
     }
 
     #[test]
     fn permute_and_transpose(s in shape(1, 4, 3), perm_seed: u64, a in 0usize..4, b in 0usize..4, seed: u64) {
         let x = [uniform(&s, seed, -2.0, 2.0)];
         let perm = permutation(s.len(), perm_seed);
-        check(|v| v[0].permute(&perm), &x)?;
+        prop_gradcheck(|v| v[0].permute(&perm), &x)?;
         let (a, b) = ((a % s.len()) as isize, (b % s.len()) as isize - s.len() as isize);
-        check(|v| v[0].transpose(a, b), &x)?;
+        prop_gradcheck(|v| v[0].transpose(a, b), &x)?;
     }
 
     #[test]
     fn broadcast_to((small, other) in broadcast_pair(4, 3), seed: u64) {
         let target = synann_tensor::shape::broadcast_shapes(&small, &other).unwrap();
-        check(|v| v[0].broadcast_to(&target), &[uniform(&small, seed, -2.0, 2.0)])?;
+        prop_gradcheck(|v| v[0].broadcast_to(&target), &[uniform(&small, seed, -2.0, 2.0)])?;
     }
 }

@@ -10,8 +10,9 @@ use std::cell::Cell;
 use std::rc::Rc;
 use std::sync::{Mutex, MutexGuard};
 use synann_autograd::{
-    apply, gradcheck, live_nodes, no_grad, BackwardCtx, Function, GradcheckError, GradcheckOptions,
-    Var,
+    apply, check_precision, gradcheck, gradcheck_named, live_nodes, no_grad, BackwardCtx, Function,
+    GradcheckError, GradcheckOptions, Location, PrecisionError, PrecisionOptions, Quantity,
+    StepRefinement, Var,
 };
 use synann_tensor::Tensor;
 
@@ -111,7 +112,10 @@ fn correct_custom_op_passes() {
         t(&[1.5, 0.2, -0.7, 1.1], &[2, 2]),
     ];
     let f = |v: &[Var<f64>]| apply(MulWithBug { bad: None }, &[&v[0], &v[1]]);
-    assert_eq!(gradcheck(f, &inputs, &GradcheckOptions::default()), Ok(()));
+    let report = gradcheck(f, &inputs, &GradcheckOptions::default()).unwrap();
+    assert_eq!(report.op.as_deref(), Some("mul_with_bug"));
+    assert_eq!(report.compared, 8);
+    assert!(report.refined.is_empty());
 }
 
 #[test]
@@ -123,18 +127,27 @@ fn wrong_derivative_is_a_mismatch_at_the_right_element() {
     ];
     // Flat element 2 of input 1 is wrong: multi-index [1, 0].
     let f = |v: &[Var<f64>]| apply(MulWithBug { bad: Some(2) }, &[&v[0], &v[1]]);
-    match gradcheck(f, &inputs, &GradcheckOptions::default()) {
-        Err(GradcheckError::Mismatch {
-            input,
-            index,
-            analytic,
-            numeric,
-        }) => {
-            assert_eq!((input, index), (1, vec![1, 0]));
-            assert!((analytic - numeric).abs() > 0.01, "{analytic} vs {numeric}");
+    let err = gradcheck(f, &inputs, &GradcheckOptions::default()).unwrap_err();
+    match &err {
+        GradcheckError::Mismatch {
+            op, worst, total, ..
+        } => {
+            assert_eq!(op.as_deref(), Some("mul_with_bug"));
+            assert_eq!(*total, 1);
+            let m = &worst[0];
+            assert_eq!((m.input, &m.location), (1, &Location::Element(vec![1, 0])));
+            assert!(m.error() > 0.01, "{m}");
+            // The difference dwarfs what finite differences could explain.
+            assert!(m.expected_fd_error.total() < 1e-6, "{m}");
         }
         other => panic!("expected a mismatch, got {other:?}"),
     }
+    let message = err.to_string();
+    assert!(
+        message.starts_with("gradcheck of `mul_with_bug`: 1 of 8 gradient values differ")
+            && message.contains("input 1[1, 0]: analytic"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -151,9 +164,9 @@ fn backward_affine_in_grad_output_is_not_linear() {
             err,
             Err(GradcheckError::NotLinear {
                 input: 0,
-                index: 0,
+                ref index,
                 ..
-            })
+            }) if index == &[0]
         ),
         "{err:?}"
     );
@@ -187,10 +200,12 @@ fn non_reentrant_backward_is_reported() {
     match err {
         Err(GradcheckError::NotReentrant {
             input: 0,
-            index: 0,
+            index,
             first,
             second,
+            ..
         }) => {
+            assert_eq!(index, vec![0]);
             assert_ne!(first, second);
         }
         other => panic!("expected NotReentrant, got {other:?}"),
@@ -210,13 +225,22 @@ fn fast_mode_passes_a_correct_op_and_fails_a_wrong_one() {
         Tensor::uniform(&[3, 4], -1.0, 1.0, &mut synann_tensor::random::seeded(2)),
     ];
     let good = |v: &[Var<f64>]| apply(MulWithBug { bad: None }, &[&v[0], &v[1]]);
-    assert_eq!(gradcheck(good, &inputs, &opts), Ok(()));
+    assert!(gradcheck(good, &inputs, &opts).is_ok());
     let bad = |v: &[Var<f64>]| apply(MulWithBug { bad: Some(5) }, &[&v[0], &v[1]]);
     match gradcheck(bad, &inputs, &opts) {
-        // Fast mode compares one projection per input: no element index.
-        Err(GradcheckError::Mismatch {
-            input: 1, index, ..
-        }) => assert!(index.is_empty()),
+        // Fast mode compares one projection per input, and says so.
+        Err(e @ GradcheckError::Mismatch { .. }) => {
+            let GradcheckError::Mismatch { ref worst, .. } = e else {
+                unreachable!()
+            };
+            assert_eq!(worst[0].input, 1);
+            assert_eq!(worst[0].location, Location::RandomDirection);
+            assert!(
+                e.to_string()
+                    .contains("input 1 along a random direction u (fast mode"),
+                "{e}"
+            );
+        }
         other => panic!("expected a fast-mode mismatch on input 1, got {other:?}"),
     }
 }
@@ -298,4 +322,139 @@ fn gradients_accumulate_across_backward_calls() {
     x.mul_scalar(3.0).sum_all().backward();
     x.mul_scalar(3.0).sum_all().backward();
     assert_eq!(x.grad().unwrap().data(), &[6.0]);
+}
+
+/// y = x with a backward that doubles every gradient: all elements wrong.
+struct DoubledBackward;
+
+impl Function<f64> for DoubledBackward {
+    fn name(&self) -> &str {
+        "doubled_backward"
+    }
+    fn forward(&mut self, x: &[&Tensor<f64>]) -> Tensor<f64> {
+        x[0].clone()
+    }
+    fn backward(&self, ctx: &BackwardCtx<'_, f64>) -> Vec<Option<Tensor<f64>>> {
+        vec![Some(ctx.grad_output.mul_scalar(2.0))]
+    }
+}
+
+#[test]
+fn every_mismatch_is_listed_worst_first_up_to_the_limit() {
+    let _g = serial();
+    let x = t(&[0.1, -0.2, 0.3, -0.4, 0.5, -0.6], &[2, 3]);
+    let f = |v: &[Var<f64>]| apply(DoubledBackward, &[&v[0]]);
+    let opts = GradcheckOptions {
+        max_reported: 4,
+        ..GradcheckOptions::default()
+    };
+    match gradcheck_named(f, &[x], &["fc1.weight"], &opts) {
+        Err(GradcheckError::Mismatch {
+            worst,
+            total,
+            compared,
+            ..
+        }) => {
+            assert_eq!((worst.len(), total, compared), (4, 6, 6));
+            assert!(worst.windows(2).all(|w| w[0].error() >= w[1].error()));
+            assert!(
+                worst[0].to_string().starts_with("fc1.weight["),
+                "{}",
+                worst[0]
+            );
+        }
+        other => panic!("expected mismatches, got {other:?}"),
+    }
+}
+
+#[test]
+fn richardson_refinement_rescues_a_large_projected_output_and_says_so() {
+    let _g = serial();
+    // y = x² + 1e4: L is so large that its rounding (≈ ulp(L)/ε ≈ 1e-6)
+    // swamps the derivative at ε = 1e-6; larger steps recover it.
+    let x = t(&[0.5, -0.25, 1.0], &[3]);
+    let f = |v: &[Var<f64>]| v[0].mul(&v[0]).add_scalar(1e4);
+    let plain = GradcheckOptions {
+        atol: 1e-7,
+        rtol: 1e-7,
+        ..GradcheckOptions::default()
+    };
+    match gradcheck(f, std::slice::from_ref(&x), &plain) {
+        Err(GradcheckError::Mismatch { worst, .. }) => {
+            // The expected error explains it: rounding, not a bug.
+            let m = &worst[0];
+            assert!(m.expected_fd_error.rounding >= m.error() / 10.0, "{m}");
+        }
+        other => panic!("expected a spurious mismatch at ε, got {other:?}"),
+    }
+    let refined = GradcheckOptions {
+        refine: StepRefinement::Richardson,
+        ..plain
+    };
+    let report = gradcheck(f, &[x], &refined).unwrap();
+    assert!(!report.refined.is_empty());
+    assert!(report.refined.iter().all(|r| r.step > 1e-6));
+}
+
+#[test]
+fn richardson_refinement_does_not_rescue_a_wrong_backward() {
+    let _g = serial();
+    let f = |v: &[Var<f64>]| apply(DoubledBackward, &[&v[0]]);
+    let opts = GradcheckOptions {
+        refine: StepRefinement::Richardson,
+        ..GradcheckOptions::default()
+    };
+    assert!(matches!(
+        gradcheck(f, &[t(&[0.3, 0.7], &[2])], &opts),
+        Err(GradcheckError::Mismatch { total: 2, .. })
+    ));
+}
+
+/// y = x·(1 + 1e-3) in f32 only: a kernel "1000 ulps" off.
+struct SloppyInF32;
+
+impl<T: synann_tensor::Float> Function<T> for SloppyInF32 {
+    fn name(&self) -> &str {
+        "sloppy"
+    }
+    fn forward(&mut self, x: &[&Tensor<T>]) -> Tensor<T> {
+        let k = if T::DTYPE == "F32" { 1.0 + 1e-4 } else { 1.0 };
+        x[0].mul_scalar(T::from_f64(k))
+    }
+    fn backward(&self, ctx: &BackwardCtx<'_, T>) -> Vec<Option<Tensor<T>>> {
+        vec![Some(ctx.grad_output.clone())]
+    }
+}
+
+#[test]
+fn precision_check_passes_exact_ops_and_names_an_inaccurate_f32_kernel() {
+    let _g = serial();
+    let x = Tensor::uniform(&[4, 5], -2.0, 2.0, &mut synann_tensor::random::seeded(3));
+    let w = Tensor::uniform(&[5, 3], -1.0, 1.0, &mut synann_tensor::random::seeded(4));
+    let opts = PrecisionOptions::default();
+    let report =
+        check_precision!(|v| v[0].matmul(&v[1]).tanh().exp(), &[x.clone(), w], &opts).unwrap();
+    assert_eq!(report.op.as_deref(), Some("exp"));
+    assert_eq!(report.compared, 12 + 20 + 15);
+    match check_precision!(|v| apply(SloppyInF32, &[&v[0]]), &[x], &opts) {
+        Err(e @ PrecisionError::Exceeded { .. }) => {
+            let PrecisionError::Exceeded {
+                ref worst, total, ..
+            } = e
+            else {
+                unreachable!()
+            };
+            // The forward is off everywhere (≈ 840 ulps); the backward is exact.
+            assert_eq!(total, 20);
+            assert!(worst
+                .iter()
+                .all(|w| w.quantity == Quantity::Output && w.ulps > 100.0));
+            assert!(
+                e.to_string()
+                    .starts_with("precision check of `sloppy`: 20 of 40"),
+                "{e}"
+            );
+        }
+        other => panic!("expected an excess, got {other:?}"),
+    }
 }

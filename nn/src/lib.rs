@@ -8,6 +8,7 @@
 
 pub mod checkpoint;
 pub mod functional;
+pub mod gradcheck;
 pub mod init;
 pub mod layers;
 pub mod loss;
@@ -16,4 +17,7 @@ pub mod module;
 pub mod optim;
 pub mod state_dict;
 
+pub use gradcheck::{
+    gradcheck_module, gradcheck_module_with, ModuleGradcheckError, ModuleGradcheckReport,
+};
 pub use module::{prefixed, Mode, Module};

@@ -22,10 +22,85 @@ fn check_p(layer: &str, p: f64) {
 }
 
 /// A mask of the given shape: 0 with probability `p`, else 1/(1 − p).
+/// While [`FixedMasks`] is active, the masks are recorded on the first
+/// forward and replayed on the later ones.
 pub(crate) fn scaled_mask<T: Float>(shape: &[usize], p: f64, rng: &mut Rng) -> Tensor<T> {
-    let keep = Tensor::<T>::bernoulli(shape, 1.0 - p, rng);
-    let scale = if p < 1.0 { 1.0 / (1.0 - p) } else { 0.0 };
-    keep.mul_scalar(T::from_f64(scale))
+    let draw = |rng: &mut Rng| {
+        let keep = Tensor::<T>::bernoulli(shape, 1.0 - p, rng);
+        let scale = if p < 1.0 { 1.0 / (1.0 - p) } else { 0.0 };
+        keep.mul_scalar(T::from_f64(scale))
+    };
+    FIXED_MASKS.with(|tape| {
+        let mut tape = tape.borrow_mut();
+        let Some(tape) = tape.as_mut() else {
+            return draw(rng);
+        };
+        let k = tape.next;
+        tape.next += 1;
+        match tape.masks.get(k) {
+            Some(mask) => {
+                assert_eq!(
+                    mask.shape(),
+                    shape,
+                    "dropout: fixed mask {k} has shape {:?} but this forward asks for {shape:?} (a module check's forwards must draw the same masks in the same order)",
+                    mask.shape()
+                );
+                mask.cast()
+            }
+            None => {
+                let mask = draw(rng);
+                tape.masks.push(mask.cast());
+                mask
+            }
+        }
+    })
+}
+
+/// The recorded masks of an active [`FixedMasks`], and the next to replay.
+struct MaskTape {
+    masks: Vec<Tensor<f64>>,
+    next: usize,
+}
+
+thread_local! {
+    static FIXED_MASKS: std::cell::RefCell<Option<MaskTape>> = const { std::cell::RefCell::new(None) };
+}
+
+/// While alive, dropout draws fixed masks: the forward after each
+/// [`FixedMasks::rewind`] replays, in order, the masks the first forward
+/// drew. Gradient checks of modules use it so that the repeated forwards
+/// of a finite difference see one function, not a new random one each
+/// time. One per thread at a time.
+pub(crate) struct FixedMasks(());
+
+impl FixedMasks {
+    /// Starts recording (panics if one is already active on this thread).
+    pub(crate) fn begin() -> FixedMasks {
+        FIXED_MASKS.with(|tape| {
+            let mut tape = tape.borrow_mut();
+            assert!(tape.is_none(), "dropout: fixed masks are already active");
+            *tape = Some(MaskTape {
+                masks: Vec::new(),
+                next: 0,
+            });
+        });
+        FixedMasks(())
+    }
+
+    /// The next forward starts again from the first recorded mask.
+    pub(crate) fn rewind(&self) {
+        FIXED_MASKS.with(|tape| {
+            if let Some(tape) = tape.borrow_mut().as_mut() {
+                tape.next = 0;
+            }
+        });
+    }
+}
+
+impl Drop for FixedMasks {
+    fn drop(&mut self) {
+        FIXED_MASKS.with(|tape| *tape.borrow_mut() = None);
+    }
 }
 
 /// Zeroes each element independently with probability `p` in training

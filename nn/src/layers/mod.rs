@@ -18,7 +18,7 @@ mod sequential;
 pub use activation::{LogSoftmax, ReLU, Sigmoid, Softmax, Tanh};
 pub use batchnorm::{batch_norm, BatchNorm, BatchNorm1d, BatchNorm2d, BatchNormConfig};
 pub use conv::Conv2d;
-pub(crate) use dropout::scaled_mask;
+pub(crate) use dropout::{scaled_mask, FixedMasks};
 pub use dropout::{Dropout, Dropout2d};
 pub use flatten::Flatten;
 pub use linear::Linear;
