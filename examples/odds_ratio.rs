@@ -75,10 +75,11 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Err(e) => {
+            // clap's message already starts with "error: ".
             let message = e.to_string();
             eprintln!(
-                "error: {}",
-                message.lines().next().unwrap_or("bad arguments")
+                "{}",
+                message.lines().next().unwrap_or("error: bad arguments")
             );
             return ExitCode::from(2);
         }
@@ -102,7 +103,7 @@ fn run(args: &Args) -> Result<(), AnyError> {
     let data = read_csv(&path, &args.label)?;
     if data.num_classes() != 2 {
         return Err(format!(
-            "odds ratios need two classes (labels 0 and 1); '{}' has {}",
+            "odds ratios need two classes (labels 0 and 1); '{}' has {} classes",
             args.label,
             data.num_classes()
         )
@@ -196,7 +197,8 @@ fn run(args: &Args) -> Result<(), AnyError> {
     });
     println!();
     println!(
-        "odds ratio of {} vs {} per +1 SD of a feature (logistic: exp(w_j); SynaNN: measured, geometric mean over the test rows)",
+        "odds ratio of {} vs {} per +1 SD of a feature (logistic: exp(w_j); SynaNN: measured, \
+         geometric mean over the test rows), by decreasing logistic |ln OR|",
         class_names[0], class_names[1]
     );
     let width = names
