@@ -45,7 +45,7 @@ mod standardize;
 pub use loader::{TabularBatches, TabularLoader};
 pub use read::{
     breast_cancer_path, load_breast_cancer, read_csv, read_csv_from_reader, CsvError, CsvErrorKind,
-    BREAST_CANCER_CLASSES, BREAST_CANCER_DIR, BREAST_CANCER_FILE, BREAST_CANCER_LABEL,
+    BREAST_CANCER_CLASSES, BREAST_CANCER_DIR, BREAST_CANCER_FILE, BREAST_CANCER_LABEL, MAX_CLASSES,
 };
 pub use split::Splits;
 pub use standardize::Standardizer;

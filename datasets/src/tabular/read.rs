@@ -18,6 +18,11 @@ pub const BREAST_CANCER_LABEL: &str = "diagnosis";
 /// 1 = benign (scikit-learn's coding).
 pub const BREAST_CANCER_CLASSES: [&str; 2] = ["malignant", "benign"];
 
+/// Labels must be below this (65536): a larger one is far more likely a
+/// wrong label column (an identifier, a count) than a class, and would make
+/// per-class tables that large.
+pub const MAX_CLASSES: usize = 1 << 16;
+
 /// Why a CSV could not be read: the file (if it was read from one) and
 /// what went wrong ([`CsvErrorKind`]).
 #[derive(Debug)]
@@ -98,7 +103,7 @@ pub enum CsvErrorKind {
         /// The field as written.
         value: String,
     },
-    /// A label field is not a non-negative integer.
+    /// A label field is not a non-negative integer below [`MAX_CLASSES`].
     LabelNotAClass {
         /// The row's line.
         line: u64,
@@ -184,7 +189,7 @@ impl fmt::Display for CsvErrorKind {
             } => write!(
                 f,
                 "line {line}, label column '{column}': '{value}' is not a class \
-                 (a non-negative integer such as 0, 1, 2)"
+                 (a non-negative integer below {MAX_CLASSES}, such as 0, 1, 2)"
             ),
         }
     }
@@ -204,7 +209,8 @@ impl std::error::Error for CsvError {
 ///
 /// The format: a header row of column names, then one row per sample, all
 /// with as many fields as the header. The label column holds a
-/// non-negative integer written as such (`0`, `1`, …; not `1.0`); every
+/// non-negative integer written as such (`0`, `1`, …; not `1.0`) below
+/// [`MAX_CLASSES`]; every
 /// other column is a feature, a finite number (anything Rust's `f32` parser
 /// accepts, e.g. `3`, `-0.25`, `1e-3`). Spaces around fields are ignored;
 /// blank lines are skipped. The number of classes is the largest label
@@ -325,14 +331,16 @@ fn parse(reader: impl Read, label_column: &str) -> Result<Tabular, CsvErrorKind>
                 });
             }
             if j == label_index {
-                let label = field
-                    .parse::<usize>()
-                    .map_err(|_| CsvErrorKind::LabelNotAClass {
-                        line,
-                        column: column(),
-                        value: field.to_string(),
-                    })?;
-                labels.push(label);
+                match field.parse::<usize>() {
+                    Ok(label) if label < MAX_CLASSES => labels.push(label),
+                    _ => {
+                        return Err(CsvErrorKind::LabelNotAClass {
+                            line,
+                            column: column(),
+                            value: field.to_string(),
+                        })
+                    }
+                }
             } else {
                 features.push(parse_feature(field, line, column)?);
             }
@@ -494,7 +502,7 @@ mod tests {
 
     #[test]
     fn labels_must_be_integer_classes() {
-        for bad in ["1.0", "-1", "yes", "0.5"] {
+        for bad in ["1.0", "-1", "yes", "0.5", "65536", "99999999999999999999"] {
             match read(&format!("a,y\n1,0\n2,{bad}\n")) {
                 Err(CsvErrorKind::LabelNotAClass {
                     line: 3,
