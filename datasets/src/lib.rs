@@ -1,7 +1,8 @@
 //! # synann-datasets
 //!
 //! Data for the synann deep-learning engine: the IDX file format, the MNIST
-//! and Fashion-MNIST datasets, and a batching data loader.
+//! and Fashion-MNIST datasets, a batching data loader, and tabular (CSV)
+//! data with splits, standardisation and its own loader.
 //!
 //! | module | what it holds |
 //! |---|---|
@@ -10,8 +11,10 @@
 //! | `image_set` | [`ImageSet`]: `u8` images and their labels |
 //! | [`loader`] | [`DataLoader`]: seeded per-epoch shuffling, batches of `f32` tensors |
 //! | [`transform`] | [`Transform`]: scaling, normalisation, random shift and affine augmentation |
+//! | [`tabular`] | [`Tabular`]: CSV reading ([`read_csv`], typed [`CsvError`]), seeded splits, [`Standardizer`], [`TabularLoader`]; the shipped Breast Cancer set ([`load_breast_cancer`](tabular::load_breast_cancer)) |
 //!
-//! A copy of MNIST ships in the source tree (`datasets/data/mnist/`), so
+//! A copy of MNIST ships in the source tree (`datasets/data/mnist/`, with
+//! the Breast Cancer Wisconsin CSV in `datasets/data/breast_cancer/`), so
 //! this runs in a checkout without downloading anything:
 //!
 //! ```no_run
@@ -40,10 +43,14 @@ pub mod idx;
 mod image_set;
 pub mod loader;
 pub mod mnist;
+pub mod tabular;
 pub mod transform;
 
 pub use idx::IdxError;
 pub use image_set::{ImageSet, SplitError};
 pub use loader::{Batches, DataLoader};
 pub use mnist::{FashionMnist, LoadOptions, Mnist};
+pub use tabular::{
+    read_csv, CsvError, CsvErrorKind, Splits, Standardizer, Tabular, TabularError, TabularLoader,
+};
 pub use transform::{RandomAffine, Transform, MNIST_MEAN, MNIST_STD};

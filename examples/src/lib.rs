@@ -9,6 +9,7 @@
 pub mod bench;
 pub mod cli;
 pub mod explain;
+pub mod odds_ratio;
 pub mod soak;
 pub mod study;
 pub mod train;
