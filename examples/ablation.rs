@@ -43,13 +43,15 @@ fn run(mode: &str) -> Result<bool, Box<dyn std::error::Error>> {
         return Ok(true);
     }
     let readme = std::fs::read_to_string(README)?;
-    let new_readme = splice(&readme, &tables)
-        .ok_or("README.md lacks the ablation table markers")?;
+    let new_readme =
+        splice(&readme, &tables).ok_or("README.md lacks the ablation table markers")?;
     let old_tables = std::fs::read_to_string(TABLES).unwrap_or_default();
     if mode == "--check" {
         let fresh = old_tables == tables && readme == new_readme;
         if !fresh {
-            eprintln!("the ablation tables are stale: run `cargo run --release --example ablation`");
+            eprintln!(
+                "the ablation tables are stale: run `cargo run --release --example ablation`"
+            );
         }
         return Ok(fresh);
     }

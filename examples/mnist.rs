@@ -139,9 +139,9 @@ fn train(
         );
     }
     let parameters = trainer.model().num_parameters();
-    let held_out = validation
-        .as_ref()
-        .map_or(String::new(), |v| format!(" ({} held out for validation)", v.len()));
+    let held_out = validation.as_ref().map_or(String::new(), |v| {
+        format!(" ({} held out for validation)", v.len())
+    });
     println!(
         "model {} ({} parameters), {} training{held_out} and {} test images, {} threads",
         config.model,

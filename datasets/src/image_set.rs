@@ -155,7 +155,11 @@ impl ImageSet {
     /// assert_eq!((train.len(), val.len()), (7, 3));
     /// assert!(set.split_validation(10, 0).is_err());
     /// ```
-    pub fn split_validation(&self, n: usize, seed: u64) -> Result<(ImageSet, ImageSet), SplitError> {
+    pub fn split_validation(
+        &self,
+        n: usize,
+        seed: u64,
+    ) -> Result<(ImageSet, ImageSet), SplitError> {
         if n == 0 || n >= self.len() {
             return Err(SplitError {
                 requested: n,
@@ -170,7 +174,10 @@ impl ImageSet {
         }
         let part = |keep: bool| {
             let indices: Vec<usize> = (0..self.len()).filter(|&i| held_out[i] != keep).collect();
-            let pixels = indices.iter().flat_map(|&i| self.image(i).iter().copied()).collect();
+            let pixels = indices
+                .iter()
+                .flat_map(|&i| self.image(i).iter().copied())
+                .collect();
             let labels = indices.iter().map(|&i| self.labels[i]).collect();
             ImageSet::new(pixels, labels, self.rows, self.cols, self.num_classes)
         };
@@ -246,7 +253,9 @@ mod tests {
         assert_ne!(set.split_validation(4, 10).unwrap().1, val);
         let err = set.split_validation(10, 0).unwrap_err();
         assert_eq!((err.requested, err.available), (10, 10));
-        assert!(err.to_string().contains("10 validation images from a training set of 10"));
+        assert!(err
+            .to_string()
+            .contains("10 validation images from a training set of 10"));
         assert!(set.split_validation(0, 0).is_err());
     }
 

@@ -270,7 +270,7 @@ pub enum ClapOutcome {
     /// `--help` or `--version`: the text to print, exit status 0.
     Help(String),
     /// A rejected command line, as one line: clap's first paragraph
-    /// ("… not provided: --checkpoint <CHECKPOINT>") without the usage
+    /// (`"… not provided: --checkpoint <CHECKPOINT>"`) without the usage
     /// that follows and without its `error: ` prefix.
     Usage(String),
 }
@@ -345,7 +345,11 @@ where
         Some(other) => return Err(invalid("optimizer", &other, "expected sgd, adam or adamw")),
     };
     let choice = |flag, value: &str, names: &[&str]| {
-        invalid(flag, &value, &format!("expected one of {}", names.join(", ")))
+        invalid(
+            flag,
+            &value,
+            &format!("expected one of {}", names.join(", ")),
+        )
     };
     let synapse = SynapseVariant::from_name(&a.synapse)
         .ok_or_else(|| choice("synapse", &a.synapse, SynapseVariant::NAMES))?;
@@ -459,9 +463,17 @@ impl Config {
                 settings.insert(flag.to_string(), value.to_string());
             }
         };
-        add("synapse-conv", self.synapse_conv.name(), defaults.conv_variant.name());
+        add(
+            "synapse-conv",
+            self.synapse_conv.name(),
+            defaults.conv_variant.name(),
+        );
         add("rnn-cell", self.rnn_cell.name(), defaults.cell.name());
-        add("synapse-input", self.synapse_input.name(), defaults.synapse_input.name());
+        add(
+            "synapse-input",
+            self.synapse_input.name(),
+            defaults.synapse_input.name(),
+        );
         settings
     }
 }

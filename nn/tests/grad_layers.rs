@@ -8,8 +8,8 @@ use synann_autograd::{
     apply, BackwardCtx, Function, GradcheckError, GradcheckOptions, Location, Var,
 };
 use synann_nn::layers::{
-    BatchNorm1d, BatchNorm2d, BatchNormConfig, Conv2d, Dropout, Dropout2d, GRUCell, Linear, RNNCell,
-    Sequential, Tanh,
+    BatchNorm1d, BatchNorm2d, BatchNormConfig, Conv2d, Dropout, Dropout2d, GRUCell, Linear,
+    RNNCell, Sequential, Tanh,
 };
 use synann_nn::{gradcheck_module, prefixed, Mode, Module};
 use synann_tensor::random::seeded;
@@ -306,5 +306,4 @@ fn gru_cell_matches_pytorchs_formula() {
         .value()
         .data()[0];
     assert!((got - (0.5 * x + 0.1 + 0.2 * h - 0.3f64).tanh()).abs() < 1e-15);
-
 }

@@ -46,7 +46,11 @@ fn synapse_case(param: BParam) -> impl Strategy<Value = (Tensor<f64>, Tensor<f64
 
 /// Every gain, for the property tests.
 fn gains() -> impl Strategy<Value = Gain> {
-    prop_oneof![Just(Gain::One), Just(Gain::Learnable), Just(Gain::AtLeastOne)]
+    prop_oneof![
+        Just(Gain::One),
+        Just(Gain::Learnable),
+        Just(Gain::AtLeastOne)
+    ]
 }
 
 fn check_synapse(
@@ -197,7 +201,10 @@ fn default_initialisation_starts_the_product_near_one_for_every_parameterisation
             let x = Var::constant(Tensor::full(&[1, n], 0.999));
             let y = syn.forward(&x, Mode::Eval);
             let y = y.value();
-            let min_ratio = y.data().iter().fold(f64::INFINITY, |m, &v| m.min(v / 0.999));
+            let min_ratio = y
+                .data()
+                .iter()
+                .fold(f64::INFINITY, |m, &v| m.min(v / 0.999));
             assert!(
                 min_ratio > 0.05,
                 "{param:?}, n = {n}: the product Π(1 − B·x) starts at {min_ratio}"
@@ -212,7 +219,10 @@ fn default_initialisation_starts_the_product_near_one_for_every_parameterisation
     let names: Vec<String> = syn.named_parameters().into_iter().map(|(n, _)| n).collect();
     assert_eq!(names, ["weight", "a_offset"]);
     let v = syn.a.as_ref().unwrap().value();
-    assert!(v.data().iter().all(|&v| (1.0 + v.exp().ln_1p() - 1.01).abs() < 1e-12));
+    assert!(v
+        .data()
+        .iter()
+        .all(|&v| (1.0 + v.exp().ln_1p() - 1.01).abs() < 1e-12));
 }
 
 #[test]

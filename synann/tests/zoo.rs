@@ -246,7 +246,10 @@ fn every_variant_builds_and_runs_forward() {
                 SynapseVariant::Stacked => {
                     let first = shape_of(zoo.model.as_ref(), &format!("{slot}.0.weight"));
                     let second = shape_of(zoo.model.as_ref(), &format!("{slot}.1.weight"));
-                    assert!(first.is_some() && first == second, "{what}: two Synapse layers");
+                    assert!(
+                        first.is_some() && first == second,
+                        "{what}: two Synapse layers"
+                    );
                 }
             }
         }
@@ -475,7 +478,11 @@ fn every_synapse_layer_of_every_model_can_be_swapped() {
         ..opts("syna-cnn")
     };
     let mut counts = Vec::new();
-    for v in [ConvSynapseVariant::Synapse, ConvSynapseVariant::Identity, ConvSynapseVariant::Conv] {
+    for v in [
+        ConvSynapseVariant::Synapse,
+        ConvSynapseVariant::Identity,
+        ConvSynapseVariant::Conv,
+    ] {
         let mut zoo = build("syna-cnn", &with_conv(v)).unwrap();
         let (x, _) = mnist_batch(N, &zoo.recipe);
         assert_finite_logits(&zoo.model.forward(&x, Mode::Train), N, &format!("{v:?}"));
@@ -483,7 +490,10 @@ fn every_synapse_layer_of_every_model_can_be_swapped() {
         assert_eq!(w.is_some(), v != ConvSynapseVariant::Identity, "{v:?}");
         counts.push(parameters(zoo.model.as_ref()));
     }
-    assert_eq!(counts[0], counts[2], "Conv2d(C, C, 3) has the synapse's parameter count");
+    assert_eq!(
+        counts[0], counts[2],
+        "Conv2d(C, C, 3) has the synapse's parameter count"
+    );
     assert!(counts[1] < counts[0]);
     // Both removed: the plain CNN.
     let plain = build(
@@ -494,12 +504,23 @@ fn every_synapse_layer_of_every_model_can_be_swapped() {
         },
     )
     .unwrap();
-    assert!(plain.model.named_parameters().iter().all(|(n, _)| !n.starts_with("synapse")));
+    assert!(plain
+        .model
+        .named_parameters()
+        .iter()
+        .all(|(n, _)| !n.starts_with("synapse")));
 
     // syna-rnn's cell: tanh and GRU cells with no more parameters than
     // the synapse cell (36,480), PyTorch's names.
     let cell_parameters = |cell| {
-        let zoo = build("syna-rnn", &ZooOptions { cell, ..opts("syna-rnn") }).unwrap();
+        let zoo = build(
+            "syna-rnn",
+            &ZooOptions {
+                cell,
+                ..opts("syna-rnn")
+            },
+        )
+        .unwrap();
         let rnn: usize = zoo
             .model
             .named_parameters()
@@ -513,9 +534,18 @@ fn every_synapse_layer_of_every_model_can_be_swapped() {
     assert_eq!(synapse_cell, 36_480);
     for (cell, hidden) in [(RecurrentCell::Tanh, 176), (RecurrentCell::Gru, 96)] {
         let (mut zoo, count) = cell_parameters(cell);
-        assert!(count <= synapse_cell && count > synapse_cell * 99 / 100, "{cell:?}: {count}");
-        assert_eq!(shape_of(zoo.model.as_ref(), "rnn.weight_hh").unwrap()[1], hidden);
-        assert_eq!(shape_of(zoo.model.as_ref(), "synapse.weight"), Some(vec![hidden, hidden]));
+        assert!(
+            count <= synapse_cell && count > synapse_cell * 99 / 100,
+            "{cell:?}: {count}"
+        );
+        assert_eq!(
+            shape_of(zoo.model.as_ref(), "rnn.weight_hh").unwrap()[1],
+            hidden
+        );
+        assert_eq!(
+            shape_of(zoo.model.as_ref(), "synapse.weight"),
+            Some(vec![hidden, hidden])
+        );
         let (x, _) = mnist_batch(N, &zoo.recipe);
         assert_finite_logits(&zoo.model.forward(&x, Mode::Train), N, &format!("{cell:?}"));
     }
@@ -524,13 +554,24 @@ fn every_synapse_layer_of_every_model_can_be_swapped() {
     for name in ["syna-mlp", "seed-torch"] {
         let mut outputs = Vec::new();
         for input in [SynapseInput::Softmax, SynapseInput::Sigmoid] {
-            let mut zoo = build(name, &ZooOptions { synapse_input: input, ..opts(name) }).unwrap();
+            let mut zoo = build(
+                name,
+                &ZooOptions {
+                    synapse_input: input,
+                    ..opts(name)
+                },
+            )
+            .unwrap();
             let (x, _) = mnist_batch(N, &zoo.recipe);
             let y = zoo.model.forward(&x, Mode::Eval);
             assert_finite_logits(&y, N, &format!("{name} {input:?}"));
             outputs.push(y.value().clone());
         }
-        assert_ne!(outputs[0].data(), outputs[1].data(), "{name}: the input activation is used");
+        assert_ne!(
+            outputs[0].data(),
+            outputs[1].data(),
+            "{name}: the input activation is used"
+        );
     }
 }
 

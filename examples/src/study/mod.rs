@@ -151,7 +151,10 @@ pub fn load(dir: &Path) -> Result<Study, StudyError> {
     let seeds_path = dir.join("seeds.txt");
     let seeds = read(&seeds_path)?
         .split_whitespace()
-        .map(|s| s.parse().map_err(|e| format(&seeds_path, format!("seed `{s}`: {e}"))))
+        .map(|s| {
+            s.parse()
+                .map_err(|e| format(&seeds_path, format!("seed `{s}`: {e}")))
+        })
         .collect::<Result<Vec<u64>, _>>()?;
     let arms: Vec<Arm> = read(&dir.join("arms.txt"))?
         .lines()
@@ -197,13 +200,19 @@ pub fn load(dir: &Path) -> Result<Study, StudyError> {
         .map(|arm| load_runs(dir, &arm.name, &seeds))
         .collect::<Result<Vec<_>, _>>()?;
     let metric_path = dir.join("metric.txt");
-    let validated = runs.iter().flatten().any(|r| r.summary.final_val_accuracy.is_some());
+    let validated = runs
+        .iter()
+        .flatten()
+        .any(|r| r.summary.final_val_accuracy.is_some());
     let metric = if metric_path.exists() {
         match read(&metric_path)?.trim() {
             "test" => Metric::Test,
             "validation" => Metric::Validation,
             other => {
-                return Err(format(&metric_path, format!("`{other}`: expected test or validation")))
+                return Err(format(
+                    &metric_path,
+                    format!("`{other}`: expected test or validation"),
+                ))
             }
         }
     } else if validated {
@@ -232,10 +241,11 @@ fn load_runs(dir: &Path, arm: &str, seeds: &[u64]) -> Result<Vec<Run>, StudyErro
         if !path.exists() {
             continue;
         }
-        let summary: Summary = serde_json::from_str(&read(&path)?).map_err(|e| StudyError::Format {
-            path: path.clone(),
-            reason: e.to_string(),
-        })?;
+        let summary: Summary =
+            serde_json::from_str(&read(&path)?).map_err(|e| StudyError::Format {
+                path: path.clone(),
+                reason: e.to_string(),
+            })?;
         let parameters = (summary.parameters > 0).then_some(summary.parameters);
         let epoch_seconds = (summary.mean_epoch_seconds > 0.0)
             .then_some(summary.mean_epoch_seconds)
@@ -386,11 +396,21 @@ impl Study {
             let values: Vec<f64> = runs.iter().map(|r| r.metric(self.metric)).collect();
             let against = (i > 0).then_some(reference.as_slice());
             let parameters = self.parameters(arm);
-            self.write_row(&mut out, &arm.name, &arm.flags, runs, &values, against, parameters);
+            self.write_row(
+                &mut out, &arm.name, &arm.flags, runs, &values, against, parameters,
+            );
             let by_100: Vec<f64> = runs.iter().filter_map(|r| r.eval_by_100).collect();
             if !by_100.is_empty() {
                 let label = format!("{} (evaluated in batches of 100)", arm.name);
-                self.write_row(&mut out, &label, &arm.flags, runs, &by_100, Some(&reference), parameters);
+                self.write_row(
+                    &mut out,
+                    &label,
+                    &arm.flags,
+                    runs,
+                    &by_100,
+                    Some(&reference),
+                    parameters,
+                );
             }
         }
         if !self.compare.is_empty() {
@@ -464,7 +484,7 @@ fn group_thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -591,13 +611,19 @@ mod tests {
         // other − base = −10 points, σ = 1 point each, ν = 4:
         // ±2.776·√(2/3) = ±2.27 points.
         assert!(md.contains("| other | `--synapse identity` | 3 | 81.00 ± 1.00 | -10.00 [-12.27, -7.73] | yes | 222,610 | 0.5 |"), "{md}");
-        assert!(md.contains("| `other` − `base` | -10.00 [-12.27, -7.73] | yes |"), "{md}");
+        assert!(
+            md.contains("| `other` − `base` | -10.00 [-12.27, -7.73] | yes |"),
+            "{md}"
+        );
         assert!(md.contains("Hosts: test cpu."));
         // A missing run is left out; a bad compare line is an error.
         std::fs::remove_dir_all(dir.join("other-s3")).unwrap();
         assert_eq!(load(&dir).unwrap().metrics("other").len(), 2);
         std::fs::write(dir.join("compare.txt"), "other nobody\n").unwrap();
-        assert!(load(&dir).unwrap_err().to_string().contains("no arm `nobody`"));
+        assert!(load(&dir)
+            .unwrap_err()
+            .to_string()
+            .contains("no arm `nobody`"));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -85,8 +85,8 @@ pub fn welch_interval(a: &[f64], b: &[f64], level: f64) -> Option<Difference> {
             df: f64::INFINITY,
         });
     }
-    let df = (va + vb).powi(2)
-        / (va * va / (a.len() as f64 - 1.0) + vb * vb / (b.len() as f64 - 1.0));
+    let df =
+        (va + vb).powi(2) / (va * va / (a.len() as f64 - 1.0) + vb * vb / (b.len() as f64 - 1.0));
     let t = student_t_quantile(0.5 + level / 2.0, df);
     Some(Difference {
         estimate,
@@ -106,7 +106,10 @@ pub fn welch_interval(a: &[f64], b: &[f64], level: f64) -> Option<Difference> {
 /// assert!((student_t_quantile(0.025, 10.0) + 2.228139).abs() < 1e-5);
 /// ```
 pub fn student_t_quantile(p: f64, df: f64) -> f64 {
-    assert!(p > 0.0 && p < 1.0, "student_t_quantile: p = {p} not in (0, 1)");
+    assert!(
+        p > 0.0 && p < 1.0,
+        "student_t_quantile: p = {p} not in (0, 1)"
+    );
     assert!(df > 0.0, "student_t_quantile: df = {df} must be positive");
     if p < 0.5 {
         return -student_t_quantile(1.0 - p, df);
@@ -146,7 +149,8 @@ fn regularized_incomplete_beta(x: f64, a: f64, b: f64) -> f64 {
     if x >= 1.0 {
         return 1.0;
     }
-    let front = (ln_gamma(a + b) - ln_gamma(a) - ln_gamma(b) + a * x.ln() + b * (1.0 - x).ln()).exp();
+    let front =
+        (ln_gamma(a + b) - ln_gamma(a) - ln_gamma(b) + a * x.ln() + b * (1.0 - x).ln()).exp();
     // The continued fraction converges fast for x < (a + 1)/(a + b + 2);
     // use the symmetry I_x(a, b) = 1 − I_(1−x)(b, a) otherwise.
     if x < (a + 1.0) / (a + b + 2.0) {
@@ -242,7 +246,10 @@ mod tests {
     fn ln_gamma_of_integers_is_ln_factorial() {
         let mut factorial = 1.0f64;
         for n in 1..20 {
-            assert!((ln_gamma(n as f64) - factorial.ln()).abs() < 1e-12, "Γ({n})");
+            assert!(
+                (ln_gamma(n as f64) - factorial.ln()).abs() < 1e-12,
+                "Γ({n})"
+            );
             factorial *= n as f64;
         }
         assert!((ln_gamma(0.5) - std::f64::consts::PI.sqrt().ln()).abs() < 1e-13);

@@ -45,8 +45,8 @@
 //! [`SynapseVariant`]: super::SynapseVariant
 //! [`ConvSynapseVariant`]: super::ConvSynapseVariant
 
-use super::{children_buffers, children_parameters, scaled, Rngs, SynapseSlot, ZooOptions};
 use super::ConvSynapseVariant;
+use super::{children_buffers, children_parameters, scaled, Rngs, SynapseSlot, ZooOptions};
 use super::{Augmentation, InputLayout, LossKind, OptimizerKind, Recipe, Schedule};
 use crate::layers::{BParam, SynapseConfig, SynapseConv2d, SynapseInit};
 use synann_autograd::Var;
@@ -88,7 +88,6 @@ impl Module<f32> for ConvSynapseSlot {
         }
     }
 }
-
 
 /// Our SynaNN CNN (see the [module docs](self)).
 pub(super) struct SynaCnn {

@@ -54,7 +54,10 @@ fn synapse_cell_parameters(hidden: usize) -> usize {
 /// synapse cell at [`HIDDEN`]: 176 for the tanh cell, 96 for the GRU.
 fn matched_hidden(gates: usize) -> usize {
     let budget = synapse_cell_parameters(HIDDEN);
-    (1..).take_while(|&h| gates * h * (ROW + h + 2) <= budget).last().unwrap_or(1)
+    (1..)
+        .take_while(|&h| gates * h * (ROW + h + 2) <= budget)
+        .last()
+        .unwrap_or(1)
 }
 
 /// The recurrence, per [`RecurrentCell`].
@@ -85,23 +88,36 @@ impl Recurrence {
     /// (0, 1): the synapse cell's states already are; the tanh and GRU
     /// states, in (−1, 1), are mapped by (h + 1)/2.
     fn mean_state(&self, x: &Var<f32>) -> Var<f32> {
-        let steps = |step: &dyn Fn(&Var<f32>, &Var<f32>) -> Var<f32>, h0: Var<f32>| {
-            let (batch, time) = (x.shape()[0], x.shape()[1]);
-            let mut h = h0;
-            let mut sum: Option<Var<f32>> = None;
-            for t in 0..time {
-                h = step(&x.narrow(1, t, 1).reshape(&[batch, ROW]), &h);
-                sum = Some(sum.map_or_else(|| h.clone(), |s| s.add(&h)));
-            }
-            let mean = sum.expect("a sequence has at least one step").mul_scalar(1.0 / time as f32);
-            mean.add_scalar(1.0).mul_scalar(0.5)
-        };
         match self {
             Recurrence::Synapse(rnn) => rnn.forward_sequence(x, None).0.mean(&[1], false),
-            Recurrence::Tanh(cell) => steps(&|x, h| cell.step(x, h), cell.initial_state(x.shape()[0])),
-            Recurrence::Gru(cell) => steps(&|x, h| cell.step(x, h), cell.initial_state(x.shape()[0])),
+            Recurrence::Tanh(cell) => {
+                mean_unit_state(x, cell.initial_state(x.shape()[0]), |x, h| cell.step(x, h))
+            }
+            Recurrence::Gru(cell) => {
+                mean_unit_state(x, cell.initial_state(x.shape()[0]), |x, h| cell.step(x, h))
+            }
         }
     }
+}
+
+/// Runs `step` over the rows of x `[N, T, 28]` from `h0` and returns the
+/// mean state mapped from (−1, 1) to (0, 1): (mean + 1)/2.
+fn mean_unit_state(
+    x: &Var<f32>,
+    h0: Var<f32>,
+    step: impl Fn(&Var<f32>, &Var<f32>) -> Var<f32>,
+) -> Var<f32> {
+    let (batch, time) = (x.shape()[0], x.shape()[1]);
+    let mut h = h0;
+    let mut sum: Option<Var<f32>> = None;
+    for t in 0..time {
+        h = step(&x.narrow(1, t, 1).reshape(&[batch, ROW]), &h);
+        sum = Some(sum.map_or_else(|| h.clone(), |s| s.add(&h)));
+    }
+    let mean = sum
+        .expect("a sequence has at least one step")
+        .mul_scalar(1.0 / time as f32);
+    mean.add_scalar(1.0).mul_scalar(0.5)
 }
 
 impl Module<f32> for Recurrence {

@@ -14,7 +14,7 @@
 //! **Forward.** As in the portable kernel: compensated running products
 //! (each with its rounding error, see the portable module's docs), one `ln`
 //! per block of [`BLOCK`] factors at most, the same range checks, the same
-//! exact fallback ([`flush`]) and the same final combination ([`finish`]).
+//! exact fallback (`flush`) and the same final combination (`finish`).
 //! Every vector operation mirrors one scalar operation of the portable
 //! loop, in the same order, so the two give the same bits; the test
 //! `forward_is_bitwise_the_same_on_every_instruction_set` holds them to it

@@ -10,7 +10,7 @@
 //! product can underflow or overflow between checks unless single factors
 //! are extreme; a lane that did leave the safe range of the float type
 //! (zero, subnormal, infinite, NaN) recomputes that block exactly, one
-//! logarithm per factor ([`flush`]). At the end the 16 lanes, each in
+//! logarithm per factor (`flush`). At the end the 16 lanes, each in
 //! [2⁻⁷, 2⁷], multiply into one number in [2⁻¹¹², 2¹¹²], normal even in
 //! f32, and one `ln` gives the sum ([`finish`]). (A lane that dips below
 //! 2⁻¹²⁶ inside a block and climbs back above 2⁻¹⁰⁰ would lose digits
