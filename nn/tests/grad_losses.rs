@@ -1,13 +1,15 @@
-//! f64 gradient checks of the fused losses, for every reduction.
+//! f64 gradient checks of the fused losses, for every reduction, through
+//! the public property-test API of `synann-testing`.
 
 use proptest::prelude::*;
-use synann_autograd::{gradcheck, GradcheckOptions, Var};
+use synann_autograd::Var;
 use synann_nn::loss::{
     binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, mse_loss, nll_loss,
     Reduction,
 };
-use synann_tensor::random::seeded;
 use synann_tensor::Tensor;
+use synann_testing::prop_gradcheck;
+use synann_testing::strategies::uniform;
 
 fn reduction() -> impl Strategy<Value = Reduction> {
     prop_oneof![
@@ -17,21 +19,11 @@ fn reduction() -> impl Strategy<Value = Reduction> {
     ]
 }
 
-fn uniform(shape: &[usize], lo: f64, hi: f64, seed: u64) -> Tensor<f64> {
-    Tensor::uniform(shape, lo, hi, &mut seeded(seed))
-}
-
 /// `n` class indices below `classes`, from a seed.
 fn targets(n: usize, classes: usize, seed: u64) -> Vec<usize> {
     (0..n)
         .map(|i| (seed.wrapping_mul(31).wrapping_add(i as u64 * 7) % classes as u64) as usize)
         .collect()
-}
-
-fn check(f: impl Fn(&[Var<f64>]) -> Var<f64>, inputs: &[Tensor<f64>]) {
-    if let Err(e) = gradcheck(f, inputs, &GradcheckOptions::default()) {
-        panic!("{e}");
-    }
 }
 
 proptest! {
@@ -46,49 +38,49 @@ proptest! {
         seed: u64,
     ) {
         let t = targets(n, classes, seed);
-        check(
+        prop_gradcheck(
             |v| cross_entropy(&v[0], &t, r, smoothing),
-            &[uniform(&[n, classes], -3.0, 3.0, seed)],
-        );
+            &[uniform(&[n, classes], seed, -3.0, 3.0)],
+        )?;
     }
 
     #[test]
     fn nll(n in 1usize..5, classes in 1usize..6, r in reduction(), seed: u64) {
         let t = targets(n, classes, seed);
-        check(|v| nll_loss(&v[0], &t, r), &[uniform(&[n, classes], -3.0, 0.0, seed)]);
+        prop_gradcheck(|v| nll_loss(&v[0], &t, r), &[uniform(&[n, classes], seed, -3.0, 0.0)])?;
     }
 
     #[test]
     fn nll_after_log_softmax(n in 1usize..4, classes in 2usize..5, seed: u64) {
         let t = targets(n, classes, seed);
-        check(
+        prop_gradcheck(
             |v| nll_loss(&v[0].log_softmax(1), &t, Reduction::Mean),
-            &[uniform(&[n, classes], -3.0, 3.0, seed)],
-        );
+            &[uniform(&[n, classes], seed, -3.0, 3.0)],
+        )?;
     }
 
     #[test]
     fn mse(rows in 1usize..4, cols in 1usize..4, r in reduction(), seed: u64) {
         let inputs = [
-            uniform(&[rows, cols], -2.0, 2.0, seed),
-            uniform(&[rows, cols], -2.0, 2.0, seed ^ 1),
+            uniform(&[rows, cols], seed, -2.0, 2.0),
+            uniform(&[rows, cols], seed ^ 1, -2.0, 2.0),
         ];
-        check(|v| mse_loss(&v[0], &v[1], r), &inputs);
+        prop_gradcheck(|v| mse_loss(&v[0], &v[1], r), &inputs)?;
     }
 
     #[test]
     fn bce(len in 1usize..6, r in reduction(), seed: u64) {
-        let inputs = [uniform(&[len], 0.05, 0.95, seed), uniform(&[len], 0.0, 1.0, seed ^ 1)];
-        check(|v| binary_cross_entropy(&v[0], &v[1], r), &inputs);
+        let inputs = [uniform(&[len], seed, 0.05, 0.95), uniform(&[len], seed ^ 1, 0.0, 1.0)];
+        prop_gradcheck(|v| binary_cross_entropy(&v[0], &v[1], r), &inputs)?;
     }
 
     #[test]
     fn bce_with_logits(rows in 1usize..3, cols in 1usize..4, r in reduction(), seed: u64) {
         let inputs = [
-            uniform(&[rows, cols], -4.0, 4.0, seed),
-            uniform(&[rows, cols], 0.0, 1.0, seed ^ 1),
+            uniform(&[rows, cols], seed, -4.0, 4.0),
+            uniform(&[rows, cols], seed ^ 1, 0.0, 1.0),
         ];
-        check(|v| binary_cross_entropy_with_logits(&v[0], &v[1], r), &inputs);
+        prop_gradcheck(|v| binary_cross_entropy_with_logits(&v[0], &v[1], r), &inputs)?;
     }
 }
 

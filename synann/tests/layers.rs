@@ -6,21 +6,12 @@ use proptest::prelude::*;
 use synann::layers::*;
 use synann::DomainError;
 use synann_autograd::{gradcheck, GradcheckOptions, Var};
-use synann_nn::{Mode, Module};
+use synann_nn::{gradcheck_module, Mode, Module};
 use synann_tensor::random::seeded;
 use synann_tensor::Tensor;
 
 fn tensor(values: Vec<f64>, shape: &[usize]) -> Tensor<f64> {
     Tensor::from_vec(values, shape)
-}
-
-/// A Synapse whose parameters are the given vars (so gradcheck sees them).
-fn synapse_from(v: &[Var<f64>], config: SynapseConfig) -> Synapse<f64> {
-    Synapse {
-        weight: v[1].clone(),
-        a: v.get(2).cloned(),
-        config,
-    }
 }
 
 /// W values away from each parameterisation's kinks and from the domain
@@ -53,6 +44,9 @@ fn gains() -> impl Strategy<Value = Gain> {
     ]
 }
 
+/// The layer's own forward checked with respect to its input and every
+/// named parameter (`weight`, and `a` or `a_offset`), in train and eval
+/// mode, through the public module check; failures name the parameter.
 fn check_synapse(
     param: BParam,
     gain: Gain,
@@ -64,13 +58,14 @@ fn check_synapse(
         .gain(gain)
         .coupling(coupling);
     let (x, w, a) = case;
-    let inputs = match gain {
-        Gain::One => vec![x, w],
+    let n = w.shape()[0];
+    let mut syn = Synapse::<f64>::new(n, config, &mut seeded(0));
+    syn.weight = Var::leaf(w, true);
+    if syn.a.is_some() {
         // a ∈ (0.5, 1.5) serves as a, and as v of a = 1 + softplus(v).
-        Gain::Learnable | Gain::AtLeastOne => vec![x, w, a],
-    };
-    let f = |v: &[Var<f64>]| synapse_from(v, config).forward(&v[0], Mode::Train);
-    if let Err(e) = gradcheck(f, &inputs, &GradcheckOptions::default()) {
+        syn.a = Some(Var::leaf(a, true));
+    }
+    if let Err(e) = gradcheck_module(&mut syn, &x, &GradcheckOptions::default()) {
         panic!("{config:?}: {e}");
     }
 }

@@ -70,7 +70,7 @@ impl<T: Float> RecurrentWeights<T> {
 ///
 /// ```
 /// use synann_autograd::Var;
-/// use synann_nn::layers::RNNCell;
+/// use synann_nn::{layers::RNNCell, Module};
 /// use synann_tensor::{random::seeded, Tensor};
 /// let cell = RNNCell::<f64>::new(3, 4, &mut seeded(0));
 /// let h = cell.step(&Var::constant(Tensor::ones(&[2, 3])), &cell.initial_state(2));
@@ -130,7 +130,7 @@ impl<T: Float> Module<T> for RNNCell<T> {
 ///
 /// ```
 /// use synann_autograd::Var;
-/// use synann_nn::layers::GRUCell;
+/// use synann_nn::{layers::GRUCell, Module};
 /// use synann_tensor::{random::seeded, Tensor};
 /// let cell = GRUCell::<f64>::new(3, 4, &mut seeded(0));
 /// let h = cell.step(&Var::constant(Tensor::ones(&[2, 3])), &cell.initial_state(2));

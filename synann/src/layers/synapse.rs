@@ -116,7 +116,9 @@ impl SynapseInit {
     /// let SynapseInit::Uniform { low, high } = SynapseInit::Auto.resolve(BParam::Sigmoid, 100) else {
     ///     panic!()
     /// };
-    /// assert!((low + high) / 2.0 == -(100f64).ln() && high - low == 0.2);
+    /// // Centred on −ln n, half-width 1/√n: B = sigmoid(W) ≈ 1/(n + 1).
+    /// assert!(((low + high) / 2.0 + (100f64).ln()).abs() < 1e-12);
+    /// assert!((high - low - 0.2).abs() < 1e-12);
     /// ```
     pub fn resolve(self, param: BParam, fan_in: usize) -> SynapseInit {
         match (self, param) {
