@@ -142,7 +142,7 @@ impl SynapseVariant {
 /// (`synapse_conv`); the other models have none.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ConvSynapseVariant {
-    /// [`SynapseConv2d`] over 3×3 windows (the model as designed).
+    /// [`SynapseConv2d`](crate::layers::SynapseConv2d) over 3×3 windows (the model as designed).
     #[default]
     Synapse,
     /// No layer: the sigmoid map passes through.

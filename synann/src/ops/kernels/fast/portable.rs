@@ -12,7 +12,7 @@
 //! (zero, subnormal, infinite, NaN) recomputes that block exactly, one
 //! logarithm per factor (`flush`). At the end the 16 lanes, each in
 //! [2⁻⁷, 2⁷], multiply into one number in [2⁻¹¹², 2¹¹²], normal even in
-//! f32, and one `ln` gives the sum ([`finish`]). (A lane that dips below
+//! f32, and one `ln` gives the sum (`finish`). (A lane that dips below
 //! 2⁻¹²⁶ inside a block and climbs back above 2⁻¹⁰⁰ would lose digits
 //! silently; that needs factors in the millions, |B·X| > 10⁶, far outside a
 //! synapse's domain.)
@@ -35,7 +35,7 @@
 //! transformations*: the rounding error of a sum or a product of two floats
 //! is itself a float, which a few more operations compute exactly.
 //!
-//! 1. *The factor* ([`factor`]). With p = fl(b·x) (the reference kernel
+//! 1. *The factor* (`factor`). With p = fl(b·x) (the reference kernel
 //!    rounds b·x too) and f̂ = fl(1 − p), the error δ = (1 − p) − f̂ is
 //!    exactly δ = fl(fl(1 − f̂) − p), Dekker's Fast2Sum, for every factor
 //!    that is not clamped: for −1 < p < 1 its condition (the exponent of p
@@ -43,7 +43,7 @@
 //!    then (1 − f̂) − p is the rounding error of 1 + |p|, a float, so exact
 //!    too; p ≥ 1 is clamped. So 1 − p = f̂ + δ exactly. A clamped factor is
 //!    exactly the floor, by definition: δ = 0.
-//! 2. *The product* ([`times`]). With q = fl(P̂·f̂), the error
+//! 2. *The product* (`times`). With q = fl(P̂·f̂), the error
 //!    π = P̂·f̂ − q is exactly fma(P̂, f̂, −q) (TwoProduct: the fused
 //!    multiply-add rounds once, and its exact result π is a float, unless
 //!    it underflows: the range checks keep lanes above 2⁻¹⁰⁰, where that
