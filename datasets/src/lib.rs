@@ -6,6 +6,7 @@
 //!
 //! | module | what it holds |
 //! |---|---|
+//! | [`dataset`] | [`Dataset`]: what a trainer needs from labelled data (length, classes, batches of a [`Pass`]); [`ImageInput`]: a model's image layout, normalisation and augmentation |
 //! | [`idx`] | [`read_idx`](idx::read_idx) / [`write_idx`](idx::write_idx) for every IDX element type, raw or gzipped, with a typed [`IdxError`] |
 //! | [`mnist`] | [`Mnist`], [`FashionMnist`]: locating, reading and checking the four files |
 //! | `image_set` | [`ImageSet`]: `u8` images and their labels |
@@ -39,6 +40,7 @@
 
 #![warn(missing_docs)]
 
+pub mod dataset;
 pub mod idx;
 mod image_set;
 pub mod loader;
@@ -46,6 +48,9 @@ pub mod mnist;
 pub mod tabular;
 pub mod transform;
 
+pub use dataset::{
+    Augmentation, Batch, Dataset, ImageData, ImageInput, InputLayout, Normalization, Pass,
+};
 pub use idx::IdxError;
 pub use image_set::{ImageSet, SplitError};
 pub use loader::{Batches, DataLoader};

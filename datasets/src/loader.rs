@@ -180,11 +180,17 @@ impl<'a> DataLoader<'a> {
     }
 
     /// The batches of epoch `epoch` (count epochs from 0).
-    pub fn epoch(&self, epoch: usize) -> Batches<'_> {
+    pub fn epoch(&self, epoch: usize) -> Batches<'a> {
+        self.clone().into_epoch(epoch)
+    }
+
+    /// The batches of epoch `epoch`, owning the loader (an iterator that
+    /// outlives the loader, as the [`Dataset`](crate::Dataset) trait needs).
+    pub fn into_epoch(self, epoch: usize) -> Batches<'a> {
         Batches {
+            order: self.permutation(epoch),
             loader: self,
             epoch,
-            order: self.permutation(epoch),
             next: 0,
         }
     }
@@ -219,8 +225,8 @@ impl<'a> DataLoader<'a> {
 
 /// The batches of one epoch, in order; see [`DataLoader::epoch`].
 #[derive(Clone, Debug)]
-pub struct Batches<'l> {
-    loader: &'l DataLoader<'l>,
+pub struct Batches<'a> {
+    loader: DataLoader<'a>,
     epoch: usize,
     order: Vec<usize>,
     next: usize,

@@ -7,9 +7,13 @@
 //! each forward builds a fresh graph on top of them and backward accumulates
 //! into their gradients. Buffers (BatchNorm's running statistics and
 //! `num_batches_tracked`) are state saved in the `state_dict` but never
-//! trained; they are kept apart from the parameters.
+//! trained; they are kept apart from the parameters. Random generators
+//! (dropout's) are state too, but not tensors: [`Module::named_generators`]
+//! reaches them, so a trainer can reseed them at the start of every epoch
+//! and an interrupted run resumes exactly ([`reseed_generators`]).
 
 use synann_autograd::Var;
+use synann_tensor::random::{seeded, Rng};
 use synann_tensor::Float;
 
 /// Whether a forward pass trains (dropout active, batch statistics used and
@@ -42,6 +46,20 @@ pub trait Module<T: Float> {
         Vec::new()
     }
 
+    /// The random generators the module draws from in training (dropout
+    /// masks), with dotted names, in a stable order (none by default).
+    /// Containers list their children's, prefixed like their parameters.
+    fn named_generators(&mut self) -> Vec<(String, &mut Rng)> {
+        Vec::new()
+    }
+
+    /// How many out-of-domain factors each layer that clamps them (the
+    /// Synapse layers) clamped in its latest training forward, by dotted
+    /// path (none by default). A trainer warns when a count is not zero.
+    fn named_clamp_counts(&self) -> Vec<(String, u64)> {
+        Vec::new()
+    }
+
     /// The parameters without their names.
     fn parameters(&self) -> Vec<Var<T>> {
         self.named_parameters()
@@ -69,4 +87,49 @@ pub fn prefixed<T: Float>(prefix: &str, named: Vec<(String, Var<T>)>) -> Vec<(St
         .into_iter()
         .map(|(n, v)| (format!("{prefix}.{n}"), v))
         .collect()
+}
+
+/// Prefixes each generator's name with `prefix.`, as [`prefixed`] does for
+/// tensors.
+pub fn prefixed_generators<'a>(
+    prefix: &str,
+    named: Vec<(String, &'a mut Rng)>,
+) -> Vec<(String, &'a mut Rng)> {
+    named
+        .into_iter()
+        .map(|(n, g)| (format!("{prefix}.{n}"), g))
+        .collect()
+}
+
+/// Reseeds every generator of `module` from `seed`: the k-th generator of
+/// [`Module::named_generators`] becomes ChaCha8 seeded with `seed` on stream
+/// k, so the generators differ from each other and depend on nothing but
+/// `seed` and their position. A trainer calls it at the start of each epoch
+/// with a seed derived from the run's seed and the epoch, so the dropout
+/// masks of an epoch are the same whether or not the run was interrupted
+/// before it. Returns the number of generators reseeded.
+///
+/// ```
+/// use synann_autograd::Var;
+/// use synann_nn::layers::{Dropout, Sequential};
+/// use synann_nn::{module::reseed_generators, Mode, Module};
+/// use synann_tensor::{random::seeded, Tensor};
+///
+/// let mut net = Sequential::new();
+/// net.push(Dropout::new(0.5, seeded(1)));
+/// let x = Var::constant(Tensor::<f32>::ones(&[64]));
+/// assert_eq!(reseed_generators(&mut net, 7), 1);
+/// let a = net.forward(&x, Mode::Train).value();
+/// reseed_generators(&mut net, 7);
+/// assert_eq!(net.forward(&x, Mode::Train).value().data(), a.data());
+/// ```
+pub fn reseed_generators<T: Float, M: Module<T> + ?Sized>(module: &mut M, seed: u64) -> usize {
+    let generators = module.named_generators();
+    let count = generators.len();
+    for (k, (_, generator)) in generators.into_iter().enumerate() {
+        let mut fresh = seeded(seed);
+        fresh.set_stream(k as u64);
+        *generator = fresh;
+    }
+    count
 }

@@ -173,7 +173,7 @@ impl fmt::Display for StateDictError {
 impl std::error::Error for StateDictError {}
 
 /// Copies the values of every parameter, then every buffer, of `model`.
-pub fn state_dict<T: Float>(model: &dyn Module<T>) -> StateDict<T> {
+pub fn state_dict<T: Float, M: Module<T> + ?Sized>(model: &M) -> StateDict<T> {
     model
         .named_parameters()
         .into_iter()
@@ -212,8 +212,8 @@ pub fn state_dict<T: Float>(model: &dyn Module<T>) -> StateDict<T> {
 /// load_state_dict(&b, &state_dict(&a), true).unwrap();
 /// assert_eq!(b.0.value().data(), &[2.0]);
 /// ```
-pub fn load_state_dict<T: Float>(
-    model: &dyn Module<T>,
+pub fn load_state_dict<T: Float, M: Module<T> + ?Sized>(
+    model: &M,
     dict: &StateDict<T>,
     strict: bool,
 ) -> Result<(), StateDictError> {

@@ -97,10 +97,16 @@ impl<'a> TabularLoader<'a> {
     }
 
     /// The batches of epoch `epoch` (epochs count from 0).
-    pub fn epoch(&self, epoch: usize) -> TabularBatches<'_> {
+    pub fn epoch(&self, epoch: usize) -> TabularBatches<'a> {
+        self.clone().into_epoch(epoch)
+    }
+
+    /// The batches of epoch `epoch`, owning the loader (an iterator that
+    /// outlives the loader, as the [`Dataset`](crate::Dataset) trait needs).
+    pub fn into_epoch(self, epoch: usize) -> TabularBatches<'a> {
         TabularBatches {
-            loader: self,
             order: self.permutation(epoch),
+            loader: self,
             next: 0,
         }
     }
@@ -108,8 +114,8 @@ impl<'a> TabularLoader<'a> {
 
 /// The batches of one epoch, in order; see [`TabularLoader::epoch`].
 #[derive(Clone, Debug)]
-pub struct TabularBatches<'l> {
-    loader: &'l TabularLoader<'l>,
+pub struct TabularBatches<'a> {
+    loader: TabularLoader<'a>,
     order: Vec<usize>,
     next: usize,
 }

@@ -147,6 +147,10 @@ impl<T: Float> Module<T> for Dropout {
     fn named_parameters(&self) -> Vec<(String, Var<T>)> {
         Vec::new()
     }
+
+    fn named_generators(&mut self) -> Vec<(String, &mut Rng)> {
+        vec![("rng".to_string(), &mut self.rng)]
+    }
 }
 
 /// Zeroes whole channels of an `[N, C, …]` input (each `x[n, c]` map) with
@@ -200,5 +204,9 @@ impl<T: Float> Module<T> for Dropout2d {
 
     fn named_parameters(&self) -> Vec<(String, Var<T>)> {
         Vec::new()
+    }
+
+    fn named_generators(&mut self) -> Vec<(String, &mut Rng)> {
+        vec![("rng".to_string(), &mut self.rng)]
     }
 }

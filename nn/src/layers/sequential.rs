@@ -1,7 +1,8 @@
 //! [`Sequential`]: modules applied one after the other.
 
-use crate::module::{prefixed, Mode, Module};
+use crate::module::{prefixed, prefixed_generators, Mode, Module};
 use synann_autograd::Var;
+use synann_tensor::random::Rng;
 use synann_tensor::Float;
 
 /// A chain of modules, PyTorch's `nn.Sequential`: the output of each is
@@ -76,6 +77,14 @@ impl<T: Float> Module<T> for Sequential<T> {
         let mut out = Vec::new();
         for (i, layer) in self.layers.iter().enumerate() {
             out.extend(prefixed(&i.to_string(), layer.named_buffers()));
+        }
+        out
+    }
+
+    fn named_generators(&mut self) -> Vec<(String, &mut Rng)> {
+        let mut out = Vec::new();
+        for (i, layer) in self.layers.iter_mut().enumerate() {
+            out.extend(prefixed_generators(&i.to_string(), layer.named_generators()));
         }
         out
     }

@@ -1,5 +1,5 @@
 //! The model zoo: the SynaNN models of the MNIST main job, each built by
-//! name with the [`Recipe`] it trains with.
+//! name with the [`Recipe`] it trains with and the [`ImageInput`] it takes.
 //!
 //! | name | model | origin |
 //! |---|---|---|
@@ -9,7 +9,7 @@
 //! | `syna-cnn` | conv-BN blocks with a [`SynapseConv2d`](crate::layers::SynapseConv2d) → Synapse 128 → Linear | our design, for accuracy |
 //! | `syna-rnn` | [`SynapseRNN`](crate::layers::SynapseRNN) over the 28 rows → Synapse 128 → Linear | our design |
 //!
-//! Every model takes its input in [`Recipe::input`] layout and returns
+//! Every model takes its input in its [`ZooModel::input`] layout and returns
 //! `[N, 10]` log-probabilities ([`LossKind::Nll`]) or logits
 //! ([`LossKind::CrossEntropy`]). Parameter names follow PyTorch's dotted
 //! convention; `seed-torch` uses exactly the original `Net`'s names, so its
@@ -50,7 +50,9 @@ mod syna_cnn;
 mod syna_mlp;
 mod syna_rnn;
 
-pub use recipe::{Augmentation, InputLayout, LossKind, OptimizerKind, Recipe, Schedule};
+pub use recipe::{
+    Augmentation, ImageInput, InputLayout, LossKind, Normalization, OptimizerKind, Recipe, Schedule,
+};
 
 use crate::layers::{Coupling, Synapse, SynapseConfig};
 use rand::Rng as _;
@@ -292,10 +294,13 @@ impl Default for ZooOptions {
 pub struct ZooModel {
     /// The name it was built from (one of [`MODEL_NAMES`]).
     pub name: String,
-    /// The model: input in `recipe.input` layout, output `[N, 10]`.
+    /// The model: input in `input.layout`, output `[N, 10]`.
     pub model: Box<dyn Module<f32>>,
     /// How it trains by default.
     pub recipe: Recipe,
+    /// How it takes its images: layout, normalisation and training
+    /// augmentation.
+    pub input: ImageInput,
 }
 
 /// Why [`build`] failed.
@@ -342,18 +347,32 @@ pub fn build(name: &str, opts: &ZooOptions) -> Result<ZooModel, ZooError> {
     if !(opts.width.is_finite() && opts.width > 0.0) {
         return Err(ZooError::InvalidWidth { width: opts.width });
     }
-    let (model, recipe): (Box<dyn Module<f32>>, Recipe) = match name {
+    let (model, recipe, input): (Box<dyn Module<f32>>, Recipe, ImageInput) = match name {
         "seed-torch" => (
             Box::new(seed_torch::SeedTorch::new(opts)),
             seed_torch::recipe(),
+            seed_torch::input(),
         ),
         "seed-keras" => (
             Box::new(seed_keras::SeedKeras::new(opts)),
             seed_keras::recipe(),
+            seed_keras::input(),
         ),
-        "syna-mlp" => (Box::new(syna_mlp::SynaMlp::new(opts)), syna_mlp::recipe()),
-        "syna-cnn" => (Box::new(syna_cnn::SynaCnn::new(opts)), syna_cnn::recipe()),
-        "syna-rnn" => (Box::new(syna_rnn::SynaRnn::new(opts)), syna_rnn::recipe()),
+        "syna-mlp" => (
+            Box::new(syna_mlp::SynaMlp::new(opts)),
+            syna_mlp::recipe(),
+            syna_mlp::input(),
+        ),
+        "syna-cnn" => (
+            Box::new(syna_cnn::SynaCnn::new(opts)),
+            syna_cnn::recipe(),
+            syna_cnn::input(),
+        ),
+        "syna-rnn" => (
+            Box::new(syna_rnn::SynaRnn::new(opts)),
+            syna_rnn::recipe(),
+            syna_rnn::input(),
+        ),
         _ => {
             return Err(ZooError::UnknownModel {
                 name: name.to_string(),
@@ -365,6 +384,7 @@ pub fn build(name: &str, opts: &ZooOptions) -> Result<ZooModel, ZooError> {
         name: name.to_string(),
         model,
         recipe,
+        input,
     })
 }
 
@@ -388,17 +408,6 @@ impl Rngs {
     /// A fresh stream for one dropout layer.
     fn dropout(&mut self) -> Rng {
         seeded(self.dropout.gen())
-    }
-}
-
-/// No augmentation (explicitly: scale (1, 1) rather than the derived
-/// default's (0, 0)).
-fn no_augmentation() -> Augmentation {
-    Augmentation {
-        shift: 0,
-        degrees: 0.0,
-        translate: 0.0,
-        scale: (1.0, 1.0),
     }
 }
 

@@ -35,12 +35,13 @@
 //! `monitor='accuracy'`; factor 0.2, patience 5, min 10⁻⁵), 40 epochs (past
 //! the last boundary).
 
-use super::{children_parameters, no_augmentation, scaled, Rngs, SynapseSlot, ZooOptions};
-use super::{InputLayout, LossKind, OptimizerKind, Recipe, Schedule};
+use super::{children_parameters, scaled, Rngs, SynapseSlot, ZooOptions};
+use super::{Augmentation, ImageInput, InputLayout, LossKind, Normalization, OptimizerKind, Recipe, Schedule};
 use crate::layers::{SynapseConfig, SynapseInit};
 use synann_autograd::Var;
 use synann_nn::init::{xavier_uniform_, zeros_};
 use synann_nn::layers::{Conv2d, Dropout, Linear};
+use synann_nn::module::prefixed_generators;
 use synann_nn::{Mode, Module};
 use synann_tensor::conv::Conv2dParams;
 use synann_tensor::random::Rng;
@@ -110,6 +111,12 @@ impl Module<f32> for SeedKeras {
     }
 
     /// `conv1.*` to `conv4.*`, `synapse.*`, `fc.*`.
+    fn named_generators(&mut self) -> Vec<(String, &mut Rng)> {
+        let mut out = prefixed_generators("drop1", Module::<f32>::named_generators(&mut self.drop1));
+        out.extend(prefixed_generators("drop2", Module::<f32>::named_generators(&mut self.drop2)));
+        out
+    }
+
     fn named_parameters(&self) -> Vec<(String, Var<f32>)> {
         let names = ["conv1", "conv2", "conv3", "conv4"];
         let mut children: Vec<(&str, &dyn Module<f32>)> = names
@@ -137,10 +144,16 @@ pub(super) fn recipe() -> Recipe {
             patience: 5,
             min_lr: 1e-5,
         },
-        augmentation: no_augmentation(),
-        normalize: false,
         loss: LossKind::CrossEntropy,
-        input: InputLayout::Image,
         label_smoothing: 0.0,
+    }
+}
+
+/// How the model takes its images: layout, normalisation, augmentation.
+pub(super) fn input() -> ImageInput {
+    ImageInput {
+        layout: InputLayout::Image,
+        normalization: Normalization::Unit,
+        augmentation: Augmentation::NONE,
     }
 }

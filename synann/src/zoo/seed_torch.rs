@@ -24,11 +24,13 @@
 //! Recipe (the original script): NLL loss, SGD lr 0.012 momentum 0.5,
 //! batch 100, MNIST mean/std normalisation, no augmentation, 10 epochs.
 
-use super::{children_buffers, children_parameters, no_augmentation, Rngs, SynapseSlot};
-use super::{InputLayout, LossKind, OptimizerKind, Recipe, Schedule, SynapseInput, ZooOptions};
+use super::{children_buffers, children_parameters, Rngs, SynapseInput, SynapseSlot, ZooOptions};
+use super::{Augmentation, ImageInput, InputLayout, LossKind, Normalization, OptimizerKind, Recipe, Schedule};
 use crate::layers::SynapseConfig;
 use synann_autograd::Var;
 use synann_nn::layers::{BatchNorm1d, Conv2d, Dropout, Dropout2d, Linear};
+use synann_nn::module::prefixed_generators;
+use synann_tensor::random::Rng;
 use synann_nn::{Mode, Module};
 use synann_tensor::conv::Conv2dParams;
 
@@ -102,6 +104,12 @@ impl Module<f32> for SeedTorch {
         self.fc2.forward(&x, mode).log_softmax(1)
     }
 
+    fn named_generators(&mut self) -> Vec<(String, &mut Rng)> {
+        let mut out = prefixed_generators("conv2_drop", Module::<f32>::named_generators(&mut self.conv2_drop));
+        out.extend(prefixed_generators("fc1_drop", Module::<f32>::named_generators(&mut self.fc1_drop)));
+        out
+    }
+
     fn named_parameters(&self) -> Vec<(String, Var<f32>)> {
         children_parameters(&self.children())
     }
@@ -119,10 +127,16 @@ pub(super) fn recipe() -> Recipe {
         lr: 0.012,
         optimizer: OptimizerKind::Sgd { momentum: 0.5 },
         schedule: Schedule::Constant,
-        augmentation: no_augmentation(),
-        normalize: true,
         loss: LossKind::Nll,
-        input: InputLayout::Image,
         label_smoothing: 0.0,
+    }
+}
+
+/// How the model takes its images: layout, normalisation, augmentation.
+pub(super) fn input() -> ImageInput {
+    ImageInput {
+        layout: InputLayout::Image,
+        normalization: Normalization::MNIST,
+        augmentation: Augmentation::NONE,
     }
 }

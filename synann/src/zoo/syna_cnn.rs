@@ -47,7 +47,7 @@
 
 use super::ConvSynapseVariant;
 use super::{children_buffers, children_parameters, scaled, Rngs, SynapseSlot, ZooOptions};
-use super::{Augmentation, InputLayout, LossKind, OptimizerKind, Recipe, Schedule};
+use super::{Augmentation, ImageInput, InputLayout, LossKind, Normalization, OptimizerKind, Recipe, Schedule};
 use crate::layers::{BParam, SynapseConfig, SynapseConv2d, SynapseInit};
 use synann_autograd::Var;
 use synann_nn::layers::{BatchNorm1d, BatchNorm2d, Conv2d, Linear};
@@ -216,15 +216,21 @@ pub(super) fn recipe() -> Recipe {
         lr: 3e-3,
         optimizer: OptimizerKind::AdamW { weight_decay: 1e-2 },
         schedule: Schedule::OneCycle,
+        loss: LossKind::CrossEntropy,
+        label_smoothing: 0.1,
+    }
+}
+
+/// How the model takes its images: layout, normalisation, augmentation.
+pub(super) fn input() -> ImageInput {
+    ImageInput {
+        layout: InputLayout::Image,
+        normalization: Normalization::MNIST,
         augmentation: Augmentation {
             shift: 0,
             degrees: 10.0,
             translate: 0.1,
             scale: (0.9, 1.1),
         },
-        normalize: true,
-        loss: LossKind::CrossEntropy,
-        input: InputLayout::Image,
-        label_smoothing: 0.1,
     }
 }

@@ -19,11 +19,13 @@
 //! (10,200 steps, past the paper's ~10,000; it reports 97.95 % test
 //! accuracy).
 
-use super::{children_parameters, no_augmentation, Rngs, SynapseInput, SynapseSlot, ZooOptions};
-use super::{InputLayout, LossKind, OptimizerKind, Recipe, Schedule};
+use super::{children_parameters, Rngs, SynapseInput, SynapseSlot, ZooOptions};
+use super::{Augmentation, ImageInput, InputLayout, LossKind, Normalization, OptimizerKind, Recipe, Schedule};
 use crate::layers::SynapseConfig;
 use synann_autograd::Var;
 use synann_nn::layers::{Dropout, Linear};
+use synann_nn::module::prefixed_generators;
+use synann_tensor::random::Rng;
 use synann_nn::{Mode, Module};
 
 /// The hidden width.
@@ -66,6 +68,11 @@ impl Module<f32> for SynaMlp {
     }
 
     /// `fc1.*`, `synapse.*`, `fc2.*`.
+    fn named_generators(&mut self) -> Vec<(String, &mut Rng)> {
+        let out = prefixed_generators("dropout", Module::<f32>::named_generators(&mut self.dropout));
+        out
+    }
+
     fn named_parameters(&self) -> Vec<(String, Var<f32>)> {
         children_parameters(&[
             ("fc1", &self.fc1),
@@ -88,10 +95,16 @@ pub(super) fn recipe() -> Recipe {
             amplitude,
             decay_steps: 2000.0,
         },
-        augmentation: no_augmentation(),
-        normalize: false,
         loss: LossKind::CrossEntropy,
-        input: InputLayout::Flat,
         label_smoothing: 0.0,
+    }
+}
+
+/// How the model takes its images: layout, normalisation, augmentation.
+pub(super) fn input() -> ImageInput {
+    ImageInput {
+        layout: InputLayout::Flat,
+        normalization: Normalization::Unit,
+        augmentation: Augmentation::NONE,
     }
 }

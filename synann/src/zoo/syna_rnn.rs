@@ -30,8 +30,8 @@
 //! [`SynapseVariant`]: super::SynapseVariant
 //! [`RecurrentCell`]: super::RecurrentCell
 
-use super::{children_parameters, no_augmentation, RecurrentCell, Rngs, SynapseSlot, ZooOptions};
-use super::{InputLayout, LossKind, OptimizerKind, Recipe, Schedule};
+use super::{children_parameters, RecurrentCell, Rngs, SynapseSlot, ZooOptions};
+use super::{Augmentation, ImageInput, InputLayout, LossKind, Normalization, OptimizerKind, Recipe, Schedule};
 use crate::layers::{SynapseConfig, SynapseRNN};
 use synann_autograd::Var;
 use synann_nn::layers::{GRUCell, Linear, RNNCell};
@@ -180,10 +180,16 @@ pub(super) fn recipe() -> Recipe {
         lr: 5e-3,
         optimizer: OptimizerKind::Adam,
         schedule: Schedule::Cosine,
-        augmentation: no_augmentation(),
-        normalize: false,
         loss: LossKind::CrossEntropy,
-        input: InputLayout::Rows,
         label_smoothing: 0.0,
+    }
+}
+
+/// How the model takes its images: layout, normalisation, augmentation.
+pub(super) fn input() -> ImageInput {
+    ImageInput {
+        layout: InputLayout::Rows,
+        normalization: Normalization::Unit,
+        augmentation: Augmentation::NONE,
     }
 }

@@ -1,16 +1,14 @@
 //! Resuming is exact, and a diverging run stops without touching its last
 //! checkpoint.
 
-mod common;
-
-use common::{mnist_slice, temp_dir, tiny_factory, tiny_recipe};
+use super::common::{mnist_slice, temp_dir, tiny_input, tiny_model, tiny_recipe};
 use std::cell::Cell;
 use std::rc::Rc;
-use synann::zoo::{Augmentation, OptimizerKind, Recipe, Schedule};
-use synann_examples::train::error::TrainError;
-use synann_examples::train::trainer::{TrainOptions, Trainer, LAST_FILE};
+use synann_datasets::ImageInput;
 use synann_nn::checkpoint::TrainingCheckpoint;
 use synann_nn::state_dict::state_dict;
+use synann_train::trainer::LAST_FILE;
+use synann_train::{OptimizerKind, Recipe, Schedule, TrainError, TrainOptions, Trainer};
 
 /// Every parameter's bits, by name.
 fn bits(trainer: &mut Trainer) -> Vec<(String, Vec<u32>)> {
@@ -36,17 +34,18 @@ fn options(out: &std::path::Path, seed: u64) -> TrainOptions {
 /// Trains `recipe` for 4 epochs straight, and for 2 epochs, then in a new
 /// trainer resumed from the checkpoint for 2 more: the parameters must be
 /// bitwise equal.
-fn check_resume(recipe: Recipe, tag: &str) {
+fn check_resume(recipe: Recipe, input: ImageInput, tag: &str) {
     let (train, test) = mnist_slice(600, 200);
+    let (train, test) = (input.of(&train), input.of(&test));
     let straight_dir = temp_dir(&format!("straight-{tag}"));
     let mut straight = Trainer::new(
         recipe.clone(),
         options(&straight_dir, 7),
-        tiny_factory(16, None),
+        tiny_model(16, None, 7),
         600,
     )
     .unwrap();
-    straight.fit(&train, &test).unwrap();
+    straight.fit(&train, None, &test).unwrap();
 
     let split_dir = temp_dir(&format!("split-{tag}"));
     let first_half = Recipe {
@@ -56,17 +55,17 @@ fn check_resume(recipe: Recipe, tag: &str) {
     let mut first = Trainer::new(
         first_half,
         options(&split_dir, 7),
-        tiny_factory(16, None),
+        tiny_model(16, None, 7),
         600,
     )
     .unwrap();
-    first.fit(&train, &test).unwrap();
+    first.fit(&train, None, &test).unwrap();
     drop(first);
     let mut second =
-        Trainer::new(recipe, options(&split_dir, 7), tiny_factory(16, None), 600).unwrap();
+        Trainer::new(recipe, options(&split_dir, 7), tiny_model(16, None, 7), 600).unwrap();
     second.resume(&split_dir.join(LAST_FILE)).unwrap();
     assert_eq!(second.epoch(), 2);
-    second.fit(&train, &test).unwrap();
+    second.fit(&train, None, &test).unwrap();
 
     assert_eq!(second.global_step(), straight.global_step());
     assert_eq!(second.history().len(), 4);
@@ -89,13 +88,9 @@ fn resume_equals_straight_adam_exp_decay_with_shifts() {
             amplitude: 1.9e-3,
             decay_steps: 20.0,
         },
-        augmentation: Augmentation {
-            shift: 2,
-            ..Augmentation::default()
-        },
         ..tiny_recipe(4, 50)
     };
-    check_resume(recipe, "adam");
+    check_resume(recipe, tiny_input(2), "adam");
 }
 
 #[test]
@@ -112,25 +107,26 @@ fn resume_equals_straight_sgd_piecewise_plateau() {
         },
         ..tiny_recipe(4, 40)
     };
-    check_resume(recipe, "sgd");
+    check_resume(recipe, tiny_input(0), "sgd");
 }
 
 #[test]
 fn resume_rejects_a_checkpoint_of_another_run() {
     let (train, test) = mnist_slice(100, 100);
+    let (train, test) = (tiny_input(0).of(&train), tiny_input(0).of(&test));
     let dir = temp_dir("mismatch");
     let mut first = Trainer::new(
         tiny_recipe(1, 50),
         options(&dir, 3),
-        tiny_factory(8, None),
+        tiny_model(8, None, 3),
         100,
     )
     .unwrap();
-    first.fit(&train, &test).unwrap();
+    first.fit(&train, None, &test).unwrap();
     let mut other = Trainer::new(
         tiny_recipe(2, 50),
         options(&dir, 4),
-        tiny_factory(8, None),
+        tiny_model(8, None, 4),
         100,
     )
     .unwrap();
@@ -139,7 +135,7 @@ fn resume_rejects_a_checkpoint_of_another_run() {
     assert!(err.to_string().contains("seed"), "{err}");
     let mut widened = options(&dir, 3);
     widened.settings.insert("width".into(), "0.5".into());
-    let mut other = Trainer::new(tiny_recipe(2, 50), widened, tiny_factory(8, None), 100).unwrap();
+    let mut other = Trainer::new(tiny_recipe(2, 50), widened, tiny_model(8, None, 3), 100).unwrap();
     let err = other.resume(&dir.join(LAST_FILE)).unwrap_err();
     assert!(err.to_string().contains("width"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
@@ -148,20 +144,21 @@ fn resume_rejects_a_checkpoint_of_another_run() {
 #[test]
 fn non_finite_loss_stops_with_an_error_and_keeps_the_last_checkpoint() {
     let (train, test) = mnist_slice(200, 100);
+    let (train, test) = (tiny_input(0).of(&train), tiny_input(0).of(&test));
     let dir = temp_dir("nan");
     // 4 batches per epoch: the 7th training forward (epoch 2, batch 3) is NaN.
     let poison = Rc::new(Cell::new(7));
     let mut trainer = Trainer::new(
         tiny_recipe(3, 50),
         options(&dir, 5),
-        tiny_factory(8, Some(poison)),
+        tiny_model(8, Some(poison), 5),
         200,
     )
     .unwrap();
-    trainer.run_epoch(&train, &test).unwrap();
+    trainer.run_epoch(&train, None, &test).unwrap();
     let saved = std::fs::read(dir.join(LAST_FILE)).unwrap();
 
-    let err = trainer.fit(&train, &test).unwrap_err();
+    let err = trainer.fit(&train, None, &test).unwrap_err();
     match &err {
         TrainError::NonFinite {
             what, epoch, step, ..
@@ -181,36 +178,57 @@ fn non_finite_loss_stops_with_an_error_and_keeps_the_last_checkpoint() {
 #[test]
 fn resume_equals_straight_for_zoo_seed_torch() {
     use synann::zoo::{build, ZooOptions};
-    let factory = || -> synann_examples::train::trainer::ModelFactory {
-        Box::new(|seed: u64| {
-            let opts = ZooOptions {
-                seed,
-                ..ZooOptions::default()
-            };
-            build("seed-torch", &opts).unwrap().model
-        })
+    let model = |seed: u64| {
+        let opts = ZooOptions {
+            seed,
+            ..ZooOptions::default()
+        };
+        build("seed-torch", &opts).unwrap().model
     };
+    let zoo = build("seed-torch", &ZooOptions::default()).unwrap();
     let recipe = Recipe {
         epochs: 2,
-        ..build("seed-torch", &ZooOptions::default()).unwrap().recipe
+        ..zoo.recipe
     };
     let (train, test) = mnist_slice(400, 100);
+    let (train, test) = (zoo.input.of(&train), zoo.input.of(&test));
     let straight_dir = temp_dir("zoo-straight");
     let mut straight =
-        Trainer::new(recipe.clone(), options(&straight_dir, 11), factory(), 400).unwrap();
-    straight.fit(&train, &test).unwrap();
+        Trainer::new(recipe.clone(), options(&straight_dir, 11), model(11), 400).unwrap();
+    straight.fit(&train, None, &test).unwrap();
 
     let split_dir = temp_dir("zoo-split");
     let first_half = Recipe {
         epochs: 1,
         ..recipe.clone()
     };
-    let mut first = Trainer::new(first_half, options(&split_dir, 11), factory(), 400).unwrap();
-    first.fit(&train, &test).unwrap();
-    let mut second = Trainer::new(recipe, options(&split_dir, 11), factory(), 400).unwrap();
+    let mut first = Trainer::new(first_half, options(&split_dir, 11), model(11), 400).unwrap();
+    first.fit(&train, None, &test).unwrap();
+    // A model built from another seed: every weight, buffer and generator
+    // state must come from the checkpoint and the epoch.
+    let mut second = Trainer::new(recipe, options(&split_dir, 11), model(99), 400).unwrap();
     second.resume(&split_dir.join(LAST_FILE)).unwrap();
-    second.fit(&train, &test).unwrap();
+    second.fit(&train, None, &test).unwrap();
     assert_eq!(bits(&mut second), bits(&mut straight));
     std::fs::remove_dir_all(&straight_dir).unwrap();
     std::fs::remove_dir_all(&split_dir).unwrap();
+}
+
+#[test]
+fn resuming_from_a_state_dict_says_to_use_the_training_checkpoint() {
+    let (train, test) = mnist_slice(100, 100);
+    let (train, test) = (tiny_input(0).of(&train), tiny_input(0).of(&test));
+    let dir = temp_dir("resume-best");
+    let mut first =
+        Trainer::new(tiny_recipe(1, 50), options(&dir, 3), tiny_model(8, None, 3), 100).unwrap();
+    first.fit(&train, None, &test).unwrap();
+    let mut other =
+        Trainer::new(tiny_recipe(2, 50), options(&dir, 3), tiny_model(8, None, 3), 100).unwrap();
+    let err = other
+        .resume(&dir.join(synann_train::trainer::BEST_FILE))
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("model `tiny`"), "{text}");
+    assert!(text.contains(LAST_FILE), "{text}");
+    std::fs::remove_dir_all(&dir).unwrap();
 }

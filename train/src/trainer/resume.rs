@@ -3,11 +3,11 @@
 //! evaluation.
 
 use super::{epoch_seed, Trainer, BEST_FILE, LAST_FILE};
-use crate::train::error::TrainError;
-use crate::train::metrics::{write_csv, EpochMetrics};
-use crate::train::plot::draw_curves;
+use crate::error::TrainError;
+use crate::metrics::{write_csv, EpochMetrics};
+use crate::plot::draw_curves;
+use crate::recipe::Recipe;
 use std::path::Path;
-use synann::zoo::Recipe;
 use synann_nn::checkpoint::{
     load_safetensors, save_safetensors, training, Metadata, TrainingCheckpoint,
 };
@@ -15,7 +15,7 @@ use synann_nn::state_dict::{load_state_dict, state_dict};
 use synann_nn::Module;
 use synann_tensor::random::{seeded, RngState};
 
-impl Trainer {
+impl<M: Module<f32> + ?Sized> Trainer<M> {
     /// A snapshot of the run for `last.ckpt.safetensors`.
     pub fn checkpoint(&self) -> Result<TrainingCheckpoint<f32>, TrainError> {
         let history = serde_json::to_string(&self.history).expect("metrics serialise to JSON");
@@ -41,12 +41,26 @@ impl Trainer {
     /// Continues the run saved in the checkpoint at `path`, which must come
     /// from the same model, seed, settings and recipe (the number of epochs
     /// may differ, to extend a run).
+    ///
+    /// A model state dict (`best.safetensors`) is not a training checkpoint:
+    /// it fails with [`TrainError::Mismatch`] saying so and naming the file
+    /// to resume from instead.
     pub fn resume(&mut self, path: &Path) -> Result<(), TrainError> {
-        let ckpt = TrainingCheckpoint::<f32>::load(path)?;
         let mismatch = |detail: String| TrainError::Mismatch {
             path: path.to_path_buf(),
             detail,
         };
+        let (_, meta) = load_safetensors::<f32>(path)?;
+        if meta.get("format").map(String::as_str) != Some(training::FORMAT) {
+            let model = meta.get("model").map_or(String::new(), |m| {
+                format!(" of model `{m}`")
+            });
+            return Err(mismatch(format!(
+                "it holds only the weights{model} (a state dict such as {BEST_FILE}), \
+                 not a training checkpoint: resume from {LAST_FILE}"
+            )));
+        }
+        let ckpt = TrainingCheckpoint::<f32>::load(path)?;
         let mut expect = vec![
             ("model".to_string(), self.options.name.clone()),
             ("seed".to_string(), self.options.seed.to_string()),
@@ -106,7 +120,7 @@ impl Trainer {
         self.checkpoint()?.save(dir.join(LAST_FILE))?;
         let csv = dir.join("metrics.csv");
         write_csv(&csv, &self.history).map_err(|source| TrainError::Io { path: csv, source })?;
-        let title = format!("MNIST, {}", self.options.name);
+        let title = self.options.name.clone();
         draw_curves(
             &self.history,
             &title,
@@ -132,12 +146,21 @@ fn recipe_key(recipe: &Recipe) -> String {
 /// Loads model weights into `model` from either a state dict
 /// (`best.safetensors`) or a training checkpoint (`last.ckpt.safetensors`);
 /// the names must match exactly.
-pub fn load_weights(model: &dyn Module<f32>, path: &Path) -> Result<(), TrainError> {
+///
+/// When the names do not match and the file records the model it was saved
+/// from, the error ([`TrainError::WrongModel`]) names that model.
+pub fn load_weights<M: Module<f32> + ?Sized>(model: &M, path: &Path) -> Result<(), TrainError> {
     let (dict, meta) = load_safetensors::<f32>(path)?;
     let dict = match meta.get("format").map(String::as_str) {
         Some(training::FORMAT) => TrainingCheckpoint::<f32>::load(path)?.model,
         _ => dict,
     };
-    load_state_dict(model, &dict, true)?;
-    Ok(())
+    load_state_dict(model, &dict, true).map_err(|e| match meta.get("model") {
+        Some(saved_from) => TrainError::WrongModel {
+            path: path.to_path_buf(),
+            saved_from: saved_from.clone(),
+            detail: e.to_string(),
+        },
+        None => TrainError::StateDict(e),
+    })
 }

@@ -5,7 +5,7 @@
 //! Command-line flags override single fields of the recipe
 //! ([`Overrides`]); everything else comes from the zoo model's recipe.
 
-use synann::zoo::{OptimizerKind, Recipe, Schedule};
+use crate::recipe::{OptimizerKind, Recipe, Schedule};
 use synann_autograd::Var;
 use synann_nn::lr_scheduler::{
     Chain, CosineAnnealingLR, LambdaLR, LrScheduler, OneCycleLR, PiecewiseConstantLR, PlateauMode,
@@ -151,7 +151,7 @@ pub fn build_scheduler(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use synann::zoo::{Augmentation, InputLayout, LossKind};
+    use crate::recipe::LossKind;
 
     fn recipe(schedule: Schedule) -> Recipe {
         Recipe {
@@ -160,10 +160,7 @@ mod tests {
             lr: 0.01,
             optimizer: OptimizerKind::Adam,
             schedule,
-            augmentation: Augmentation::default(),
-            normalize: false,
             loss: LossKind::Nll,
-            input: InputLayout::Flat,
             label_smoothing: 0.0,
         }
     }

@@ -27,16 +27,13 @@
 //! parameters as one that never stopped (with the same number of threads).
 //! All randomness is a function of the seed and the epoch:
 //!
-//! - the data loader's order and augmentation depend only on (seed, epoch)
-//!   (see [`synann_datasets::loader`]);
-//! - the dropout layers own their generators, which a checkpoint cannot
-//!   reach through [`Module`]. So **every epoch starts from a freshly built
-//!   model**: the [`ModelFactory`] builds one with seed
-//!   [`epoch_seed`]`(seed, epoch)`, the current parameters and buffers are
-//!   copied into it (its own initial weights are discarded) and the
-//!   optimizer is rebuilt over its parameters with the saved optimizer
-//!   state. The dropout generators of epoch `e` thus start from a state
-//!   determined by (seed, e), whether or not the run was interrupted.
+//! - a data set's training order and augmentation depend only on (seed,
+//!   epoch) (see [`Dataset`] and [`Pass::Train`]);
+//! - the model's random generators (dropout's) are reseeded at the start
+//!   of every epoch from [`epoch_seed`]`(seed, epoch)` through
+//!   [`Module::named_generators`] ([`reseed_generators`]), so the masks of
+//!   epoch `e` are the same whether or not the run was interrupted before
+//!   it.
 //!
 //! The checkpoint then only needs what
 //! [`TrainingCheckpoint`](synann_nn::checkpoint::TrainingCheckpoint) holds: the
@@ -45,29 +42,33 @@
 //! `rng` field records the generator seeded by `epoch_seed(seed, epoch)`
 //! for the next epoch, for reference. Writing and reading it is in
 //! `trainer/resume.rs` ([`Trainer::resume`], [`load_weights`]).
+//!
+//! # Clamped synapse factors
+//!
+//! After each training step the trainer asks the model which layers
+//! clamped out-of-domain factors ([`Module::named_clamp_counts`]) and, for
+//! each layer that did, prints one warning line (once per layer and epoch)
+//! naming the layer and the count, so a silently saturating Synapse layer
+//! is seen.
 
 mod resume;
 
 pub use resume::load_weights;
 
-use super::error::TrainError;
-use super::evaluate::{argmax_rows, batch_loss, evaluate, loader, model_input, Evaluation};
-use super::metrics::EpochMetrics;
-use super::progress::EpochProgress;
-use super::setup::{build_optimizer, build_scheduler, Scheduler, Stepping};
-use std::collections::BTreeMap;
+use crate::error::TrainError;
+use crate::evaluate::{argmax_rows, batch_loss, evaluate, Evaluation};
+use crate::metrics::EpochMetrics;
+use crate::progress::EpochProgress;
+use crate::recipe::Recipe;
+use crate::setup::{build_optimizer, build_scheduler, Scheduler, Stepping};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
-use synann::zoo::Recipe;
-use synann_autograd::anomaly::{self, catch_anomaly};
+use synann_autograd::anomaly::catch_anomaly;
 use synann_autograd::Var;
-use synann_datasets::ImageSet;
+use synann_datasets::{Dataset, Pass};
+use synann_nn::module::reseed_generators;
 use synann_nn::optim::{clip_grad_norm_, Optimizer};
-use synann_nn::state_dict::{load_state_dict, state_dict};
 use synann_nn::{Mode, Module};
-
-/// Builds a fresh model whose random parts (initial weights, dropout
-/// generators) come from the seed it is given.
-pub type ModelFactory = Box<dyn FnMut(u64) -> Box<dyn Module<f32>>>;
 
 /// The file name of the best model's state dict.
 pub const BEST_FILE: &str = "best.safetensors";
@@ -94,16 +95,17 @@ pub struct TrainOptions {
     pub quiet: bool,
     /// Where checkpoints, metrics and curves go (`None`: nothing written).
     pub out_dir: Option<PathBuf>,
-    /// The run's name (the zoo model's), stored in checkpoints and checked
-    /// on resume.
+    /// The run's name (the model's), stored in checkpoints and checked on
+    /// resume, and the title of the curves.
     pub name: String,
-    /// Other settings that shape the model (the zoo's width and synapse
-    /// variant), stored in checkpoints and checked on resume.
+    /// Other settings that shape the model or its data (a zoo's width,
+    /// layer swaps, input pipeline), stored in checkpoints and checked on
+    /// resume.
     pub settings: BTreeMap<String, String>,
     /// Run each training step under
     /// [`catch_anomaly`]: the first op whose forward or backward produces a
     /// NaN or an infinity stops training with [`TrainError::Anomaly`],
-    /// naming the op, the layer and the step.
+    /// naming the op, the module path and the step.
     pub detect_anomaly: bool,
 }
 
@@ -124,12 +126,12 @@ impl TrainOptions {
     }
 }
 
-/// A training run in progress.
-pub struct Trainer {
+/// A training run in progress, over a model of type `M` (any [`Module`];
+/// by default a boxed trait object).
+pub struct Trainer<M: Module<f32> + ?Sized = dyn Module<f32>> {
     recipe: Recipe,
     options: TrainOptions,
-    factory: ModelFactory,
-    model: Box<dyn Module<f32>>,
+    model: Box<M>,
     optimizer: Box<dyn Optimizer<f32>>,
     scheduler: Option<Scheduler>,
     epoch: usize,
@@ -138,16 +140,16 @@ pub struct Trainer {
     history: Vec<EpochMetrics>,
 }
 
-impl Trainer {
-    /// A run of `recipe` over a training set of `train_len` images, starting
-    /// from the model `factory(options.seed)`.
+impl<M: Module<f32> + ?Sized> Trainer<M> {
+    /// A run of `recipe` training `model` over a training set of
+    /// `train_len` samples (which fixes the steps per epoch of per-batch
+    /// schedules).
     pub fn new(
         recipe: Recipe,
         options: TrainOptions,
-        mut factory: ModelFactory,
+        model: Box<M>,
         train_len: usize,
     ) -> Result<Self, TrainError> {
-        let model = factory(options.seed);
         let mut optimizer = build_optimizer(recipe.optimizer, model.parameters(), recipe.lr)?;
         let scheduler = build_scheduler(&recipe, train_len.div_ceil(recipe.batch_size))?;
         if let Some(s) = &scheduler {
@@ -156,7 +158,6 @@ impl Trainer {
         Ok(Trainer {
             recipe,
             options,
-            factory,
             model,
             optimizer,
             scheduler,
@@ -168,13 +169,23 @@ impl Trainer {
     }
 
     /// The model being trained.
-    pub fn model(&mut self) -> &mut dyn Module<f32> {
-        &mut *self.model
+    pub fn model(&mut self) -> &mut M {
+        &mut self.model
+    }
+
+    /// The model, ending the run.
+    pub fn into_model(self) -> Box<M> {
+        self.model
     }
 
     /// The recipe in use.
     pub fn recipe(&self) -> &Recipe {
         &self.recipe
+    }
+
+    /// The options of the run.
+    pub fn options(&self) -> &TrainOptions {
+        &self.options
     }
 
     /// Epochs completed.
@@ -199,39 +210,35 @@ impl Trainer {
     }
 
     /// Trains until `recipe.epochs` epochs are completed (counting those
-    /// before a resume), evaluating on `test` after each.
-    pub fn fit(&mut self, train: &ImageSet, test: &ImageSet) -> Result<(), TrainError> {
+    /// before a resume), evaluating on `validation` (if given) and `test`
+    /// after each; see [`run_epoch`](Trainer::run_epoch).
+    pub fn fit(
+        &mut self,
+        train: &dyn Dataset,
+        validation: Option<&dyn Dataset>,
+        test: &dyn Dataset,
+    ) -> Result<(), TrainError> {
         while self.epoch < self.recipe.epochs {
-            self.run_epoch(train, test)?;
+            self.run_epoch(train, validation, test)?;
         }
         Ok(())
     }
 
-    /// One epoch: training, evaluation, scheduler, checkpoints and metrics
-    /// (no validation set: the best model is chosen on the test set).
+    /// One epoch: training, evaluation on `validation` (when given) and on
+    /// `test`, scheduler, checkpoints and metrics. With a validation set
+    /// (carved from the training data), `best.safetensors` is the epoch with
+    /// the best validation accuracy, so no choice is ever made on the test
+    /// set; without one, it is the best test accuracy.
     pub fn run_epoch(
         &mut self,
-        train: &ImageSet,
-        test: &ImageSet,
-    ) -> Result<EpochMetrics, TrainError> {
-        self.run_epoch_validated(train, None, test)
-    }
-
-    /// One epoch with a validation set carved from the training data:
-    /// training, evaluation on `validation` (when given) and on `test`,
-    /// scheduler, checkpoints and metrics. With a validation set,
-    /// `best.safetensors` is the epoch with the best validation accuracy, so
-    /// no choice is ever made on the test set.
-    pub fn run_epoch_validated(
-        &mut self,
-        train: &ImageSet,
-        validation: Option<&ImageSet>,
-        test: &ImageSet,
+        train: &dyn Dataset,
+        validation: Option<&dyn Dataset>,
+        test: &dyn Dataset,
     ) -> Result<EpochMetrics, TrainError> {
         let lr = self.optimizer.lr(0);
         let (train_loss, train_acc, seconds) = self.train_epoch(train)?;
-        let val = validation.map(|v| self.evaluate(v));
-        let eval = self.evaluate(test);
+        let val = validation.map(|v| self.evaluate(v)).transpose()?;
+        let eval = self.evaluate(test)?;
         if let Some(s) = self.scheduler.as_mut() {
             if s.stepping == Stepping::PerEpochOnAccuracy {
                 let lr = s.inner.step_with(train_acc);
@@ -262,8 +269,9 @@ impl Trainer {
         Ok(metrics)
     }
 
-    /// Evaluates the current model on `data` (no graph, [`Mode::Eval`]).
-    pub fn evaluate(&mut self, data: &ImageSet) -> Evaluation {
+    /// Evaluates the current model on `data` (no graph, [`Mode::Eval`]);
+    /// fails if an output is not finite.
+    pub fn evaluate(&mut self, data: &dyn Dataset) -> Result<Evaluation, TrainError> {
         evaluate(
             &mut *self.model,
             data,
@@ -274,34 +282,30 @@ impl Trainer {
 
     /// Trains one epoch; returns the mean loss, the accuracy and the
     /// seconds it took.
-    fn train_epoch(&mut self, train: &ImageSet) -> Result<(f64, f64, f64), TrainError> {
-        self.rebuild_model()?;
-        let loader = loader(
-            train,
-            &self.recipe,
-            self.recipe.batch_size,
-            self.options.seed,
-            true,
-        );
+    fn train_epoch(&mut self, train: &dyn Dataset) -> Result<(f64, f64, f64), TrainError> {
+        reseed_generators(&mut *self.model, epoch_seed(self.options.seed, self.epoch));
+        let batch_size = self.recipe.batch_size;
         let label = format!("epoch {}/{}", self.epoch + 1, self.recipe.epochs);
-        let mut progress = EpochProgress::new(&label, loader.len(), self.options.quiet);
+        let mut progress =
+            EpochProgress::new(&label, train.num_batches(batch_size), self.options.quiet);
         let params = self.model.parameters();
         let checked = self.options.detect_anomaly;
-        for (i, (images, labels)) in loader.epoch(self.epoch).enumerate() {
-            if checked {
-                anomaly::clear_context();
-                anomaly::set_step(self.epoch + 1, i + 1);
-            }
+        let mut warned = BTreeSet::new();
+        let pass = Pass::Train {
+            seed: self.options.seed,
+        };
+        for (i, (inputs, labels)) in train.batches(batch_size, pass, self.epoch).enumerate() {
             let (model, recipe) = (&mut self.model, &self.recipe);
-            let (output, loss) = guarded(checked, || {
-                let output = model.forward(&model_input(images, recipe.input), Mode::Train);
+            let (epoch, step) = (self.epoch + 1, i + 1);
+            let (output, loss) = guarded(checked, epoch, step, || {
+                let output = model.forward(&Var::constant(inputs), Mode::Train);
                 let loss = batch_loss(&output, &labels, recipe);
                 (output, loss)
             })?;
             let loss_value = loss.value().item() as f64;
             self.check_finite("loss", loss_value, i)?;
             self.optimizer.zero_grad();
-            guarded(checked, || loss.backward())?;
+            guarded(checked, epoch, step, || loss.backward())?;
             let norm = match self.options.clip_grad_norm {
                 Some(max_norm) => clip_grad_norm_(&params, max_norm, 2.0) as f64,
                 None => grad_norm(&params),
@@ -315,6 +319,7 @@ impl Trainer {
                     self.optimizer.set_lr_all(lr);
                 }
             }
+            self.warn_clamped(&mut warned, &progress, step);
             let predictions = argmax_rows(&output.value());
             let correct = predictions
                 .iter()
@@ -331,19 +336,20 @@ impl Trainer {
         ))
     }
 
-    /// Replaces the model by a fresh one seeded for this epoch, holding the
-    /// current parameters and buffers, and the optimizer by one over its
-    /// parameters holding the current optimizer state (see the [module
-    /// documentation](self)).
-    fn rebuild_model(&mut self) -> Result<(), TrainError> {
-        let fresh = (self.factory)(epoch_seed(self.options.seed, self.epoch));
-        load_state_dict(&*fresh, &state_dict(&*self.model), true)?;
-        let mut optimizer =
-            build_optimizer(self.recipe.optimizer, fresh.parameters(), self.recipe.lr)?;
-        optimizer.load_state_dict(&self.optimizer.state_dict())?;
-        self.model = fresh;
-        self.optimizer = optimizer;
-        Ok(())
+    /// Prints one line for each layer that clamped out-of-domain factors in
+    /// this step, once per layer and epoch (layers already in `warned` stay
+    /// quiet).
+    fn warn_clamped(&self, warned: &mut BTreeSet<String>, progress: &EpochProgress, step: usize) {
+        for (layer, count) in self.model.named_clamp_counts() {
+            if count > 0 && warned.insert(layer.clone()) {
+                progress.println(&format!(
+                    "warning: layer `{layer}` clamped {count} out-of-domain synapse factors \
+                     (1 − b·x ≤ 0) in epoch {}, batch {step}; their gradient is 0 \
+                     (a lower --lr or a constrained parameterisation avoids it)",
+                    self.epoch + 1
+                ));
+            }
+        }
     }
 
     /// Stops training if `value` is not finite.
@@ -361,10 +367,20 @@ impl Trainer {
     }
 }
 
-/// Runs `f`, under [`catch_anomaly`] if `checked`.
-fn guarded<R>(checked: bool, f: impl FnOnce() -> R) -> Result<R, TrainError> {
+/// Runs `f`, under [`catch_anomaly`] if `checked`; an anomaly is reported
+/// at (1-based) `epoch` and `step`.
+fn guarded<R>(
+    checked: bool,
+    epoch: usize,
+    step: usize,
+    f: impl FnOnce() -> R,
+) -> Result<R, TrainError> {
     if checked {
-        catch_anomaly(f).map_err(TrainError::Anomaly)
+        catch_anomaly(f).map_err(|anomaly| TrainError::Anomaly {
+            anomaly,
+            epoch,
+            step,
+        })
     } else {
         Ok(f())
     }

@@ -1,6 +1,6 @@
 //! [`TrainError`]: why a training run stopped.
 
-use super::plot::PlotError;
+use crate::plot::PlotError;
 use std::fmt;
 use std::path::PathBuf;
 use synann_autograd::Anomaly;
@@ -28,7 +28,23 @@ pub enum TrainError {
     },
     /// With anomaly detection on, an op produced a NaN or an infinity
     /// (training stopped before the optimizer step).
-    Anomaly(Anomaly),
+    Anomaly {
+        /// The op and the module path where it happened.
+        anomaly: Anomaly,
+        /// The 1-based epoch.
+        epoch: usize,
+        /// The 1-based batch within the epoch.
+        step: usize,
+    },
+    /// A model's output holds a NaN or an infinity in evaluation, where its
+    /// predictions would be meaningless (an `argmax` over NaN picks class
+    /// 0, which looks like a plausible accuracy).
+    NonFiniteOutput {
+        /// The 1-based batch of the evaluation pass.
+        batch: usize,
+        /// The 0-based index of the first such sample in the data set.
+        sample: usize,
+    },
     /// An optimizer or scheduler option is invalid.
     Config(ConfigError),
     /// A checkpoint could not be written or read.
@@ -44,6 +60,15 @@ pub enum TrainError {
         /// The checkpoint file.
         path: PathBuf,
         /// What differs.
+        detail: String,
+    },
+    /// Weights saved from another model do not fit this one.
+    WrongModel {
+        /// The weights file.
+        path: PathBuf,
+        /// The model the file records it was saved from.
+        saved_from: String,
+        /// What does not fit (the first missing or unexpected tensor).
         detail: String,
     },
     /// Writing an output file failed.
@@ -72,9 +97,19 @@ impl fmt::Display for TrainError {
                  (global step {global_step}); stopped before the optimizer step, \
                  the last checkpoint is left as it was (try a lower --lr)"
             ),
-            TrainError::Anomaly(e) => write!(
+            TrainError::Anomaly {
+                anomaly,
+                epoch,
+                step,
+            } => write!(
                 f,
-                "training stopped: {e}; the last checkpoint is left as it was"
+                "training stopped at epoch {epoch}, batch {step}: {anomaly}; \
+                 the last checkpoint is left as it was"
+            ),
+            TrainError::NonFiniteOutput { batch, sample } => write!(
+                f,
+                "the model's output is NaN or infinite in evaluation batch {batch} \
+                 (sample {sample}): its predictions would be meaningless"
             ),
             TrainError::Config(e) => write!(f, "{e}"),
             TrainError::Checkpoint(e) => write!(f, "{e}"),
@@ -84,6 +119,16 @@ impl fmt::Display for TrainError {
             TrainError::Mismatch { path, detail } => {
                 write!(f, "cannot resume from {}: {detail}", path.display())
             }
+            TrainError::WrongModel {
+                path,
+                saved_from,
+                detail,
+            } => write!(
+                f,
+                "{} holds the weights of model `{saved_from}`, which do not fit this model \
+                 ({detail}); load it into a `{saved_from}` model",
+                path.display()
+            ),
             TrainError::Io { path, source } => write!(f, "{}: {source}", path.display()),
             TrainError::Plot(e) => write!(f, "{e}"),
         }
@@ -102,7 +147,6 @@ macro_rules! from_error {
     };
 }
 
-from_error!(Anomaly, Anomaly);
 from_error!(ConfigError, Config);
 from_error!(CheckpointError, Checkpoint);
 from_error!(StateDictError, StateDict);

@@ -1,0 +1,4 @@
+//! The training library's integration tests, in one binary (one link of the
+//! dependency tree instead of one per file).
+
+mod trainer;
