@@ -32,8 +32,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use synann::zoo::{self, ZooOptions};
 use synann_autograd::Var;
-use synann_datasets::{LoadOptions, Mnist, MNIST_MEAN, MNIST_STD};
-use synann_examples::train::trainer::load_weights;
+use synann_datasets::{LoadOptions, Mnist, Normalization};
+use synann_train::load_weights;
 use synann_nn::checkpoint::{save_safetensors, Metadata};
 use synann_nn::state_dict::{state_dict, StateDict};
 use synann_nn::Mode;
@@ -68,18 +68,18 @@ type AnyError = Box<dyn std::error::Error>;
 
 /// The first `count` training and test images as `[N, 1, 28, 28]` tensors,
 /// normalised with MNIST's mean and standard deviation if `normalize`.
-fn images(args: &Args, normalize: bool) -> Result<(Tensor<f32>, Tensor<f32>), AnyError> {
+fn images(args: &Args, normalization: Normalization) -> Result<(Tensor<f32>, Tensor<f32>), AnyError> {
     let mnist = Mnist::load_with(&LoadOptions {
         dir: args.data.clone(),
         limit: Some(args.count),
     })?;
     let prepare = |t: Tensor<f32>| {
-        if !normalize {
+        let Normalization::MeanStd { mean, std } = normalization else {
             return t;
-        }
+        };
         let shape = t.shape().to_vec();
         let data = t.into_vec();
-        let scaled = data.into_iter().map(|p| (p - MNIST_MEAN) / MNIST_STD);
+        let scaled = data.into_iter().map(|p| (p - mean) / std);
         Tensor::from_vec(scaled.collect(), &shape)
     };
     Ok((
@@ -107,7 +107,7 @@ fn run(args: &Args) -> Result<(), AnyError> {
         },
     )?;
     let mut model = zoo.model;
-    let (train, test) = images(args, zoo.recipe.normalize)?;
+    let (train, test) = images(args, zoo.input.normalization)?;
     std::fs::create_dir_all(&args.out).map_err(|e| format!("--out {}: {e}", args.out.display()))?;
 
     if let Some(path) = &args.import {

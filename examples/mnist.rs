@@ -20,13 +20,12 @@
 
 use std::process::ExitCode;
 use std::time::Instant;
-use synann::zoo::{self, ZooModel, ZooOptions};
-use synann_datasets::{LoadOptions, Mnist};
+use synann::zoo::{self, ZooModel};
+use synann_datasets::{Dataset, LoadOptions, Mnist};
 use synann_examples::cli::{parse_args, CliError, Config, Task};
-use synann_examples::train::evaluate::evaluate;
-use synann_examples::train::setup::Overrides;
-use synann_examples::train::summary::{best_validation_epoch, host_cpu, Summary};
-use synann_examples::train::trainer::{load_weights, TrainOptions, Trainer};
+use synann_train::setup::Overrides;
+use synann_train::summary::{best_validation_epoch, host_cpu, Summary};
+use synann_train::{evaluate, load_weights, TrainError, TrainOptions, Trainer};
 
 /// The seed of the validation split (`--validation`): fixed, so that every
 /// run of a study, whatever its `--seed`, validates on the same images.
@@ -63,7 +62,7 @@ fn run(config: &Config) -> Result<(), AnyError> {
     let options = config.zoo_options();
     let zoo_model = zoo::build(&config.model, &options)?;
     match config.task {
-        Task::Train => train(config, &mnist, zoo_model, options),
+        Task::Train => train(config, &mnist, zoo_model),
         Task::Evaluate | Task::Predict(_) => inspect(config, &mnist, zoo_model),
     }
 }
@@ -91,7 +90,6 @@ fn train(
     config: &Config,
     mnist: &Mnist,
     zoo_model: ZooModel,
-    options: ZooOptions,
 ) -> Result<(), AnyError> {
     let start = Instant::now();
     // The validation images are the same for every seed of a study.
@@ -111,16 +109,6 @@ fn train(
             .map(|o| o.resolve(zoo_model.recipe.optimizer)),
     };
     let recipe = overrides.apply(&zoo_model.recipe);
-    let name = config.model.clone();
-    let factory = Box::new(move |seed| {
-        let opts = ZooOptions {
-            seed,
-            ..options.clone()
-        };
-        zoo::build(&name, &opts)
-            .expect("the model name was built once already")
-            .model
-    });
     let train_options = TrainOptions {
         clip_grad_norm: config.clip_grad_norm,
         quiet: config.quiet,
@@ -129,7 +117,8 @@ fn train(
         settings: config.model_settings(),
         ..TrainOptions::new(&config.model, config.seed)
     };
-    let mut trainer = Trainer::new(recipe, train_options, factory, train_set.len())?;
+    let input = zoo_model.input;
+    let mut trainer = Trainer::new(recipe, train_options, zoo_model.model, train_set.len())?;
     if let Some(path) = &config.resume {
         trainer.resume(path)?;
         println!(
@@ -152,7 +141,12 @@ fn train(
     );
     let first_epoch = trainer.epoch();
     while trainer.epoch() < trainer.recipe().epochs {
-        let m = trainer.run_epoch_validated(&train_set, validation.as_ref(), &mnist.test)?;
+        let validation = validation.as_ref().map(|v| input.of(v));
+        let m = trainer.run_epoch(
+            &input.of(&train_set),
+            validation.as_ref().map(|v| v as &dyn Dataset),
+            &input.of(&mnist.test),
+        )?;
         let val = m
             .val_acc
             .map_or(String::new(), |v| format!("  val acc {:.2}%", 100.0 * v));
@@ -204,9 +198,14 @@ fn train(
 /// `--eval-only` and `--predict`.
 fn inspect(config: &Config, mnist: &Mnist, mut zoo_model: ZooModel) -> Result<(), AnyError> {
     let path = config.checkpoint.as_ref().expect("validated by parse_args");
-    load_weights(&*zoo_model.model, path)
-        .map_err(|e| format!("cannot load {}: {e}", path.display()))?;
-    let eval = evaluate(&mut *zoo_model.model, &mnist.test, &zoo_model.recipe, 1000);
+    load_weights(&*zoo_model.model, path).map_err(|e| match &e {
+        TrainError::WrongModel { saved_from, .. } => {
+            format!("cannot load: {e} (pass --model {saved_from})")
+        }
+        _ => format!("cannot load {}: {e}", path.display()),
+    })?;
+    let test = zoo_model.input.of(&mnist.test);
+    let eval = evaluate(&mut *zoo_model.model, &test, &zoo_model.recipe, 1000)?;
     if let Task::Predict(n) = config.task {
         println!("image  predicted  true");
         for (i, (p, t)) in eval

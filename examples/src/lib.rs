@@ -1,8 +1,10 @@
 //! # synann-examples
 //!
 //! The programs of synann, run from the workspace root with
-//! `cargo run --release --example NAME`, and the training toolkit they share
-//! ([`train`]).
+//! `cargo run --release --example NAME`, and what only they share: the MNIST
+//! job's command line ([`cli`]), the benchmark harness, explainability
+//! charts, the ablation tables and the odds-ratio example. Training itself
+//! is the library crate `synann-train`.
 
 #![warn(missing_docs)]
 
@@ -12,4 +14,3 @@ pub mod explain;
 pub mod odds_ratio;
 pub mod soak;
 pub mod study;
-pub mod train;

@@ -11,14 +11,14 @@
 //! ```
 
 use crate::bench::memory::rss_mib;
-use crate::train::evaluate::{batch_loss, loader, model_input};
-use crate::train::setup::build_optimizer;
 use clap::Parser;
 use std::fmt;
 use std::path::PathBuf;
 use synann::zoo::{self, ZooOptions, MODEL_NAMES};
-use synann_autograd::live_nodes;
-use synann_datasets::{LoadOptions, Mnist};
+use synann_autograd::{live_nodes, Var};
+use synann_datasets::{Dataset, LoadOptions, Mnist, Pass};
+use synann_train::evaluate::batch_loss;
+use synann_train::setup::build_optimizer;
 use synann_nn::Mode;
 
 /// The flags, as clap parses them.
@@ -175,13 +175,13 @@ pub fn run(
     })?;
     let zoo_model = zoo::build(&args.model, &ZooOptions::default())?;
     let (mut model, recipe) = (zoo_model.model, zoo_model.recipe);
+    let train = zoo_model.input.of(&mnist.train);
     let mut optimizer = build_optimizer(recipe.optimizer, model.parameters(), recipe.lr)?;
-    let loader = loader(&mnist.train, &recipe, args.batch_size, 0, true);
     let mut samples = Vec::new();
     let mut step = 0;
     for epoch in 0.. {
-        for (images, labels) in loader.epoch(epoch) {
-            let output = model.forward(&model_input(images, recipe.input), Mode::Train);
+        for (images, labels) in train.batches(args.batch_size, Pass::Train { seed: 0 }, epoch) {
+            let output = model.forward(&Var::constant(images), Mode::Train);
             let loss = batch_loss(&output, &labels, &recipe);
             if !loss.value().item().is_finite() {
                 return Err(format!("the loss is not finite at step {}", step + 1).into());

@@ -4,14 +4,14 @@
 
 mod common;
 
-use common::{mnist_slice, temp_dir, tiny_recipe};
+use common::{mnist_slice, temp_dir, tiny_input, tiny_recipe};
 use std::cell::Cell;
 use std::rc::Rc;
 use synann_autograd::anomaly::{is_anomaly_enabled, set_context, Phase};
 use synann_autograd::Var;
 use synann_examples::cli::parse_args;
-use synann_examples::train::error::TrainError;
-use synann_examples::train::trainer::{ModelFactory, TrainOptions, Trainer, LAST_FILE};
+use synann_train::trainer::LAST_FILE;
+use synann_train::{TrainError, TrainOptions, Trainer};
 use synann_nn::layers::Linear;
 use synann_nn::{prefixed, Mode, Module};
 use synann_tensor::random::seeded;
@@ -56,21 +56,20 @@ impl Module<f32> for Exploding {
     }
 }
 
-fn factory(fuse: Rc<Cell<usize>>, fault: Fault) -> ModelFactory {
-    Box::new(move |seed| {
-        let mut rng = seeded(seed);
-        Box::new(Exploding {
-            fc1: Linear::new(784, 8, true, &mut rng),
-            fc2: Linear::new(8, 10, true, &mut rng),
-            fuse: fuse.clone(),
-            fault,
-        }) as Box<dyn Module<f32>>
+fn exploding(fuse: Rc<Cell<usize>>, fault: Fault) -> Box<Exploding> {
+    let mut rng = seeded(0);
+    Box::new(Exploding {
+        fc1: Linear::new(784, 8, true, &mut rng),
+        fc2: Linear::new(8, 10, true, &mut rng),
+        fuse,
+        fault,
     })
 }
 
 /// Trains until the fuse burns at batch 3 of epoch 1; returns the error.
 fn run_until_anomaly(fault: Fault, tag: &str) -> (TrainError, std::path::PathBuf) {
     let (train, test) = mnist_slice(100, 20);
+    let (train, test) = (tiny_input(0).of(&train), tiny_input(0).of(&test));
     let dir = temp_dir(tag);
     let options = TrainOptions {
         quiet: true,
@@ -81,11 +80,11 @@ fn run_until_anomaly(fault: Fault, tag: &str) -> (TrainError, std::path::PathBuf
     let mut trainer = Trainer::new(
         tiny_recipe(2, 20),
         options,
-        factory(Rc::new(Cell::new(3)), fault),
+        exploding(Rc::new(Cell::new(3)), fault),
         100,
     )
     .unwrap();
-    let err = trainer.fit(&train, &test).unwrap_err();
+    let err = trainer.fit(&train, None, &test).unwrap_err();
     assert_eq!(trainer.global_step(), 2, "stopped before the third step");
     (err, dir)
 }
@@ -93,17 +92,21 @@ fn run_until_anomaly(fault: Fault, tag: &str) -> (TrainError, std::path::PathBuf
 #[test]
 fn a_forward_overflow_names_the_op_the_layer_and_the_step() {
     let (err, dir) = run_until_anomaly(Fault::ForwardOverflow, "anomaly-forward");
-    let TrainError::Anomaly(a) = &err else {
-        panic!("expected an anomaly, got {err}");
+    let TrainError::Anomaly {
+        anomaly: a,
+        epoch: 1,
+        step: 3,
+    } = &err
+    else {
+        panic!("expected an anomaly at epoch 1, batch 3, got {err}");
     };
     assert_eq!(a.op, "exp");
     assert_eq!(a.phase, Phase::Forward);
     assert_eq!(a.layer.as_deref(), Some("Blowup"));
-    assert_eq!(a.step, Some((1, 3)));
     let line = err.to_string();
     eprintln!("error: {line}");
     assert!(!line.contains('\n'), "{line}");
-    for part in ["op `exp`", "forward", "(in Blowup)", "epoch 1, step 3"] {
+    for part in ["op `exp`", "forward", "(in Blowup)", "epoch 1, batch 3"] {
         assert!(line.contains(part), "`{part}` missing from: {line}");
     }
     assert!(
@@ -116,15 +119,19 @@ fn a_forward_overflow_names_the_op_the_layer_and_the_step() {
 #[test]
 fn a_backward_pole_names_the_op_and_the_layer_it_ran_in() {
     let (err, dir) = run_until_anomaly(Fault::BackwardPole, "anomaly-backward");
-    let TrainError::Anomaly(a) = &err else {
-        panic!("expected an anomaly, got {err}");
+    let TrainError::Anomaly {
+        anomaly: a,
+        epoch: 1,
+        step: 3,
+    } = &err
+    else {
+        panic!("expected an anomaly at epoch 1, batch 3, got {err}");
     };
     assert_eq!(a.op, "sqrt");
     assert_eq!(a.phase, Phase::Backward);
     // By backward time the last layer run is fc2; the op's own layer is
     // the one reported.
     assert_eq!(a.layer.as_deref(), Some("Blowup"));
-    assert_eq!(a.step, Some((1, 3)));
     assert!(err.to_string().contains("in its backward"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -132,6 +139,7 @@ fn a_backward_pole_names_the_op_and_the_layer_it_ran_in() {
 #[test]
 fn without_anomaly_detection_the_loss_check_still_stops_training() {
     let (train, test) = mnist_slice(100, 20);
+    let (train, test) = (tiny_input(0).of(&train), tiny_input(0).of(&test));
     let fuse = Rc::new(Cell::new(3));
     let options = TrainOptions {
         quiet: true,
@@ -140,11 +148,11 @@ fn without_anomaly_detection_the_loss_check_still_stops_training() {
     let mut trainer = Trainer::new(
         tiny_recipe(1, 20),
         options,
-        factory(fuse, Fault::ForwardOverflow),
+        exploding(fuse, Fault::ForwardOverflow),
         100,
     )
     .unwrap();
-    let err = trainer.fit(&train, &test).unwrap_err();
+    let err = trainer.fit(&train, None, &test).unwrap_err();
     assert!(
         matches!(err, TrainError::NonFinite { step: 3, .. }),
         "{err}"

@@ -6,9 +6,10 @@ mod common;
 
 use common::mnist_slice;
 use synann::zoo::{self, ZooOptions};
-use synann_autograd::live_nodes;
-use synann_examples::train::evaluate::{batch_loss, loader, model_input};
-use synann_examples::train::setup::build_optimizer;
+use synann_autograd::{live_nodes, Var};
+use synann_datasets::{Dataset, Pass};
+use synann_train::evaluate::batch_loss;
+use synann_train::setup::build_optimizer;
 use synann_nn::Mode;
 
 /// Trains `name` for 20 steps and returns the live nodes after each.
@@ -20,11 +21,11 @@ fn live_nodes_per_step(name: &str) -> Vec<usize> {
     };
     let zoo_model = zoo::build(name, &options).unwrap();
     let (mut model, recipe) = (zoo_model.model, zoo_model.recipe);
+    let train = zoo_model.input.of(&train);
     let mut optimizer = build_optimizer(recipe.optimizer, model.parameters(), recipe.lr).unwrap();
-    let batches = loader(&train, &recipe, 20, 0, true);
     let mut counts = Vec::new();
-    for (images, labels) in batches.epoch(0) {
-        let output = model.forward(&model_input(images, recipe.input), Mode::Train);
+    for (images, labels) in train.batches(20, Pass::Train { seed: 0 }, 0) {
+        let output = model.forward(&Var::constant(images), Mode::Train);
         let loss = batch_loss(&output, &labels, &recipe);
         assert!(loss.value().item().is_finite());
         optimizer.zero_grad();

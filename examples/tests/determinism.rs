@@ -9,8 +9,8 @@ use common::mnist_slice;
 use synann::ops::synapse_logsum;
 use synann::zoo::{self, ZooOptions};
 use synann_autograd::Var;
-use synann_examples::train::evaluate::loader;
-use synann_examples::train::trainer::{TrainOptions, Trainer};
+use synann_datasets::Pass;
+use synann_train::{TrainOptions, Trainer};
 use synann_nn::state_dict::state_dict;
 use synann_tensor::conv::Conv2dParams;
 use synann_tensor::random::seeded;
@@ -37,15 +37,15 @@ fn uniform(shape: &[usize], low: f32, high: f32, seed: u64) -> Tensor<f32> {
 /// on the first `images` training images.
 fn trained_bits(model: &str, images: usize, seed: u64) -> Vec<(String, Vec<u32>)> {
     let (train, test) = mnist_slice(images, 100);
-    let built = zoo::build(model, &ZooOptions::default()).unwrap();
-    let name = model.to_string();
-    let factory = Box::new(move |seed| {
-        let options = ZooOptions {
+    let built = zoo::build(
+        model,
+        &ZooOptions {
             seed,
             ..ZooOptions::default()
-        };
-        zoo::build(&name, &options).unwrap().model
-    });
+        },
+    )
+    .unwrap();
+    let (train, test) = (built.input.of(&train), built.input.of(&test));
     let options = TrainOptions {
         quiet: true,
         ..TrainOptions::new(model, seed)
@@ -54,8 +54,8 @@ fn trained_bits(model: &str, images: usize, seed: u64) -> Vec<(String, Vec<u32>)
         epochs: 1,
         ..built.recipe
     };
-    let mut trainer = Trainer::new(recipe, options, factory, images).unwrap();
-    trainer.fit(&train, &test).unwrap();
+    let mut trainer = Trainer::new(recipe, options, built.model, images).unwrap();
+    trainer.fit(&train, None, &test).unwrap();
     state_dict(trainer.model())
         .iter()
         .map(|(n, t)| (n.to_string(), bits(t)))
@@ -163,10 +163,10 @@ fn synapse_logsum_backward_b() -> Vec<Vec<u32>> {
 
 fn loader_with_augmentation() -> Vec<Vec<u32>> {
     let (train, _) = mnist_slice(256, 1);
-    let recipe = zoo::build("syna-cnn", &ZooOptions::default())
+    let input = zoo::build("syna-cnn", &ZooOptions::default())
         .unwrap()
-        .recipe;
-    let batches = loader(&train, &recipe, 64, 9, true);
+        .input;
+    let batches = input.loader(&train, 64, Pass::Train { seed: 9 });
     let epoch = batches.epoch(1);
     (0..batches.len())
         .map(|i| {

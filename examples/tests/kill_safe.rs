@@ -14,14 +14,16 @@
 
 mod common;
 
-use common::{mnist_slice, temp_dir, tiny_factory, tiny_recipe};
+use common::{mnist_slice, temp_dir, tiny_input, tiny_model, tiny_recipe};
 use rand::{Rng, SeedableRng};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use synann_examples::train::evaluate::{batch_loss, loader, model_input};
-use synann_examples::train::setup::build_optimizer;
+use synann_autograd::Var;
+use synann_datasets::Pass;
+use synann_train::evaluate::batch_loss;
+use synann_train::setup::build_optimizer;
 use synann_nn::checkpoint::atomic::tmp_path;
 use synann_nn::checkpoint::TrainingCheckpoint;
 use synann_nn::optim::Optimizer;
@@ -36,7 +38,7 @@ const KILLS: usize = 100;
 
 /// A fresh tiny model and its Adam optimizer.
 fn fresh() -> (Box<dyn Module<f32>>, Box<dyn Optimizer<f32>>) {
-    let model = tiny_factory(16, None)(1);
+    let model = tiny_model(16, None, 1);
     let recipe = tiny_recipe(1, 20);
     let optimizer = build_optimizer(recipe.optimizer, model.parameters(), recipe.lr).unwrap();
     (model, optimizer)
@@ -51,11 +53,11 @@ fn train_step(
     step: u64,
 ) -> f32 {
     let recipe = tiny_recipe(1, 20);
-    let batches = loader(images, &recipe, recipe.batch_size, 3, true);
+    let batches = tiny_input(0).loader(images, recipe.batch_size, Pass::Train { seed: 3 });
     let per_epoch = batches.len() as u64;
     let epoch = batches.epoch((step / per_epoch) as usize);
     let (x, labels) = epoch.get((step % per_epoch) as usize);
-    let output = model.forward(&model_input(x, recipe.input), Mode::Train);
+    let output = model.forward(&Var::constant(x), Mode::Train);
     let loss = batch_loss(&output, &labels, &recipe);
     let value = loss.value().item();
     optimizer.zero_grad();
@@ -198,7 +200,7 @@ fn kill_safe_checkpoints_survive_sigkill() {
 fn checkpoints_of_other_models_or_shapes_are_errors_naming_the_tensor() {
     let dir = temp_dir("kill-safe-mismatch");
     let path = dir.join("wide.ckpt.safetensors");
-    let wide = tiny_factory(32, None)(0);
+    let wide = tiny_model(32, None, 0);
     let recipe = tiny_recipe(1, 20);
     let wide_opt = build_optimizer(recipe.optimizer, wide.parameters(), recipe.lr).unwrap();
     TrainingCheckpoint::capture(&*wide, &*wide_opt, None, 0, 0, RngState::of(&seeded(0)))

@@ -1,6 +1,6 @@
 //! Random splits of a [`Tabular`] into disjoint parts, from a seed.
 
-use super::{Tabular, TabularError};
+use super::{Standardizer, Tabular, TabularError};
 use rand::seq::SliceRandom;
 use synann_tensor::random::seeded;
 
@@ -17,6 +17,31 @@ pub struct Splits {
     pub validation: Tabular,
     /// The rows to report on, once.
     pub test: Tabular,
+}
+
+impl Splits {
+    /// The three parts standardised with a [`Standardizer`] fitted on the
+    /// training part only (so nothing about the validation or test rows
+    /// leaks into the scaling), and that standardiser.
+    ///
+    /// ```
+    /// use synann_datasets::tabular::Tabular;
+    /// let data = Tabular::new(vec!["x".into()], (0..10).map(|i| i as f32).collect(), vec![0; 10], 1)?;
+    /// let (splits, scaler) = data.train_val_test_split([0.6, 0.2, 0.2], 0)?.standardized()?;
+    /// let mean: f32 = splits.train.features().iter().sum::<f32>() / 6.0;
+    /// assert!(mean.abs() < 1e-6);
+    /// assert_eq!(scaler.mean().len(), 1);
+    /// # Ok::<(), synann_datasets::tabular::TabularError>(())
+    /// ```
+    pub fn standardized(&self) -> Result<(Splits, Standardizer), TabularError> {
+        let scaler = Standardizer::fit(&self.train)?;
+        let splits = Splits {
+            train: scaler.transform(&self.train)?,
+            validation: scaler.transform(&self.validation)?,
+            test: scaler.transform(&self.test)?,
+        };
+        Ok((splits, scaler))
+    }
 }
 
 impl Tabular {

@@ -12,7 +12,7 @@
 //! small (a 784 × 784 matrix would otherwise be 614,656 rectangles).
 
 use super::links::Matrix;
-use crate::train::plot::{register_font, PlotError};
+use synann_train::plot::{register_font, PlotError};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;

@@ -28,7 +28,7 @@ pub mod cli;
 pub mod heatmap;
 pub mod links;
 
-use crate::train::plot::PlotError;
+use synann_train::plot::PlotError;
 use cli::Config;
 use links::{links_table, strongest_disinhibitory, strongest_inhibitory, Link, Matrix};
 use std::fmt;

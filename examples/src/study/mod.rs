@@ -22,7 +22,7 @@
 
 pub mod stats;
 
-use crate::train::summary::Summary;
+use synann_train::summary::Summary;
 use stats::{mean_std, welch_interval};
 use std::fmt::{self, Write as _};
 use std::path::{Path, PathBuf};

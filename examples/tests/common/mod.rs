@@ -1,17 +1,17 @@
-//! A tiny model and recipe for the toolkit's tests: fast to train, with a
+//! A tiny model and recipe for the programs' tests: fast to train, with a
 //! dropout layer so that resuming has a generator to get right.
 
 #![allow(dead_code)]
 
 use std::cell::Cell;
 use std::rc::Rc;
-use synann::zoo::{Augmentation, InputLayout, LossKind, OptimizerKind, Recipe, Schedule};
 use synann_autograd::Var;
-use synann_datasets::{ImageSet, LoadOptions, Mnist};
-use synann_examples::train::trainer::ModelFactory;
+use synann_datasets::{Augmentation, ImageInput, ImageSet, InputLayout, LoadOptions, Mnist, Normalization};
 use synann_nn::layers::{Dropout, Linear};
+use synann_nn::module::prefixed_generators;
 use synann_nn::{prefixed, Mode, Module};
-use synann_tensor::random::seeded;
+use synann_tensor::random::{seeded, Rng};
+use synann_train::{LossKind, OptimizerKind, Recipe, Schedule};
 
 /// 784 → hidden, ReLU, dropout, → 10, log-softmax. With `poison`, the
 /// output turns NaN once the counter, decremented per training forward,
@@ -42,26 +42,28 @@ impl Module<f32> for TinyNet {
         p.extend(prefixed("fc2", self.fc2.named_parameters()));
         p
     }
+
+    fn named_generators(&mut self) -> Vec<(String, &mut Rng)> {
+        prefixed_generators("drop", Module::<f32>::named_generators(&mut self.drop))
+    }
 }
 
-/// A factory of [`TinyNet`]s with `hidden` units (weights and dropout
-/// seeded from the seed it is given).
-pub fn tiny_factory(hidden: usize, poison: Option<Rc<Cell<usize>>>) -> ModelFactory {
-    Box::new(move |seed: u64| {
-        let mut rng = seeded(seed);
-        let fc1 = Linear::new(784, hidden, true, &mut rng);
-        let fc2 = Linear::new(hidden, 10, true, &mut rng);
-        let drop = Dropout::new(0.2, seeded(seed ^ 0xD0));
-        Box::new(TinyNet {
-            fc1,
-            drop,
-            fc2,
-            poison: poison.clone(),
-        }) as Box<dyn Module<f32>>
+/// A [`TinyNet`] with `hidden` units, its weights and dropout seeded from
+/// `seed`.
+pub fn tiny_model(hidden: usize, poison: Option<Rc<Cell<usize>>>, seed: u64) -> Box<dyn Module<f32>> {
+    let mut rng = seeded(seed);
+    let fc1 = Linear::new(784, hidden, true, &mut rng);
+    let fc2 = Linear::new(hidden, 10, true, &mut rng);
+    let drop = Dropout::new(0.2, seeded(seed ^ 0xD0));
+    Box::new(TinyNet {
+        fc1,
+        drop,
+        fc2,
+        poison,
     })
 }
 
-/// The tiny model's recipe: Adam, flat normalised input, NLL.
+/// The tiny model's recipe: Adam, NLL.
 pub fn tiny_recipe(epochs: usize, batch_size: usize) -> Recipe {
     Recipe {
         epochs,
@@ -69,11 +71,21 @@ pub fn tiny_recipe(epochs: usize, batch_size: usize) -> Recipe {
         lr: 2e-3,
         optimizer: OptimizerKind::Adam,
         schedule: Schedule::Constant,
-        augmentation: Augmentation::default(),
-        normalize: true,
         loss: LossKind::Nll,
-        input: InputLayout::Flat,
         label_smoothing: 0.0,
+    }
+}
+
+/// The tiny model's input: flat, normalised images, `shift` pixels of
+/// random shifts in training.
+pub fn tiny_input(shift: usize) -> ImageInput {
+    ImageInput {
+        layout: InputLayout::Flat,
+        normalization: Normalization::MNIST,
+        augmentation: Augmentation {
+            shift,
+            ..Augmentation::NONE
+        },
     }
 }
 
