@@ -12,19 +12,22 @@
 //! Training writes into `--out` (default `runs/mnist-<model>/`):
 //! `metrics.csv`, `curves.svg`, `curves.png`, `best.safetensors`,
 //! `last.ckpt.safetensors` after every epoch and `summary.json` at the end.
-//! The last line printed is `test_accuracy=<fraction>`. With
+//! The last line printed is `test_accuracy=<fraction>` (with `--predict N`,
+//! `predicted_accuracy=<fraction>` of the N images shown). Ctrl-C stops a
+//! run; `--resume <out>/last.ckpt.safetensors` continues it from the last
+//! completed epoch (resuming a finished run says so and trains nothing). With
 //! `--detect-anomaly`, the first NaN or infinity produced by an op stops
 //! training with a one-line error naming the op, the layer and the step. Any bad flag, value
 //! or path is a one-line error and exit status 2; a failure during the run
 //! is a one-line error and exit status 1.
 
 use std::process::ExitCode;
-use std::time::Instant;
 use synann::zoo::{self, ZooModel};
 use synann_datasets::{Dataset, LoadOptions, Mnist};
 use synann_examples::cli::{parse_args, CliError, Config, Task};
 use synann_train::setup::Overrides;
 use synann_train::summary::{best_validation_epoch, host_cpu, Summary};
+use synann_train::trainer::LAST_FILE;
 use synann_train::{evaluate, load_weights, TrainError, TrainOptions, Trainer};
 
 /// The seed of the validation split (`--validation`): fixed, so that every
@@ -91,7 +94,6 @@ fn train(
     mnist: &Mnist,
     zoo_model: ZooModel,
 ) -> Result<(), AnyError> {
-    let start = Instant::now();
     // The validation images are the same for every seed of a study.
     let (train_set, validation) = match config.validation {
         Some(n) => {
@@ -139,6 +141,21 @@ fn train(
         mnist.test.len(),
         config.threads
     );
+    if trainer.is_finished() {
+        let path = config.resume.as_ref().expect("only a resumed run starts finished");
+        println!(
+            "nothing to train: {} has completed all {} epochs (pass a larger --epochs to continue)",
+            path.display(),
+            trainer.recipe().epochs
+        );
+        let last = trainer.history().last().map_or(0.0, |m| m.test_acc);
+        println!("test_accuracy={last}");
+        return Ok(());
+    }
+    println!(
+        "Ctrl-C stops the run; --resume {} continues it from the last completed epoch",
+        config.out.join(LAST_FILE).display()
+    );
     let first_epoch = trainer.epoch();
     while trainer.epoch() < trainer.recipe().epochs {
         let validation = validation.as_ref().map(|v| input.of(v));
@@ -171,7 +188,7 @@ fn train(
         epochs: trainer.epoch(),
         final_test_accuracy: final_acc,
         best_test_accuracy: history.iter().map(|m| m.test_acc).fold(0.0, f64::max),
-        wall_seconds: start.elapsed().as_secs_f64(),
+        wall_seconds: trainer.wall_seconds(),
         samples_per_second: (trained.len() * train_set.len()) as f64 / train_seconds.max(1e-9),
         threads: config.threads,
         parameters,
@@ -207,6 +224,7 @@ fn inspect(config: &Config, mnist: &Mnist, mut zoo_model: ZooModel) -> Result<()
     let test = zoo_model.input.of(&mnist.test);
     let eval = evaluate(&mut *zoo_model.model, &test, &zoo_model.recipe, 1000)?;
     if let Task::Predict(n) = config.task {
+        let shown = n.min(eval.labels.len());
         println!("image  predicted  true");
         for (i, (p, t)) in eval
             .predictions
@@ -218,10 +236,16 @@ fn inspect(config: &Config, mnist: &Mnist, mut zoo_model: ZooModel) -> Result<()
             let mark = if p == t { "" } else { "  ✗" };
             println!("{i:>5}  {p:>9}  {t:>4}{mark}");
         }
+        let correct = (eval.predictions.iter().zip(&eval.labels))
+            .take(shown)
+            .filter(|(p, t)| p == t)
+            .count();
+        // The accuracy of the images shown, not of the whole test set.
+        println!("predicted_accuracy={}", correct as f64 / shown.max(1) as f64);
     } else {
         println!("{}", eval.confusion_table());
         println!("test loss {:.4} on {} images", eval.loss, eval.labels.len());
+        println!("test_accuracy={}", eval.accuracy);
     }
-    println!("test_accuracy={}", eval.accuracy);
     Ok(())
 }

@@ -63,6 +63,7 @@ use crate::recipe::Recipe;
 use crate::setup::{build_optimizer, build_scheduler, Scheduler, Stepping};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
+use std::time::Instant;
 use synann_autograd::anomaly::catch_anomaly;
 use synann_autograd::Var;
 use synann_datasets::{Dataset, Pass};
@@ -138,6 +139,11 @@ pub struct Trainer<M: Module<f32> + ?Sized = dyn Module<f32>> {
     global_step: u64,
     best_accuracy: Option<f64>,
     history: Vec<EpochMetrics>,
+    /// Wall seconds of the run before this process (from a resumed
+    /// checkpoint).
+    wall_before: f64,
+    /// When this process's part of the run started.
+    started: Instant,
 }
 
 impl<M: Module<f32> + ?Sized> Trainer<M> {
@@ -165,7 +171,21 @@ impl<M: Module<f32> + ?Sized> Trainer<M> {
             global_step: 0,
             best_accuracy: None,
             history: Vec::new(),
+            wall_before: 0.0,
+            started: Instant::now(),
         })
+    }
+
+    /// Wall seconds of the whole run so far, across resumes: the time
+    /// recorded in the checkpoint it resumed from plus this process's.
+    pub fn wall_seconds(&self) -> f64 {
+        self.wall_before + self.started.elapsed().as_secs_f64()
+    }
+
+    /// Whether every epoch of the recipe is done (after a resume from a
+    /// finished run, there is nothing to train).
+    pub fn is_finished(&self) -> bool {
+        self.epoch >= self.recipe.epochs
     }
 
     /// The model being trained.

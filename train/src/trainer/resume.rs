@@ -25,6 +25,7 @@ impl<M: Module<f32> + ?Sized> Trainer<M> {
             ("seed".to_string(), self.options.seed.to_string()),
             ("recipe".to_string(), recipe_key(&self.recipe)),
             ("history".to_string(), history),
+            ("wall_seconds".to_string(), self.wall_seconds().to_string()),
         ]);
         Ok(TrainingCheckpoint {
             model: state_dict(&*self.model),
@@ -91,6 +92,11 @@ impl<M: Module<f32> + ?Sized> Trainer<M> {
         self.global_step = ckpt.global_step;
         self.best_accuracy = ckpt.best_metric;
         self.history = history;
+        self.wall_before = ckpt
+            .metadata
+            .get("wall_seconds")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0.0);
         Ok(())
     }
 
