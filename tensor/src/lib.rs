@@ -39,7 +39,11 @@ pub mod parallel;
 pub mod random;
 pub mod reduce;
 pub mod shape;
+// Public only so that the AVX-512 synapse kernels of `synann` can share
+// these helpers with the first-layer convolution; hidden from the docs, as
+// they are not part of the supported API.
 #[cfg(target_arch = "x86_64")]
+#[doc(hidden)]
 pub mod simd;
 mod tensor;
 
