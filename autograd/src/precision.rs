@@ -29,10 +29,10 @@
 //! check_precision!(|v| v[0].exp().matmul(&v[0]).tanh(), &[x], &PrecisionOptions::default()).unwrap();
 //! ```
 
-use crate::gradcheck::unflatten;
 use crate::var::Var;
 use rand::{Rng, SeedableRng};
 use std::fmt;
+use synann_tensor::shape::unravel_index;
 use synann_tensor::Tensor;
 
 /// Settings of [`check_precision`].
@@ -373,7 +373,7 @@ where
             if ulps > opts.ulps {
                 excesses.push(PrecisionExcess {
                     quantity: quantity.clone(),
-                    index: unflatten(k, exact.shape()),
+                    index: unravel_index(k, exact.shape()),
                     value_f32: *a,
                     value_f64: *b,
                     condition: *c,

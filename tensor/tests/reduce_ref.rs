@@ -4,6 +4,7 @@
 use proptest::prelude::*;
 use synann_tensor::random::seeded;
 use synann_tensor::reduce::resolve_axes;
+use synann_tensor::shape::unravel_index;
 use synann_tensor::Tensor;
 
 fn random(shape: &[usize], seed: u64) -> Tensor<f64> {
@@ -21,15 +22,6 @@ fn axes_from_bits(rank: usize, bits: u64) -> Vec<isize> {
     axes
 }
 
-fn unflatten(mut flat: usize, shape: &[usize]) -> Vec<usize> {
-    let mut idx = vec![0; shape.len()];
-    for a in (0..shape.len()).rev() {
-        idx[a] = flat % shape[a];
-        flat /= shape[a];
-    }
-    idx
-}
-
 /// Groups the elements of `x` by their output position (the reduced axes
 /// set to 0) and folds each group with `f`; returns the keepdim result.
 fn naive(x: &Tensor<f64>, axes: &[usize], f: impl Fn(&[f64]) -> f64) -> Tensor<f64> {
@@ -41,7 +33,7 @@ fn naive(x: &Tensor<f64>, axes: &[usize], f: impl Fn(&[f64]) -> f64) -> Tensor<f
         .collect();
     let mut groups: Vec<Vec<f64>> = vec![vec![]; kept.iter().product()];
     for k in 0..x.numel() {
-        let idx = unflatten(k, x.shape());
+        let idx = unravel_index(k, x.shape());
         let slot = idx
             .iter()
             .zip(&kept)
@@ -99,7 +91,7 @@ proptest! {
         let arg = |pick_max: bool| -> Vec<usize> {
             let lane: Vec<usize> = s.iter().enumerate().map(|(i, &d)| if i == axis { 1 } else { d }).collect();
             (0..lane.iter().product::<usize>()).map(|k| {
-                let mut idx = unflatten(k, &lane);
+                let mut idx = unravel_index(k, &lane);
                 let mut best = 0;
                 for p in 0..s[axis] {
                     idx[axis] = p;
