@@ -21,6 +21,7 @@
 //! | [`adam`] | [`Adam`]: bias-corrected moments, AMSGrad, L2 decay |
 //! | [`adamw`] | [`AdamW`]: Adam with decoupled weight decay |
 //! | [`clip`] | [`clip_grad_norm_`], [`clip_grad_value_`] |
+//! | `groups` | the bookkeeping all three share: groups, per-parameter state, rates, the `state_dict` skeleton |
 //! | [`state`] | [`OptimizerState`], the serialisable snapshot |
 //! | [`error`] | [`ConfigError`], [`OptimizerStateError`] |
 //!
@@ -40,6 +41,7 @@ pub mod adam;
 pub mod adamw;
 pub mod clip;
 pub mod error;
+mod groups;
 pub mod sgd;
 pub mod state;
 
@@ -121,39 +123,4 @@ pub trait Optimizer<T: Float> {
     /// parameters themselves are not part of the state). Group options and
     /// learning rates are restored too, as in PyTorch.
     fn load_state_dict(&mut self, state: &OptimizerState<T>) -> Result<(), OptimizerStateError>;
-}
-
-/// Checks what PyTorch checks of an optimizer's parameters: each is a leaf
-/// and none appears twice (in one group or across groups).
-pub(crate) fn check_params<T: Float, C>(
-    owner: &'static str,
-    groups: &[ParamGroup<T, C>],
-) -> Result<(), ConfigError> {
-    let all: Vec<&Var<T>> = groups.iter().flat_map(|g| &g.params).collect();
-    for (i, p) in all.iter().enumerate() {
-        ConfigError::check(
-            p.is_leaf(),
-            owner,
-            "params",
-            i,
-            "parameters must be leaf Vars",
-        )?;
-        ConfigError::check(
-            !all[..i].iter().any(|q| q.ptr_eq(p)),
-            owner,
-            "params",
-            i,
-            "a parameter appears more than once",
-        )?;
-    }
-    Ok(())
-}
-
-/// Panics with a clear message if `group` is out of range (shared by the
-/// optimizers' `lr`/`set_lr`).
-pub(crate) fn check_group(op: &str, group: usize, len: usize) {
-    assert!(
-        group < len,
-        "{op}: parameter group {group} does not exist (the optimizer has {len})"
-    );
 }
