@@ -75,6 +75,32 @@ impl<T: Float> StateDict<T> {
         self.entries.is_empty()
     }
 
+    /// Whether `other` holds the same names in the same order, with tensors
+    /// of the same shapes and values, a NaN matching a NaN (NumPy's
+    /// `array_equal(.., equal_nan=True)`). Unlike `==`, a dict holding NaNs
+    /// equals its copy: what a save/load round trip must give back.
+    ///
+    /// ```
+    /// use synann_nn::state_dict::StateDict;
+    /// use synann_tensor::Tensor;
+    /// let mut d = StateDict::new();
+    /// d.insert("w", Tensor::from_vec(vec![1.0f32, f32::NAN], &[2]));
+    /// assert!(d.equal_nan(&d.clone()));
+    /// assert_ne!(d, d.clone()); // NaN != NaN
+    /// ```
+    pub fn equal_nan(&self, other: &Self) -> bool {
+        self.len() == other.len()
+            && self.iter().zip(other.iter()).all(|((na, ta), (nb, tb))| {
+                na == nb
+                    && ta.shape() == tb.shape()
+                    && ta
+                        .data()
+                        .iter()
+                        .zip(tb.data())
+                        .all(|(x, y)| x == y || (x.is_nan() && y.is_nan()))
+            })
+    }
+
     /// Every tensor converted to another float type (names kept).
     pub fn cast<U: Float>(&self) -> StateDict<U> {
         StateDict {
