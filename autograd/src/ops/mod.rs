@@ -5,6 +5,7 @@
 
 mod arith;
 mod conv;
+mod im2row;
 mod index;
 mod matmul;
 mod minmax;
