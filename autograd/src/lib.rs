@@ -8,7 +8,8 @@
 //! 1. [`var`]: [`Var`], a node of the graph (leaf or op output);
 //! 2. [`function`]: the [`Function`] trait every op implements, and [`apply`];
 //! 3. [`backward`]: the reverse pass over the recorded graph;
-//! 4. `ops/`: the built-in ops, forward and backward side by side;
+//! 4. [`ops`]: the built-in ops, forward and backward side by side, each
+//!    module deriving its backward;
 //! 5. [`gradcheck`](mod@gradcheck): checking any op against finite differences;
 //! 6. [`precision`]: checking an op's f32 results against its f64 run.
 //!
@@ -30,7 +31,7 @@ pub mod backward;
 pub mod function;
 pub mod gradcheck;
 pub mod no_grad;
-mod ops;
+pub mod ops;
 pub mod precision;
 pub mod profile;
 pub mod var;

@@ -10,6 +10,31 @@
 //! Parameters are leaves that live across steps: every step builds a fresh
 //! graph on top of the same parameter leaves, and backward accumulates into
 //! their `grad`.
+//!
+//! # Where each method is defined
+//!
+//! This file holds the node itself (construction, value, gradient); the
+//! backward pass is in [`backward`](crate::backward); every op is a method
+//! defined next to its `Function` and its derivation, one family per
+//! module of [`ops`](crate::ops):
+//!
+//! | module | methods |
+//! |---|---|
+//! | `var.rs` | `leaf`, `constant`, `value`, `value_mut`, `set_value`, `shape`, `requires_grad`, `set_requires_grad`, `is_leaf`, `grad`, `take_grad`, `set_grad`, `grad_mut`, `zero_grad`, `detach`, `op_name`, `ptr_eq` |
+//! | [`backward`](crate::backward) | `backward`, `backward_with`, `backward_opts` |
+//! | [`ops::arith`](crate::ops::arith) | `add`, `sub`, `mul`, `div`, `pow`, `maximum`, `minimum`, `add_scalar`, `mul_scalar`, `rsub_scalar`, `neg` |
+//! | [`ops::overload`](crate::ops::overload) | the operators `+`, `-`, `*`, `/` and unary `-` on `&Var` |
+//! | [`ops::unary`](crate::ops::unary) | `exp`, `ln`, `ln_1p`, `exp_m1`, `sqrt`, `abs`, `relu`, `sigmoid`, `tanh`, `softplus`, `powf`, `clamp` |
+//! | [`ops::reduce`](crate::ops::reduce) | `sum`, `sum_all`, `mean`, `mean_all` |
+//! | [`ops::minmax`](crate::ops::minmax) | `max`, `min`, `var` |
+//! | [`ops::softmax`](crate::ops::softmax) | `softmax`, `log_softmax`, `log_sum_exp` |
+//! | [`ops::matmul`](crate::ops::matmul) | `matmul`, `linear` |
+//! | [`ops::shape`](crate::ops::shape) | `reshape`, `flatten_from`, `squeeze`, `unsqueeze`, `permute`, `transpose`, `broadcast_to` |
+//! | [`ops::index`](crate::ops::index) | `narrow`, `concat`, `stack`, `index_select`, `gather` |
+//! | [`ops::select`](crate::ops::select) | `where_` |
+//! | [`ops::conv`](crate::ops::conv) | `conv2d` |
+//! | [`ops::im2row`](crate::ops::im2row) | `im2row_same` |
+//! | [`ops::pool`](crate::ops::pool) | `max_pool2d`, `avg_pool2d`, `global_max_pool2d`, `global_avg_pool2d` |
 
 use crate::function::Function;
 use std::cell::{Cell, Ref, RefCell, RefMut};
@@ -59,6 +84,9 @@ impl<T: Float> Drop for Node<T> {
 }
 
 /// A tensor in the computation graph (cheap to clone: clones share the node).
+///
+/// Each op method is defined, with the derivation of its backward, in one
+/// module of [`ops`](crate::ops): the [module docs](self) index which.
 pub struct Var<T: Float>(pub(crate) Rc<Node<T>>);
 
 impl<T: Float> Clone for Var<T> {

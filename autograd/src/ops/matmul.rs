@@ -1,9 +1,13 @@
 //! Matrix products.
 //!
-//! For C = A·B (each batch entry), dL/dA = dL/dC · Bᵀ and dL/dB = Aᵀ · dL/dC.
-//! The transposes are strides handed to GEMM, never copies. When one B is
-//! shared by a batch of A's (`[b, m, k] @ [k, n]`), dL/dB sums over the batch,
-//! which is one GEMM of the batch-flattened Aᵀ with dL/dC.
+//! **matmul.** For C = A·B (each batch entry), dL/dA = dL/dC · Bᵀ and
+//! dL/dB = Aᵀ · dL/dC. The transposes are strides handed to GEMM, never
+//! copies. When one B is shared by a batch of A's (`[b, m, k] @ [k, n]`),
+//! dL/dB sums over the batch, which is one GEMM of the batch-flattened Aᵀ
+//! with dL/dC.
+//!
+//! **linear.** y = x·Wᵀ + b (PyTorch's `F.linear`, W `[out, in]`) as one
+//! op: dL/dx = dL/dy · W, dL/dW = (dL/dy)ᵀ · x, dL/db = Σ_rows dL/dy.
 
 use crate::function::{apply, BackwardCtx, Function};
 use crate::var::Var;
