@@ -26,7 +26,7 @@
 //! | [`ops::overload`](crate::ops::overload) | the operators `+`, `-`, `*`, `/` and unary `-` on `&Var` |
 //! | [`ops::unary`](crate::ops::unary) | `exp`, `ln`, `ln_1p`, `exp_m1`, `sqrt`, `abs`, `relu`, `sigmoid`, `tanh`, `softplus`, `powf`, `clamp` |
 //! | [`ops::reduce`](crate::ops::reduce) | `sum`, `sum_all`, `mean`, `mean_all` |
-//! | [`ops::minmax`](crate::ops::minmax) | `max`, `min`, `var` |
+//! | [`ops::minmax`](crate::ops::minmax) | `max`, `min`, `variance` |
 //! | [`ops::softmax`](crate::ops::softmax) | `softmax`, `log_softmax`, `log_sum_exp` |
 //! | [`ops::matmul`](crate::ops::matmul) | `matmul`, `linear` |
 //! | [`ops::shape`](crate::ops::shape) | `reshape`, `flatten_from`, `squeeze`, `unsqueeze`, `permute`, `transpose`, `broadcast_to` |

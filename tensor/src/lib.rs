@@ -12,7 +12,7 @@
 //! | `creation`, [`random`] | zeros, ones, arange, eye; seeded uniform/normal fills |
 //! | `layout` | reshape, permute, broadcast, narrow, concat, stack, gather |
 //! | `elementwise` | unary maps, broadcasting binary ops, masks, `where_` |
-//! | `reduce` | sum, mean, max, argmax, var, softmax family |
+//! | `reduce` | sum, mean, max, argmax, variance, softmax family |
 //! | [`linalg`] | matmul through matrixmultiply's GEMM |
 //! | [`conv`] | conv2d (im2col + GEMM), max/avg pooling, forward and backward |
 //! | [`parallel`] | the single level of rayon parallelism |
@@ -48,4 +48,6 @@ pub mod simd;
 mod tensor;
 
 pub use element::Float;
+pub use linalg::Transpose;
+pub use reduce::{KeepDim, Unbiased};
 pub use tensor::Tensor;

@@ -5,7 +5,7 @@ use proptest::prelude::*;
 use synann_tensor::random::seeded;
 use synann_tensor::reduce::resolve_axes;
 use synann_tensor::shape::unravel_index;
-use synann_tensor::Tensor;
+use synann_tensor::{KeepDim, Tensor, Unbiased};
 
 fn random(shape: &[usize], seed: u64) -> Tensor<f64> {
     Tensor::uniform(shape, -3.0, 3.0, &mut seeded(seed))
@@ -51,11 +51,16 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(32))]
 
     #[test]
-    fn sum_mean_max_min_var(s in shape(), bits: u64, keepdim: bool, seed: u64) {
+    fn sum_mean_max_min_var(
+        s in shape(),
+        bits: u64,
+        keepdim in prop_oneof![Just(KeepDim::No), Just(KeepDim::Yes)],
+        seed: u64,
+    ) {
         let x = random(&s, seed);
         let axes = axes_from_bits(s.len(), bits);
         let resolved = resolve_axes("test", &axes, s.len());
-        let shape_of = |t: Tensor<f64>| if keepdim { t } else {
+        let shape_of = |t: Tensor<f64>| if keepdim == KeepDim::Yes { t } else {
             let squeezed: Vec<usize> = t.shape().iter().enumerate()
                 .filter(|(i, _)| !resolved.contains(i)).map(|(_, &d)| d).collect();
             t.reshape(&squeezed)
@@ -70,9 +75,9 @@ proptest! {
         prop_assert_eq!(x.max(&axes, keepdim), shape_of(max));
         prop_assert_eq!(x.min(&axes, keepdim), shape_of(min));
         let biased = naive(&x, &resolved, |g| var(g, g.len() as f64));
-        prop_assert!(x.var(&axes, false, keepdim).allclose(&shape_of(biased), 1e-10, 1e-12));
+        prop_assert!(x.variance(&axes, Unbiased::No, keepdim).allclose(&shape_of(biased), 1e-10, 1e-12));
         let unbiased = naive(&x, &resolved, |g| var(g, (g.len().max(2) - 1) as f64));
-        prop_assert!(x.var(&axes, true, keepdim).allclose(&shape_of(unbiased), 1e-10, 1e-12));
+        prop_assert!(x.variance(&axes, Unbiased::Yes, keepdim).allclose(&shape_of(unbiased), 1e-10, 1e-12));
     }
 
     #[test]
@@ -114,7 +119,7 @@ proptest! {
         let x = random(&s, seed);
         let axis = axis % s.len();
         let lse = naive(&x, &[axis], |g| g.iter().map(|v| v.exp()).sum::<f64>().ln());
-        prop_assert!(x.log_sum_exp(axis as isize, true).allclose(&lse, 1e-12, 1e-12));
+        prop_assert!(x.log_sum_exp(axis as isize, KeepDim::Yes).allclose(&lse, 1e-12, 1e-12));
         let want_log = x.sub(&lse);
         prop_assert!(x.log_softmax(axis as isize).allclose(&want_log, 1e-12, 1e-12));
         prop_assert!(x.softmax(axis as isize).allclose(&want_log.exp(), 1e-12, 1e-12));

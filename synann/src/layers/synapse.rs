@@ -26,7 +26,7 @@ use synann_autograd::Var;
 use synann_nn::init::{kaiming_uniform_, uniform_, FanMode, Nonlinearity};
 use synann_nn::{Mode, Module};
 use synann_tensor::random::Rng;
-use synann_tensor::{Float, Tensor};
+use synann_tensor::{Float, KeepDim, Tensor};
 
 /// How the trained `weight` W becomes the inhibition matrix B.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -330,7 +330,7 @@ impl<T: Float> Synapse<T> {
         let log_inhibition = match self.config.coupling {
             Coupling::PerSample => log_inhibition,
             // One factor per output feature, shared by the whole batch.
-            Coupling::BatchCoupled => log_inhibition.sum(&[0], true),
+            Coupling::BatchCoupled => log_inhibition.sum(&[0], KeepDim::Yes),
         };
         let y = x.mul(&log_inhibition.exp());
         match (&self.a, self.config.gain) {
