@@ -12,7 +12,7 @@ use synann_autograd::Var;
 use synann_examples::cli::parse_args;
 use synann_examples::train::error::TrainError;
 use synann_examples::train::trainer::{ModelFactory, TrainOptions, Trainer, LAST_FILE};
-use synann_nn::layers::Linear;
+use synann_nn::layers::{Bias, Linear};
 use synann_nn::{prefixed, Mode, Module};
 use synann_tensor::random::seeded;
 
@@ -60,8 +60,8 @@ fn factory(fuse: Rc<Cell<usize>>, fault: Fault) -> ModelFactory {
     Box::new(move |seed| {
         let mut rng = seeded(seed);
         Box::new(Exploding {
-            fc1: Linear::new(784, 8, true, &mut rng),
-            fc2: Linear::new(8, 10, true, &mut rng),
+            fc1: Linear::new(784, 8, Bias::Yes, &mut rng),
+            fc2: Linear::new(8, 10, Bias::Yes, &mut rng),
             fuse: fuse.clone(),
             fault,
         }) as Box<dyn Module<f32>>

@@ -13,7 +13,7 @@ use synann::layers::{
 };
 use synann::zoo::{self, ZooOptions};
 use synann_autograd::{no_grad, Var};
-use synann_nn::layers::{Conv2d, Linear};
+use synann_nn::layers::{Bias, Conv2d, Linear};
 use synann_nn::loss::{cross_entropy, nll_loss, Reduction};
 use synann_nn::optim::{Adam, AdamConfig, Optimizer, SgdConfig, SGD};
 use synann_nn::{Mode, Module};
@@ -200,7 +200,7 @@ fn layer_fb(
 
 fn conv1_fb() -> (Step, Work) {
     let mut rng = seeded(SEED);
-    let conv = Conv2d::new(1, 10, (5, 5), Default::default(), true, &mut rng);
+    let conv = Conv2d::new(1, 10, (5, 5), Default::default(), Bias::Yes, &mut rng);
     // The network's input is data: no gradient for it, as in training.
     let x = Var::constant(normal(&[100, 1, 28, 28], &mut rng));
     let g = normal(&[100, 10, 24, 24], &mut rng);
@@ -209,7 +209,7 @@ fn conv1_fb() -> (Step, Work) {
 
 fn conv2_fb() -> (Step, Work) {
     let mut rng = seeded(SEED);
-    let conv = Conv2d::new(10, 20, (5, 5), Default::default(), true, &mut rng);
+    let conv = Conv2d::new(10, 20, (5, 5), Default::default(), Bias::Yes, &mut rng);
     let x = Var::leaf(normal(&[100, 10, 12, 12], &mut rng), true);
     let g = normal(&[100, 20, 8, 8], &mut rng);
     (layer_fb(conv, x, g), Work::Images(100))
@@ -222,7 +222,7 @@ fn linear784_fb() -> (Step, Work) {
 /// Linear(n, n) at batch 128: the yardstick of the Synapse(n) cases.
 fn linear_fb(n: usize) -> (Step, Work) {
     let mut rng = seeded(SEED);
-    let linear = Linear::new(n, n, true, &mut rng);
+    let linear = Linear::new(n, n, Bias::Yes, &mut rng);
     let x = Var::leaf(normal(&[128, n], &mut rng), true);
     let g = normal(&[128, n], &mut rng);
     // Three GEMMs of 128×n×n: the forward pass, dX and dW.

@@ -9,7 +9,7 @@ use synann::zoo::{Augmentation, InputLayout, LossKind, OptimizerKind, Recipe, Sc
 use synann_autograd::Var;
 use synann_datasets::{ImageSet, LoadOptions, Mnist};
 use synann_examples::train::trainer::ModelFactory;
-use synann_nn::layers::{Dropout, Linear};
+use synann_nn::layers::{Bias, Dropout, Linear};
 use synann_nn::{prefixed, Mode, Module};
 use synann_tensor::random::seeded;
 
@@ -49,8 +49,8 @@ impl Module<f32> for TinyNet {
 pub fn tiny_factory(hidden: usize, poison: Option<Rc<Cell<usize>>>) -> ModelFactory {
     Box::new(move |seed: u64| {
         let mut rng = seeded(seed);
-        let fc1 = Linear::new(784, hidden, true, &mut rng);
-        let fc2 = Linear::new(hidden, 10, true, &mut rng);
+        let fc1 = Linear::new(784, hidden, Bias::Yes, &mut rng);
+        let fc2 = Linear::new(hidden, 10, Bias::Yes, &mut rng);
         let drop = Dropout::new(0.2, seeded(seed ^ 0xD0));
         Box::new(TinyNet {
             fc1,

@@ -57,7 +57,7 @@ use rand::Rng as _;
 use std::fmt;
 use synann_autograd::Var;
 use synann_nn::init::uniform_;
-use synann_nn::layers::Linear;
+use synann_nn::layers::{Bias, Linear};
 use synann_nn::{prefixed, Mode, Module};
 use synann_tensor::random::{seeded, Rng};
 use synann_tensor::Tensor;
@@ -443,7 +443,7 @@ impl SynapseSlot {
             }
             SynapseVariant::Identity => SynapseSlot::Identity,
             SynapseVariant::Linear => {
-                SynapseSlot::Linear(Linear::new(features, features, true, rng))
+                SynapseSlot::Linear(Linear::new(features, features, Bias::Yes, rng))
             }
         }
     }

@@ -34,7 +34,7 @@ use super::{children_parameters, no_augmentation, RecurrentCell, Rngs, SynapseSl
 use super::{InputLayout, LossKind, OptimizerKind, Recipe, Schedule};
 use crate::layers::{SynapseConfig, SynapseRNN};
 use synann_autograd::Var;
-use synann_nn::layers::{GRUCell, Linear, RNNCell};
+use synann_nn::layers::{Bias, GRUCell, Linear, RNNCell};
 use synann_nn::{Mode, Module};
 use synann_tensor::random::Rng;
 use synann_tensor::KeepDim;
@@ -149,7 +149,7 @@ impl SynaRnn {
         let rnn = Recurrence::new(opts.cell, rng);
         let hidden = rnn.hidden_size();
         let synapse = SynapseSlot::new(hidden, opts.variant, SynapseConfig::default(), rng);
-        let fc = Linear::new(hidden, 10, true, rng);
+        let fc = Linear::new(hidden, 10, Bias::Yes, rng);
         SynaRnn { rnn, synapse, fc }
     }
 }
