@@ -366,7 +366,10 @@ where
         inputs: &[Tensor<f64>],
         v: &Tensor<f64>,
     ) -> (Vec<Option<Tensor<f64>>>, Option<String>) {
-        let vars: Vec<Var<f64>> = inputs.iter().map(|t| Var::leaf(t.clone(), true)).collect();
+        let vars: Vec<Var<f64>> = inputs
+            .iter()
+            .map(|t| Var::requiring_grad(t.clone()))
+            .collect();
         let y = (self.0)(&vars);
         let op = y.op_name();
         if y.requires_grad() {

@@ -16,7 +16,7 @@
 //! ```
 //! use synann_autograd::Var;
 //! use synann_tensor::Tensor;
-//! let w = Var::leaf(Tensor::from_vec(vec![1.0f64, 2.0], &[2]), true);
+//! let w = Var::requiring_grad(Tensor::from_vec(vec![1.0f64, 2.0], &[2]));
 //! let x = Var::constant(Tensor::from_vec(vec![3.0, 4.0], &[2]));
 //! let loss = w.mul(&x).sum_all(); // 1·3 + 2·4
 //! loss.backward();

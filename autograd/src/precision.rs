@@ -225,7 +225,7 @@ where
 {
     let vars: Vec<Var<f32>> = inputs
         .iter()
-        .map(|t| Var::leaf(t.cast::<f32>(), true))
+        .map(|t| Var::requiring_grad(t.cast::<f32>()))
         .collect();
     let y = f(&vars);
     let op = y.op_name();
@@ -251,7 +251,10 @@ where
 {
     // Leaves require grad even when no gradient is wanted, so the output
     // records its op's name.
-    let vars: Vec<Var<f64>> = inputs.iter().map(|t| Var::leaf(t.clone(), true)).collect();
+    let vars: Vec<Var<f64>> = inputs
+        .iter()
+        .map(|t| Var::requiring_grad(t.clone()))
+        .collect();
     let y = g(&vars);
     let op = y.op_name();
     let output = y.value().clone();

@@ -20,8 +20,8 @@
 //!
 //! | module | methods |
 //! |---|---|
-//! | `var.rs` | `leaf`, `constant`, `value`, `value_mut`, `set_value`, `shape`, `requires_grad`, `set_requires_grad`, `is_leaf`, `grad`, `take_grad`, `set_grad`, `grad_mut`, `zero_grad`, `detach`, `op_name`, `ptr_eq` |
-//! | [`backward`](crate::backward) | `backward`, `backward_with`, `backward_opts` |
+//! | `var.rs` | `requiring_grad`, `constant`, `value`, `value_mut`, `set_value`, `shape`, `requires_grad`, `set_requires_grad`, `is_leaf`, `grad`, `take_grad`, `set_grad`, `grad_mut`, `zero_grad`, `detach`, `op_name`, `ptr_eq` |
+//! | [`backward`](crate::backward) | `backward`, `backward_with`, `backward_retaining_graph` |
 //! | [`ops::arith`](crate::ops::arith) | `add`, `sub`, `mul`, `div`, `pow`, `maximum`, `minimum`, `add_scalar`, `mul_scalar`, `rsub_scalar`, `neg` |
 //! | [`ops::overload`](crate::ops::overload) | the operators `+`, `-`, `*`, `/` and unary `-` on `&Var` |
 //! | [`ops::unary`](crate::ops::unary) | `exp`, `ln`, `ln_1p`, `exp_m1`, `sqrt`, `abs`, `relu`, `sigmoid`, `tanh`, `softplus`, `powf`, `clamp` |
@@ -106,12 +106,23 @@ impl<T: Float> Var<T> {
         }))
     }
 
-    /// A leaf; with `requires_grad` backward fills its [`Var::grad`].
-    pub fn leaf(value: Tensor<T>, requires_grad: bool) -> Self {
-        Self::from_node(value, requires_grad, None)
+    /// A leaf that requires grad (a parameter, or an input to differentiate
+    /// with respect to): backward fills its [`Var::grad`]. PyTorch's
+    /// `torch.tensor(value, requires_grad=True)`.
+    ///
+    /// ```
+    /// use synann_autograd::Var;
+    /// use synann_tensor::Tensor;
+    /// let w = Var::requiring_grad(Tensor::from_vec(vec![3.0f64], &[1]));
+    /// w.mul(&w).sum_all().backward();
+    /// assert_eq!(w.grad().unwrap().data(), &[6.0]);
+    /// ```
+    pub fn requiring_grad(value: Tensor<T>) -> Self {
+        Self::from_node(value, true, None)
     }
 
-    /// A leaf that needs no gradient (data, targets, masks).
+    /// A leaf that needs no gradient (data, targets, masks): the
+    /// counterpart of [`Var::requiring_grad`].
     pub fn constant(value: Tensor<T>) -> Self {
         Self::from_node(value, false, None)
     }

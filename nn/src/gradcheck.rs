@@ -217,7 +217,7 @@ where
         inputs: &[Tensor<f64>],
         v: &Tensor<f64>,
     ) -> (Vec<Option<Tensor<f64>>>, Option<String>) {
-        let x = Var::leaf(inputs[0].clone(), true);
+        let x = Var::requiring_grad(inputs[0].clone());
         let y = self.run(inputs, &x);
         let op = y.op_name();
         if y.requires_grad() {

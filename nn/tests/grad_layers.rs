@@ -202,7 +202,7 @@ impl Module<f64> for Net {
 fn a_failure_names_the_mode_and_the_parameter_path() {
     let mut net = Net {
         fc1: Linear::new(4, 9, Bias::Yes, &mut seeded(0)),
-        scale: Var::leaf(uniform(&[3, 9], 1, -1.0, 1.0), true),
+        scale: Var::requiring_grad(uniform(&[3, 9], 1, -1.0, 1.0)),
     };
     let x = uniform(&[3, 4], 2, -1.0, 1.0);
     let err = gradcheck_module(&mut net, &x, &GradcheckOptions::default()).unwrap_err();
@@ -280,8 +280,8 @@ proptest! {
 #[test]
 fn gru_cell_matches_pytorchs_formula() {
     let mut cell = GRUCell::<f64>::new(1, 1, &mut seeded(0));
-    let t = |v: &[f64]| Var::leaf(Tensor::from_vec(v.to_vec(), &[v.len(), 1]), true);
-    let b = |v: &[f64]| Var::leaf(Tensor::from_vec(v.to_vec(), &[v.len()]), true);
+    let t = |v: &[f64]| Var::requiring_grad(Tensor::from_vec(v.to_vec(), &[v.len(), 1]));
+    let b = |v: &[f64]| Var::requiring_grad(Tensor::from_vec(v.to_vec(), &[v.len()]));
     cell.weights.weight_ih = t(&[0.5, -0.3, 0.8]);
     cell.weights.weight_hh = t(&[0.2, 0.4, -0.6]);
     cell.weights.bias_ih = b(&[0.1, 0.0, -0.2]);

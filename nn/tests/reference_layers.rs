@@ -47,7 +47,7 @@ fn pair(v: &Value) -> (usize, usize) {
 }
 
 fn leaf(v: &Value) -> Var<f64> {
-    Var::leaf(tensor(v), true)
+    Var::requiring_grad(tensor(v))
 }
 
 #[track_caller]

@@ -130,7 +130,7 @@ impl<T: Float> Var<T> {
     /// ```
     /// use synann_autograd::Var;
     /// use synann_tensor::{KeepDim, Tensor};
-    /// let x = Var::leaf(Tensor::from_vec(vec![1.0f64, 5.0, 3.0, 2.0], &[2, 2]), true);
+    /// let x = Var::requiring_grad(Tensor::from_vec(vec![1.0f64, 5.0, 3.0, 2.0], &[2, 2]));
     /// let m = x.max(&[1], KeepDim::No); // [5, 3]
     /// m.sum_all().backward();
     /// assert_eq!(x.grad().unwrap().data(), &[0.0, 1.0, 1.0, 0.0]);
@@ -164,7 +164,7 @@ impl<T: Float> Var<T> {
     /// ```
     /// use synann_autograd::Var;
     /// use synann_tensor::{KeepDim, Tensor, Unbiased};
-    /// let x = Var::leaf(Tensor::from_vec(vec![1.0f64, 3.0], &[2]), true);
+    /// let x = Var::requiring_grad(Tensor::from_vec(vec![1.0f64, 3.0], &[2]));
     /// let v = x.variance(&[0], Unbiased::No, KeepDim::No); // ((−1)² + 1²)/2
     /// assert_eq!(v.value().item(), 1.0);
     /// v.backward(); // 2(x − μ)/2

@@ -75,7 +75,7 @@ impl<T: Float> Var<T> {
     /// ```
     /// use synann_autograd::Var;
     /// use synann_tensor::Tensor;
-    /// let x = Var::leaf(Tensor::from_vec(vec![1.0f64, 2.0, 3.0], &[3]), true);
+    /// let x = Var::requiring_grad(Tensor::from_vec(vec![1.0f64, 2.0, 3.0], &[3]));
     /// let s = x.softmax(0);
     /// assert!((s.value().sum_all().item() - 1.0).abs() < 1e-12);
     /// ```

@@ -57,8 +57,8 @@ impl<T: Float> Conv2d<T> {
         );
         let (kh, kw) = kernel_size;
         let shape = [out_channels, in_channels / groups, kh, kw];
-        let weight = Var::leaf(Tensor::zeros(&shape), true);
-        let bias = (bias == Bias::Yes).then(|| Var::leaf(Tensor::zeros(&[out_channels]), true));
+        let weight = Var::requiring_grad(Tensor::zeros(&shape));
+        let bias = (bias == Bias::Yes).then(|| Var::requiring_grad(Tensor::zeros(&[out_channels])));
         default_weight_and_bias_(&weight, bias.as_ref(), rng);
         Conv2d {
             weight,

@@ -36,8 +36,8 @@ impl<T: Float> Linear<T> {
     /// A layer mapping `in_features` to `out_features`, with or without a
     /// bias, with PyTorch's default initialisation drawn from `rng`.
     pub fn new(in_features: usize, out_features: usize, bias: Bias, rng: &mut Rng) -> Self {
-        let weight = Var::leaf(Tensor::zeros(&[out_features, in_features]), true);
-        let bias = (bias == Bias::Yes).then(|| Var::leaf(Tensor::zeros(&[out_features]), true));
+        let weight = Var::requiring_grad(Tensor::zeros(&[out_features, in_features]));
+        let bias = (bias == Bias::Yes).then(|| Var::requiring_grad(Tensor::zeros(&[out_features])));
         default_weight_and_bias_(&weight, bias.as_ref(), rng);
         Linear { weight, bias }
     }

@@ -30,7 +30,7 @@
 //! use synann_nn::optim::{Optimizer, SgdConfig, SGD};
 //! use synann_tensor::Tensor;
 //!
-//! let w = Var::leaf(Tensor::from_vec(vec![1.0f64, -2.0], &[2]), true);
+//! let w = Var::requiring_grad(Tensor::from_vec(vec![1.0f64, -2.0], &[2]));
 //! let mut opt = SGD::new(vec![w.clone()], 0.1, SgdConfig::default()).unwrap();
 //! w.mul(&w).sum_all().backward(); // d/dw Σw² = 2w
 //! opt.step();
@@ -63,8 +63,8 @@ use synann_tensor::Float;
 /// use synann_nn::optim::{Optimizer, ParamGroup, SgdConfig, SGD};
 /// use synann_tensor::Tensor;
 ///
-/// let body = Var::leaf(Tensor::<f32>::ones(&[3]), true);
-/// let head = Var::leaf(Tensor::<f32>::ones(&[2]), true);
+/// let body = Var::requiring_grad(Tensor::<f32>::ones(&[3]));
+/// let head = Var::requiring_grad(Tensor::<f32>::ones(&[2]));
 /// let opt = SGD::with_groups(vec![
 ///     ParamGroup::new(vec![body], 0.01, SgdConfig::default()),
 ///     ParamGroup::new(vec![head], 0.1, SgdConfig::default().momentum(0.9)),

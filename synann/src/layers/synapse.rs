@@ -291,15 +291,15 @@ impl<T: Float> Synapse<T> {
     /// A layer on `features` inputs (and as many outputs), initialised from
     /// `rng` as `config.init` says.
     pub fn new(features: usize, config: SynapseConfig, rng: &mut Rng) -> Self {
-        let weight = Var::leaf(Tensor::zeros(&[features, features]), true);
+        let weight = Var::requiring_grad(Tensor::zeros(&[features, features]));
         config.init.fill(&weight, config.param, rng);
         let a = match config.gain {
             Gain::One => None,
-            Gain::Learnable => Some(Var::leaf(Tensor::ones(&[features]), true)),
-            Gain::AtLeastOne => Some(Var::leaf(
-                Tensor::full(&[features], T::from_f64(Gain::AT_LEAST_ONE_START)),
-                true,
-            )),
+            Gain::Learnable => Some(Var::requiring_grad(Tensor::ones(&[features]))),
+            Gain::AtLeastOne => Some(Var::requiring_grad(Tensor::full(
+                &[features],
+                T::from_f64(Gain::AT_LEAST_ONE_START),
+            ))),
         };
         Synapse { weight, a, config }
     }

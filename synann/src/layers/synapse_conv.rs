@@ -57,10 +57,12 @@ impl<T: Float> SynapseConv2d<T> {
             kernel_size % 2 == 1,
             "SynapseConv2d: kernel size {kernel_size} must be odd for 'same' padding"
         );
-        let weight = Var::leaf(
-            Tensor::zeros(&[channels, channels, kernel_size, kernel_size]),
-            true,
-        );
+        let weight = Var::requiring_grad(Tensor::zeros(&[
+            channels,
+            channels,
+            kernel_size,
+            kernel_size,
+        ]));
         init.fill(&weight, param, rng);
         SynapseConv2d { weight, param }
     }

@@ -455,7 +455,7 @@ impl SynapseSlot {
             SynapseSlot::Synapse { layer, .. } => {
                 let n = layer.features();
                 let bound = 1.0 / (n.max(1) as f64).sqrt();
-                let bias = Var::leaf(Tensor::zeros(&[n]), true);
+                let bias = Var::requiring_grad(Tensor::zeros(&[n]));
                 uniform_(&bias, -bound, bound, rng);
                 SynapseSlot::Synapse {
                     layer,

@@ -49,7 +49,7 @@ impl<T: Float> GatedMlp<T> {
         GatedMlp {
             fc1: Linear::new(inputs, hidden, Bias::Yes, rng),
             fc2: Linear::new(hidden, outputs, Bias::Yes, rng),
-            gate: Var::leaf(Tensor::zeros(&[outputs]), true),
+            gate: Var::requiring_grad(Tensor::zeros(&[outputs])),
         }
     }
 }

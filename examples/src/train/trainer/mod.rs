@@ -62,7 +62,7 @@ use synann_autograd::anomaly::{self, catch_anomaly};
 use synann_autograd::Var;
 use synann_datasets::ImageSet;
 use synann_nn::optim::{clip_grad_norm_, Optimizer};
-use synann_nn::state_dict::{load_state_dict, state_dict};
+use synann_nn::state_dict::{load_state_dict, state_dict, Strict};
 use synann_nn::{Mode, Module};
 
 /// Builds a fresh model whose random parts (initial weights, dropout
@@ -337,7 +337,7 @@ impl Trainer {
     /// documentation](self)).
     fn rebuild_model(&mut self) -> Result<(), TrainError> {
         let fresh = (self.factory)(epoch_seed(self.options.seed, self.epoch));
-        load_state_dict(&*fresh, &state_dict(&*self.model), true)?;
+        load_state_dict(&*fresh, &state_dict(&*self.model), Strict::Yes)?;
         let mut optimizer =
             build_optimizer(self.recipe.optimizer, fresh.parameters(), self.recipe.lr)?;
         optimizer.load_state_dict(&self.optimizer.state_dict())?;
@@ -394,9 +394,9 @@ mod tests {
 
     #[test]
     fn grad_norm_is_the_joint_two_norm_and_reports_non_finite() {
-        let a = Var::leaf(Tensor::<f32>::zeros(&[2]), true);
-        let b = Var::leaf(Tensor::<f32>::zeros(&[1]), true);
-        let none = Var::leaf(Tensor::<f32>::zeros(&[3]), true);
+        let a = Var::requiring_grad(Tensor::<f32>::zeros(&[2]));
+        let b = Var::requiring_grad(Tensor::<f32>::zeros(&[1]));
+        let none = Var::requiring_grad(Tensor::<f32>::zeros(&[3]));
         a.set_grad(Some(Tensor::from_vec(vec![3.0, 0.0], &[2])));
         b.set_grad(Some(Tensor::from_vec(vec![4.0], &[1])));
         assert_eq!(grad_norm(&[a.clone(), b.clone(), none]), 5.0);

@@ -11,7 +11,7 @@ use synann::zoo::Recipe;
 use synann_nn::checkpoint::{
     load_safetensors, save_safetensors, training, Metadata, TrainingCheckpoint,
 };
-use synann_nn::state_dict::{load_state_dict, state_dict};
+use synann_nn::state_dict::{load_state_dict, state_dict, Strict};
 use synann_nn::Module;
 use synann_tensor::random::{seeded, RngState};
 
@@ -66,7 +66,7 @@ impl Trainer {
             .get("history")
             .and_then(|h| serde_json::from_str(h).ok())
             .ok_or_else(|| mismatch("its metrics history is missing or invalid".into()))?;
-        load_state_dict(&*self.model, &ckpt.model, true)?;
+        load_state_dict(&*self.model, &ckpt.model, Strict::Yes)?;
         self.optimizer.load_state_dict(&ckpt.optimizer)?;
         match (self.scheduler.as_mut(), &ckpt.scheduler) {
             (Some(s), Some(state)) => s.inner.load_state_dict(state)?,
@@ -138,6 +138,6 @@ pub fn load_weights(model: &dyn Module<f32>, path: &Path) -> Result<(), TrainErr
         Some(training::FORMAT) => TrainingCheckpoint::<f32>::load(path)?.model,
         _ => dict,
     };
-    load_state_dict(model, &dict, true)?;
+    load_state_dict(model, &dict, Strict::Yes)?;
     Ok(())
 }
