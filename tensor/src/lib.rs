@@ -7,7 +7,7 @@
 //!
 //! | module | what it holds |
 //! |---|---|
-//! | [`element`] | the [`Float`] trait: the scalar maths every kernel uses |
+//! | [`element`] | the [`Float`] trait: the scalar maths every kernel uses, the GEMM hook and the one way to take an f32 path |
 //! | [`shape`] | strides, broadcasting rules |
 //! | `creation`, [`random`] | zeros, ones, arange, eye; seeded uniform/normal fills |
 //! | `layout` | reshape, permute, broadcast, narrow, concat, stack, gather |
