@@ -18,7 +18,7 @@
 //! use synann_autograd::anomaly::{catch_anomaly, set_context, set_step, Phase};
 //! use synann_autograd::Var;
 //! use synann_tensor::Tensor;
-//! let x = Var::leaf(Tensor::from_vec(vec![0.0f64], &[1]), true);
+//! let x = Var::requiring_grad(Tensor::from_vec(vec![0.0f64], &[1]));
 //! let err = catch_anomaly(|| {
 //!     set_step(1, 3);
 //!     set_context("Head");
@@ -255,7 +255,7 @@ mod tests {
     use crate::Var;
 
     fn leaf(v: f64) -> Var<f64> {
-        Var::leaf(Tensor::from_vec(vec![v], &[1]), true)
+        Var::requiring_grad(Tensor::from_vec(vec![v], &[1]))
     }
 
     #[test]

@@ -36,12 +36,29 @@ impl<T: Float> Var<T> {
     /// Backpropagates a given gradient of the loss w.r.t. this output,
     /// then frees the graph.
     pub fn backward_with(&self, grad: Tensor<T>) {
-        self.backward_opts(grad, false);
+        self.run_backward(grad, false);
     }
 
-    /// Backpropagates `grad`; with `retain_graph` the graph is kept so that
-    /// backward can run through it again.
-    pub fn backward_opts(&self, grad: Tensor<T>, retain_graph: bool) {
+    /// Backpropagates `grad` and keeps the graph, so that backward can run
+    /// through it again (PyTorch's `retain_graph=True`); the gradients of
+    /// the two passes add up.
+    ///
+    /// ```
+    /// use synann_autograd::Var;
+    /// use synann_tensor::Tensor;
+    /// let x = Var::requiring_grad(Tensor::from_vec(vec![2.0f64], &[1]));
+    /// let y = x.mul(&x);
+    /// y.backward_retaining_graph(Tensor::ones(&[1]));
+    /// y.backward_with(Tensor::ones(&[1])); // the graph is still there
+    /// assert_eq!(x.grad().unwrap().data(), &[8.0]); // 2·x, twice
+    /// ```
+    pub fn backward_retaining_graph(&self, grad: Tensor<T>) {
+        self.run_backward(grad, true);
+    }
+
+    /// The backward pass from `grad`, freeing each node's links as it goes
+    /// unless `retain_graph`.
+    fn run_backward(&self, grad: Tensor<T>, retain_graph: bool) {
         assert_eq!(
             grad.shape(),
             self.value().shape(),

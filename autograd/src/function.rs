@@ -25,7 +25,7 @@
 //!     }
 //! }
 //!
-//! let x = Var::leaf(Tensor::from_vec(vec![2.0f64], &[1]), true);
+//! let x = Var::requiring_grad(Tensor::from_vec(vec![2.0f64], &[1]));
 //! let y = apply(Cube, &[&x]);
 //! y.sum_all().backward();
 //! assert_eq!(x.grad().unwrap().data(), &[12.0]);

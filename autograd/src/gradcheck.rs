@@ -44,6 +44,7 @@ use crate::no_grad::no_grad;
 use crate::var::Var;
 use rand::SeedableRng;
 use std::fmt;
+use synann_tensor::shape::unravel_index;
 use synann_tensor::Tensor;
 
 /// What to do with an element whose central difference at the step
@@ -365,7 +366,10 @@ where
         inputs: &[Tensor<f64>],
         v: &Tensor<f64>,
     ) -> (Vec<Option<Tensor<f64>>>, Option<String>) {
-        let vars: Vec<Var<f64>> = inputs.iter().map(|t| Var::leaf(t.clone(), true)).collect();
+        let vars: Vec<Var<f64>> = inputs
+            .iter()
+            .map(|t| Var::requiring_grad(t.clone()))
+            .collect();
         let y = (self.0)(&vars);
         let op = y.op_name();
         if y.requires_grad() {
@@ -383,15 +387,6 @@ fn projected(f: &mut dyn Checkable, inputs: &[Tensor<f64>], v: &Tensor<f64>) -> 
         .iter()
         .zip(v.data())
         .fold((0.0, 0.0), |(s, a), (y, v)| (s + y * v, a + (y * v).abs()))
-}
-
-pub(crate) fn unflatten(mut flat: usize, shape: &[usize]) -> Vec<usize> {
-    let mut idx = vec![0; shape.len()];
-    for a in (0..shape.len()).rev() {
-        idx[a] = flat % shape[a];
-        flat /= shape[a];
-    }
-    idx
 }
 
 fn close(a: f64, n: f64, o: &GradcheckOptions) -> bool {
@@ -483,7 +478,7 @@ pub fn gradcheck_checkable(
                 op,
                 input: i,
                 name: names[i].clone(),
-                index: unflatten(k, shape),
+                index: unravel_index(k, shape),
                 first: g1[i].data()[k],
                 second: g2[i].data()[k],
             });
@@ -495,7 +490,7 @@ pub fn gradcheck_checkable(
                     op,
                     input: i,
                     name: names[i].clone(),
-                    index: unflatten(k, shape),
+                    index: unravel_index(k, shape),
                     expected: e,
                     got,
                 });
@@ -524,7 +519,7 @@ pub fn gradcheck_checkable(
                     (Location::RandomDirection, a)
                 }
                 None => (
-                    Location::Element(unflatten(k, inputs[i].shape())),
+                    Location::Element(unravel_index(k, inputs[i].shape())),
                     g1[i].data()[k],
                 ),
             };

@@ -8,14 +8,15 @@
 //! 1. [`var`]: [`Var`], a node of the graph (leaf or op output);
 //! 2. [`function`]: the [`Function`] trait every op implements, and [`apply`];
 //! 3. [`backward`]: the reverse pass over the recorded graph;
-//! 4. `ops/`: the built-in ops, forward and backward side by side;
+//! 4. [`ops`]: the built-in ops, forward and backward side by side, each
+//!    module deriving its backward;
 //! 5. [`gradcheck`](mod@gradcheck): checking any op against finite differences;
 //! 6. [`precision`]: checking an op's f32 results against its f64 run.
 //!
 //! ```
 //! use synann_autograd::Var;
 //! use synann_tensor::Tensor;
-//! let w = Var::leaf(Tensor::from_vec(vec![1.0f64, 2.0], &[2]), true);
+//! let w = Var::requiring_grad(Tensor::from_vec(vec![1.0f64, 2.0], &[2]));
 //! let x = Var::constant(Tensor::from_vec(vec![3.0, 4.0], &[2]));
 //! let loss = w.mul(&x).sum_all(); // 1·3 + 2·4
 //! loss.backward();
@@ -30,7 +31,7 @@ pub mod backward;
 pub mod function;
 pub mod gradcheck;
 pub mod no_grad;
-mod ops;
+pub mod ops;
 pub mod precision;
 pub mod profile;
 pub mod var;

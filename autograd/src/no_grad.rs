@@ -18,7 +18,7 @@ pub fn is_grad_enabled() -> bool {
 /// ```
 /// use synann_autograd::{no_grad, Var};
 /// use synann_tensor::Tensor;
-/// let w = Var::leaf(Tensor::<f32>::ones(&[2]), true);
+/// let w = Var::requiring_grad(Tensor::<f32>::ones(&[2]));
 /// let y = no_grad(|| w.mul(&w));
 /// assert!(!y.requires_grad());
 /// ```

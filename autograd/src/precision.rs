@@ -29,10 +29,10 @@
 //! check_precision!(|v| v[0].exp().matmul(&v[0]).tanh(), &[x], &PrecisionOptions::default()).unwrap();
 //! ```
 
-use crate::gradcheck::unflatten;
 use crate::var::Var;
 use rand::{Rng, SeedableRng};
 use std::fmt;
+use synann_tensor::shape::unravel_index;
 use synann_tensor::Tensor;
 
 /// Settings of [`check_precision`].
@@ -225,7 +225,7 @@ where
 {
     let vars: Vec<Var<f32>> = inputs
         .iter()
-        .map(|t| Var::leaf(t.cast::<f32>(), true))
+        .map(|t| Var::requiring_grad(t.cast::<f32>()))
         .collect();
     let y = f(&vars);
     let op = y.op_name();
@@ -251,7 +251,10 @@ where
 {
     // Leaves require grad even when no gradient is wanted, so the output
     // records its op's name.
-    let vars: Vec<Var<f64>> = inputs.iter().map(|t| Var::leaf(t.clone(), true)).collect();
+    let vars: Vec<Var<f64>> = inputs
+        .iter()
+        .map(|t| Var::requiring_grad(t.clone()))
+        .collect();
     let y = g(&vars);
     let op = y.op_name();
     let output = y.value().clone();
@@ -373,7 +376,7 @@ where
             if ulps > opts.ulps {
                 excesses.push(PrecisionExcess {
                     quantity: quantity.clone(),
-                    index: unflatten(k, exact.shape()),
+                    index: unravel_index(k, exact.shape()),
                     value_f32: *a,
                     value_f64: *b,
                     condition: *c,

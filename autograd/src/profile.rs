@@ -11,7 +11,7 @@
 //! use synann_autograd::profile::{profile_ops, Phase};
 //! use synann_autograd::Var;
 //! use synann_tensor::Tensor;
-//! let x = Var::leaf(Tensor::from_vec(vec![1.0f64, -2.0], &[2]), true);
+//! let x = Var::requiring_grad(Tensor::from_vec(vec![1.0f64, -2.0], &[2]));
 //! let ((), events) = profile_ops(|| x.relu().sum_all().backward());
 //! let names: Vec<_> = events.iter().map(|e| (e.name.as_str(), e.phase)).collect();
 //! assert_eq!(
@@ -100,7 +100,7 @@ mod tests {
     use synann_tensor::Tensor;
 
     fn relu_step() {
-        let x = Var::leaf(Tensor::from_vec(vec![1.0f64, -2.0], &[2]), true);
+        let x = Var::requiring_grad(Tensor::from_vec(vec![1.0f64, -2.0], &[2]));
         x.relu().sum_all().backward();
     }
 

@@ -10,6 +10,31 @@
 //! Parameters are leaves that live across steps: every step builds a fresh
 //! graph on top of the same parameter leaves, and backward accumulates into
 //! their `grad`.
+//!
+//! # Where each method is defined
+//!
+//! This file holds the node itself (construction, value, gradient); the
+//! backward pass is in [`backward`](crate::backward); every op is a method
+//! defined next to its `Function` and its derivation, one family per
+//! module of [`ops`](crate::ops):
+//!
+//! | module | methods |
+//! |---|---|
+//! | `var.rs` | `requiring_grad`, `constant`, `value`, `value_mut`, `set_value`, `shape`, `requires_grad`, `set_requires_grad`, `is_leaf`, `grad`, `take_grad`, `set_grad`, `grad_mut`, `zero_grad`, `detach`, `op_name`, `ptr_eq` |
+//! | [`backward`](crate::backward) | `backward`, `backward_with`, `backward_retaining_graph` |
+//! | [`ops::arith`](crate::ops::arith) | `add`, `sub`, `mul`, `div`, `pow`, `maximum`, `minimum`, `add_scalar`, `mul_scalar`, `rsub_scalar`, `neg` |
+//! | [`ops::overload`](crate::ops::overload) | the operators `+`, `-`, `*`, `/` and unary `-` on `&Var` |
+//! | [`ops::unary`](crate::ops::unary) | `exp`, `ln`, `ln_1p`, `exp_m1`, `sqrt`, `abs`, `relu`, `sigmoid`, `tanh`, `softplus`, `powf`, `clamp` |
+//! | [`ops::reduce`](crate::ops::reduce) | `sum`, `sum_all`, `mean`, `mean_all` |
+//! | [`ops::minmax`](crate::ops::minmax) | `max`, `min`, `variance` |
+//! | [`ops::softmax`](crate::ops::softmax) | `softmax`, `log_softmax`, `log_sum_exp` |
+//! | [`ops::matmul`](crate::ops::matmul) | `matmul`, `linear` |
+//! | [`ops::shape`](crate::ops::shape) | `reshape`, `flatten_from`, `squeeze`, `unsqueeze`, `permute`, `transpose`, `broadcast_to` |
+//! | [`ops::index`](crate::ops::index) | `narrow`, `concat`, `stack`, `index_select`, `gather` |
+//! | [`ops::select`](crate::ops::select) | `where_` |
+//! | [`ops::conv`](crate::ops::conv) | `conv2d` |
+//! | [`ops::im2row`](crate::ops::im2row) | `im2row_same` |
+//! | [`ops::pool`](crate::ops::pool) | `max_pool2d`, `avg_pool2d`, `global_max_pool2d`, `global_avg_pool2d` |
 
 use crate::function::Function;
 use std::cell::{Cell, Ref, RefCell, RefMut};
@@ -59,6 +84,9 @@ impl<T: Float> Drop for Node<T> {
 }
 
 /// A tensor in the computation graph (cheap to clone: clones share the node).
+///
+/// Each op method is defined, with the derivation of its backward, in one
+/// module of [`ops`](crate::ops): the [module docs](self) index which.
 pub struct Var<T: Float>(pub(crate) Rc<Node<T>>);
 
 impl<T: Float> Clone for Var<T> {
@@ -78,12 +106,23 @@ impl<T: Float> Var<T> {
         }))
     }
 
-    /// A leaf; with `requires_grad` backward fills its [`Var::grad`].
-    pub fn leaf(value: Tensor<T>, requires_grad: bool) -> Self {
-        Self::from_node(value, requires_grad, None)
+    /// A leaf that requires grad (a parameter, or an input to differentiate
+    /// with respect to): backward fills its [`Var::grad`]. PyTorch's
+    /// `torch.tensor(value, requires_grad=True)`.
+    ///
+    /// ```
+    /// use synann_autograd::Var;
+    /// use synann_tensor::Tensor;
+    /// let w = Var::requiring_grad(Tensor::from_vec(vec![3.0f64], &[1]));
+    /// w.mul(&w).sum_all().backward();
+    /// assert_eq!(w.grad().unwrap().data(), &[6.0]);
+    /// ```
+    pub fn requiring_grad(value: Tensor<T>) -> Self {
+        Self::from_node(value, true, None)
     }
 
-    /// A leaf that needs no gradient (data, targets, masks).
+    /// A leaf that needs no gradient (data, targets, masks): the
+    /// counterpart of [`Var::requiring_grad`].
     pub fn constant(value: Tensor<T>) -> Self {
         Self::from_node(value, false, None)
     }

@@ -83,8 +83,8 @@ fn conv_pool_chain_gradient() {
 #[test]
 fn conv2d_constant_input_gets_no_gradient() {
     let x = Var::constant(random(&[2, 1, 6, 6], 5));
-    let w = Var::leaf(random(&[3, 1, 3, 3], 6), true);
-    let b = Var::leaf(random(&[3], 7), true);
+    let w = Var::requiring_grad(random(&[3, 1, 3, 3], 6));
+    let b = Var::requiring_grad(random(&[3], 7));
     x.conv2d(&w, Some(&b), Conv2dParams::default())
         .sum_all()
         .backward();

@@ -1,15 +1,15 @@
 //! Gradient checks of the reductions: sum, mean (over axis subsets and
-//! everything), max and min (on distinct values: no ties), and var.
+//! everything), max and min (on distinct values: no ties), and variance.
 
 use proptest::prelude::*;
-use synann_testing::strategies::{axes_from_bits, distinct, shape, uniform};
+use synann_testing::strategies::{axes_from_bits, distinct, keepdim, shape, unbiased, uniform};
 use synann_testing::{prop_gradcheck, CASES};
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(CASES))]
 
     #[test]
-    fn sum_and_mean(s in shape(1, 4, 3), bits: u64, keepdim: bool, seed: u64) {
+    fn sum_and_mean(s in shape(1, 4, 3), bits: u64, keepdim in keepdim(), seed: u64) {
         let axes = axes_from_bits(s.len(), bits);
         let x = [uniform(&s, seed, -2.0, 2.0)];
         prop_gradcheck(|v| v[0].sum(&axes, keepdim), &x)?;
@@ -24,7 +24,7 @@ proptest! {
     }
 
     #[test]
-    fn max_and_min(s in shape(1, 4, 3), bits: u64, keepdim: bool, seed: u64) {
+    fn max_and_min(s in shape(1, 4, 3), bits: u64, keepdim in keepdim(), seed: u64) {
         let axes = axes_from_bits(s.len(), bits);
         let x = distinct(&[&s], seed);
         prop_gradcheck(|v| v[0].max(&axes, keepdim), &x)?;
@@ -32,9 +32,15 @@ proptest! {
     }
 
     #[test]
-    fn var(s in shape(1, 4, 3), bits: u64, unbiased: bool, keepdim: bool, seed: u64) {
+    fn variance(
+        s in shape(1, 4, 3),
+        bits: u64,
+        unbiased in unbiased(),
+        keepdim in keepdim(),
+        seed: u64,
+    ) {
         let axes = axes_from_bits(s.len(), bits);
         let x = [uniform(&s, seed, -2.0, 2.0)];
-        prop_gradcheck(|v| v[0].var(&axes, unbiased, keepdim), &x)?;
+        prop_gradcheck(|v| v[0].variance(&axes, unbiased, keepdim), &x)?;
     }
 }

@@ -2,7 +2,8 @@
 //! log_sum_exp (with and without keepdim), along every axis.
 
 use proptest::prelude::*;
-use synann_testing::strategies::{shape, uniform};
+use synann_tensor::KeepDim;
+use synann_testing::strategies::{keepdim, shape, uniform};
 use synann_testing::{prop_gradcheck, CASES};
 
 proptest! {
@@ -23,7 +24,7 @@ proptest! {
     }
 
     #[test]
-    fn log_sum_exp(s in shape(1, 4, 4), axis in 0usize..4, keepdim: bool, seed: u64) {
+    fn log_sum_exp(s in shape(1, 4, 4), axis in 0usize..4, keepdim in keepdim(), seed: u64) {
         let x = [uniform(&s, seed, -3.0, 3.0)];
         prop_gradcheck(|v| v[0].log_sum_exp((axis % s.len()) as isize, keepdim), &x)?;
     }
@@ -34,6 +35,6 @@ proptest! {
         let x = [uniform(&[2, n], seed, 799.0, 801.0)];
         prop_gradcheck(|v| v[0].log_softmax(1), &x)?;
         prop_gradcheck(|v| v[0].softmax(1), &x)?;
-        prop_gradcheck(|v| v[0].log_sum_exp(1, false), &x)?;
+        prop_gradcheck(|v| v[0].log_sum_exp(1, KeepDim::No), &x)?;
     }
 }

@@ -249,7 +249,7 @@ fn fast_mode_passes_a_correct_op_and_fails_a_wrong_one() {
 fn backward_frees_the_graph() {
     let _g = serial();
     let before = live_nodes();
-    let x = Var::leaf(t(&[0.1, 0.2, 0.3], &[3]), true);
+    let x = Var::requiring_grad(t(&[0.1, 0.2, 0.3], &[3]));
     let y = x.mul(&x).exp().sum_all();
     // x, mul, exp, sum.
     assert_eq!(live_nodes(), before + 4);
@@ -268,7 +268,7 @@ fn backward_frees_the_graph() {
 fn dropping_an_unused_graph_frees_it() {
     let _g = serial();
     let before = live_nodes();
-    let x = Var::leaf(t(&[0.1, 0.2], &[2]), true);
+    let x = Var::requiring_grad(t(&[0.1, 0.2], &[2]));
     let mut y = x.clone();
     for _ in 0..1000 {
         y = y.tanh();
@@ -282,7 +282,7 @@ fn dropping_an_unused_graph_frees_it() {
 fn no_grad_records_nothing() {
     let _g = serial();
     let before = live_nodes();
-    let x = Var::leaf(t(&[0.1, 0.2], &[2]), true);
+    let x = Var::requiring_grad(t(&[0.1, 0.2], &[2]));
     let y = no_grad(|| x.mul(&x).exp().sum_all());
     assert!(!y.requires_grad());
     assert!(y.is_leaf());
@@ -296,7 +296,7 @@ fn no_grad_records_nothing() {
 #[test]
 fn a_value_used_twice_gets_the_summed_gradient() {
     let _g = serial();
-    let x = Var::leaf(t(&[0.5, -1.5], &[2]), true);
+    let x = Var::requiring_grad(t(&[0.5, -1.5], &[2]));
     // y = Σ x·x: dy/dx = 2x, one x·g from each operand of mul.
     x.mul(&x).sum_all().backward();
     assert_eq!(x.grad().unwrap().data(), &[1.0, -3.0]);
@@ -318,7 +318,7 @@ fn a_value_used_twice_gets_the_summed_gradient() {
 #[test]
 fn gradients_accumulate_across_backward_calls() {
     let _g = serial();
-    let x = Var::leaf(t(&[2.0], &[1]), true);
+    let x = Var::requiring_grad(t(&[2.0], &[1]));
     x.mul_scalar(3.0).sum_all().backward();
     x.mul_scalar(3.0).sum_all().backward();
     assert_eq!(x.grad().unwrap().data(), &[6.0]);

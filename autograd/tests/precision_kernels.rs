@@ -1,5 +1,5 @@
 //! f32 against f64 (`check_precision!`) for the ops with f32 fast paths:
-//! conv2d and its two backward kernels (the direct f32 kernels where the
+//! conv2d and its two backward kernels (the f32 first-layer kernels where the
 //! CPU has AVX-512 and the geometry allows, im2col and matmul otherwise),
 //! matmul, and the pools.
 
@@ -14,8 +14,8 @@ fn check(result: Result<synann_autograd::PrecisionReport, synann_autograd::Preci
 }
 
 #[test]
-fn conv2d_direct_geometry() {
-    // groups 1, stride 1, no padding, not 1×1: the direct f32 kernels.
+fn conv2d_first_layer_geometry() {
+    // groups 1, stride 1, no padding, not 1×1: the f32 first-layer kernels.
     let opts = PrecisionOptions::default();
     for (c, o, h, k) in [(1, 4, 12, 3), (3, 8, 16, 5), (16, 16, 10, 3)] {
         let inputs = [

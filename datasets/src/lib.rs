@@ -8,7 +8,7 @@
 //! |---|---|
 //! | [`dataset`] | [`Dataset`]: what a trainer needs from labelled data (length, classes, batches of a [`Pass`]); [`ImageInput`]: a model's image layout, normalisation and augmentation |
 //! | [`idx`] | [`read_idx`](idx::read_idx) / [`write_idx`](idx::write_idx) for every IDX element type, raw or gzipped, with a typed [`IdxError`] |
-//! | [`mnist`] | [`Mnist`], [`FashionMnist`]: locating, reading and checking the four files |
+//! | [`mnist`] | [`Mnist`], [`FashionMnist`] (one [`MnistFormat`] loader): locating, reading and checking the four files |
 //! | `image_set` | [`ImageSet`]: `u8` images and their labels |
 //! | [`loader`] | [`DataLoader`]: seeded per-epoch shuffling, batches of `f32` tensors |
 //! | [`transform`] | [`Transform`]: scaling, normalisation, random shift and affine augmentation |
@@ -54,7 +54,7 @@ pub use dataset::{
 pub use idx::IdxError;
 pub use image_set::{ImageSet, SplitError};
 pub use loader::{Batches, DataLoader};
-pub use mnist::{FashionMnist, LoadOptions, Mnist};
+pub use mnist::{FashionMnist, LoadOptions, Mnist, MnistFormat};
 pub use tabular::{
     read_csv, CsvError, CsvErrorKind, Splits, Standardizer, Tabular, TabularError, TabularLoader,
 };

@@ -33,6 +33,7 @@
 
 use crate::idx::{read_idx, read_idx_head, IdxArray, IdxData, IdxError};
 use crate::image_set::ImageSet;
+use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 
 /// The environment variable naming a directory that holds dataset folders.
@@ -58,6 +59,45 @@ pub struct LoadOptions {
     pub limit: Option<usize>,
 }
 
+/// Which dataset in MNIST's format a [`MnistFormat`] holds: its name in
+/// error messages and its folder under `$SYNANN_DATA`.
+pub trait MnistKind {
+    /// The dataset's name, as error messages spell it.
+    const NAME: &'static str;
+    /// The folder name looked for under `$SYNANN_DATA`.
+    const DIR_NAME: &'static str;
+}
+
+/// [`MnistKind`] of the handwritten digits ([`Mnist`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Digits;
+
+impl MnistKind for Digits {
+    const NAME: &'static str = "MNIST";
+    const DIR_NAME: &'static str = "mnist";
+}
+
+/// [`MnistKind`] of the Zalando clothing images ([`FashionMnist`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Fashion;
+
+impl MnistKind for Fashion {
+    const NAME: &'static str = "Fashion-MNIST";
+    const DIR_NAME: &'static str = "fashion-mnist";
+}
+
+/// A dataset stored as MNIST is (the four files of the [module
+/// documentation](self)): its training and test splits. `K` says which one
+/// ([`Mnist`] or [`FashionMnist`]); both load the same way.
+#[derive(Clone, Debug)]
+pub struct MnistFormat<K> {
+    /// The training split.
+    pub train: ImageSet,
+    /// The test split.
+    pub test: ImageSet,
+    kind: PhantomData<K>,
+}
+
 /// The MNIST handwritten digits: 60000 training and 10000 test images of
 /// 28 × 28 pixels, classes 0 to 9.
 ///
@@ -68,17 +108,17 @@ pub struct LoadOptions {
 /// assert_eq!(&mnist.test.labels()[..3], &[7, 2, 1]);
 /// # Ok::<(), synann_datasets::IdxError>(())
 /// ```
-#[derive(Clone, Debug)]
-pub struct Mnist {
-    /// The training split.
-    pub train: ImageSet,
-    /// The test split.
-    pub test: ImageSet,
-}
+pub type Mnist = MnistFormat<Digits>;
 
-impl Mnist {
+/// Fashion-MNIST (Zalando Research): 28 × 28 images of clothing in 10
+/// classes, a drop-in replacement for MNIST with the same files and sizes.
+/// It is not shipped with the source; put it in `$SYNANN_DATA/fashion-mnist/`
+/// or pass its directory.
+pub type FashionMnist = MnistFormat<Fashion>;
+
+impl<K: MnistKind> MnistFormat<K> {
     /// The folder name looked for under `$SYNANN_DATA`.
-    pub const DIR_NAME: &'static str = "mnist";
+    pub const DIR_NAME: &'static str = K::DIR_NAME;
 
     /// Loads the four files from `dir`.
     pub fn load(dir: impl AsRef<Path>) -> Result<Self, IdxError> {
@@ -96,28 +136,17 @@ impl Mnist {
 
     /// Loads with explicit options.
     pub fn load_with(options: &LoadOptions) -> Result<Self, IdxError> {
-        let dir = find_dir("MNIST", Self::DIR_NAME, options.dir.as_deref())?;
+        let dir = find_dir(K::NAME, K::DIR_NAME, options.dir.as_deref())?;
         let (train, test) = load_splits(&dir, options.limit)?;
-        Ok(Mnist { train, test })
+        Ok(MnistFormat {
+            train,
+            test,
+            kind: PhantomData,
+        })
     }
 }
 
-/// Fashion-MNIST (Zalando Research): 28 × 28 images of clothing in 10
-/// classes, a drop-in replacement for MNIST with the same files and sizes.
-/// It is not shipped with the source; put it in `$SYNANN_DATA/fashion-mnist/`
-/// or pass its directory.
-#[derive(Clone, Debug)]
-pub struct FashionMnist {
-    /// The training split.
-    pub train: ImageSet,
-    /// The test split.
-    pub test: ImageSet,
-}
-
 impl FashionMnist {
-    /// The folder name looked for under `$SYNANN_DATA`.
-    pub const DIR_NAME: &'static str = "fashion-mnist";
-
     /// The class names, indexed by label.
     pub const CLASSES: [&'static str; 10] = [
         "T-shirt/top",
@@ -131,27 +160,6 @@ impl FashionMnist {
         "Bag",
         "Ankle boot",
     ];
-
-    /// Loads the four files from `dir`.
-    pub fn load(dir: impl AsRef<Path>) -> Result<Self, IdxError> {
-        Self::load_with(&LoadOptions {
-            dir: Some(dir.as_ref().to_path_buf()),
-            limit: None,
-        })
-    }
-
-    /// Loads from the first place that holds the dataset (see the
-    /// [module documentation](self)).
-    pub fn load_default() -> Result<Self, IdxError> {
-        Self::load_with(&LoadOptions::default())
-    }
-
-    /// Loads with explicit options.
-    pub fn load_with(options: &LoadOptions) -> Result<Self, IdxError> {
-        let dir = find_dir("Fashion-MNIST", Self::DIR_NAME, options.dir.as_deref())?;
-        let (train, test) = load_splits(&dir, options.limit)?;
-        Ok(FashionMnist { train, test })
-    }
 }
 
 /// The directories searched for a dataset folder named `dir_name`, in order:

@@ -6,7 +6,7 @@ mod common;
 use common::{gzip, header, Scratch};
 use proptest::prelude::*;
 use synann_datasets::idx::{
-    encode_idx, parse_idx, read_idx, write_idx, IdxArray, IdxData, IdxType,
+    encode_idx, parse_idx, read_idx, write_idx, Gzip, IdxArray, IdxData, IdxType,
 };
 
 /// An array of `dtype` with values that exercise sign, magnitude and
@@ -47,11 +47,13 @@ fn every_type_round_trips_raw_and_gzipped() {
     for dtype in IdxType::ALL {
         for dims in [vec![5], vec![2, 3, 4], vec![3, 0], vec![1, 1, 1, 1, 2]] {
             let array = sample(dtype, dims.clone());
-            for gz in [false, true] {
-                let path = scratch.path().join(format!("{}-{gz}.idx", dtype.name()));
-                write_idx(&path, &array, gz).unwrap();
+            for compression in [Gzip::No, Gzip::Yes] {
+                let path = scratch
+                    .path()
+                    .join(format!("{}-{compression:?}.idx", dtype.name()));
+                write_idx(&path, &array, compression).unwrap();
                 let bytes = std::fs::read(&path).unwrap();
-                assert_eq!(bytes.starts_with(&[0x1f, 0x8b]), gz);
+                assert_eq!(bytes.starts_with(&[0x1f, 0x8b]), compression == Gzip::Yes);
                 let back = read_idx(&path).unwrap();
                 assert_eq!(back.dims(), &dims[..]);
                 assert_eq!(back.dtype(), dtype);
@@ -59,7 +61,11 @@ fn every_type_round_trips_raw_and_gzipped() {
                 let bits = |a: &IdxArray| -> Vec<u64> {
                     a.data().to_f64_vec().iter().map(|v| v.to_bits()).collect()
                 };
-                assert_eq!(bits(&back), bits(&array), "{dtype:?} {dims:?} gzip {gz}");
+                assert_eq!(
+                    bits(&back),
+                    bits(&array),
+                    "{dtype:?} {dims:?} gzip {compression:?}"
+                );
             }
         }
     }

@@ -6,7 +6,7 @@ mod common;
 use common::{write_tiny_mnist, Scratch};
 use std::path::Path;
 use std::sync::OnceLock;
-use synann_datasets::idx::{write_idx, IdxArray, IdxData};
+use synann_datasets::idx::{write_idx, Gzip, IdxArray, IdxData};
 use synann_datasets::{
     DataLoader, FashionMnist, IdxError, LoadOptions, Mnist, MNIST_MEAN, MNIST_STD,
 };
@@ -103,7 +103,7 @@ fn raw_files_are_read_when_no_gzip_exists() {
         let gz = s.path().join(format!("{name}.gz"));
         let array = synann_datasets::idx::read_idx(&gz).unwrap();
         std::fs::remove_file(&gz).unwrap();
-        write_idx(s.path().join(name), &array, false).unwrap();
+        write_idx(s.path().join(name), &array, Gzip::No).unwrap();
     }
     let m = Mnist::load(s.path()).unwrap();
     assert_eq!(m.train.labels(), &[0, 1, 2]);
@@ -116,7 +116,7 @@ fn image_and_label_counts_must_agree() {
     write_tiny_mnist(s.path(), 4, |_| 1);
     let labels = IdxArray::new(vec![3], IdxData::U8(vec![1, 2, 3]));
     let path = s.path().join("t10k-labels-idx1-ubyte.gz");
-    write_idx(&path, &labels, true).unwrap();
+    write_idx(&path, &labels, Gzip::Yes).unwrap();
     let err = Mnist::load(s.path()).unwrap_err();
     assert!(
         matches!(
@@ -160,14 +160,14 @@ fn wrong_image_type_or_shape_is_rejected() {
     write_tiny_mnist(s.path(), 2, |_| 0);
     let path = s.path().join("train-images-idx3-ubyte.gz");
     let wrong_shape = IdxArray::new(vec![2, 27, 29], IdxData::U8(vec![0; 2 * 27 * 29]));
-    write_idx(&path, &wrong_shape, true).unwrap();
+    write_idx(&path, &wrong_shape, Gzip::Yes).unwrap();
     let err = Mnist::load(s.path()).unwrap_err();
     assert!(
         matches!(&err, IdxError::UnexpectedLayout { found, .. } if found == "u8 [2, 27, 29]"),
         "{err:?}"
     );
     let wrong_type = IdxArray::new(vec![2, 28, 28], IdxData::F32(vec![0.0; 2 * 784]));
-    write_idx(&path, &wrong_type, true).unwrap();
+    write_idx(&path, &wrong_type, Gzip::Yes).unwrap();
     let err = Mnist::load(s.path()).unwrap_err();
     assert!(
         matches!(&err, IdxError::UnexpectedLayout { found, .. } if found == "f32 [2, 28, 28]"),

@@ -24,7 +24,7 @@
 use synann::layers::{Synapse, SynapseConfig};
 use synann_autograd::{no_grad, Var};
 use synann_datasets::tabular::{Tabular, TabularError, TabularLoader};
-use synann_nn::layers::Linear;
+use synann_nn::layers::{Bias, Linear};
 use synann_nn::loss::{cross_entropy, Reduction};
 use synann_nn::optim::{Adam, AdamConfig, ConfigError, Optimizer};
 use synann_nn::{prefixed, Mode, Module};
@@ -62,7 +62,7 @@ impl LogisticRegression {
     /// A model on `features` inputs, initialised from `seed`.
     pub fn new(features: usize, classes: usize, seed: u64) -> Self {
         LogisticRegression {
-            linear: Linear::new(features, classes, true, &mut seeded(seed)),
+            linear: Linear::new(features, classes, Bias::Yes, &mut seeded(seed)),
         }
     }
 }
@@ -94,7 +94,7 @@ impl SynapseClassifier {
         let mut rng = seeded(seed);
         SynapseClassifier {
             synapse: Synapse::new(features, SynapseConfig::constrained(), &mut rng),
-            head: Linear::new(features, classes, true, &mut rng),
+            head: Linear::new(features, classes, Bias::Yes, &mut rng),
         }
     }
 

@@ -12,7 +12,7 @@ use synann_autograd::Var;
 use synann_examples::cli::parse_args;
 use synann_train::trainer::LAST_FILE;
 use synann_train::{TrainError, TrainOptions, Trainer};
-use synann_nn::layers::Linear;
+use synann_nn::layers::{Bias, Linear};
 use synann_nn::{prefixed, Mode, Module};
 use synann_tensor::random::seeded;
 
@@ -59,8 +59,8 @@ impl Module<f32> for Exploding {
 fn exploding(fuse: Rc<Cell<usize>>, fault: Fault) -> Box<Exploding> {
     let mut rng = seeded(0);
     Box::new(Exploding {
-        fc1: Linear::new(784, 8, true, &mut rng),
-        fc2: Linear::new(8, 10, true, &mut rng),
+        fc1: Linear::new(784, 8, Bias::Yes, &mut rng),
+        fc2: Linear::new(8, 10, Bias::Yes, &mut rng),
         fuse,
         fault,
     })

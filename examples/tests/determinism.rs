@@ -82,9 +82,9 @@ fn matmul() -> Vec<Vec<u32>> {
 }
 
 fn linear_backward() -> Vec<Vec<u32>> {
-    let x = Var::leaf(uniform(&[256, 300], -1.0, 1.0, 1), true);
-    let w = Var::leaf(uniform(&[200, 300], -1.0, 1.0, 2), true);
-    let b = Var::leaf(uniform(&[200], -1.0, 1.0, 3), true);
+    let x = Var::requiring_grad(uniform(&[256, 300], -1.0, 1.0, 1));
+    let w = Var::requiring_grad(uniform(&[200, 300], -1.0, 1.0, 2));
+    let b = Var::requiring_grad(uniform(&[200], -1.0, 1.0, 3));
     x.linear(&w, Some(&b))
         .backward_with(uniform(&[256, 200], -1.0, 1.0, 4));
     [&x, &w, &b]
@@ -94,9 +94,9 @@ fn linear_backward() -> Vec<Vec<u32>> {
 }
 
 fn conv_inputs() -> (Var<f32>, Var<f32>, Var<f32>, Conv2dParams) {
-    let x = Var::leaf(uniform(&[16, 6, 20, 20], -1.0, 1.0, 1), true);
-    let w = Var::leaf(uniform(&[12, 6, 5, 5], -0.2, 0.2, 2), true);
-    let b = Var::leaf(uniform(&[12], -0.2, 0.2, 3), true);
+    let x = Var::requiring_grad(uniform(&[16, 6, 20, 20], -1.0, 1.0, 1));
+    let w = Var::requiring_grad(uniform(&[12, 6, 5, 5], -0.2, 0.2, 2));
+    let b = Var::requiring_grad(uniform(&[12], -0.2, 0.2, 3));
     let params = Conv2dParams {
         padding: (2, 2),
         ..Default::default()
@@ -133,8 +133,8 @@ fn conv2d_backward_bias() -> Vec<Vec<u32>> {
 }
 
 fn synapse_inputs() -> (Var<f32>, Var<f32>) {
-    let x = Var::leaf(uniform(&[128, 96], 0.0, 0.9, 1), true);
-    let b = Var::leaf(uniform(&[64, 96], -1.0, 1.0, 2), true);
+    let x = Var::requiring_grad(uniform(&[128, 96], 0.0, 0.9, 1));
+    let b = Var::requiring_grad(uniform(&[64, 96], -1.0, 1.0, 2));
     (x, b)
 }
 

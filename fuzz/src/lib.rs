@@ -95,21 +95,6 @@ pub fn check_idx_gz(bytes: &[u8]) {
     }
 }
 
-/// Whether two state dicts hold the same names, shapes and values (a NaN
-/// equals a NaN, so a dict holding NaNs still compares equal to its copy).
-pub fn same_dicts<T: Float>(a: &StateDict<T>, b: &StateDict<T>) -> bool {
-    a.len() == b.len()
-        && a.iter().zip(b.iter()).all(|((na, ta), (nb, tb))| {
-            na == nb
-                && ta.shape() == tb.shape()
-                && ta
-                    .data()
-                    .iter()
-                    .zip(tb.data())
-                    .all(|(x, y)| x == y || (x.to_f64().is_nan() && y.to_f64().is_nan()))
-        })
-}
-
 /// Decodes `bytes` as a `T` state dict; if that succeeds, encodes the result
 /// and decodes it again, which must give the same tensors and metadata.
 /// Returns the first decode's error, if any.
@@ -120,7 +105,7 @@ fn state_dict_round_trip<T: Float>(bytes: &[u8]) -> Result<(), CheckpointError> 
     let (dict2, meta2): (StateDict<T>, Metadata) = safetensors_from_bytes(&again)
         .unwrap_or_else(|e| panic!("a re-saved {} state dict does not load: {e}", T::DTYPE));
     assert!(
-        same_dicts(&dict, &dict2) && meta == meta2,
+        dict.equal_nan(&dict2) && meta == meta2,
         "{} state dict changed in a save/load round trip",
         T::DTYPE
     );
@@ -167,7 +152,7 @@ pub fn check_training_checkpoint(bytes: &[u8]) {
     let (d2, m2) = safetensors_from_bytes::<f32>(&resaved)
         .unwrap_or_else(|e| panic!("a twice-saved training checkpoint does not load: {e}"));
     assert!(
-        same_dicts(&d1, &d2) && m1 == m2,
+        d1.equal_nan(&d2) && m1 == m2,
         "training checkpoint changed in a save/load round trip"
     );
 }

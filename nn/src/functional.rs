@@ -11,7 +11,7 @@
 //! use synann_tensor::Tensor;
 //!
 //! let x = Var::constant(Tensor::from_vec(vec![-1.0f64, 2.0], &[1, 2]));
-//! let w = Var::leaf(Tensor::eye(2), true);
+//! let w = Var::requiring_grad(Tensor::eye(2));
 //! let y = F::relu(&F::linear(&x, &w, None));
 //! assert_eq!(y.value().data(), &[0.0, 2.0]);
 //! ```
@@ -23,6 +23,7 @@ use synann_tensor::Float;
 
 pub use crate::layers::batch_norm;
 use crate::layers::scaled_mask;
+use crate::module::Mode;
 
 /// `x·Wᵀ + b` for `x` `[N, in]`, `weight` `[out, in]`, `bias` `[out]`.
 pub fn linear<T: Float>(x: &Var<T>, weight: &Var<T>, bias: Option<&Var<T>>) -> Var<T> {
@@ -54,15 +55,15 @@ pub fn log_softmax<T: Float>(x: &Var<T>, dim: isize) -> Var<T> {
     x.log_softmax(dim)
 }
 
-/// Inverted dropout: with `training`, zeroes each element with probability
-/// `p` (drawn from `rng`) and scales the rest by 1/(1 − p); otherwise the
-/// identity.
-pub fn dropout<T: Float>(x: &Var<T>, p: f64, training: bool, rng: &mut Rng) -> Var<T> {
+/// Inverted dropout: in [`Mode::Train`], zeroes each element with
+/// probability `p` (drawn from `rng`) and scales the rest by 1/(1 − p); in
+/// [`Mode::Eval`], the identity.
+pub fn dropout<T: Float>(x: &Var<T>, p: f64, mode: Mode, rng: &mut Rng) -> Var<T> {
     assert!(
         (0.0..=1.0).contains(&p),
         "dropout: dropout probability has to be between 0 and 1, got {p}"
     );
-    if !training || p == 0.0 {
+    if mode == Mode::Eval || p == 0.0 {
         return x.clone();
     }
     x.mul(&Var::constant(scaled_mask(&x.shape(), p, rng)))

@@ -17,16 +17,16 @@
 //!
 //! ```
 //! use synann_nn::gradcheck::gradcheck_module;
-//! use synann_nn::layers::{Dropout, Linear, Sequential, Tanh};
+//! use synann_nn::layers::{Bias, Dropout, Linear, Sequential, Tanh};
 //! use synann_autograd::GradcheckOptions;
 //! use synann_tensor::{random::seeded, Tensor};
 //!
 //! let mut model = Sequential::<f64>::new();
 //! model
-//!     .push(Linear::new(3, 4, true, &mut seeded(0)))
+//!     .push(Linear::new(3, 4, Bias::Yes, &mut seeded(0)))
 //!     .push(Tanh)
 //!     .push(Dropout::new(0.5, seeded(1)))
-//!     .push(Linear::new(4, 2, true, &mut seeded(2)));
+//!     .push(Linear::new(4, 2, Bias::Yes, &mut seeded(2)));
 //! let x = Tensor::uniform(&[5, 3], -1.0, 1.0, &mut seeded(3));
 //! let report = gradcheck_module(&mut model, &x, &GradcheckOptions::default()).unwrap();
 //! assert_eq!(report.checked, ["input", "0.weight", "0.bias", "3.weight", "3.bias"]);
@@ -93,7 +93,7 @@ where
 ///
 /// ```
 /// use synann_nn::gradcheck::gradcheck_module_with;
-/// use synann_nn::layers::{Linear, Sequential, ReLU};
+/// use synann_nn::layers::{Bias, Linear, Sequential, ReLU};
 /// use synann_nn::loss::{cross_entropy, Reduction};
 /// use synann_nn::Mode;
 /// use synann_autograd::GradcheckOptions;
@@ -101,9 +101,9 @@ where
 ///
 /// let mut model = Sequential::<f64>::new();
 /// model
-///     .push(Linear::new(4, 6, true, &mut seeded(0)))
+///     .push(Linear::new(4, 6, Bias::Yes, &mut seeded(0)))
 ///     .push(ReLU)
-///     .push(Linear::new(6, 3, true, &mut seeded(1)));
+///     .push(Linear::new(6, 3, Bias::Yes, &mut seeded(1)));
 /// let x = Tensor::uniform(&[2, 4], -1.0, 1.0, &mut seeded(2));
 /// let loss = |logits: &_| cross_entropy(logits, &[2, 0], Reduction::Mean, 0.0);
 /// gradcheck_module_with(&mut model, &x, &[Mode::Train], loss, &GradcheckOptions::default()).unwrap();
@@ -217,7 +217,7 @@ where
         inputs: &[Tensor<f64>],
         v: &Tensor<f64>,
     ) -> (Vec<Option<Tensor<f64>>>, Option<String>) {
-        let x = Var::leaf(inputs[0].clone(), true);
+        let x = Var::requiring_grad(inputs[0].clone());
         let y = self.run(inputs, &x);
         let op = y.op_name();
         if y.requires_grad() {

@@ -22,7 +22,7 @@
 //! use synann_nn::init::{kaiming_uniform_, FanMode, Nonlinearity};
 //! use synann_tensor::{random::seeded, Tensor};
 //!
-//! let w = Var::leaf(Tensor::<f32>::zeros(&[64, 100]), true);
+//! let w = Var::requiring_grad(Tensor::<f32>::zeros(&[64, 100]));
 //! kaiming_uniform_(&w, 0.0, FanMode::FanIn, Nonlinearity::Relu, &mut seeded(0));
 //! let bound = (6.0f32 / 100.0).sqrt(); // √2 · √(3 / 100)
 //! assert!(w.value().data().iter().all(|v| v.abs() <= bound));

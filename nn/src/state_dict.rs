@@ -75,6 +75,32 @@ impl<T: Float> StateDict<T> {
         self.entries.is_empty()
     }
 
+    /// Whether `other` holds the same names in the same order, with tensors
+    /// of the same shapes and values, a NaN matching a NaN (NumPy's
+    /// `array_equal(.., equal_nan=True)`). Unlike `==`, a dict holding NaNs
+    /// equals its copy: what a save/load round trip must give back.
+    ///
+    /// ```
+    /// use synann_nn::state_dict::StateDict;
+    /// use synann_tensor::Tensor;
+    /// let mut d = StateDict::new();
+    /// d.insert("w", Tensor::from_vec(vec![1.0f32, f32::NAN], &[2]));
+    /// assert!(d.equal_nan(&d.clone()));
+    /// assert_ne!(d, d.clone()); // NaN != NaN
+    /// ```
+    pub fn equal_nan(&self, other: &Self) -> bool {
+        self.len() == other.len()
+            && self.iter().zip(other.iter()).all(|((na, ta), (nb, tb))| {
+                na == nb
+                    && ta.shape() == tb.shape()
+                    && ta
+                        .data()
+                        .iter()
+                        .zip(tb.data())
+                        .all(|(x, y)| x == y || (x.is_nan() && y.is_nan()))
+            })
+    }
+
     /// Every tensor converted to another float type (names kept).
     pub fn cast<U: Float>(&self) -> StateDict<U> {
         StateDict {
@@ -172,6 +198,17 @@ impl fmt::Display for StateDictError {
 
 impl std::error::Error for StateDictError {}
 
+/// Whether [`load_state_dict`] requires the names to match exactly
+/// (PyTorch's `strict` argument).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Strict {
+    /// Every tensor of the model must be in the dictionary and every entry
+    /// of the dictionary in the model (PyTorch's default).
+    Yes,
+    /// Tensors only one side has are skipped.
+    No,
+}
+
 /// Copies the values of every parameter, then every buffer, of `model`.
 pub fn state_dict<T: Float, M: Module<T> + ?Sized>(model: &M) -> StateDict<T> {
     model
@@ -185,9 +222,9 @@ pub fn state_dict<T: Float, M: Module<T> + ?Sized>(model: &M) -> StateDict<T> {
 /// Copies the tensors of `dict` into the parameters and buffers of `model`
 /// with the same names.
 ///
-/// With `strict`, the names must match exactly (an error names the first
-/// missing or unexpected tensor); otherwise tensors only one side has are
-/// skipped. Shapes must always match. Everything is checked before anything
+/// With [`Strict::Yes`], the names must match exactly (an error names the
+/// first missing or unexpected tensor); with [`Strict::No`], tensors only
+/// one side has are skipped. Shapes must always match. Everything is checked before anything
 /// is written, so on error the model is unchanged. The dictionary's element
 /// type is the model's (a [`StateDict<T>`] for a `Module<T>`): files saved
 /// in the other float width are converted when read, see
@@ -196,7 +233,7 @@ pub fn state_dict<T: Float, M: Module<T> + ?Sized>(model: &M) -> StateDict<T> {
 ///
 /// ```
 /// use synann_autograd::Var;
-/// use synann_nn::state_dict::{load_state_dict, state_dict};
+/// use synann_nn::state_dict::{load_state_dict, state_dict, Strict};
 /// use synann_nn::{Mode, Module};
 /// use synann_tensor::Tensor;
 ///
@@ -207,15 +244,15 @@ pub fn state_dict<T: Float, M: Module<T> + ?Sized>(model: &M) -> StateDict<T> {
 ///         vec![("weight".to_string(), self.0.clone())]
 ///     }
 /// }
-/// let a = Scale(Var::leaf(Tensor::from_vec(vec![2.0], &[1]), true));
-/// let b = Scale(Var::leaf(Tensor::from_vec(vec![0.0], &[1]), true));
-/// load_state_dict(&b, &state_dict(&a), true).unwrap();
+/// let a = Scale(Var::requiring_grad(Tensor::from_vec(vec![2.0], &[1])));
+/// let b = Scale(Var::requiring_grad(Tensor::from_vec(vec![0.0], &[1])));
+/// load_state_dict(&b, &state_dict(&a), Strict::Yes).unwrap();
 /// assert_eq!(b.0.value().data(), &[2.0]);
 /// ```
 pub fn load_state_dict<T: Float, M: Module<T> + ?Sized>(
     model: &M,
     dict: &StateDict<T>,
-    strict: bool,
+    strict: Strict,
 ) -> Result<(), StateDictError> {
     let targets: Vec<_> = model
         .named_parameters()
@@ -236,11 +273,13 @@ pub fn load_state_dict<T: Float, M: Module<T> + ?Sized>(
                 }
                 writes.push((var, t));
             }
-            None if strict => return Err(StateDictError::Missing { name: name.clone() }),
+            None if strict == Strict::Yes => {
+                return Err(StateDictError::Missing { name: name.clone() })
+            }
             None => {}
         }
     }
-    if strict {
+    if strict == Strict::Yes {
         if let Some(name) = dict.keys().find(|k| !targets.iter().any(|(n, _)| n == k)) {
             return Err(StateDictError::Unexpected {
                 name: name.to_string(),

@@ -16,7 +16,7 @@ use synann_nn::checkpoint::{
 use synann_nn::layers::BatchNorm1d;
 use synann_nn::lr_scheduler::{Chain, LrScheduler, PiecewiseConstantLR, ReduceLROnPlateau};
 use synann_nn::optim::{Adam, AdamConfig, Optimizer};
-use synann_nn::state_dict::{load_state_dict, state_dict, StateDict, StateDictError};
+use synann_nn::state_dict::{load_state_dict, state_dict, StateDict, StateDictError, Strict};
 use synann_nn::{Mode, Module};
 use synann_tensor::random::{seeded, RngState};
 use synann_tensor::{Float, Tensor};
@@ -68,7 +68,7 @@ fn file_round_trip<T: Float>(test: &str) {
     assert_eq!(meta_back, meta);
     let fresh = TinyNet::<T>::new(6);
     assert_ne!(values(&fresh), values(&net));
-    load_state_dict(&fresh, &loaded, true).unwrap();
+    load_state_dict(&fresh, &loaded, Strict::Yes).unwrap();
     assert_eq!(
         values(&fresh),
         values(&net),
@@ -175,7 +175,7 @@ fn pytorch_int64_num_batches_tracked_loads_as_float() {
         .iter()
         .map(|(n, t)| (n.trim_start_matches("bn.").to_string(), t.clone()))
         .collect();
-    load_state_dict(&bn, &own_names, true).unwrap();
+    load_state_dict(&bn, &own_names, Strict::Yes).unwrap();
     let tracked = bn.named_buffers();
     let (_, n) = tracked
         .iter()
@@ -367,7 +367,7 @@ fn load_state_dict_errors_name_the_tensor_and_change_nothing() {
         .map(|(n, t)| (n.to_string(), t.clone()))
         .collect();
     assert_eq!(
-        load_state_dict(&net, &missing, true),
+        load_state_dict(&net, &missing, Strict::Yes),
         Err(StateDictError::Missing {
             name: "fc2.bias".into()
         })
@@ -376,14 +376,14 @@ fn load_state_dict_errors_name_the_tensor_and_change_nothing() {
     let mut unexpected = good.clone();
     unexpected.insert("extra.weight", Tensor::zeros(&[1]));
     assert_eq!(
-        load_state_dict(&net, &unexpected, true),
+        load_state_dict(&net, &unexpected, Strict::Yes),
         Err(StateDictError::Unexpected {
             name: "extra.weight".into()
         })
     );
     let mut wrong = good.clone();
     wrong.insert("fc1.weight", Tensor::zeros(&[4, 3]));
-    let err = load_state_dict(&net, &wrong, false).unwrap_err();
+    let err = load_state_dict(&net, &wrong, Strict::No).unwrap_err();
     assert_eq!(
         err,
         StateDictError::ShapeMismatch {
@@ -400,7 +400,7 @@ fn load_state_dict_errors_name_the_tensor_and_change_nothing() {
     );
 
     // Non-strict: load what matches, skip the rest.
-    load_state_dict(&net, &missing, false).unwrap();
+    load_state_dict(&net, &missing, Strict::No).unwrap();
     assert_eq!(*net.fc1_weight.value(), *good.get("fc1.weight").unwrap());
     assert_eq!(*net.fc2_bias.value(), before[3]);
 }

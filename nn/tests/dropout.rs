@@ -33,7 +33,7 @@ fn kept_values_are_scaled_by_one_over_keep_probability() {
 #[test]
 fn gradient_uses_the_same_mask() {
     let mut drop = Dropout::new(0.5, seeded(2));
-    let x = Var::leaf(Tensor::<f64>::ones(&[64]), true);
+    let x = Var::requiring_grad(Tensor::<f64>::ones(&[64]));
     let y = drop.forward(&x, Mode::Train);
     y.sum_all().backward();
     assert_eq!(x.grad().unwrap().data(), y.value().data());
@@ -104,7 +104,7 @@ fn functional_dropout_matches_the_layer_for_the_same_seed() {
     let x = ones(&[50]);
     let mut layer = Dropout::new(0.4, seeded(9));
     let from_layer = layer.forward(&x, Mode::Train).value().clone();
-    let from_fn = functional::dropout(&x, 0.4, true, &mut seeded(9))
+    let from_fn = functional::dropout(&x, 0.4, Mode::Train, &mut seeded(9))
         .value()
         .clone();
     assert_eq!(from_layer, from_fn);

@@ -11,7 +11,6 @@ use std::path::{Path, PathBuf};
 use synann_nn::checkpoint::{
     safetensors_from_bytes, safetensors_to_bytes, CheckpointError, TrainingCheckpoint,
 };
-use synann_nn::state_dict::StateDict;
 use synann_tensor::Float;
 
 /// `fuzz/regressions/<target>/<name>`, read.
@@ -42,20 +41,6 @@ fn inputs(target: &str) -> Vec<PathBuf> {
     all
 }
 
-/// Same names, shapes and values (NaN matching NaN).
-fn same_dicts<T: Float>(a: &StateDict<T>, b: &StateDict<T>) -> bool {
-    a.len() == b.len()
-        && a.iter().zip(b.iter()).all(|((na, ta), (nb, tb))| {
-            na == nb
-                && ta.shape() == tb.shape()
-                && ta
-                    .data()
-                    .iter()
-                    .zip(tb.data())
-                    .all(|(x, y)| x == y || (x.to_f64().is_nan() && y.to_f64().is_nan()))
-        })
-}
-
 /// Loads `bytes` as a `T` state dict and, if that works, checks that saving
 /// and loading again gives the same dict and metadata. Returns the first
 /// load's error, if any.
@@ -70,7 +55,7 @@ fn state_dict_round_trip<T: Float>(path: &Path, bytes: &[u8]) -> Result<(), Chec
     let (dict2, meta2) = safetensors_from_bytes::<T>(&again)
         .unwrap_or_else(|e| panic!("{}: the re-saved file does not load: {e}", path.display()));
     assert!(
-        same_dicts(&dict, &dict2) && meta == meta2,
+        dict.equal_nan(&dict2) && meta == meta2,
         "{}: changed in a round trip",
         path.display()
     );
@@ -123,7 +108,7 @@ fn training_checkpoint_seeds_and_regressions_load_without_panicking() {
         let (d1, m1) = safetensors_from_bytes::<f32>(&saved).unwrap();
         let (d2, m2) = safetensors_from_bytes::<f32>(&back.to_bytes().unwrap()).unwrap();
         assert!(
-            same_dicts(&d1, &d2) && m1 == m2,
+            d1.equal_nan(&d2) && m1 == m2,
             "{}: changed in a round trip",
             path.display()
         );

@@ -8,7 +8,7 @@ use synann_autograd::{
     apply, BackwardCtx, Function, GradcheckError, GradcheckOptions, Location, Var,
 };
 use synann_nn::layers::{
-    BatchNorm1d, BatchNorm2d, BatchNormConfig, Conv2d, Dropout, Dropout2d, GRUCell, Linear,
+    BatchNorm1d, BatchNorm2d, BatchNormConfig, Bias, Conv2d, Dropout, Dropout2d, GRUCell, Linear,
     RNNCell, Sequential, Tanh,
 };
 use synann_nn::{gradcheck_module, prefixed, Mode, Module};
@@ -29,7 +29,13 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(CASES))]
 
     #[test]
-    fn linear(batch in 1usize..4, inp in 1usize..5, out in 1usize..4, bias: bool, seed: u64) {
+    fn linear(
+        batch in 1usize..4,
+        inp in 1usize..5,
+        out in 1usize..4,
+        bias in prop_oneof![Just(Bias::Yes), Just(Bias::No)],
+        seed: u64,
+    ) {
         let mut layer = Linear::<f64>::new(inp, out, bias, &mut seeded(seed));
         randomise(&layer, seed);
         prop_gradcheck_module(&mut layer, &uniform(&[batch, inp], seed, -2.0, 2.0))?;
@@ -39,7 +45,8 @@ proptest! {
     fn conv2d(case in conv2d_case(), seed: u64) {
         let [_, cin, _, _] = case.input;
         let [cout, _, kh, kw] = case.weight;
-        let mut conv = Conv2d::<f64>::new(cin, cout, (kh, kw), case.params, case.bias, &mut seeded(seed));
+        let bias = if case.bias { Bias::Yes } else { Bias::No };
+        let mut conv = Conv2d::<f64>::new(cin, cout, (kh, kw), case.params, bias, &mut seeded(seed));
         randomise(&conv, seed);
         prop_gradcheck_module(&mut conv, &uniform(&case.input, seed, -2.0, 2.0))?;
     }
@@ -85,10 +92,10 @@ proptest! {
         let mut rng = seeded(seed);
         let mut model = Sequential::<f64>::new();
         model
-            .push(Linear::new(3, hidden, true, &mut rng))
+            .push(Linear::new(3, hidden, Bias::Yes, &mut rng))
             .push(Tanh)
             .push(Dropout::new(0.5, seeded(seed ^ 1)))
-            .push(Linear::new(hidden, 2, true, &mut rng));
+            .push(Linear::new(hidden, 2, Bias::Yes, &mut rng));
         prop_gradcheck_module(&mut model, &uniform(&[batch, 3], seed, -2.0, 2.0))?;
     }
 }
@@ -102,7 +109,7 @@ fn dropout2d_in_a_model_gets_fixed_masks() {
             3,
             (3, 3),
             Default::default(),
-            true,
+            Bias::Yes,
             &mut seeded(0),
         ))
         .push(Dropout2d::new(0.5, seeded(1)))
@@ -194,8 +201,8 @@ impl Module<f64> for Net {
 #[test]
 fn a_failure_names_the_mode_and_the_parameter_path() {
     let mut net = Net {
-        fc1: Linear::new(4, 9, true, &mut seeded(0)),
-        scale: Var::leaf(uniform(&[3, 9], 1, -1.0, 1.0), true),
+        fc1: Linear::new(4, 9, Bias::Yes, &mut seeded(0)),
+        scale: Var::requiring_grad(uniform(&[3, 9], 1, -1.0, 1.0)),
     };
     let x = uniform(&[3, 4], 2, -1.0, 1.0);
     let err = gradcheck_module(&mut net, &x, &GradcheckOptions::default()).unwrap_err();
@@ -273,8 +280,8 @@ proptest! {
 #[test]
 fn gru_cell_matches_pytorchs_formula() {
     let mut cell = GRUCell::<f64>::new(1, 1, &mut seeded(0));
-    let t = |v: &[f64]| Var::leaf(Tensor::from_vec(v.to_vec(), &[v.len(), 1]), true);
-    let b = |v: &[f64]| Var::leaf(Tensor::from_vec(v.to_vec(), &[v.len()]), true);
+    let t = |v: &[f64]| Var::requiring_grad(Tensor::from_vec(v.to_vec(), &[v.len(), 1]));
+    let b = |v: &[f64]| Var::requiring_grad(Tensor::from_vec(v.to_vec(), &[v.len()]));
     cell.weights.weight_ih = t(&[0.5, -0.3, 0.8]);
     cell.weights.weight_hh = t(&[0.2, 0.4, -0.6]);
     cell.weights.bias_ih = b(&[0.1, 0.0, -0.2]);

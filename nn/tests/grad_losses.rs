@@ -110,7 +110,7 @@ fn mse_rejects_shape_mismatch() {
 
 #[test]
 fn bce_is_finite_at_zero_and_one() {
-    let p = Var::leaf(Tensor::from_vec(vec![0.0f64, 1.0], &[2]), true);
+    let p = Var::requiring_grad(Tensor::from_vec(vec![0.0f64, 1.0], &[2]));
     let y = Var::constant(Tensor::from_vec(vec![1.0, 1.0], &[2]));
     let loss = binary_cross_entropy(&p, &y, Reduction::Sum);
     assert_eq!(loss.value().item(), 100.0);
@@ -121,7 +121,7 @@ fn bce_is_finite_at_zero_and_one() {
 #[test]
 fn cross_entropy_gradient_is_softmax_minus_smoothed_one_hot() {
     let z = Tensor::from_vec(vec![1.0f64, 2.0, 3.0, 0.5, -1.0, 0.0], &[2, 3]);
-    let logits = Var::leaf(z.clone(), true);
+    let logits = Var::requiring_grad(z.clone());
     let eps = 0.3;
     cross_entropy(&logits, &[2, 0], Reduction::Mean, eps).backward();
     let p = z.softmax(1);

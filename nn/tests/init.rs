@@ -7,7 +7,7 @@ use synann_tensor::random::seeded;
 use synann_tensor::Tensor;
 
 fn var(shape: &[usize]) -> Var<f64> {
-    Var::leaf(Tensor::zeros(shape), true)
+    Var::requiring_grad(Tensor::zeros(shape))
 }
 
 /// (min, max, mean, std) of the values.

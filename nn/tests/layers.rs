@@ -19,7 +19,7 @@ fn max_abs(v: &Var<f32>) -> f32 {
 
 #[test]
 fn linear_layout_and_default_init() {
-    let fc = Linear::<f32>::new(400, 30, true, &mut seeded(1));
+    let fc = Linear::<f32>::new(400, 30, Bias::Yes, &mut seeded(1));
     assert_eq!(fc.weight.shape(), vec![30, 400]);
     assert_eq!((fc.in_features(), fc.out_features()), (400, 30));
     assert_eq!(names(fc.named_parameters()), ["weight", "bias"]);
@@ -27,15 +27,15 @@ fn linear_layout_and_default_init() {
     assert!(max_abs(&fc.weight) <= bound && max_abs(&fc.weight) > 0.9 * bound);
     let b = fc.bias.as_ref().unwrap();
     assert!(max_abs(b) <= bound && max_abs(b) > 0.0);
-    let no_bias = Linear::<f32>::new(3, 2, false, &mut seeded(1));
+    let no_bias = Linear::<f32>::new(3, 2, Bias::No, &mut seeded(1));
     assert_eq!(names(no_bias.named_parameters()), ["weight"]);
     assert_eq!(fc.num_parameters(), 400 * 30 + 30);
 }
 
 #[test]
 fn same_seed_same_model() {
-    let a = Linear::<f64>::new(5, 4, true, &mut seeded(9));
-    let b = Linear::<f64>::new(5, 4, true, &mut seeded(9));
+    let a = Linear::<f64>::new(5, 4, Bias::Yes, &mut seeded(9));
+    let b = Linear::<f64>::new(5, 4, Bias::Yes, &mut seeded(9));
     assert_eq!(*a.weight.value(), *b.weight.value());
     assert_eq!(*a.bias.unwrap().value(), *b.bias.unwrap().value());
 }
@@ -46,7 +46,7 @@ fn conv2d_layout_and_default_init() {
         groups: 2,
         ..Default::default()
     };
-    let conv = Conv2d::<f32>::new(4, 6, (5, 3), params, true, &mut seeded(2));
+    let conv = Conv2d::<f32>::new(4, 6, (5, 3), params, Bias::Yes, &mut seeded(2));
     assert_eq!(conv.weight.shape(), vec![6, 2, 5, 3]);
     assert_eq!(names(conv.named_parameters()), ["weight", "bias"]);
     let bound = 1.0 / 30f32.sqrt(); // fan_in = 4/2·5·3
@@ -63,7 +63,7 @@ fn conv2d_rejects_bad_groups() {
         groups: 2,
         ..Default::default()
     };
-    Conv2d::<f32>::new(3, 4, (3, 3), params, true, &mut seeded(0));
+    Conv2d::<f32>::new(3, 4, (3, 3), params, Bias::Yes, &mut seeded(0));
 }
 
 #[test]
@@ -150,14 +150,14 @@ fn sequential_names_children_by_position_and_chains_forward() {
         2,
         (3, 3),
         Conv2dParams::default(),
-        true,
+        Bias::Yes,
         &mut rng,
     ))
     .push(BatchNorm2d::new(2))
     .push(ReLU)
     .push(MaxPool2d::new((2, 2)))
     .push(Flatten::new())
-    .push(Linear::new(8, 3, true, &mut rng));
+    .push(Linear::new(8, 3, Bias::Yes, &mut rng));
     assert_eq!(net.len(), 6);
     assert_eq!(
         names(net.named_parameters()),
@@ -176,7 +176,7 @@ fn sequential_names_children_by_position_and_chains_forward() {
 
 #[test]
 fn frozen_parameters_get_no_gradient() {
-    let mut fc = Linear::<f64>::new(3, 2, true, &mut seeded(0));
+    let mut fc = Linear::<f64>::new(3, 2, Bias::Yes, &mut seeded(0));
     fc.weight.set_requires_grad(false);
     let x = Var::constant(Tensor::ones(&[1, 3]));
     fc.forward(&x, Mode::Train).sum_all().backward();
@@ -214,7 +214,7 @@ fn adaptive_avg_pool_only_to_one() {
 
 #[test]
 fn linear_accepts_extra_leading_axes_and_a_single_vector() {
-    let mut fc = Linear::<f64>::new(3, 2, true, &mut seeded(4));
+    let mut fc = Linear::<f64>::new(3, 2, Bias::Yes, &mut seeded(4));
     let x = Tensor::uniform(&[2, 4, 3], -1.0, 1.0, &mut seeded(5));
     let y = fc.forward(&Var::constant(x.clone()), Mode::Eval);
     assert_eq!(y.shape(), vec![2, 4, 2]);
@@ -229,7 +229,7 @@ fn linear_accepts_extra_leading_axes_and_a_single_vector() {
 #[test]
 #[should_panic(expected = "(in Linear(3, 2))")]
 fn anomaly_reports_name_the_layer() {
-    let mut fc = Linear::<f64>::new(3, 2, true, &mut seeded(0));
+    let mut fc = Linear::<f64>::new(3, 2, Bias::Yes, &mut seeded(0));
     fc.weight.value_mut().data_mut()[0] = f64::NAN;
     synann_autograd::detect_anomaly(|| {
         fc.forward(&Var::constant(Tensor::ones(&[1, 3])), Mode::Eval);

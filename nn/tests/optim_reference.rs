@@ -123,7 +123,7 @@ fn optimizers_match_pytorch_step_by_step() {
         let shapes = &case["shapes"];
         let params: Vec<Var<f64>> = tensors(shapes, &case["initial"])
             .into_iter()
-            .map(|t| Var::leaf(t.unwrap(), true))
+            .map(|t| Var::requiring_grad(t.unwrap()))
             .collect();
         let mut opt = build(case, &params);
         let steps = case["grads"].as_array().unwrap();
@@ -153,7 +153,7 @@ fn clipping_matches_pytorch() {
             .into_iter()
             .map(|g| {
                 let g = g.unwrap();
-                let p = Var::leaf(Tensor::zeros_like(&g), true);
+                let p = Var::requiring_grad(Tensor::zeros_like(&g));
                 p.set_grad(Some(g));
                 p
             })
@@ -192,8 +192,8 @@ fn clipping_matches_pytorch() {
 
 #[test]
 fn non_finite_gradient_norm_is_reported() {
-    let p = Var::leaf(Tensor::<f64>::zeros(&[3]), true);
-    let q = Var::leaf(Tensor::<f64>::zeros(&[2]), true);
+    let p = Var::requiring_grad(Tensor::<f64>::zeros(&[3]));
+    let q = Var::requiring_grad(Tensor::<f64>::zeros(&[2]));
     p.set_grad(Some(Tensor::from_vec(vec![1.0, f64::INFINITY, 2.0], &[3])));
     q.set_grad(Some(Tensor::from_vec(vec![1.0, 1.0], &[2])));
     assert_eq!(
@@ -212,7 +212,7 @@ fn non_finite_gradient_norm_is_reported() {
     // healthy afterwards.
     assert!(q.grad().unwrap().data().iter().all(|g| g.is_nan()));
 
-    let r = Var::leaf(Tensor::<f64>::zeros(&[2]), true);
+    let r = Var::requiring_grad(Tensor::<f64>::zeros(&[2]));
     r.set_grad(Some(Tensor::from_vec(vec![f64::NAN, 5.0], &[2])));
     clip_grad_value_(std::slice::from_ref(&r), 1.0);
     let g = r.grad().unwrap().clone();
@@ -225,9 +225,9 @@ fn non_finite_gradient_norm_is_reported() {
 
 #[test]
 fn clip_grad_norm_without_gradients_is_zero_and_skips_gradless_params() {
-    let p = Var::leaf(Tensor::<f32>::zeros(&[2]), true);
+    let p = Var::requiring_grad(Tensor::<f32>::zeros(&[2]));
     assert_eq!(clip_grad_norm_(std::slice::from_ref(&p), 1.0, 2.0), 0.0);
-    let q = Var::leaf(Tensor::<f32>::zeros(&[2]), true);
+    let q = Var::requiring_grad(Tensor::<f32>::zeros(&[2]));
     q.set_grad(Some(Tensor::from_vec(vec![6.0, 8.0], &[2])));
     assert_eq!(clip_grad_norm_(&[p.clone(), q.clone()], 5.0, 2.0), 10.0);
     assert!(p.grad().is_none());
@@ -237,8 +237,8 @@ fn clip_grad_norm_without_gradients_is_zero_and_skips_gradless_params() {
 
 #[test]
 fn parameters_without_gradient_are_left_alone() {
-    let a = Var::leaf(Tensor::from_vec(vec![1.0f64, 2.0], &[2]), true);
-    let b = Var::leaf(Tensor::from_vec(vec![3.0f64], &[1]), true);
+    let a = Var::requiring_grad(Tensor::from_vec(vec![1.0f64, 2.0], &[2]));
+    let b = Var::requiring_grad(Tensor::from_vec(vec![3.0f64], &[1]));
     let mut opt = Adam::new(vec![a.clone(), b.clone()], 0.1, AdamConfig::default()).unwrap();
     a.set_grad(Some(Tensor::from_vec(vec![1.0, -1.0], &[2])));
     opt.step();
@@ -251,7 +251,7 @@ fn parameters_without_gradient_are_left_alone() {
 
 #[test]
 fn invalid_options_are_typed_errors() {
-    let p = || vec![Var::leaf(Tensor::<f64>::zeros(&[1]), true)];
+    let p = || vec![Var::requiring_grad(Tensor::<f64>::zeros(&[1]))];
     let err = SGD::new(p(), 0.1, SgdConfig::default().nesterov(true))
         .err()
         .unwrap();
@@ -261,7 +261,7 @@ fn invalid_options_are_typed_errors() {
     assert!(AdamW::new(p(), 0.1, AdamConfig::adamw().eps(-1.0)).is_err());
 
     // A parameter listed twice, or a non-leaf, is refused as in PyTorch.
-    let w = Var::leaf(Tensor::<f64>::zeros(&[1]), true);
+    let w = Var::requiring_grad(Tensor::<f64>::zeros(&[1]));
     let twice = SGD::with_groups(vec![
         ParamGroup::new(vec![w.clone()], 0.1, SgdConfig::default()),
         ParamGroup::new(vec![w.clone()], 0.2, SgdConfig::default()),
@@ -274,8 +274,8 @@ fn invalid_options_are_typed_errors() {
 
 #[test]
 fn learning_rates_are_per_group() {
-    let a = Var::leaf(Tensor::from_vec(vec![1.0f64], &[1]), true);
-    let b = Var::leaf(Tensor::from_vec(vec![1.0f64], &[1]), true);
+    let a = Var::requiring_grad(Tensor::from_vec(vec![1.0f64], &[1]));
+    let b = Var::requiring_grad(Tensor::from_vec(vec![1.0f64], &[1]));
     let mut opt = SGD::with_groups(vec![
         ParamGroup::new(vec![a.clone()], 0.1, SgdConfig::default()),
         ParamGroup::new(vec![b.clone()], 0.01, SgdConfig::default()),

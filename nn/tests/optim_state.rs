@@ -7,7 +7,7 @@ use synann_nn::optim::{
     Adam, AdamConfig, AdamW, Optimizer, OptimizerState, OptimizerStateError, ParamGroup, SgdConfig,
     SGD,
 };
-use synann_nn::state_dict::{load_state_dict, state_dict};
+use synann_nn::state_dict::{load_state_dict, state_dict, Strict};
 use synann_nn::Module;
 use synann_tensor::{Float, Tensor};
 use tiny_model::{batch, TinyNet};
@@ -41,7 +41,7 @@ fn check_resume<T: Float>(name: &str, make: MakeOpt<T>) {
     drop((first, opt));
 
     let mut resumed = TinyNet::<T>::new(2); // different weights until loaded
-    load_state_dict(&resumed, &model_state, true).unwrap();
+    load_state_dict(&resumed, &model_state, Strict::Yes).unwrap();
     let mut opt = make(&resumed);
     opt.load_state_dict(&optim_state).unwrap();
     assert_eq!(

@@ -6,7 +6,7 @@
 use serde_json::Value;
 use synann_autograd::Var;
 use synann_nn::layers::{
-    AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, BatchNorm2d, BatchNormConfig, Conv2d,
+    AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, BatchNorm2d, BatchNormConfig, Bias, Conv2d,
     GlobalMaxPool2d, Linear, LogSoftmax, MaxPool2d, ReLU, Sigmoid, Softmax, Tanh,
 };
 use synann_nn::loss::{
@@ -47,7 +47,7 @@ fn pair(v: &Value) -> (usize, usize) {
 }
 
 fn leaf(v: &Value) -> Var<f64> {
-    Var::leaf(tensor(v), true)
+    Var::requiring_grad(tensor(v))
 }
 
 #[track_caller]
@@ -67,7 +67,8 @@ fn linear_matches_pytorch() {
         let w = tensor(&case["weight"]);
         let (out, inp) = (w.shape()[0], w.shape()[1]);
         let has_bias = !case["bias"].is_null();
-        let mut layer = Linear::new(inp, out, has_bias, &mut seeded(0));
+        let bias = if has_bias { Bias::Yes } else { Bias::No };
+        let mut layer = Linear::new(inp, out, bias, &mut seeded(0));
         layer.weight.set_value(w);
         if has_bias {
             layer
@@ -91,12 +92,13 @@ fn conv2d_matches_pytorch() {
             groups: case["groups"].as_u64().unwrap() as usize,
         };
         let has_bias = !case["bias"].is_null();
+        let bias = if has_bias { Bias::Yes } else { Bias::No };
         let mut conv = Conv2d::new(
             case["in_channels"].as_u64().unwrap() as usize,
             case["out_channels"].as_u64().unwrap() as usize,
             pair(&case["kernel"]),
             params,
-            has_bias,
+            bias,
             &mut seeded(0),
         );
         conv.weight.set_value(tensor(&case["weight"]));

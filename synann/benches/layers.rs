@@ -36,7 +36,7 @@ fn layers(c: &mut Criterion) {
     let rng = &mut seeded(0);
 
     let mut synapse = Synapse::<f32>::new(784, SynapseConfig::default(), rng);
-    let x = Var::leaf(Tensor::normal(&[128, 784], 0.0, 1.0, rng).softmax(-1), true);
+    let x = Var::requiring_grad(Tensor::normal(&[128, 784], 0.0, 1.0, rng).softmax(-1));
     let g = Tensor::normal(&[128, 784], 0.0, 1.0, rng);
     let mut leaves = synapse.parameters();
     leaves.push(x.clone());
@@ -45,7 +45,7 @@ fn layers(c: &mut Criterion) {
     });
 
     let mut conv = SynapseConv2d::new(8, 3, SynapseInit::original(), BParam::Sigmoid, rng);
-    let x = Var::leaf(Tensor::uniform(&[32, 8, 14, 14], 0.05, 0.95, rng), true);
+    let x = Var::requiring_grad(Tensor::uniform(&[32, 8, 14, 14], 0.05, 0.95, rng));
     let g = Tensor::normal(&[32, 8, 14, 14], 0.0, 1.0, rng);
     let mut leaves = conv.parameters();
     leaves.push(x.clone());
@@ -55,7 +55,7 @@ fn layers(c: &mut Criterion) {
 
     let cell = SynapseRNNCell::<f32>::new(28, 128, rng);
     let x = Var::constant(Tensor::uniform(&[100, 28], 0.0, 1.0, rng));
-    let h = Var::leaf(Tensor::uniform(&[100, 128], 0.05, 0.95, rng), true);
+    let h = Var::requiring_grad(Tensor::uniform(&[100, 128], 0.05, 0.95, rng));
     let g = Tensor::normal(&[100, 128], 0.0, 1.0, rng);
     let mut leaves = cell.parameters();
     leaves.push(h.clone());

@@ -26,11 +26,8 @@ fn bench(c: &mut Criterion) {
     group.sample_size(20);
     for n in [64usize, 256, 784] {
         let bound = 1.0 / (n as f32).sqrt();
-        let x = Var::leaf(softmax_rows(n), true);
-        let b = Var::leaf(
-            Tensor::uniform(&[n, n], -bound, bound, &mut seeded(1)),
-            true,
-        );
+        let x = Var::requiring_grad(softmax_rows(n));
+        let b = Var::requiring_grad(Tensor::uniform(&[n, n], -bound, bound, &mut seeded(1)));
         let gout = Tensor::<f32>::normal(&[BATCH, n], 0.0, 1.0, &mut seeded(2));
         group.bench_with_input(BenchmarkId::new("fwd", n), &n, |bench, _| {
             bench.iter(|| no_grad(|| black_box(synapse_logsum(&x, &b))))

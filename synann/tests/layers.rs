@@ -60,10 +60,10 @@ fn check_synapse(
     let (x, w, a) = case;
     let n = w.shape()[0];
     let mut syn = Synapse::<f64>::new(n, config, &mut seeded(0));
-    syn.weight = Var::leaf(w, true);
+    syn.weight = Var::requiring_grad(w);
     if syn.a.is_some() {
         // a ∈ (0.5, 1.5) serves as a, and as v of a = 1 + softplus(v).
-        syn.a = Some(Var::leaf(a, true));
+        syn.a = Some(Var::requiring_grad(a));
     }
     if let Err(e) = gradcheck_module(&mut syn, &x, &GradcheckOptions::default()) {
         panic!("{config:?}: {e}");

@@ -312,8 +312,8 @@ fn f32_fast_kernel_is_accurate() {
 fn out_of_domain_factors_are_clamped_and_nan_propagates() {
     // Row 0: 1 − 2·0.75 = −0.5 is clamped to FACTOR_FLOOR; the other term is
     // ln(1 − 0.5·0.5).
-    let x = Var::leaf(Tensor::from_vec(vec![0.75f64, 0.5], &[1, 2]), true);
-    let b = Var::leaf(Tensor::from_vec(vec![2.0, 0.5], &[1, 2]), true);
+    let x = Var::requiring_grad(Tensor::from_vec(vec![0.75f64, 0.5], &[1, 2]));
+    let b = Var::requiring_grad(Tensor::from_vec(vec![2.0, 0.5], &[1, 2]));
     for kernel in [Kernel::Reference, Kernel::Fast] {
         let out = synapse_logsum_with(&x, &b, kernel);
         let expected = FACTOR_FLOOR.ln() + 0.75f64.ln();

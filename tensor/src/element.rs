@@ -1,9 +1,19 @@
 //! The element types a tensor can hold.
 //!
 //! Everything in synann is generic over [`Float`], implemented for `f32`
-//! (training) and `f64` (gradient checks). The trait lists exactly the scalar
+//! (training) and `f64` (gradient checks). The trait lists the scalar
 //! operations the kernels use, so a reader can see the whole numeric surface
-//! in one place.
+//! in one place, and two hooks that are not scalar operations but need to
+//! know the concrete type:
+//!
+//! - [`Float::gemm`], the matrix product, dispatched to matrixmultiply's
+//!   `sgemm` or `dgemm`;
+//! - [`Float::as_f32_slice`] (and its `_mut` twin), the one way a generic
+//!   kernel takes a hand-vectorised `f32` path: it returns `Some` exactly
+//!   when the elements are `f32`, so the `f32` kernel is called on the
+//!   slices it returned and every other type falls through to the generic
+//!   code (the AVX-512 first-layer convolution and the synapse kernels of
+//!   `synann` use it).
 
 use std::fmt::{Debug, Display};
 use std::iter::Sum;
@@ -127,29 +137,26 @@ pub trait Float:
 
     /// The slice itself as `&[f32]` when `Self` is `f32`, else `None`.
     ///
-    /// Lets a kernel written for any `Float` hand its `f32` case to a
-    /// hand-vectorised single-precision version without an `unsafe` cast
-    /// (the synapse kernels' AVX-512 path uses it).
+    /// The one way a kernel written for any `Float` takes its `f32` path
+    /// (a hand-vectorised single-precision version) without an `unsafe`
+    /// cast: cast every slice the `f32` kernel needs in one `if let`, and
+    /// let the generic code handle the `None` case.
+    ///
+    /// ```
+    /// use synann_tensor::Float;
+    /// fn sum<T: Float>(v: &[T]) -> f64 {
+    ///     if let Some(v) = T::as_f32_slice(v) {
+    ///         return v.iter().sum::<f32>() as f64; // the f32-only kernel
+    ///     }
+    ///     v.iter().map(|x| x.to_f64()).sum()
+    /// }
+    /// assert_eq!(sum(&[1.5f32, 2.0]), 3.5);
+    /// assert_eq!(sum(&[1.5f64, 2.0]), 3.5);
+    /// assert!(f64::as_f32_slice(&[1.0]).is_none());
+    /// ```
     fn as_f32_slice(s: &[Self]) -> Option<&[f32]>;
     /// Mutable counterpart of [`Float::as_f32_slice`].
     fn as_f32_slice_mut(s: &mut [Self]) -> Option<&mut [f32]>;
-}
-
-/// `s` as `&[f32]`, for a kernel that has already chosen its `f32` path
-/// (with [`Float::as_f32_slice`] or `T::DTYPE`). Panics unless `T` is `f32`.
-///
-/// ```
-/// use synann_tensor::element::expect_f32;
-/// assert_eq!(expect_f32(&[1.5f32, 2.0]), &[1.5, 2.0]);
-/// ```
-pub fn expect_f32<T: Float>(s: &[T]) -> &[f32] {
-    T::as_f32_slice(s).unwrap_or_else(|| panic!("expect_f32: elements are {}, not F32", T::DTYPE))
-}
-
-/// Mutable counterpart of [`expect_f32`]. Panics unless `T` is `f32`.
-pub fn expect_f32_mut<T: Float>(s: &mut [T]) -> &mut [f32] {
-    T::as_f32_slice_mut(s)
-        .unwrap_or_else(|| panic!("expect_f32_mut: elements are {}, not F32", T::DTYPE))
 }
 
 macro_rules! impl_float {

@@ -7,12 +7,12 @@
 //!
 //! | module | what it holds |
 //! |---|---|
-//! | [`element`] | the [`Float`] trait: the scalar maths every kernel uses |
+//! | [`element`] | the [`Float`] trait: the scalar maths every kernel uses, the GEMM hook and the one way to take an f32 path |
 //! | [`shape`] | strides, broadcasting rules |
 //! | `creation`, [`random`] | zeros, ones, arange, eye; seeded uniform/normal fills |
 //! | `layout` | reshape, permute, broadcast, narrow, concat, stack, gather |
 //! | `elementwise` | unary maps, broadcasting binary ops, masks, `where_` |
-//! | `reduce` | sum, mean, max, argmax, var, softmax family |
+//! | `reduce` | sum, mean, max, argmax, variance, softmax family |
 //! | [`linalg`] | matmul through matrixmultiply's GEMM |
 //! | [`conv`] | conv2d (im2col + GEMM), max/avg pooling, forward and backward |
 //! | [`parallel`] | the single level of rayon parallelism |
@@ -39,9 +39,15 @@ pub mod parallel;
 pub mod random;
 pub mod reduce;
 pub mod shape;
+// Public only so that the AVX-512 synapse kernels of `synann` can share
+// these helpers with the first-layer convolution; hidden from the docs, as
+// they are not part of the supported API.
 #[cfg(target_arch = "x86_64")]
+#[doc(hidden)]
 pub mod simd;
 mod tensor;
 
 pub use element::Float;
+pub use linalg::Transpose;
+pub use reduce::{KeepDim, Unbiased};
 pub use tensor::Tensor;

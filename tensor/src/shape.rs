@@ -22,6 +22,24 @@ pub fn strides(shape: &[usize]) -> Vec<usize> {
     s
 }
 
+/// The multi-index of the element at row-major position `flat` in a tensor
+/// of this shape (NumPy's `unravel_index`): the inverse of
+/// `Σ index[a]·strides(shape)[a]`.
+///
+/// ```
+/// use synann_tensor::shape::unravel_index;
+/// assert_eq!(unravel_index(5, &[2, 3]), vec![1, 2]);
+/// assert_eq!(unravel_index(13, &[2, 3, 4]), vec![1, 0, 1]);
+/// ```
+pub fn unravel_index(mut flat: usize, shape: &[usize]) -> Vec<usize> {
+    let mut idx = vec![0; shape.len()];
+    for a in (0..shape.len()).rev() {
+        idx[a] = flat % shape[a];
+        flat /= shape[a];
+    }
+    idx
+}
+
 /// The shape two shapes broadcast to under NumPy's rules (align on the right;
 /// each pair of sizes must be equal or one of them 1), or `None`.
 ///

@@ -4,7 +4,7 @@
 
 use proptest::prelude::*;
 use synann_tensor::random::seeded;
-use synann_tensor::shape::{broadcast_shapes, numel};
+use synann_tensor::shape::{broadcast_shapes, numel, unravel_index};
 use synann_tensor::Tensor;
 
 fn random(shape: &[usize], seed: u64, lo: f64, hi: f64) -> Tensor<f64> {
@@ -36,16 +36,6 @@ fn broadcast_pair() -> impl Strategy<Value = (Vec<usize>, Vec<usize>)> {
     })
 }
 
-/// The multi-index of flat position `flat` in `shape`.
-fn unflatten(mut flat: usize, shape: &[usize]) -> Vec<usize> {
-    let mut idx = vec![0; shape.len()];
-    for a in (0..shape.len()).rev() {
-        idx[a] = flat % shape[a];
-        flat /= shape[a];
-    }
-    idx
-}
-
 /// The element of `t` that broadcasting reads at output index `out_idx`.
 fn read(t: &Tensor<f64>, out_idx: &[usize]) -> f64 {
     let skip = out_idx.len() - t.rank();
@@ -62,7 +52,7 @@ fn naive(a: &Tensor<f64>, b: &Tensor<f64>, f: impl Fn(f64, f64) -> f64) -> Tenso
     let shape = broadcast_shapes(a.shape(), b.shape()).unwrap();
     let data = (0..numel(&shape))
         .map(|k| {
-            let idx = unflatten(k, &shape);
+            let idx = unravel_index(k, &shape);
             f(read(a, &idx), read(b, &idx))
         })
         .collect();
@@ -95,7 +85,7 @@ proptest! {
         let got = Tensor::where_(&cond, &a, &b);
         let shape = broadcast_shapes(&sa, &sb).unwrap();
         for k in 0..numel(&shape) {
-            let idx = unflatten(k, &shape);
+            let idx = unravel_index(k, &shape);
             let want = if read(&cond, &idx) != 0.0 { read(&a, &idx) } else { read(&b, &idx) };
             prop_assert_eq!(got.data()[k], want);
         }
@@ -110,7 +100,7 @@ proptest! {
         // would have been broadcast from.
         let mut want = Tensor::zeros(&small);
         for k in 0..big.numel() {
-            let idx = unflatten(k, &big_shape);
+            let idx = unravel_index(k, &big_shape);
             let skip = idx.len() - small.len();
             let to: Vec<usize> =
                 small.iter().zip(&idx[skip..]).map(|(&s, &i)| if s == 1 { 0 } else { i }).collect();

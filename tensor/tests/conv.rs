@@ -621,11 +621,11 @@ fn conv2d_weight_gradient_long_rows_matches_naive() {
     );
 }
 
-/// Shapes the f32 direct convolution serves (one group, stride 1, no
+/// Shapes the f32 first-layer kernels (`first_layer_avx512`) serve (one group, stride 1, no
 /// padding or dilation, C·kh·kw ≤ 32), on a CPU with AVX-512: output rows
 /// shorter and longer than a register, output-channel counts that split
 /// into register blocks of 8, 4, 2 and 1, tap counts likewise.
-fn direct_case() -> impl Strategy<Value = Case> {
+fn first_layer_case() -> impl Strategy<Value = Case> {
     (
         1usize..4,
         1usize..3,
@@ -649,11 +649,11 @@ fn direct_case() -> impl Strategy<Value = Case> {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
 
-    /// In f32 these shapes take the direct kernels where the CPU has
+    /// In f32 these shapes take the first-layer kernels where the CPU has
     /// AVX-512 (im2col + GEMM elsewhere): forward and weight gradient
     /// against the f64 definitions.
     #[test]
-    fn conv2d_f32_direct_path_matches_naive(cs in direct_case(), seed in any::<u64>()) {
+    fn conv2d_f32_first_layer_path_matches_naive(cs in first_layer_case(), seed in any::<u64>()) {
         let (oh, ow) = cs.output();
         let x = random(&cs.input_shape(), seed);
         let w = random(&cs.weight_shape(), seed ^ 1);
@@ -673,7 +673,7 @@ proptest! {
 }
 
 /// The seed network's conv1 (1 → 10, 5×5 on 28×28) at a batch that runs in
-/// parallel blocks: the direct path in f32 against the f64 definitions.
+/// parallel blocks: the first-layer path in f32 against the f64 definitions.
 #[test]
 fn conv2d_f32_first_layer_matches_naive() {
     let cs = Case {
@@ -712,7 +712,7 @@ fn conv2d_f32_first_layer_matches_naive() {
 /// An infinite input pixel at (3, 11), in the last column, is read only by
 /// the taps with kx = 4 and ky ≤ 3: every other tap's weight gradient
 /// stays finite, on every
-/// path (the direct kernel skips the padding positions of its wide grid,
+/// path (the first-layer kernel skips the padding positions of its wide grid,
 /// where 0·∞ would make NaN).
 #[test]
 fn conv2d_f32_weight_gradient_with_an_infinite_pixel() {

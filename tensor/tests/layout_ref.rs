@@ -4,19 +4,11 @@
 use proptest::prelude::*;
 use rand::Rng;
 use synann_tensor::random::seeded;
+use synann_tensor::shape::unravel_index;
 use synann_tensor::Tensor;
 
 fn random(shape: &[usize], seed: u64) -> Tensor<f64> {
     Tensor::uniform(shape, -1.0, 1.0, &mut seeded(seed))
-}
-
-fn unflatten(mut flat: usize, shape: &[usize]) -> Vec<usize> {
-    let mut idx = vec![0; shape.len()];
-    for a in (0..shape.len()).rev() {
-        idx[a] = flat % shape[a];
-        flat /= shape[a];
-    }
-    idx
 }
 
 fn shape() -> impl Strategy<Value = Vec<usize>> {
@@ -35,7 +27,7 @@ proptest! {
         let right = x.narrow(axis as isize, cut, s[axis] - cut);
         // Element by element: out[.., i, ..] = x[.., start + i, ..].
         for k in 0..right.numel() {
-            let mut idx = unflatten(k, right.shape());
+            let mut idx = unravel_index(k, right.shape());
             let v = right.data()[k];
             idx[axis] += cut;
             prop_assert_eq!(v, x.get(&idx));
@@ -68,7 +60,7 @@ proptest! {
         scattered.scatter_add_(axis as isize, &index, &ishape, &g);
         let mut want = Tensor::zeros(&s);
         for (k, &i) in index.iter().enumerate() {
-            let mut idx = unflatten(k, &ishape);
+            let mut idx = unravel_index(k, &ishape);
             idx[axis] = i;
             prop_assert_eq!(out.data()[k], x.get(&idx));
             let v = want.get(&idx) + g.data()[k];
@@ -86,7 +78,7 @@ proptest! {
         let mut ishape = s.clone();
         ishape[axis] = count;
         let index: Vec<usize> = (0..ishape.iter().product())
-            .map(|k| picks[unflatten(k, &ishape)[axis]])
+            .map(|k| picks[unravel_index(k, &ishape)[axis]])
             .collect();
         prop_assert_eq!(x.index_select(axis as isize, &picks), x.gather(axis as isize, &index, &ishape));
     }

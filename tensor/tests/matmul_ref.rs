@@ -3,7 +3,7 @@
 
 use proptest::prelude::*;
 use synann_tensor::random::seeded;
-use synann_tensor::Tensor;
+use synann_tensor::{Tensor, Transpose};
 
 fn random(shape: &[usize], seed: u64) -> Tensor<f64> {
     Tensor::uniform(shape, -1.0, 1.0, &mut seeded(seed))
@@ -59,6 +59,15 @@ fn stored(batch: Option<usize>, rows: usize, cols: usize, trans: bool) -> Vec<us
     batch.into_iter().chain(mat).collect()
 }
 
+/// `Transpose::Yes` for `true`, so that the flags can be drawn as bools.
+fn transpose(trans: bool) -> Transpose {
+    if trans {
+        Transpose::Yes
+    } else {
+        Transpose::No
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(32))]
 
@@ -66,7 +75,7 @@ proptest! {
     fn matmul_2d(m in 0usize..7, k in 0usize..7, n in 0usize..7, ta: bool, tb: bool, seed: u64) {
         let a = random(&stored(None, m, k, ta), seed);
         let b = random(&stored(None, k, n, tb), seed ^ 1);
-        let c = a.matmul_t(ta, &b, tb);
+        let c = a.matmul_t(transpose(ta), &b, transpose(tb));
         prop_assert!(c.allclose(&naive(&a, ta, &b, tb), 1e-12, 1e-12), "{c:?}");
         if !ta && !tb {
             prop_assert_eq!(a.matmul(&b), c);
@@ -77,7 +86,7 @@ proptest! {
     fn matmul_batched(bs in 0usize..4, m in 1usize..5, k in 1usize..5, n in 1usize..5, ta: bool, tb: bool, seed: u64) {
         let a = random(&stored(Some(bs), m, k, ta), seed);
         let b = random(&stored(Some(bs), k, n, tb), seed ^ 1);
-        let c = a.matmul_t(ta, &b, tb);
+        let c = a.matmul_t(transpose(ta), &b, transpose(tb));
         prop_assert_eq!(c.shape(), &[bs, m, n]);
         prop_assert!(c.allclose(&naive(&a, ta, &b, tb), 1e-12, 1e-12));
     }
@@ -86,7 +95,7 @@ proptest! {
     fn matmul_3d_by_2d(bs in 0usize..4, m in 1usize..5, k in 1usize..5, n in 1usize..5, ta: bool, tb: bool, seed: u64) {
         let a = random(&stored(Some(bs), m, k, ta), seed);
         let b = random(&stored(None, k, n, tb), seed ^ 1);
-        let c = a.matmul_t(ta, &b, tb);
+        let c = a.matmul_t(transpose(ta), &b, transpose(tb));
         prop_assert!(c.allclose(&naive(&a, ta, &b, tb), 1e-12, 1e-12));
     }
 }
@@ -97,7 +106,7 @@ fn large_products_split_over_threads_agree() {
     for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
         let a = random(&stored(None, 130, 48, ta), 11);
         let b = random(&stored(None, 48, 67, tb), 12);
-        let c = a.matmul_t(ta, &b, tb);
+        let c = a.matmul_t(transpose(ta), &b, transpose(tb));
         assert!(c.allclose(&naive(&a, ta, &b, tb), 1e-11, 1e-11));
     }
 }

@@ -2,7 +2,7 @@
 //! run for both element types, so a gap would mean a type-specific bug.
 
 use synann_tensor::random::seeded;
-use synann_tensor::Tensor;
+use synann_tensor::{KeepDim, Tensor, Transpose, Unbiased};
 
 /// The f64 reference and the f32 result, compared in f64 with a tolerance
 /// of a few hundred f32 ulps relative to the size of the values.
@@ -26,8 +26,8 @@ fn matmul_agrees() {
     let (b, b32) = pair(&[33, 9], 2);
     agree(&a.matmul(&b), &a32.matmul(&b32), 33.0);
     agree(
-        &a.matmul_t(true, &a, false),
-        &a32.matmul_t(true, &a32, false),
+        &a.matmul_t(Transpose::Yes, &a, Transpose::No),
+        &a32.matmul_t(Transpose::Yes, &a32, Transpose::No),
         17.0,
     );
 }
@@ -37,10 +37,10 @@ fn elementwise_and_reductions_agree() {
     let (x, x32) = pair(&[4, 5, 6], 3);
     agree(&x.exp(), &x32.exp(), 10.0);
     agree(&x.tanh().mul(&x), &x32.tanh().mul(&x32), 1.0);
-    agree(&x.sum(&[1], false), &x32.sum(&[1], false), 10.0);
+    agree(&x.sum(&[1], KeepDim::No), &x32.sum(&[1], KeepDim::No), 10.0);
     agree(
-        &x.var(&[0, 2], true, true),
-        &x32.var(&[0, 2], true, true),
+        &x.variance(&[0, 2], Unbiased::Yes, KeepDim::Yes),
+        &x32.variance(&[0, 2], Unbiased::Yes, KeepDim::Yes),
         4.0,
     );
 }
@@ -50,5 +50,9 @@ fn softmax_family_agrees() {
     let (x, x32) = pair(&[3, 7], 4);
     agree(&x.softmax(1), &x32.softmax(1), 1.0);
     agree(&x.log_softmax(-1), &x32.log_softmax(-1), 4.0);
-    agree(&x.log_sum_exp(0, false), &x32.log_sum_exp(0, false), 4.0);
+    agree(
+        &x.log_sum_exp(0, KeepDim::No),
+        &x32.log_sum_exp(0, KeepDim::No),
+        4.0,
+    );
 }

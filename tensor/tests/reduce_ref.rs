@@ -4,7 +4,8 @@
 use proptest::prelude::*;
 use synann_tensor::random::seeded;
 use synann_tensor::reduce::resolve_axes;
-use synann_tensor::Tensor;
+use synann_tensor::shape::unravel_index;
+use synann_tensor::{KeepDim, Tensor, Unbiased};
 
 fn random(shape: &[usize], seed: u64) -> Tensor<f64> {
     Tensor::uniform(shape, -3.0, 3.0, &mut seeded(seed))
@@ -21,15 +22,6 @@ fn axes_from_bits(rank: usize, bits: u64) -> Vec<isize> {
     axes
 }
 
-fn unflatten(mut flat: usize, shape: &[usize]) -> Vec<usize> {
-    let mut idx = vec![0; shape.len()];
-    for a in (0..shape.len()).rev() {
-        idx[a] = flat % shape[a];
-        flat /= shape[a];
-    }
-    idx
-}
-
 /// Groups the elements of `x` by their output position (the reduced axes
 /// set to 0) and folds each group with `f`; returns the keepdim result.
 fn naive(x: &Tensor<f64>, axes: &[usize], f: impl Fn(&[f64]) -> f64) -> Tensor<f64> {
@@ -41,7 +33,7 @@ fn naive(x: &Tensor<f64>, axes: &[usize], f: impl Fn(&[f64]) -> f64) -> Tensor<f
         .collect();
     let mut groups: Vec<Vec<f64>> = vec![vec![]; kept.iter().product()];
     for k in 0..x.numel() {
-        let idx = unflatten(k, x.shape());
+        let idx = unravel_index(k, x.shape());
         let slot = idx
             .iter()
             .zip(&kept)
@@ -59,11 +51,16 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(32))]
 
     #[test]
-    fn sum_mean_max_min_var(s in shape(), bits: u64, keepdim: bool, seed: u64) {
+    fn sum_mean_max_min_var(
+        s in shape(),
+        bits: u64,
+        keepdim in prop_oneof![Just(KeepDim::No), Just(KeepDim::Yes)],
+        seed: u64,
+    ) {
         let x = random(&s, seed);
         let axes = axes_from_bits(s.len(), bits);
         let resolved = resolve_axes("test", &axes, s.len());
-        let shape_of = |t: Tensor<f64>| if keepdim { t } else {
+        let shape_of = |t: Tensor<f64>| if keepdim == KeepDim::Yes { t } else {
             let squeezed: Vec<usize> = t.shape().iter().enumerate()
                 .filter(|(i, _)| !resolved.contains(i)).map(|(_, &d)| d).collect();
             t.reshape(&squeezed)
@@ -78,9 +75,9 @@ proptest! {
         prop_assert_eq!(x.max(&axes, keepdim), shape_of(max));
         prop_assert_eq!(x.min(&axes, keepdim), shape_of(min));
         let biased = naive(&x, &resolved, |g| var(g, g.len() as f64));
-        prop_assert!(x.var(&axes, false, keepdim).allclose(&shape_of(biased), 1e-10, 1e-12));
+        prop_assert!(x.variance(&axes, Unbiased::No, keepdim).allclose(&shape_of(biased), 1e-10, 1e-12));
         let unbiased = naive(&x, &resolved, |g| var(g, (g.len().max(2) - 1) as f64));
-        prop_assert!(x.var(&axes, true, keepdim).allclose(&shape_of(unbiased), 1e-10, 1e-12));
+        prop_assert!(x.variance(&axes, Unbiased::Yes, keepdim).allclose(&shape_of(unbiased), 1e-10, 1e-12));
     }
 
     #[test]
@@ -99,7 +96,7 @@ proptest! {
         let arg = |pick_max: bool| -> Vec<usize> {
             let lane: Vec<usize> = s.iter().enumerate().map(|(i, &d)| if i == axis { 1 } else { d }).collect();
             (0..lane.iter().product::<usize>()).map(|k| {
-                let mut idx = unflatten(k, &lane);
+                let mut idx = unravel_index(k, &lane);
                 let mut best = 0;
                 for p in 0..s[axis] {
                     idx[axis] = p;
@@ -122,7 +119,7 @@ proptest! {
         let x = random(&s, seed);
         let axis = axis % s.len();
         let lse = naive(&x, &[axis], |g| g.iter().map(|v| v.exp()).sum::<f64>().ln());
-        prop_assert!(x.log_sum_exp(axis as isize, true).allclose(&lse, 1e-12, 1e-12));
+        prop_assert!(x.log_sum_exp(axis as isize, KeepDim::Yes).allclose(&lse, 1e-12, 1e-12));
         let want_log = x.sub(&lse);
         prop_assert!(x.log_softmax(axis as isize).allclose(&want_log, 1e-12, 1e-12));
         prop_assert!(x.softmax(axis as isize).allclose(&want_log.exp(), 1e-12, 1e-12));

@@ -88,13 +88,13 @@ where
 ///
 /// ```
 /// use proptest::prelude::*;
-/// use synann_nn::layers::Linear;
+/// use synann_nn::layers::{Bias, Linear};
 /// use synann_tensor::random::seeded;
 /// use synann_testing::{gradcheck_module_property, strategies::uniform};
 ///
 /// let cases = (1usize..4, 1usize..5, 1usize..4, any::<u64>());
 /// gradcheck_module_property(cases, |&(batch, inp, out, seed)| {
-///     let layer = Linear::<f64>::new(inp, out, true, &mut seeded(seed));
+///     let layer = Linear::<f64>::new(inp, out, Bias::Yes, &mut seeded(seed));
 ///     (layer, uniform(&[batch, inp], seed, -1.0, 1.0))
 /// });
 /// ```

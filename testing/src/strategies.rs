@@ -24,7 +24,7 @@ use rand::seq::SliceRandom;
 use rand::Rng;
 use synann_tensor::conv::Conv2dParams;
 use synann_tensor::random::seeded;
-use synann_tensor::Tensor;
+use synann_tensor::{KeepDim, Tensor, Unbiased};
 
 /// A shape of rank `min_rank..=max_rank` with sizes `1..=max_dim`.
 pub fn shape(
@@ -63,6 +63,18 @@ pub fn broadcast_pair(
         }
         (a, b)
     })
+}
+
+/// Either [`KeepDim`]: reductions tested both keeping and dropping the
+/// reduced axes.
+pub fn keepdim() -> impl Strategy<Value = KeepDim> + Clone {
+    prop_oneof![Just(KeepDim::No), Just(KeepDim::Yes)]
+}
+
+/// Either [`Unbiased`]: the variance tested with and without Bessel's
+/// correction.
+pub fn unbiased() -> impl Strategy<Value = Unbiased> + Clone {
+    prop_oneof![Just(Unbiased::No), Just(Unbiased::Yes)]
 }
 
 /// A non-empty subset of the axes of a rank-`rank` tensor, chosen by

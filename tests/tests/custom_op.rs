@@ -153,7 +153,7 @@ fn fast_mode_checks_large_inputs() {
 fn custom_op_trains_a_parameter() {
     // Minimise Σ swish(w) by gradient descent: w moves towards swish's minimum
     // near −1.278, where the derivative vanishes.
-    let w = Var::leaf(Tensor::from_vec(vec![1.0f64, -3.0], &[2]), true);
+    let w = Var::requiring_grad(Tensor::from_vec(vec![1.0f64, -3.0], &[2]));
     for _ in 0..2000 {
         let loss = apply(Swish, &[&w]).sum_all();
         loss.backward();

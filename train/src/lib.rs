@@ -8,7 +8,7 @@
 //!
 //! ```no_run
 //! use synann_datasets::{tabular::load_breast_cancer, Standardizer};
-//! use synann_nn::layers::{Linear, Sequential};
+//! use synann_nn::layers::{Bias, Linear, Sequential};
 //! use synann_tensor::random::seeded;
 //! use synann_train::{OptimizerKind, Recipe, TrainOptions, Trainer};
 //!
@@ -19,7 +19,7 @@
 //!
 //! let mut rng = seeded(0);
 //! let mut model = Sequential::new();
-//! model.push(Linear::new(train.num_features(), 2, true, &mut rng));
+//! model.push(Linear::new(train.num_features(), 2, Bias::Yes, &mut rng));
 //! let recipe = Recipe { epochs: 20, ..Recipe::new(OptimizerKind::Adam, 1e-2, 32) };
 //! let options = TrainOptions { out_dir: Some("runs/cancer".into()), ..TrainOptions::new("logistic", 0) };
 //! let mut trainer = Trainer::new(recipe, options, Box::new(model), train.len())?;

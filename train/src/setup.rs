@@ -221,7 +221,11 @@ mod tests {
 
     #[test]
     fn every_optimizer_builds_and_reports_its_lr() {
-        let w = || vec![Var::leaf(synann_tensor::Tensor::<f32>::ones(&[2]), true)];
+        let w = || {
+            vec![Var::requiring_grad(synann_tensor::Tensor::<f32>::ones(&[
+                2,
+            ]))]
+        };
         for kind in [
             OptimizerKind::Sgd { momentum: 0.5 },
             OptimizerKind::Adam,

@@ -1,6 +1,22 @@
 //! Broadcasting arithmetic: add, sub, mul, div, pow, maximum, minimum, and
 //! the scalar forms.
 //!
+//! | op ([`Var`] method) | z | ∂z/∂a | ∂z/∂b |
+//! |---|---|---|---|
+//! | `add` | a + b | 1 | 1 |
+//! | `sub` | a − b | 1 | −1 |
+//! | `mul` | a·b | b | a |
+//! | `div` | a/b | 1/b | −a/b² = −z/b |
+//! | `pow` | aᵇ | b·aᵇ⁻¹ | z·ln a (for a > 0) |
+//! | `maximum` | max(a, b) | 1 where a ≥ b, else 0 | 1 where a < b, else 0 |
+//! | `minimum` | min(a, b) | 1 where a ≤ b, else 0 | 1 where a > b, else 0 |
+//!
+//! so dL/da = ∂z/∂a · dL/dz and dL/db = ∂z/∂b · dL/dz element by element:
+//! the gradient of a maximum or minimum goes to the larger or smaller
+//! input, to `a` on ties. The scalar forms (`add_scalar`, `mul_scalar`,
+//! `rsub_scalar`, `neg`) are z = s·x + c for constants s and c, so
+//! dL/dx = s · dL/dz.
+//!
 //! With broadcasting, an input of shape `s` is read as if stretched to the
 //! output shape; its gradient is the output-shaped gradient summed back
 //! down to `s` ([`Tensor::sum_to`]).
@@ -9,22 +25,22 @@ use crate::function::{apply, BackwardCtx, Function};
 use crate::var::Var;
 use synann_tensor::{Float, Tensor};
 
-/// Which binary op; the forward and the two partial derivatives follow.
+/// Which binary op (the partial derivatives are in the module docs' table).
 #[derive(Clone, Copy, Debug)]
 enum Binary {
-    /// z = a + b: ∂z/∂a = 1, ∂z/∂b = 1.
+    /// z = a + b.
     Add,
-    /// z = a − b: ∂z/∂a = 1, ∂z/∂b = −1.
+    /// z = a − b.
     Sub,
-    /// z = a·b: ∂z/∂a = b, ∂z/∂b = a.
+    /// z = a·b.
     Mul,
-    /// z = a/b: ∂z/∂a = 1/b, ∂z/∂b = −a/b² = −z/b.
+    /// z = a/b.
     Div,
-    /// z = a^b: ∂z/∂a = b·a^(b−1), ∂z/∂b = z·ln a (for a > 0).
+    /// z = aᵇ.
     Pow,
-    /// z = max(a, b): the gradient goes to the larger (to `a` on ties).
+    /// z = max(a, b).
     Maximum,
-    /// z = min(a, b): the gradient goes to the smaller (to `a` on ties).
+    /// z = min(a, b).
     Minimum,
 }
 

@@ -58,7 +58,7 @@ impl<T: Float> Var<T> {
     /// use synann_tensor::conv::Conv2dParams;
     /// use synann_tensor::Tensor;
     /// let x = Var::constant(Tensor::<f64>::ones(&[1, 1, 3, 3]));
-    /// let w = Var::leaf(Tensor::ones(&[2, 1, 2, 2]), true);
+    /// let w = Var::requiring_grad(Tensor::ones(&[2, 1, 2, 2]));
     /// let y = x.conv2d(&w, None, Conv2dParams::default());
     /// assert_eq!(y.shape(), vec![1, 2, 2, 2]);
     /// y.sum_all().backward();

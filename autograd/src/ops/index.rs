@@ -127,8 +127,8 @@ impl<T: Float> Var<T> {
     /// ```
     /// use synann_autograd::Var;
     /// use synann_tensor::Tensor;
-    /// let a = Var::leaf(Tensor::<f64>::ones(&[1, 2]), true);
-    /// let b = Var::leaf(Tensor::<f64>::ones(&[3, 2]), true);
+    /// let a = Var::requiring_grad(Tensor::<f64>::ones(&[1, 2]));
+    /// let b = Var::requiring_grad(Tensor::<f64>::ones(&[3, 2]));
     /// let y = Var::concat(&[&a, &b], 0);
     /// assert_eq!(y.shape(), vec![4, 2]);
     /// ```
@@ -174,7 +174,7 @@ impl<T: Float> Var<T> {
     /// ```
     /// use synann_autograd::Var;
     /// use synann_tensor::Tensor;
-    /// let x = Var::leaf(Tensor::from_vec(vec![0.1f64, 0.9, 0.8, 0.2], &[2, 2]), true);
+    /// let x = Var::requiring_grad(Tensor::from_vec(vec![0.1f64, 0.9, 0.8, 0.2], &[2, 2]));
     /// let picked = x.gather(1, &[1, 0], &[2, 1]); // x[0][1], x[1][0]
     /// picked.sum_all().backward();
     /// assert_eq!(x.grad().unwrap().data(), &[0.0, 1.0, 1.0, 0.0]);

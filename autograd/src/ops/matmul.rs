@@ -1,13 +1,17 @@
 //! Matrix products.
 //!
-//! For C = A·B (each batch entry), dL/dA = dL/dC · Bᵀ and dL/dB = Aᵀ · dL/dC.
-//! The transposes are strides handed to GEMM, never copies. When one B is
-//! shared by a batch of A's (`[b, m, k] @ [k, n]`), dL/dB sums over the batch,
-//! which is one GEMM of the batch-flattened Aᵀ with dL/dC.
+//! **matmul.** For C = A·B (each batch entry), dL/dA = dL/dC · Bᵀ and
+//! dL/dB = Aᵀ · dL/dC. The transposes are strides handed to GEMM, never
+//! copies. When one B is shared by a batch of A's (`[b, m, k] @ [k, n]`),
+//! dL/dB sums over the batch, which is one GEMM of the batch-flattened Aᵀ
+//! with dL/dC.
+//!
+//! **linear.** y = x·Wᵀ + b (PyTorch's `F.linear`, W `[out, in]`) as one
+//! op: dL/dx = dL/dy · W, dL/dW = (dL/dy)ᵀ · x, dL/db = Σ_rows dL/dy.
 
 use crate::function::{apply, BackwardCtx, Function};
 use crate::var::Var;
-use synann_tensor::{Float, Tensor};
+use synann_tensor::{Float, KeepDim, Tensor, Transpose};
 
 struct MatMul;
 
@@ -20,7 +24,7 @@ impl<T: Float> Function<T> for MatMul {
     }
     fn backward(&self, ctx: &BackwardCtx<'_, T>) -> Vec<Option<Tensor<T>>> {
         let (a, b, g) = (ctx.inputs[0], ctx.inputs[1], ctx.grad_output);
-        let ga = ctx.needs_grad[0].then(|| g.matmul_t(false, b, true));
+        let ga = ctx.needs_grad[0].then(|| g.matmul_t(Transpose::No, b, Transpose::Yes));
         let gb = ctx.needs_grad[1].then(|| {
             if a.rank() == 3 && b.rank() == 2 {
                 // Shared right-hand matrix: flatten the batch into the rows.
@@ -28,9 +32,9 @@ impl<T: Float> Function<T> for MatMul {
                 let n = g.shape()[2];
                 let a2 = a.reshape(&[bs * m, k]);
                 let g2 = g.reshape(&[bs * m, n]);
-                a2.matmul_t(true, &g2, false)
+                a2.matmul_t(Transpose::Yes, &g2, Transpose::No)
             } else {
-                a.matmul_t(true, g, false)
+                a.matmul_t(Transpose::Yes, g, Transpose::No)
             }
         });
         vec![ga, gb]
@@ -49,7 +53,7 @@ impl<T: Float> Function<T> for Linear {
         "linear"
     }
     fn forward(&mut self, x: &[&Tensor<T>]) -> Tensor<T> {
-        let y = x[0].matmul_t(false, x[1], true);
+        let y = x[0].matmul_t(Transpose::No, x[1], Transpose::Yes);
         if self.has_bias {
             let mut y = y;
             let n = x[1].shape()[0];
@@ -66,10 +70,10 @@ impl<T: Float> Function<T> for Linear {
         let (x, w, g) = (ctx.inputs[0], ctx.inputs[1], ctx.grad_output);
         let mut out = vec![
             ctx.needs_grad[0].then(|| g.matmul(w)),
-            ctx.needs_grad[1].then(|| g.matmul_t(true, x, false)),
+            ctx.needs_grad[1].then(|| g.matmul_t(Transpose::Yes, x, Transpose::No)),
         ];
         if self.has_bias {
-            out.push(ctx.needs_grad[2].then(|| g.sum(&[0], false)));
+            out.push(ctx.needs_grad[2].then(|| g.sum(&[0], KeepDim::No)));
         }
         out
     }

@@ -8,7 +8,7 @@
 //! evenly instead; either is a valid subgradient). The arg-max positions are
 //! found in forward and kept in the op.
 //!
-//! **var.** y = Σᵢ (xᵢ − μ)² / d with μ the mean of the c reduced elements
+//! **variance.** y = Σᵢ (xᵢ − μ)² / d with μ the mean of the c reduced elements
 //! and d = c − 1 (unbiased) or c. Then
 //! ∂y/∂xₖ = (2/d)·((xₖ − μ) − (1/c)·Σᵢ (xᵢ − μ)) = (2/d)(xₖ − μ),
 //! since the deviations sum to zero; so dL/dx = (2/d)(x − μ) · dL/dy.
@@ -17,7 +17,7 @@ use crate::function::{apply, BackwardCtx, Function};
 use crate::var::Var;
 use synann_tensor::reduce::resolve_axes;
 use synann_tensor::shape::{for_each_broadcast, numel};
-use synann_tensor::{Float, Tensor};
+use synann_tensor::{Float, KeepDim, Tensor, Unbiased};
 
 /// The input shape with the reduced axes set to 1.
 fn kept_shape(shape: &[usize], axes: &[usize]) -> Vec<usize> {
@@ -28,11 +28,12 @@ fn kept_shape(shape: &[usize], axes: &[usize]) -> Vec<usize> {
         .collect()
 }
 
-/// The output shape: `kept` with the reduced axes dropped unless `keepdim`.
-fn out_shape(kept: &[usize], axes: &[usize], keepdim: bool) -> Vec<usize> {
+/// The output shape: `kept` with the reduced axes dropped unless `keepdim`
+/// keeps them.
+fn out_shape(kept: &[usize], axes: &[usize], keepdim: KeepDim) -> Vec<usize> {
     kept.iter()
         .enumerate()
-        .filter(|(i, _)| keepdim || !axes.contains(i))
+        .filter(|(i, _)| keepdim == KeepDim::Yes || !axes.contains(i))
         .map(|(_, &s)| s)
         .collect()
 }
@@ -41,7 +42,7 @@ struct Extremum {
     /// Reduce to the max (else the min).
     max: bool,
     axes: Vec<isize>,
-    keepdim: bool,
+    keepdim: KeepDim,
     /// For each output element, the flat input position that won (forward).
     arg: Vec<usize>,
 }
@@ -96,29 +97,28 @@ impl<T: Float> Function<T> for Extremum {
 
 struct Variance {
     axes: Vec<isize>,
-    unbiased: bool,
-    keepdim: bool,
+    unbiased: Unbiased,
+    keepdim: KeepDim,
 }
 
 impl<T: Float> Function<T> for Variance {
     fn name(&self) -> &str {
-        "var"
+        "variance"
     }
     fn forward(&mut self, x: &[&Tensor<T>]) -> Tensor<T> {
-        x[0].var(&self.axes, self.unbiased, self.keepdim)
+        x[0].variance(&self.axes, self.unbiased, self.keepdim)
     }
     fn backward(&self, ctx: &BackwardCtx<'_, T>) -> Vec<Option<Tensor<T>>> {
         let x = ctx.inputs[0];
-        let axes = resolve_axes("var", &self.axes, x.rank());
+        let axes = resolve_axes("variance", &self.axes, x.rank());
         let count: usize = axes.iter().map(|&a| x.shape()[a]).product();
-        let d = if self.unbiased {
-            count.saturating_sub(1)
-        } else {
-            count
+        let d = match self.unbiased {
+            Unbiased::Yes => count.saturating_sub(1),
+            Unbiased::No => count,
         };
         let two_over_d = T::from_f64(2.0) / T::from_usize(d.max(1));
         let g = ctx.grad_output.reshape(&kept_shape(x.shape(), &axes));
-        let centered = x.sub(&x.mean(&self.axes, true));
+        let centered = x.sub(&x.mean(&self.axes, KeepDim::Yes));
         vec![Some(centered.mul(&g).mul_scalar(two_over_d))]
     }
 }
@@ -129,13 +129,13 @@ impl<T: Float> Var<T> {
     ///
     /// ```
     /// use synann_autograd::Var;
-    /// use synann_tensor::Tensor;
-    /// let x = Var::leaf(Tensor::from_vec(vec![1.0f64, 5.0, 3.0, 2.0], &[2, 2]), true);
-    /// let m = x.max(&[1], false); // [5, 3]
+    /// use synann_tensor::{KeepDim, Tensor};
+    /// let x = Var::requiring_grad(Tensor::from_vec(vec![1.0f64, 5.0, 3.0, 2.0], &[2, 2]));
+    /// let m = x.max(&[1], KeepDim::No); // [5, 3]
     /// m.sum_all().backward();
     /// assert_eq!(x.grad().unwrap().data(), &[0.0, 1.0, 1.0, 0.0]);
     /// ```
-    pub fn max(&self, axes: &[isize], keepdim: bool) -> Var<T> {
+    pub fn max(&self, axes: &[isize], keepdim: KeepDim) -> Var<T> {
         let op = Extremum {
             max: true,
             axes: axes.to_vec(),
@@ -147,7 +147,7 @@ impl<T: Float> Var<T> {
 
     /// Minimum over `axes`; the gradient goes to the arg-min element (the
     /// first in row-major order on ties).
-    pub fn min(&self, axes: &[isize], keepdim: bool) -> Var<T> {
+    pub fn min(&self, axes: &[isize], keepdim: KeepDim) -> Var<T> {
         let op = Extremum {
             max: false,
             axes: axes.to_vec(),
@@ -157,9 +157,20 @@ impl<T: Float> Var<T> {
         apply(op, &[self])
     }
 
-    /// Variance over `axes`; `unbiased` divides by `count − 1` (Bessel's
-    /// correction, PyTorch's default) instead of `count`.
-    pub fn var(&self, axes: &[isize], unbiased: bool, keepdim: bool) -> Var<T> {
+    /// Variance over `axes` (PyTorch's `var`): [`Unbiased::Yes`] divides by
+    /// `count − 1` (Bessel's correction, PyTorch's default) instead of
+    /// `count`.
+    ///
+    /// ```
+    /// use synann_autograd::Var;
+    /// use synann_tensor::{KeepDim, Tensor, Unbiased};
+    /// let x = Var::requiring_grad(Tensor::from_vec(vec![1.0f64, 3.0], &[2]));
+    /// let v = x.variance(&[0], Unbiased::No, KeepDim::No); // ((−1)² + 1²)/2
+    /// assert_eq!(v.value().item(), 1.0);
+    /// v.backward(); // 2(x − μ)/2
+    /// assert_eq!(x.grad().unwrap().data(), &[-1.0, 1.0]);
+    /// ```
+    pub fn variance(&self, axes: &[isize], unbiased: Unbiased, keepdim: KeepDim) -> Var<T> {
         let op = Variance {
             axes: axes.to_vec(),
             unbiased,

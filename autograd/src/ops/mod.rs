@@ -1,17 +1,21 @@
 //! The built-in differentiable ops, one family per file. Each op is a small
-//! struct implementing [`Function`](crate::Function), with its forward, its
-//! backward and the derivation side by side, and a method on
-//! [`Var`](crate::Var) that applies it.
+//! (private) struct implementing [`Function`](crate::Function), with its
+//! forward and backward side by side, and a method on [`Var`](crate::Var)
+//! that applies it. Each module's documentation derives the backward of its
+//! ops: that is what these pages are for; the methods themselves are listed
+//! on [`Var`](crate::Var), and the index in [`var`](crate::var) says which
+//! module defines which.
 
-mod arith;
-mod conv;
-mod index;
-mod matmul;
-mod minmax;
-mod overload;
-mod pool;
-mod reduce;
-mod select;
-mod shape;
-mod softmax;
-mod unary;
+pub mod arith;
+pub mod conv;
+pub mod im2row;
+pub mod index;
+pub mod matmul;
+pub mod minmax;
+pub mod overload;
+pub mod pool;
+pub mod reduce;
+pub mod select;
+pub mod shape;
+pub mod softmax;
+pub mod unary;

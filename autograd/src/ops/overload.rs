@@ -47,8 +47,8 @@ mod tests {
 
     #[test]
     fn operators_match_methods() {
-        let a = Var::leaf(Tensor::from_vec(vec![1.0f64, -2.0, 3.0], &[3]), true);
-        let b = Var::leaf(Tensor::from_vec(vec![0.5, 4.0, -1.5], &[3]), true);
+        let a = Var::requiring_grad(Tensor::from_vec(vec![1.0f64, -2.0, 3.0], &[3]));
+        let b = Var::requiring_grad(Tensor::from_vec(vec![0.5, 4.0, -1.5], &[3]));
         let z = &(&(&a * &b) + &a) / &(&b - &(-&a));
         let expected = a.mul(&b).add(&a).div(&b.sub(&a.neg()));
         assert_eq!(*z.value(), *expected.value());

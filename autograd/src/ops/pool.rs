@@ -95,7 +95,7 @@ impl<T: Float> Var<T> {
     /// ```
     /// use synann_autograd::Var;
     /// use synann_tensor::Tensor;
-    /// let x = Var::leaf(Tensor::from_vec(vec![1.0f64, 4.0, 2.0, 3.0], &[1, 1, 2, 2]), true);
+    /// let x = Var::requiring_grad(Tensor::from_vec(vec![1.0f64, 4.0, 2.0, 3.0], &[1, 1, 2, 2]));
     /// let y = x.max_pool2d((2, 2), (2, 2), (0, 0));
     /// y.sum_all().backward();
     /// assert_eq!(x.grad().unwrap().data(), &[0.0, 1.0, 0.0, 0.0]);
@@ -126,7 +126,7 @@ impl<T: Float> Var<T> {
     /// ```
     /// use synann_autograd::Var;
     /// use synann_tensor::Tensor;
-    /// let x = Var::leaf(Tensor::from_vec(vec![1.0f64, 4.0, 2.0, 3.0], &[1, 1, 2, 2]), true);
+    /// let x = Var::requiring_grad(Tensor::from_vec(vec![1.0f64, 4.0, 2.0, 3.0], &[1, 1, 2, 2]));
     /// let y = x.avg_pool2d((2, 2), (2, 2), (0, 0));
     /// assert_eq!(y.value().data(), &[2.5]);
     /// y.sum_all().backward();
@@ -153,7 +153,7 @@ impl<T: Float> Var<T> {
     /// ```
     /// use synann_autograd::Var;
     /// use synann_tensor::Tensor;
-    /// let x = Var::leaf(Tensor::from_vec(vec![1.0f64, 4.0, 2.0], &[1, 1, 1, 3]), true);
+    /// let x = Var::requiring_grad(Tensor::from_vec(vec![1.0f64, 4.0, 2.0], &[1, 1, 1, 3]));
     /// x.global_max_pool2d().sum_all().backward();
     /// assert_eq!(x.grad().unwrap().data(), &[0.0, 1.0, 0.0]);
     /// ```
@@ -172,7 +172,7 @@ impl<T: Float> Var<T> {
     /// ```
     /// use synann_autograd::Var;
     /// use synann_tensor::Tensor;
-    /// let x = Var::leaf(Tensor::from_vec(vec![1.0f64, 4.0, 1.0, 2.0], &[1, 1, 2, 2]), true);
+    /// let x = Var::requiring_grad(Tensor::from_vec(vec![1.0f64, 4.0, 1.0, 2.0], &[1, 1, 2, 2]));
     /// let y = x.global_avg_pool2d();
     /// assert_eq!((y.shape(), y.value().item()), (vec![1, 1, 1, 1], 2.0));
     /// ```

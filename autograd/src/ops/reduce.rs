@@ -7,11 +7,11 @@
 use crate::function::{apply, BackwardCtx, Function};
 use crate::var::Var;
 use synann_tensor::reduce::resolve_axes;
-use synann_tensor::{Float, Tensor};
+use synann_tensor::{Float, KeepDim, Tensor};
 
 struct SumOp {
     axes: Vec<isize>,
-    keepdim: bool,
+    keepdim: KeepDim,
     /// Divide by the number of reduced elements (mean).
     mean: bool,
 }
@@ -57,8 +57,9 @@ impl<T: Float> Function<T> for SumOp {
 }
 
 impl<T: Float> Var<T> {
-    /// Sum over `axes` (negative axes count from the end).
-    pub fn sum(&self, axes: &[isize], keepdim: bool) -> Var<T> {
+    /// Sum over `axes` (negative axes count from the end), the reduced
+    /// axes kept as size 1 or dropped.
+    pub fn sum(&self, axes: &[isize], keepdim: KeepDim) -> Var<T> {
         apply(
             SumOp {
                 axes: axes.to_vec(),
@@ -71,10 +72,10 @@ impl<T: Float> Var<T> {
     /// Sum of all elements, as a 0-d scalar.
     pub fn sum_all(&self) -> Var<T> {
         let axes: Vec<isize> = (0..self.value().rank() as isize).collect();
-        self.sum(&axes, false)
+        self.sum(&axes, KeepDim::No)
     }
-    /// Mean over `axes`.
-    pub fn mean(&self, axes: &[isize], keepdim: bool) -> Var<T> {
+    /// Mean over `axes`, the reduced axes kept as size 1 or dropped.
+    pub fn mean(&self, axes: &[isize], keepdim: KeepDim) -> Var<T> {
         apply(
             SumOp {
                 axes: axes.to_vec(),
@@ -87,6 +88,6 @@ impl<T: Float> Var<T> {
     /// Mean of all elements, as a 0-d scalar.
     pub fn mean_all(&self) -> Var<T> {
         let axes: Vec<isize> = (0..self.value().rank() as isize).collect();
-        self.mean(&axes, false)
+        self.mean(&axes, KeepDim::No)
     }
 }

@@ -42,8 +42,8 @@ impl<T: Float> Var<T> {
     /// use synann_autograd::Var;
     /// use synann_tensor::Tensor;
     /// let c = Tensor::from_vec(vec![1.0f64, 0.0, 1.0], &[3]);
-    /// let a = Var::leaf(Tensor::from_vec(vec![1.0, 2.0, 3.0], &[3]), true);
-    /// let b = Var::leaf(Tensor::scalar(0.0), true);
+    /// let a = Var::requiring_grad(Tensor::from_vec(vec![1.0, 2.0, 3.0], &[3]));
+    /// let b = Var::requiring_grad(Tensor::scalar(0.0));
     /// let z = Var::where_(&c, &a, &b);
     /// assert_eq!(z.value().data(), &[1.0, 0.0, 3.0]);
     /// z.sum_all().backward();

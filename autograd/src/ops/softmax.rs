@@ -15,7 +15,7 @@
 use crate::function::{apply, BackwardCtx, Function};
 use crate::var::Var;
 use synann_tensor::shape::resolve_axis;
-use synann_tensor::{Float, Tensor};
+use synann_tensor::{Float, KeepDim, Tensor};
 
 #[derive(Clone, Copy, Debug)]
 enum Kind {
@@ -23,7 +23,7 @@ enum Kind {
     LogSoftmax,
     /// log-sum-exp, keeping the reduced axis as size 1 or not.
     LogSumExp {
-        keepdim: bool,
+        keepdim: KeepDim,
     },
 }
 
@@ -54,9 +54,9 @@ impl<T: Float> Function<T> for SoftmaxOp {
         let axis = [self.axis];
         let dx = match self.kind {
             // dx = y ⊙ (g − Σ g ⊙ y)
-            Kind::Softmax => y.mul(&g.sub(&g.mul(y).sum(&axis, true))),
+            Kind::Softmax => y.mul(&g.sub(&g.mul(y).sum(&axis, KeepDim::Yes))),
             // dx = g − eʸ · Σ g, since eʸ = softmax(x)
-            Kind::LogSoftmax => g.sub(&y.exp().mul(&g.sum(&axis, true))),
+            Kind::LogSoftmax => g.sub(&y.exp().mul(&g.sum(&axis, KeepDim::Yes))),
             // dx = g · e^(x − y) = g · softmax(x), with y and g kept as size 1
             Kind::LogSumExp { .. } => {
                 let mut kept = x.shape().to_vec();
@@ -75,7 +75,7 @@ impl<T: Float> Var<T> {
     /// ```
     /// use synann_autograd::Var;
     /// use synann_tensor::Tensor;
-    /// let x = Var::leaf(Tensor::from_vec(vec![1.0f64, 2.0, 3.0], &[3]), true);
+    /// let x = Var::requiring_grad(Tensor::from_vec(vec![1.0f64, 2.0, 3.0], &[3]));
     /// let s = x.softmax(0);
     /// assert!((s.value().sum_all().item() - 1.0).abs() < 1e-12);
     /// ```
@@ -101,8 +101,9 @@ impl<T: Float> Var<T> {
         )
     }
 
-    /// ln Σ e^x along `axis`, computed without overflow.
-    pub fn log_sum_exp(&self, axis: isize, keepdim: bool) -> Var<T> {
+    /// ln Σ e^x along `axis`, computed without overflow, the axis kept as
+    /// size 1 or dropped.
+    pub fn log_sum_exp(&self, axis: isize, keepdim: KeepDim) -> Var<T> {
         let op = SoftmaxOp {
             kind: Kind::LogSumExp { keepdim },
             axis,

@@ -1,6 +1,21 @@
-//! Unary element-wise ops. Each variant documents y = f(x) and f'(x); the
-//! backward is dL/dx = f'(x) · dL/dy, with f' written through x or, where it
-//! is cheaper, through the saved output y.
+//! Unary element-wise ops: y = f(x) element by element, so the backward is
+//! dL/dx = f'(x) · dL/dy, with f' written through x or, where it is
+//! cheaper, through the saved output y:
+//!
+//! | op ([`Var`] method) | y = f(x) | f'(x) |
+//! |---|---|---|
+//! | `exp` | eˣ | eˣ = y |
+//! | `ln` | ln x | 1/x |
+//! | `ln_1p` | ln(1 + x) | 1/(1 + x) |
+//! | `exp_m1` | eˣ − 1 | eˣ = y + 1 |
+//! | `sqrt` | √x | 1/(2√x) = 1/(2y) |
+//! | `abs` | \|x\| | sign x (0 at 0) |
+//! | `relu` | max(x, 0) | 1 for x > 0, else 0 |
+//! | `sigmoid` | σ(x) = 1/(1 + e⁻ˣ) | σ(x)(1 − σ(x)) = y(1 − y) |
+//! | `tanh` | tanh x | 1 − tanh² x = 1 − y² |
+//! | `softplus` | ln(1 + eˣ) | eˣ/(1 + eˣ) = σ(x) |
+//! | `powf(p)` | xᵖ | p·xᵖ⁻¹ |
+//! | `clamp(lo, hi)` | clamp(x, lo, hi) | 1 inside (lo, hi), 0 where clamped |
 
 use crate::function::{apply, BackwardCtx, Function};
 use crate::var::Var;
@@ -8,29 +23,29 @@ use synann_tensor::{Float, Tensor};
 
 #[derive(Clone, Copy, Debug)]
 enum Unary<T> {
-    /// y = eˣ, y' = eˣ = y.
+    /// y = eˣ (each variant's y' is in the module docs' table).
     Exp,
-    /// y = ln x, y' = 1/x.
+    /// y = ln x.
     Ln,
-    /// y = ln(1 + x), y' = 1/(1 + x).
+    /// y = ln(1 + x).
     Ln1p,
-    /// y = eˣ − 1, y' = eˣ = y + 1.
+    /// y = eˣ − 1.
     ExpM1,
-    /// y = √x, y' = 1/(2√x) = 1/(2y).
+    /// y = √x.
     Sqrt,
-    /// y = |x|, y' = sign x (0 at 0).
+    /// y = |x|.
     Abs,
-    /// y = max(x, 0), y' = 1 for x > 0, else 0.
+    /// y = max(x, 0).
     Relu,
-    /// y = σ(x) = 1/(1 + e⁻ˣ), y' = σ(x)(1 − σ(x)) = y(1 − y).
+    /// y = σ(x) = 1/(1 + e⁻ˣ).
     Sigmoid,
-    /// y = tanh x, y' = 1 − tanh² x = 1 − y².
+    /// y = tanh x.
     Tanh,
-    /// y = softplus(x) = ln(1 + eˣ), y' = eˣ/(1 + eˣ) = σ(x).
+    /// y = softplus(x) = ln(1 + eˣ).
     Softplus,
-    /// y = xᵖ, y' = p·xᵖ⁻¹.
+    /// y = xᵖ.
     Powf(T),
-    /// y = clamp(x, lo, hi), y' = 1 inside (lo, hi), 0 where clamped.
+    /// y = clamp(x, lo, hi).
     Clamp(T, T),
 }
 

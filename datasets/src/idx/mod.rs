@@ -36,7 +36,7 @@ mod write;
 
 pub use error::IdxError;
 pub use read::{parse_idx, read_idx, read_idx_head};
-pub use write::{encode_idx, write_idx};
+pub use write::{encode_idx, write_idx, Gzip};
 
 /// The largest number of dimensions the reader accepts. The format allows
 /// 255; no real dataset comes close, so more is treated as corruption.

@@ -8,18 +8,28 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
-/// Writes `array` as an IDX file at `path`, gzipped if `gzip` is true.
+/// Whether [`write_idx`] compresses the file with gzip (MNIST's own
+/// downloads are gzipped; [`read_idx`](super::read_idx) reads both).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Gzip {
+    /// Gzip the file.
+    Yes,
+    /// Write the raw IDX bytes.
+    No,
+}
+
+/// Writes `array` as an IDX file at `path`, gzipped or raw.
 ///
 /// The file is written in place (not atomically); [`read_idx`](super::read_idx)
 /// reads it back unchanged.
-pub fn write_idx(path: impl AsRef<Path>, array: &IdxArray, gzip: bool) -> Result<(), IdxError> {
+pub fn write_idx(path: impl AsRef<Path>, array: &IdxArray, gzip: Gzip) -> Result<(), IdxError> {
     let path = path.as_ref();
     let io_error = |source| IdxError::Io {
         path: path.to_path_buf(),
         source,
     };
     let file = BufWriter::new(File::create(path).map_err(io_error)?);
-    let result = if gzip {
+    let result = if gzip == Gzip::Yes {
         let mut encoder = GzEncoder::new(file, Compression::default());
         encode_idx(array, &mut encoder)
             .and_then(|()| encoder.finish())

@@ -67,7 +67,7 @@ pub fn gzip(bytes: &[u8]) -> Vec<u8> {
 /// gzipped) into `dir`; image `i` is filled with the value `i`, its label
 /// is `labels(i)`.
 pub fn write_tiny_mnist(dir: &Path, n: usize, labels: impl Fn(usize) -> u8) {
-    use synann_datasets::idx::{write_idx, IdxArray, IdxData};
+    use synann_datasets::idx::{write_idx, Gzip, IdxArray, IdxData};
     std::fs::create_dir_all(dir).unwrap();
     let pixels: Vec<u8> = (0..n).flat_map(|i| vec![i as u8; 28 * 28]).collect();
     let images = IdxArray::new(vec![n, 28, 28], IdxData::U8(pixels));
@@ -75,7 +75,7 @@ pub fn write_tiny_mnist(dir: &Path, n: usize, labels: impl Fn(usize) -> u8) {
     for split in ["train", "t10k"] {
         let images_path = dir.join(format!("{split}-images-idx3-ubyte.gz"));
         let labels_path = dir.join(format!("{split}-labels-idx1-ubyte.gz"));
-        write_idx(images_path, &images, true).unwrap();
-        write_idx(labels_path, &labels, true).unwrap();
+        write_idx(images_path, &images, Gzip::Yes).unwrap();
+        write_idx(labels_path, &labels, Gzip::Yes).unwrap();
     }
 }

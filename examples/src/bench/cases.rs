@@ -13,7 +13,7 @@ use synann::layers::{
 };
 use synann::zoo::{self, ZooOptions};
 use synann_autograd::{no_grad, Var};
-use synann_nn::layers::{Conv2d, Linear};
+use synann_nn::layers::{Bias, Conv2d, Linear};
 use synann_nn::loss::{cross_entropy, nll_loss, Reduction};
 use synann_nn::optim::{Adam, AdamConfig, Optimizer, SgdConfig, SGD};
 use synann_nn::{Mode, Module};
@@ -200,7 +200,7 @@ fn layer_fb(
 
 fn conv1_fb() -> (Step, Work) {
     let mut rng = seeded(SEED);
-    let conv = Conv2d::new(1, 10, (5, 5), Default::default(), true, &mut rng);
+    let conv = Conv2d::new(1, 10, (5, 5), Default::default(), Bias::Yes, &mut rng);
     // The network's input is data: no gradient for it, as in training.
     let x = Var::constant(normal(&[100, 1, 28, 28], &mut rng));
     let g = normal(&[100, 10, 24, 24], &mut rng);
@@ -209,8 +209,8 @@ fn conv1_fb() -> (Step, Work) {
 
 fn conv2_fb() -> (Step, Work) {
     let mut rng = seeded(SEED);
-    let conv = Conv2d::new(10, 20, (5, 5), Default::default(), true, &mut rng);
-    let x = Var::leaf(normal(&[100, 10, 12, 12], &mut rng), true);
+    let conv = Conv2d::new(10, 20, (5, 5), Default::default(), Bias::Yes, &mut rng);
+    let x = Var::requiring_grad(normal(&[100, 10, 12, 12], &mut rng));
     let g = normal(&[100, 20, 8, 8], &mut rng);
     (layer_fb(conv, x, g), Work::Images(100))
 }
@@ -222,8 +222,8 @@ fn linear784_fb() -> (Step, Work) {
 /// Linear(n, n) at batch 128: the yardstick of the Synapse(n) cases.
 fn linear_fb(n: usize) -> (Step, Work) {
     let mut rng = seeded(SEED);
-    let linear = Linear::new(n, n, true, &mut rng);
-    let x = Var::leaf(normal(&[128, n], &mut rng), true);
+    let linear = Linear::new(n, n, Bias::Yes, &mut rng);
+    let x = Var::requiring_grad(normal(&[128, n], &mut rng));
     let g = normal(&[128, n], &mut rng);
     // Three GEMMs of 128×n×n: the forward pass, dX and dW.
     let flop = 3.0 * 2.0 * (128 * n * n) as f64;
@@ -238,7 +238,7 @@ fn synapse_input(batch: usize, n: usize, rng: &mut Rng) -> Tensor<f32> {
 fn synapse_fb(n: usize, batch: usize) -> (Step, Work) {
     let mut rng = seeded(SEED);
     let layer = Synapse::new(n, SynapseConfig::default(), &mut rng);
-    let x = Var::leaf(synapse_input(batch, n, &mut rng), true);
+    let x = Var::requiring_grad(synapse_input(batch, n, &mut rng));
     let g = normal(&[batch, n], &mut rng);
     (layer_fb(layer, x, g), Work::Images(batch))
 }
@@ -256,10 +256,7 @@ fn synapse_n784_fwd() -> (Step, Work) {
 fn synapse_conv_fb() -> (Step, Work) {
     let mut rng = seeded(SEED);
     let layer = SynapseConv2d::new(8, 3, SynapseInit::original(), BParam::Sigmoid, &mut rng);
-    let x = Var::leaf(
-        Tensor::uniform(&[32, 8, 14, 14], 0.05, 0.95, &mut rng),
-        true,
-    );
+    let x = Var::requiring_grad(Tensor::uniform(&[32, 8, 14, 14], 0.05, 0.95, &mut rng));
     let g = normal(&[32, 8, 14, 14], &mut rng);
     (layer_fb(layer, x, g), Work::Images(32))
 }
@@ -357,7 +354,7 @@ mod tests {
     fn synapse_case_fills_finite_gradients() {
         let mut rng = seeded(SEED);
         let mut layer = Synapse::<f32>::new(16, SynapseConfig::default(), &mut rng);
-        let x = Var::leaf(synapse_input(4, 16, &mut rng), true);
+        let x = Var::requiring_grad(synapse_input(4, 16, &mut rng));
         layer
             .forward(&x, Mode::Train)
             .backward_with(normal(&[4, 16], &mut rng));

@@ -37,7 +37,7 @@ use synann::layers::BParam;
 use synann::zoo::{self, ZooError, ZooOptions};
 use synann_autograd::Var;
 use synann_nn::checkpoint::{safetensors_from_bytes, training, CheckpointError};
-use synann_nn::state_dict::{load_state_dict, StateDict, StateDictError};
+use synann_nn::state_dict::{load_state_dict, StateDict, StateDictError, Strict};
 use synann_tensor::Tensor;
 
 /// Why [`run`] (or [`cli::parse_args`]) failed; every message is one line.
@@ -305,9 +305,11 @@ fn synapse_tensors(
         ..ZooOptions::default()
     };
     let built = zoo::build(name, &options).map_err(ExplainError::Model)?;
-    load_state_dict(built.model.as_ref(), dict, true).map_err(|source| ExplainError::Mismatch {
-        model: name.to_string(),
-        source,
+    load_state_dict(built.model.as_ref(), dict, Strict::Yes).map_err(|source| {
+        ExplainError::Mismatch {
+            model: name.to_string(),
+            source,
+        }
     })?;
     let params = built.model.named_parameters();
     let specs = zoo_synapses(name).unwrap_or(&[]);

@@ -7,7 +7,7 @@ use super::safetensors_io::{safetensors_from_bytes, safetensors_to_bytes, Metada
 use crate::lr_scheduler::{LrScheduler, SchedulerState};
 use crate::module::Module;
 use crate::optim::{GroupState, Optimizer, OptimizerState, ParamState};
-use crate::state_dict::{load_state_dict, state_dict, StateDict};
+use crate::state_dict::{load_state_dict, state_dict, StateDict, Strict};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -27,7 +27,7 @@ pub const FORMAT: &str = "synann.training_checkpoint.v1";
 /// use synann_nn::state_dict::StateDict;
 /// use synann_tensor::{random::{seeded, RngState}, Tensor};
 ///
-/// let w = Var::leaf(Tensor::from_vec(vec![1.0f32, 2.0], &[2]), true);
+/// let w = Var::requiring_grad(Tensor::from_vec(vec![1.0f32, 2.0], &[2]));
 /// let opt = SGD::new(vec![w.clone()], 0.1, SgdConfig::default()).unwrap();
 /// let mut model = StateDict::new();
 /// model.insert("w", w.value().clone());
@@ -155,7 +155,7 @@ impl<T: Float> TrainingCheckpoint<T> {
         optimizer: &mut dyn Optimizer<T>,
         scheduler: Option<&mut dyn LrScheduler>,
     ) -> Result<(), CheckpointError> {
-        load_state_dict(model, &self.model, true)?;
+        load_state_dict(model, &self.model, Strict::Yes)?;
         optimizer.load_state_dict(&self.optimizer)?;
         if let Some(s) = scheduler {
             let saved = self

@@ -1,5 +1,6 @@
 //! [`Conv2d`]: 2-d convolution over `[N, C, H, W]` inputs.
 
+use super::Bias;
 use crate::init::default_weight_and_bias_;
 use crate::module::{Mode, Module};
 use synann_autograd::anomaly::{is_anomaly_enabled, set_context};
@@ -18,11 +19,12 @@ use synann_tensor::{Float, Tensor};
 ///
 /// ```
 /// use synann_autograd::Var;
-/// use synann_nn::{layers::Conv2d, Mode, Module};
+/// use synann_nn::layers::{Bias, Conv2d};
+/// use synann_nn::{Mode, Module};
 /// use synann_tensor::{conv::Conv2dParams, random::seeded, Tensor};
 ///
 /// let params = Conv2dParams { padding: (1, 1), ..Default::default() };
-/// let mut conv = Conv2d::<f32>::new(3, 8, (3, 3), params, true, &mut seeded(0));
+/// let mut conv = Conv2d::<f32>::new(3, 8, (3, 3), params, Bias::Yes, &mut seeded(0));
 /// let y = conv.forward(&Var::constant(Tensor::zeros(&[2, 3, 5, 5])), Mode::Train);
 /// assert_eq!(y.shape(), vec![2, 8, 5, 5]);
 /// ```
@@ -37,14 +39,15 @@ pub struct Conv2d<T: Float> {
 
 impl<T: Float> Conv2d<T> {
     /// A convolution from `in_channels` to `out_channels` with a
-    /// `kernel_size` = `(kh, kw)` kernel, initialised from `rng`. Panics if
+    /// `kernel_size` = `(kh, kw)` kernel, with or without a bias,
+    /// initialised from `rng`. Panics if
     /// either channel count is not divisible by `params.groups`.
     pub fn new(
         in_channels: usize,
         out_channels: usize,
         kernel_size: (usize, usize),
         params: Conv2dParams,
-        bias: bool,
+        bias: Bias,
         rng: &mut Rng,
     ) -> Self {
         let groups = params.groups;
@@ -54,8 +57,8 @@ impl<T: Float> Conv2d<T> {
         );
         let (kh, kw) = kernel_size;
         let shape = [out_channels, in_channels / groups, kh, kw];
-        let weight = Var::leaf(Tensor::zeros(&shape), true);
-        let bias = bias.then(|| Var::leaf(Tensor::zeros(&[out_channels]), true));
+        let weight = Var::requiring_grad(Tensor::zeros(&shape));
+        let bias = (bias == Bias::Yes).then(|| Var::requiring_grad(Tensor::zeros(&[out_channels])));
         default_weight_and_bias_(&weight, bias.as_ref(), rng);
         Conv2d {
             weight,

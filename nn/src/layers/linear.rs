@@ -1,5 +1,6 @@
 //! [`Linear`]: the fully connected layer y = x·Wᵀ + b.
 
+use super::Bias;
 use crate::init::default_weight_and_bias_;
 use crate::module::{Mode, Module};
 use synann_autograd::anomaly::{is_anomaly_enabled, set_context};
@@ -16,10 +17,11 @@ use synann_tensor::{Float, Tensor};
 ///
 /// ```
 /// use synann_autograd::Var;
-/// use synann_nn::{layers::Linear, Mode, Module};
+/// use synann_nn::layers::{Bias, Linear};
+/// use synann_nn::{Mode, Module};
 /// use synann_tensor::{random::seeded, Tensor};
 ///
-/// let mut fc = Linear::<f32>::new(3, 2, true, &mut seeded(0));
+/// let mut fc = Linear::<f32>::new(3, 2, Bias::Yes, &mut seeded(0));
 /// let y = fc.forward(&Var::constant(Tensor::ones(&[4, 3])), Mode::Train);
 /// assert_eq!(y.shape(), vec![4, 2]);
 /// ```
@@ -31,11 +33,11 @@ pub struct Linear<T: Float> {
 }
 
 impl<T: Float> Linear<T> {
-    /// A layer mapping `in_features` to `out_features`, with PyTorch's
-    /// default initialisation drawn from `rng`.
-    pub fn new(in_features: usize, out_features: usize, bias: bool, rng: &mut Rng) -> Self {
-        let weight = Var::leaf(Tensor::zeros(&[out_features, in_features]), true);
-        let bias = bias.then(|| Var::leaf(Tensor::zeros(&[out_features]), true));
+    /// A layer mapping `in_features` to `out_features`, with or without a
+    /// bias, with PyTorch's default initialisation drawn from `rng`.
+    pub fn new(in_features: usize, out_features: usize, bias: Bias, rng: &mut Rng) -> Self {
+        let weight = Var::requiring_grad(Tensor::zeros(&[out_features, in_features]));
+        let bias = (bias == Bias::Yes).then(|| Var::requiring_grad(Tensor::zeros(&[out_features])));
         default_weight_and_bias_(&weight, bias.as_ref(), rng);
         Linear { weight, bias }
     }

@@ -25,3 +25,13 @@ pub use linear::Linear;
 pub use pool::{AdaptiveAvgPool2d, AvgPool2d, GlobalMaxPool2d, MaxPool2d, PoolWindow};
 pub use rnn::{GRUCell, RNNCell, RecurrentWeights};
 pub use sequential::Sequential;
+
+/// Whether a [`Linear`] or [`Conv2d`] layer adds a learned bias (PyTorch's
+/// `bias=True`, its default, or `bias=False`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bias {
+    /// With a bias parameter.
+    Yes,
+    /// Without one (for instance before a batch norm, which adds its own).
+    No,
+}

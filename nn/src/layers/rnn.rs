@@ -32,7 +32,7 @@ impl<T: Float> RecurrentWeights<T> {
         let bound = 1.0 / (hidden_size.max(1) as f64).sqrt();
         let (lo, hi) = (T::from_f64(-bound), T::from_f64(bound));
         let rows = gates * hidden_size;
-        let mut draw = |shape: &[usize]| Var::leaf(Tensor::uniform(shape, lo, hi, rng), true);
+        let mut draw = |shape: &[usize]| Var::requiring_grad(Tensor::uniform(shape, lo, hi, rng));
         RecurrentWeights {
             weight_ih: draw(&[rows, input_size]),
             weight_hh: draw(&[rows, hidden_size]),

@@ -10,15 +10,15 @@ use synann_tensor::Float;
 /// so parameters read `0.weight`, `2.bias`, as in PyTorch.
 ///
 /// ```
-/// use synann_nn::layers::{Linear, ReLU, Sequential};
+/// use synann_nn::layers::{Bias, Linear, ReLU, Sequential};
 /// use synann_nn::Module;
 /// use synann_tensor::random::seeded;
 ///
 /// let mut rng = seeded(0);
 /// let mut net = Sequential::<f32>::new();
-/// net.push(Linear::new(4, 8, true, &mut rng))
+/// net.push(Linear::new(4, 8, Bias::Yes, &mut rng))
 ///     .push(ReLU)
-///     .push(Linear::new(8, 2, true, &mut rng));
+///     .push(Linear::new(8, 2, Bias::Yes, &mut rng));
 /// let names: Vec<String> = net.named_parameters().into_iter().map(|(n, _)| n).collect();
 /// assert_eq!(names, ["0.weight", "0.bias", "2.weight", "2.bias"]);
 /// ```

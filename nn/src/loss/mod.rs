@@ -17,7 +17,7 @@
 //! use synann_nn::loss::{cross_entropy, Reduction};
 //! use synann_tensor::Tensor;
 //!
-//! let logits = Var::leaf(Tensor::from_vec(vec![0.0f64, 0.0], &[1, 2]), true);
+//! let logits = Var::requiring_grad(Tensor::from_vec(vec![0.0f64, 0.0], &[1, 2]));
 //! let loss = cross_entropy(&logits, &[1], Reduction::Mean, 0.0);
 //! assert!((loss.value().item() - 2f64.ln()).abs() < 1e-12);
 //! loss.backward();

@@ -15,7 +15,7 @@
 //! use synann_nn::optim::{Optimizer, SgdConfig, SGD};
 //! use synann_tensor::Tensor;
 //!
-//! let w = Var::leaf(Tensor::<f32>::ones(&[2]), true);
+//! let w = Var::requiring_grad(Tensor::<f32>::ones(&[2]));
 //! let mut opt = SGD::new(vec![w], 0.1, SgdConfig::default()).unwrap();
 //! let mut sched = StepLR::new(opt.lr(0), 2, 0.5).unwrap();
 //! let mut seen = vec![];

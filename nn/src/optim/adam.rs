@@ -19,8 +19,9 @@
 //! [`adamw`](super::adamw).
 
 use super::error::{ConfigError, OptimizerStateError};
-use super::state::{GroupState, OptimizerState, ParamState};
-use super::{check_group, check_params, Optimizer, ParamGroup};
+use super::groups::ParamGroups;
+use super::state::{OptimizerState, ParamState};
+use super::{Optimizer, ParamGroup};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use synann_autograd::Var;
@@ -136,10 +137,9 @@ fn lerp<T: Float>(a: T, b: T, w: T) -> T {
 /// The implementation shared by [`Adam`] and [`AdamW`]; `decoupled` selects
 /// AdamW's weight decay.
 pub(crate) struct AdamCore<T: Float> {
-    kind: &'static str,
     decoupled: bool,
-    groups: Vec<ParamGroup<T, AdamConfig>>,
-    moments: Vec<Option<Moments<T>>>,
+    /// The groups, and each parameter's moments (from its first step).
+    groups: ParamGroups<T, AdamConfig, Moments<T>>,
 }
 
 impl<T: Float> AdamCore<T> {
@@ -148,21 +148,12 @@ impl<T: Float> AdamCore<T> {
         decoupled: bool,
         groups: Vec<ParamGroup<T, AdamConfig>>,
     ) -> Result<Self, ConfigError> {
-        for g in &groups {
-            g.config.validate(kind, g.lr)?;
-        }
-        check_params(kind, &groups)?;
-        let n = groups.iter().map(|g| g.params.len()).sum();
-        Ok(AdamCore {
-            kind,
-            decoupled,
-            groups,
-            moments: vec![None; n],
-        })
+        let groups = ParamGroups::new(kind, groups, |c, lr| c.validate(kind, lr))?;
+        Ok(AdamCore { decoupled, groups })
     }
 
     pub(crate) fn param_groups(&self) -> &[ParamGroup<T, AdamConfig>] {
-        &self.groups
+        self.groups.groups()
     }
 }
 
@@ -275,108 +266,63 @@ fn adam_update<T: Float>(
 
 impl<T: Float> Optimizer<T> for AdamCore<T> {
     fn step(&mut self) {
-        let mut index = 0;
-        for group in &self.groups {
-            for p in &group.params {
-                if let Some(g) = p.grad() {
-                    let mut value = p.value_mut();
-                    let state = self.moments[index].get_or_insert_with(|| Moments {
-                        step: 0,
-                        exp_avg: Tensor::zeros_like(&value),
-                        exp_avg_sq: Tensor::zeros_like(&value),
-                        max_exp_avg_sq: group.config.amsgrad.then(|| Tensor::zeros_like(&value)),
-                    });
-                    adam_update(
-                        &mut value,
-                        &g,
-                        state,
-                        group.lr,
-                        &group.config,
-                        self.decoupled,
-                    );
-                }
-                index += 1;
-            }
-        }
+        let decoupled = self.decoupled;
+        self.groups.for_each_with_grad(|group, value, g, state| {
+            let state = state.get_or_insert_with(|| Moments {
+                step: 0,
+                exp_avg: Tensor::zeros_like(value),
+                exp_avg_sq: Tensor::zeros_like(value),
+                max_exp_avg_sq: group.config.amsgrad.then(|| Tensor::zeros_like(value)),
+            });
+            adam_update(value, g, state, group.lr, &group.config, decoupled);
+        });
     }
 
     fn zero_grad(&self) {
-        self.groups
-            .iter()
-            .flat_map(|g| &g.params)
-            .for_each(|p| p.zero_grad());
+        self.groups.zero_grad()
     }
 
     fn num_groups(&self) -> usize {
-        self.groups.len()
+        self.groups.num_groups()
     }
 
     fn lr(&self, group: usize) -> f64 {
-        check_group("Adam.lr", group, self.groups.len());
-        self.groups[group].lr
+        self.groups.lr(group)
     }
 
     fn set_lr(&mut self, group: usize, lr: f64) {
-        check_group("Adam.set_lr", group, self.groups.len());
-        self.groups[group].lr = lr;
+        self.groups.set_lr(group, lr)
     }
 
     fn state_dict(&self) -> OptimizerState<T> {
-        let groups = GroupState::of_groups(&self.groups);
-        let state = self
-            .moments
-            .iter()
-            .enumerate()
-            .filter_map(|(i, m)| {
-                let m = m.as_ref()?;
-                let mut buffers = BTreeMap::from([
-                    ("exp_avg".to_string(), m.exp_avg.clone()),
-                    ("exp_avg_sq".to_string(), m.exp_avg_sq.clone()),
-                ]);
-                if let Some(vmax) = &m.max_exp_avg_sq {
-                    buffers.insert("max_exp_avg_sq".to_string(), vmax.clone());
-                }
-                Some((
-                    i,
-                    ParamState {
-                        step: Some(m.step),
-                        buffers,
-                    },
-                ))
-            })
-            .collect();
-        OptimizerState {
-            kind: self.kind.to_string(),
-            groups,
-            state,
-        }
+        self.groups.state_dict(|m| {
+            let mut buffers = BTreeMap::from([
+                ("exp_avg".to_string(), m.exp_avg.clone()),
+                ("exp_avg_sq".to_string(), m.exp_avg_sq.clone()),
+            ]);
+            if let Some(vmax) = &m.max_exp_avg_sq {
+                buffers.insert("max_exp_avg_sq".to_string(), vmax.clone());
+            }
+            ParamState {
+                step: Some(m.step),
+                buffers,
+            }
+        })
     }
 
     fn load_state_dict(&mut self, saved: &OptimizerState<T>) -> Result<(), OptimizerStateError> {
-        let configs = saved.group_configs(self.kind, &self.groups)?;
-        let params: Vec<_> = self.groups.iter().flat_map(|g| &g.params).collect();
-        let amsgrad: Vec<bool> = configs
-            .iter()
-            .zip(&self.groups)
-            .flat_map(|(c, g)| std::iter::repeat_n(c.amsgrad, g.params.len()))
-            .collect();
-        let mut moments = vec![None; params.len()];
-        for (&i, s) in &saved.state {
-            let shape = params[i].value().shape().to_vec();
-            moments[i] = Some(Moments {
+        self.groups.load_state_dict(saved, |i, s, shape, config| {
+            Ok(Moments {
                 step: s
                     .step
                     .ok_or(OptimizerStateError::MissingStep { param: i })?,
-                exp_avg: s.buffer(i, "exp_avg", &shape)?,
-                exp_avg_sq: s.buffer(i, "exp_avg_sq", &shape)?,
-                max_exp_avg_sq: match amsgrad[i] {
-                    true => Some(s.buffer(i, "max_exp_avg_sq", &shape)?),
+                exp_avg: s.buffer(i, "exp_avg", shape)?,
+                exp_avg_sq: s.buffer(i, "exp_avg_sq", shape)?,
+                max_exp_avg_sq: match config.amsgrad {
+                    true => Some(s.buffer(i, "max_exp_avg_sq", shape)?),
                     false => None,
                 },
-            });
-        }
-        saved.restore_groups(&mut self.groups, configs);
-        self.moments = moments;
-        Ok(())
+            })
+        })
     }
 }

@@ -19,7 +19,7 @@ use synann_tensor::Float;
 /// use synann_nn::optim::{AdamConfig, AdamW, Optimizer};
 /// use synann_tensor::Tensor;
 ///
-/// let w = Var::leaf(Tensor::from_vec(vec![1.0f64], &[1]), true);
+/// let w = Var::requiring_grad(Tensor::from_vec(vec![1.0f64], &[1]));
 /// let mut opt = AdamW::new(vec![w.clone()], 1e-3, AdamConfig::adamw()).unwrap();
 /// w.set_grad(Some(Tensor::from_vec(vec![0.5], &[1])));
 /// opt.step();

@@ -34,7 +34,7 @@ fn p_norm<T: Float>(xs: impl Iterator<Item = T>, norm_type: f64) -> T {
 /// use synann_nn::optim::clip_grad_norm_;
 /// use synann_tensor::Tensor;
 ///
-/// let w = Var::leaf(Tensor::<f64>::zeros(&[2]), true);
+/// let w = Var::requiring_grad(Tensor::<f64>::zeros(&[2]));
 /// w.set_grad(Some(Tensor::from_vec(vec![3.0, 4.0], &[2])));
 /// let total = clip_grad_norm_(&[w.clone()], 1.0, 2.0);
 /// assert_eq!(total, 5.0);
@@ -74,7 +74,7 @@ pub fn clip_grad_norm_<T: Float>(params: &[Var<T>], max_norm: f64, norm_type: f6
 /// use synann_nn::optim::clip_grad_value_;
 /// use synann_tensor::Tensor;
 ///
-/// let w = Var::leaf(Tensor::<f32>::zeros(&[3]), true);
+/// let w = Var::requiring_grad(Tensor::<f32>::zeros(&[3]));
 /// w.set_grad(Some(Tensor::from_vec(vec![-2.0, 0.5, 3.0], &[3])));
 /// clip_grad_value_(&[w.clone()], 1.0);
 /// assert_eq!(w.grad().unwrap().data(), &[-1.0, 0.5, 1.0]);

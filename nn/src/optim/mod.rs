@@ -21,6 +21,7 @@
 //! | [`adam`] | [`Adam`]: bias-corrected moments, AMSGrad, L2 decay |
 //! | [`adamw`] | [`AdamW`]: Adam with decoupled weight decay |
 //! | [`clip`] | [`clip_grad_norm_`], [`clip_grad_value_`] |
+//! | `groups` | the bookkeeping all three share: groups, per-parameter state, rates, the `state_dict` skeleton |
 //! | [`state`] | [`OptimizerState`], the serialisable snapshot |
 //! | [`error`] | [`ConfigError`], [`OptimizerStateError`] |
 //!
@@ -29,7 +30,7 @@
 //! use synann_nn::optim::{Optimizer, SgdConfig, SGD};
 //! use synann_tensor::Tensor;
 //!
-//! let w = Var::leaf(Tensor::from_vec(vec![1.0f64, -2.0], &[2]), true);
+//! let w = Var::requiring_grad(Tensor::from_vec(vec![1.0f64, -2.0], &[2]));
 //! let mut opt = SGD::new(vec![w.clone()], 0.1, SgdConfig::default()).unwrap();
 //! w.mul(&w).sum_all().backward(); // d/dw Σw² = 2w
 //! opt.step();
@@ -40,6 +41,7 @@ pub mod adam;
 pub mod adamw;
 pub mod clip;
 pub mod error;
+mod groups;
 pub mod sgd;
 pub mod state;
 
@@ -61,8 +63,8 @@ use synann_tensor::Float;
 /// use synann_nn::optim::{Optimizer, ParamGroup, SgdConfig, SGD};
 /// use synann_tensor::Tensor;
 ///
-/// let body = Var::leaf(Tensor::<f32>::ones(&[3]), true);
-/// let head = Var::leaf(Tensor::<f32>::ones(&[2]), true);
+/// let body = Var::requiring_grad(Tensor::<f32>::ones(&[3]));
+/// let head = Var::requiring_grad(Tensor::<f32>::ones(&[2]));
 /// let opt = SGD::with_groups(vec![
 ///     ParamGroup::new(vec![body], 0.01, SgdConfig::default()),
 ///     ParamGroup::new(vec![head], 0.1, SgdConfig::default().momentum(0.9)),
@@ -121,39 +123,4 @@ pub trait Optimizer<T: Float> {
     /// parameters themselves are not part of the state). Group options and
     /// learning rates are restored too, as in PyTorch.
     fn load_state_dict(&mut self, state: &OptimizerState<T>) -> Result<(), OptimizerStateError>;
-}
-
-/// Checks what PyTorch checks of an optimizer's parameters: each is a leaf
-/// and none appears twice (in one group or across groups).
-pub(crate) fn check_params<T: Float, C>(
-    owner: &'static str,
-    groups: &[ParamGroup<T, C>],
-) -> Result<(), ConfigError> {
-    let all: Vec<&Var<T>> = groups.iter().flat_map(|g| &g.params).collect();
-    for (i, p) in all.iter().enumerate() {
-        ConfigError::check(
-            p.is_leaf(),
-            owner,
-            "params",
-            i,
-            "parameters must be leaf Vars",
-        )?;
-        ConfigError::check(
-            !all[..i].iter().any(|q| q.ptr_eq(p)),
-            owner,
-            "params",
-            i,
-            "a parameter appears more than once",
-        )?;
-    }
-    Ok(())
-}
-
-/// Panics with a clear message if `group` is out of range (shared by the
-/// optimizers' `lr`/`set_lr`).
-pub(crate) fn check_group(op: &str, group: usize, len: usize) {
-    assert!(
-        group < len,
-        "{op}: parameter group {group} does not exist (the optimizer has {len})"
-    );
 }

@@ -16,8 +16,9 @@
 //! takes a full first step.
 
 use super::error::{ConfigError, OptimizerStateError};
-use super::state::{GroupState, OptimizerState, ParamState};
-use super::{check_group, check_params, Optimizer, ParamGroup};
+use super::groups::ParamGroups;
+use super::state::{OptimizerState, ParamState};
+use super::{Optimizer, ParamGroup};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use synann_autograd::Var;
@@ -90,10 +91,9 @@ impl SgdConfig {
 
 /// Stochastic gradient descent, optionally with momentum.
 pub struct SGD<T: Float> {
-    groups: Vec<ParamGroup<T, SgdConfig>>,
-    /// One momentum buffer per parameter (by parameter number), created on
-    /// the parameter's first step.
-    momentum_buffers: Vec<Option<Tensor<T>>>,
+    /// The groups, and one momentum buffer per parameter, created on the
+    /// parameter's first step.
+    groups: ParamGroups<T, SgdConfig, Tensor<T>>,
 }
 
 impl<T: Float> SGD<T> {
@@ -104,20 +104,13 @@ impl<T: Float> SGD<T> {
 
     /// Several groups, each with its own learning rate and options.
     pub fn with_groups(groups: Vec<ParamGroup<T, SgdConfig>>) -> Result<Self, ConfigError> {
-        for g in &groups {
-            g.config.validate(g.lr)?;
-        }
-        check_params("SGD", &groups)?;
-        let n = groups.iter().map(|g| g.params.len()).sum();
-        Ok(SGD {
-            groups,
-            momentum_buffers: vec![None; n],
-        })
+        let groups = ParamGroups::new("SGD", groups, |c, lr| c.validate(lr))?;
+        Ok(SGD { groups })
     }
 
     /// The parameter groups.
     pub fn param_groups(&self) -> &[ParamGroup<T, SgdConfig>] {
-        &self.groups
+        self.groups.groups()
     }
 }
 
@@ -156,79 +149,37 @@ fn sgd_update<T: Float>(
 
 impl<T: Float> Optimizer<T> for SGD<T> {
     fn step(&mut self) {
-        let mut index = 0;
-        for group in &self.groups {
-            for p in &group.params {
-                if let Some(g) = p.grad() {
-                    let mut value = p.value_mut();
-                    sgd_update(
-                        &mut value,
-                        &g,
-                        &mut self.momentum_buffers[index],
-                        group.lr,
-                        &group.config,
-                    );
-                }
-                index += 1;
-            }
-        }
+        self.groups.for_each_with_grad(|group, value, g, buf| {
+            sgd_update(value, g, buf, group.lr, &group.config)
+        });
     }
 
     fn zero_grad(&self) {
-        self.groups
-            .iter()
-            .flat_map(|g| &g.params)
-            .for_each(|p| p.zero_grad());
+        self.groups.zero_grad()
     }
 
     fn num_groups(&self) -> usize {
-        self.groups.len()
+        self.groups.num_groups()
     }
 
     fn lr(&self, group: usize) -> f64 {
-        check_group("SGD.lr", group, self.groups.len());
-        self.groups[group].lr
+        self.groups.lr(group)
     }
 
     fn set_lr(&mut self, group: usize, lr: f64) {
-        check_group("SGD.set_lr", group, self.groups.len());
-        self.groups[group].lr = lr;
+        self.groups.set_lr(group, lr)
     }
 
     fn state_dict(&self) -> OptimizerState<T> {
-        let groups = GroupState::of_groups(&self.groups);
-        let state = self
-            .momentum_buffers
-            .iter()
-            .enumerate()
-            .filter_map(|(i, b)| {
-                let b = b.as_ref()?;
-                let buffers = BTreeMap::from([("momentum_buffer".to_string(), b.clone())]);
-                Some((
-                    i,
-                    ParamState {
-                        step: None,
-                        buffers,
-                    },
-                ))
-            })
-            .collect();
-        OptimizerState {
-            kind: "SGD".to_string(),
-            groups,
-            state,
-        }
+        self.groups.state_dict(|b| ParamState {
+            step: None,
+            buffers: BTreeMap::from([("momentum_buffer".to_string(), b.clone())]),
+        })
     }
 
     fn load_state_dict(&mut self, saved: &OptimizerState<T>) -> Result<(), OptimizerStateError> {
-        let configs = saved.group_configs("SGD", &self.groups)?;
-        let params: Vec<_> = self.groups.iter().flat_map(|g| &g.params).collect();
-        let mut buffers = vec![None; params.len()];
-        for (&i, s) in &saved.state {
-            buffers[i] = Some(s.buffer(i, "momentum_buffer", params[i].value().shape())?);
-        }
-        saved.restore_groups(&mut self.groups, configs);
-        self.momentum_buffers = buffers;
-        Ok(())
+        self.groups.load_state_dict(saved, |i, s, shape, _| {
+            s.buffer(i, "momentum_buffer", shape)
+        })
     }
 }

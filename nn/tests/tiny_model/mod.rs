@@ -23,7 +23,7 @@ impl<T: Float> TinyNet<T> {
         let mut rng = seeded(seed);
         let half = T::from_f64(0.5);
         let mut param =
-            |shape: &[usize]| Var::leaf(Tensor::uniform(shape, -half, half, &mut rng), true);
+            |shape: &[usize]| Var::requiring_grad(Tensor::uniform(shape, -half, half, &mut rng));
         TinyNet {
             fc1_weight: param(&[3, 4]),
             fc1_bias: param(&[3]),

@@ -26,7 +26,7 @@ use synann_autograd::Var;
 use synann_nn::init::{kaiming_uniform_, uniform_, FanMode, Nonlinearity};
 use synann_nn::{Mode, Module};
 use synann_tensor::random::Rng;
-use synann_tensor::{Float, Tensor};
+use synann_tensor::{Float, KeepDim, Tensor};
 
 /// How the trained `weight` W becomes the inhibition matrix B.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -291,15 +291,15 @@ impl<T: Float> Synapse<T> {
     /// A layer on `features` inputs (and as many outputs), initialised from
     /// `rng` as `config.init` says.
     pub fn new(features: usize, config: SynapseConfig, rng: &mut Rng) -> Self {
-        let weight = Var::leaf(Tensor::zeros(&[features, features]), true);
+        let weight = Var::requiring_grad(Tensor::zeros(&[features, features]));
         config.init.fill(&weight, config.param, rng);
         let a = match config.gain {
             Gain::One => None,
-            Gain::Learnable => Some(Var::leaf(Tensor::ones(&[features]), true)),
-            Gain::AtLeastOne => Some(Var::leaf(
-                Tensor::full(&[features], T::from_f64(Gain::AT_LEAST_ONE_START)),
-                true,
-            )),
+            Gain::Learnable => Some(Var::requiring_grad(Tensor::ones(&[features]))),
+            Gain::AtLeastOne => Some(Var::requiring_grad(Tensor::full(
+                &[features],
+                T::from_f64(Gain::AT_LEAST_ONE_START),
+            ))),
         };
         Synapse { weight, a, config }
     }
@@ -330,7 +330,7 @@ impl<T: Float> Synapse<T> {
         let log_inhibition = match self.config.coupling {
             Coupling::PerSample => log_inhibition,
             // One factor per output feature, shared by the whole batch.
-            Coupling::BatchCoupled => log_inhibition.sum(&[0], true),
+            Coupling::BatchCoupled => log_inhibition.sum(&[0], KeepDim::Yes),
         };
         let y = x.mul(&log_inhibition.exp());
         match (&self.a, self.config.gain) {

@@ -9,12 +9,12 @@
 //!
 //! with x = 0 outside the image (a padded tap contributes ln 1 = 0). It is
 //! [`synapse_logsum`] applied to the im2col windows: one row of X per pixel
-//! (its C·k·k window values, [`im2row_same`]), one row of B per output
+//! (its C·k·k window values, [`Var::im2row_same`]), one row of B per output
 //! channel (B [C, C, k, k] flattened to [C, C·k·k] in the same (c', ky, kx)
 //! order).
 
 use super::synapse::{BParam, SynapseInit};
-use crate::ops::{im2row_same, synapse_logsum};
+use crate::ops::synapse_logsum;
 use synann_autograd::Var;
 use synann_nn::{Mode, Module};
 use synann_tensor::random::Rng;
@@ -57,10 +57,12 @@ impl<T: Float> SynapseConv2d<T> {
             kernel_size % 2 == 1,
             "SynapseConv2d: kernel size {kernel_size} must be odd for 'same' padding"
         );
-        let weight = Var::leaf(
-            Tensor::zeros(&[channels, channels, kernel_size, kernel_size]),
-            true,
-        );
+        let weight = Var::requiring_grad(Tensor::zeros(&[
+            channels,
+            channels,
+            kernel_size,
+            kernel_size,
+        ]));
         init.fill(&weight, param, rng);
         SynapseConv2d { weight, param }
     }
@@ -88,7 +90,7 @@ impl<T: Float> Module<T> for SynapseConv2d<T> {
         );
         let (n, h, w) = (s[0], s[2], s[3]);
         // One row per pixel: [N·H·W, C·k·k].
-        let windows = im2row_same(x, k);
+        let windows = x.im2row_same(k);
         let b = self.param.apply(&self.weight).reshape(&[c, c * k * k]);
         // [N·H·W, C] → [N, C, H, W].
         let log_inhibition = synapse_logsum(&windows, &b)

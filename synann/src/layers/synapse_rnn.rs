@@ -56,7 +56,7 @@ impl<T: Float> SynapseRNNCell<T> {
         let bound = 1.0 / (hidden_size.max(1) as f64).sqrt();
         let mut uniform = |shape: &[usize], shift: f64| {
             let (lo, hi) = (T::from_f64(shift - bound), T::from_f64(shift + bound));
-            Var::leaf(Tensor::uniform(shape, lo, hi, rng), true)
+            Var::requiring_grad(Tensor::uniform(shape, lo, hi, rng))
         };
         let h = hidden_size;
         SynapseRNNCell {

@@ -4,17 +4,13 @@
 //!
 //! - [`synapse_logsum`]: the fused log-space synapse graph (and its checked
 //!   and kernel-selecting forms);
-//! - [`im2row_same`]: the windows a synapse convolution works on, one row
-//!   per pixel ([`im2col_same`]: the same, one column per pixel);
+//! - the windows a synapse convolution works on, one row per pixel, are
+//!   the generic autograd op [`Var::im2row_same`](synann_autograd::Var::im2row_same);
 //! - [`kernels`]: the reference and fast implementations on raw slices.
 
-mod im2col;
-mod im2row;
 pub mod kernels;
 mod synapse_logsum;
 
-pub use im2col::im2col_same;
-pub use im2row::im2row_same;
 pub use synapse_logsum::{
     check_domain, synapse_logsum, synapse_logsum_checked, synapse_logsum_with, Kernel, FACTOR_FLOOR,
 };

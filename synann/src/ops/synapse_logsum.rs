@@ -106,8 +106,8 @@ impl<T: Float> Function<T> for SynapseLogSum {
 /// use synann::ops::synapse_logsum;
 /// use synann_autograd::Var;
 /// use synann_tensor::Tensor;
-/// let x = Var::leaf(Tensor::from_vec(vec![0.5f64, 0.5], &[1, 2]), true);
-/// let b = Var::leaf(Tensor::from_vec(vec![1.0, 1.0], &[1, 2]), true);
+/// let x = Var::requiring_grad(Tensor::from_vec(vec![0.5f64, 0.5], &[1, 2]));
+/// let b = Var::requiring_grad(Tensor::from_vec(vec![1.0, 1.0], &[1, 2]));
 /// let out = synapse_logsum(&x, &b); // 2·ln(1 − 0.5)
 /// assert!((out.value().item() - 2.0 * 0.5f64.ln()).abs() < 1e-12);
 /// out.sum_all().backward();

@@ -59,7 +59,7 @@ use rand::Rng as _;
 use std::fmt;
 use synann_autograd::Var;
 use synann_nn::init::uniform_;
-use synann_nn::layers::Linear;
+use synann_nn::layers::{Bias, Linear};
 use synann_nn::{prefixed, Mode, Module};
 use synann_tensor::random::{seeded, Rng};
 use synann_tensor::Tensor;
@@ -452,7 +452,7 @@ impl SynapseSlot {
             }
             SynapseVariant::Identity => SynapseSlot::Identity,
             SynapseVariant::Linear => {
-                SynapseSlot::Linear(Linear::new(features, features, true, rng))
+                SynapseSlot::Linear(Linear::new(features, features, Bias::Yes, rng))
             }
         }
     }
@@ -464,7 +464,7 @@ impl SynapseSlot {
             SynapseSlot::Synapse { layer, .. } => {
                 let n = layer.features();
                 let bound = 1.0 / (n.max(1) as f64).sqrt();
-                let bias = Var::leaf(Tensor::zeros(&[n]), true);
+                let bias = Var::requiring_grad(Tensor::zeros(&[n]));
                 uniform_(&bias, -bound, bound, rng);
                 SynapseSlot::Synapse {
                     layer,

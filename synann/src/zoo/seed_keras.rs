@@ -40,7 +40,7 @@ use super::{Augmentation, ImageInput, InputLayout, LossKind, Normalization, Opti
 use crate::layers::{SynapseConfig, SynapseInit};
 use synann_autograd::Var;
 use synann_nn::init::{xavier_uniform_, zeros_};
-use synann_nn::layers::{Conv2d, Dropout, Linear};
+use synann_nn::layers::{Bias, Conv2d, Dropout, Linear};
 use synann_nn::module::prefixed_generators;
 use synann_nn::{Mode, Module};
 use synann_tensor::conv::Conv2dParams;
@@ -75,14 +75,21 @@ impl SeedKeras {
         let mut channels = 1;
         for (out, k) in CONVS {
             let out = scaled(out, opts.width);
-            let conv = Conv2d::new(channels, out, (k, k), Conv2dParams::default(), true, rng);
+            let conv = Conv2d::new(
+                channels,
+                out,
+                (k, k),
+                Conv2dParams::default(),
+                Bias::Yes,
+                rng,
+            );
             keras_init(&conv.weight, conv.bias.as_ref(), rng);
             convs.push(conv);
             channels = out;
         }
         let config = SynapseConfig::default().init(SynapseInit::keras());
         let synapse = SynapseSlot::new(channels, opts.variant, config, rng);
-        let fc = Linear::new(channels, 10, true, rng);
+        let fc = Linear::new(channels, 10, Bias::Yes, rng);
         keras_init(&fc.weight, fc.bias.as_ref(), rng);
         SeedKeras {
             convs,

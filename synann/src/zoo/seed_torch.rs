@@ -28,7 +28,7 @@ use super::{children_buffers, children_parameters, Rngs, SynapseInput, SynapseSl
 use super::{Augmentation, ImageInput, InputLayout, LossKind, Normalization, OptimizerKind, Recipe, Schedule};
 use crate::layers::SynapseConfig;
 use synann_autograd::Var;
-use synann_nn::layers::{BatchNorm1d, Conv2d, Dropout, Dropout2d, Linear};
+use synann_nn::layers::{BatchNorm1d, Bias, Conv2d, Dropout, Dropout2d, Linear};
 use synann_nn::module::prefixed_generators;
 use synann_tensor::random::Rng;
 use synann_nn::{Mode, Module};
@@ -54,12 +54,12 @@ impl SeedTorch {
         let mut rngs = Rngs::new(opts.seed);
         let rng = &mut rngs.init;
         let conv = Conv2dParams::default();
-        let conv1 = Conv2d::new(1, 10, (5, 5), conv, true, rng);
-        let conv2 = Conv2d::new(10, 20, (5, 5), conv, true, rng);
-        let fc1 = Linear::new(320, 64, true, rng);
+        let conv1 = Conv2d::new(1, 10, (5, 5), conv, Bias::Yes, rng);
+        let conv2 = Conv2d::new(10, 20, (5, 5), conv, Bias::Yes, rng);
+        let fc1 = Linear::new(320, 64, Bias::Yes, rng);
         let fcn =
             SynapseSlot::new(64, opts.variant, SynapseConfig::default(), rng).with_unused_bias(rng);
-        let fc2 = Linear::new(64, 10, true, &mut rngs.init);
+        let fc2 = Linear::new(64, 10, Bias::Yes, &mut rngs.init);
         SeedTorch {
             conv1,
             conv2,

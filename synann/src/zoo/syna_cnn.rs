@@ -50,7 +50,7 @@ use super::{children_buffers, children_parameters, scaled, Rngs, SynapseSlot, Zo
 use super::{Augmentation, ImageInput, InputLayout, LossKind, Normalization, OptimizerKind, Recipe, Schedule};
 use crate::layers::{BParam, SynapseConfig, SynapseConv2d, SynapseInit};
 use synann_autograd::Var;
-use synann_nn::layers::{BatchNorm1d, BatchNorm2d, Conv2d, Linear};
+use synann_nn::layers::{BatchNorm1d, BatchNorm2d, Bias, Conv2d, Linear};
 use synann_nn::{Mode, Module};
 use synann_tensor::conv::Conv2dParams;
 use synann_tensor::random::Rng;
@@ -107,7 +107,7 @@ pub(super) struct SynaCnn {
 }
 
 /// A 3×3 convolution with 'same' padding.
-fn conv3x3(in_channels: usize, out_channels: usize, bias: bool, rng: &mut Rng) -> Conv2d<f32> {
+fn conv3x3(in_channels: usize, out_channels: usize, bias: Bias, rng: &mut Rng) -> Conv2d<f32> {
     let params = Conv2dParams {
         padding: (1, 1),
         ..Default::default()
@@ -125,8 +125,8 @@ impl SynaCnn {
     pub(super) fn new(opts: &ZooOptions) -> Self {
         let (c1, c2) = (scaled(16, opts.width), scaled(32, opts.width));
         let rng = &mut Rngs::new(opts.seed).init;
-        let conv1 = conv3x3(1, c1, true, rng);
-        let conv2 = conv3x3(c1, c1, false, rng);
+        let conv1 = conv3x3(1, c1, Bias::Yes, rng);
+        let conv2 = conv3x3(c1, c1, Bias::No, rng);
         let synapse_conv = match opts.conv_variant {
             ConvSynapseVariant::Synapse => ConvSynapseSlot::Synapse(SynapseConv2d::new(
                 c1,
@@ -136,13 +136,13 @@ impl SynaCnn {
                 rng,
             )),
             ConvSynapseVariant::Identity => ConvSynapseSlot::Identity,
-            ConvSynapseVariant::Conv => ConvSynapseSlot::Conv(conv3x3(c1, c1, false, rng)),
+            ConvSynapseVariant::Conv => ConvSynapseSlot::Conv(conv3x3(c1, c1, Bias::No, rng)),
         };
-        let conv3 = conv3x3(c1, c2, false, rng);
-        let conv4 = conv3x3(c2, c2, false, rng);
-        let fc1 = Linear::new(c2 * 7 * 7, HEAD, true, rng);
+        let conv3 = conv3x3(c1, c2, Bias::No, rng);
+        let conv4 = conv3x3(c2, c2, Bias::No, rng);
+        let fc1 = Linear::new(c2 * 7 * 7, HEAD, Bias::Yes, rng);
         let synapse = SynapseSlot::new(HEAD, opts.variant, SynapseConfig::default(), rng);
-        let fc2 = Linear::new(HEAD, 10, true, rng);
+        let fc2 = Linear::new(HEAD, 10, Bias::Yes, rng);
         SynaCnn {
             conv1,
             conv2,

@@ -23,7 +23,7 @@ use super::{children_parameters, Rngs, SynapseInput, SynapseSlot, ZooOptions};
 use super::{Augmentation, ImageInput, InputLayout, LossKind, Normalization, OptimizerKind, Recipe, Schedule};
 use crate::layers::SynapseConfig;
 use synann_autograd::Var;
-use synann_nn::layers::{Dropout, Linear};
+use synann_nn::layers::{Bias, Dropout, Linear};
 use synann_nn::module::prefixed_generators;
 use synann_tensor::random::Rng;
 use synann_nn::{Mode, Module};
@@ -45,9 +45,9 @@ impl SynaMlp {
     pub(super) fn new(opts: &ZooOptions) -> Self {
         let mut rngs = Rngs::new(opts.seed);
         let rng = &mut rngs.init;
-        let fc1 = Linear::new(784, HIDDEN, true, rng);
+        let fc1 = Linear::new(784, HIDDEN, Bias::Yes, rng);
         let synapse = SynapseSlot::new(HIDDEN, opts.variant, SynapseConfig::default(), rng);
-        let fc2 = Linear::new(HIDDEN, 10, true, rng);
+        let fc2 = Linear::new(HIDDEN, 10, Bias::Yes, rng);
         SynaMlp {
             fc1,
             synapse_input: opts.synapse_input,

@@ -34,9 +34,10 @@ use super::{children_parameters, RecurrentCell, Rngs, SynapseSlot, ZooOptions};
 use super::{Augmentation, ImageInput, InputLayout, LossKind, Normalization, OptimizerKind, Recipe, Schedule};
 use crate::layers::{SynapseConfig, SynapseRNN};
 use synann_autograd::Var;
-use synann_nn::layers::{GRUCell, Linear, RNNCell};
+use synann_nn::layers::{Bias, GRUCell, Linear, RNNCell};
 use synann_nn::{Mode, Module};
 use synann_tensor::random::Rng;
+use synann_tensor::KeepDim;
 
 /// Pixels per row (the features of one step).
 const ROW: usize = 28;
@@ -89,7 +90,7 @@ impl Recurrence {
     /// states, in (−1, 1), are mapped by (h + 1)/2.
     fn mean_state(&self, x: &Var<f32>) -> Var<f32> {
         match self {
-            Recurrence::Synapse(rnn) => rnn.forward_sequence(x, None).0.mean(&[1], false),
+            Recurrence::Synapse(rnn) => rnn.forward_sequence(x, None).0.mean(&[1], KeepDim::No),
             Recurrence::Tanh(cell) => {
                 mean_unit_state(x, cell.initial_state(x.shape()[0]), |x, h| cell.step(x, h))
             }
@@ -148,7 +149,7 @@ impl SynaRnn {
         let rnn = Recurrence::new(opts.cell, rng);
         let hidden = rnn.hidden_size();
         let synapse = SynapseSlot::new(hidden, opts.variant, SynapseConfig::default(), rng);
-        let fc = Linear::new(hidden, 10, true, rng);
+        let fc = Linear::new(hidden, 10, Bias::Yes, rng);
         SynaRnn { rnn, synapse, fc }
     }
 }

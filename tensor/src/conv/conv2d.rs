@@ -12,8 +12,9 @@
 //! bias      db[O]          = Σ_samples Σ_P dY
 //! ```
 //!
-//! A 1×1 kernel with stride 1 and no padding needs no im2col at all: `col`
-//! *is* `X` seen as `[C, H·W]`, so the GEMMs read the input directly.
+//! A pointwise convolution (1×1 kernel, stride 1, no padding) needs no
+//! im2col at all: `col` *is* `X` seen as `[C, H·W]`, so the GEMMs read the
+//! input in place ([`Dims::pointwise`]).
 //!
 //! Batching: a GEMM per sample would be small (conv2 of the seed network is
 //! `[20, 250] · [250, 64]`), so the per-call overheads of packing and of
@@ -31,9 +32,9 @@
 //! [`ROW_DOT_MAX_OUT`].
 //!
 //! First layers (one group, stride 1, no padding or dilation, at most
-//! [`direct::MAX_TAPS`] input taps per output) in f32 on a CPU with AVX-512
-//! skip im2col altogether: see [`direct`] for the direct kernels of the
-//! forward and the weight gradient.
+//! [`first_layer_avx512::MAX_TAPS`] input taps per output) in f32 on a CPU
+//! with AVX-512 skip im2col altogether: see [`first_layer_avx512`] for the
+//! direct-convolution kernels of the forward and the weight gradient.
 //!
 //! Parallelism: the batch is cut into a few blocks of samples, one rayon task
 //! each ([`crate::parallel`]); a task owns its scratch buffers, reused for all
@@ -42,12 +43,10 @@
 //! results do not depend on thread timing.
 
 #[cfg(target_arch = "x86_64")]
-use super::direct;
+use super::first_layer_avx512;
 use super::im2col::{col2im_ld, im2col_ld, ConvGeometry, Tap};
 use super::params::Conv2dParams;
 use crate::element::Float;
-#[cfg(target_arch = "x86_64")]
-use crate::element::{expect_f32, expect_f32_mut};
 use crate::linalg::{gemm_abt, gemm_serial, MatRef, Rows};
 use crate::parallel::{for_each_block, map_range, num_threads};
 use crate::tensor::Tensor;
@@ -65,11 +64,11 @@ const COL_TARGET: usize = 1 << 15;
 /// panels of 16 rows; with few channels that copy costs more than the
 /// products, while the row-dot kernel reads rows in place but multiplies
 /// at about half the speed. Measured at the seed network's shapes, before
-/// the direct kernels existed: conv1 (10 channels, 1152 pixels) gained
-/// about a third, conv2 (20 channels, 128 or 512 pixels) lost. In f32 on
-/// AVX-512 conv1 now takes the direct kernels ([`direct`]); this path
-/// serves such layers in f64, on other CPUs, and with more than
-/// [`direct::MAX_TAPS`] taps.
+/// the first-layer kernels existed: conv1 (10 channels, 1152 pixels)
+/// gained about a third, conv2 (20 channels, 128 or 512 pixels) lost. In
+/// f32 on AVX-512 conv1 now takes the first-layer kernels
+/// ([`first_layer_avx512`]); this path serves such layers in f64, on other
+/// CPUs, and with more than [`first_layer_avx512::MAX_TAPS`] taps.
 const ROW_DOT_MAX_OUT: usize = 16;
 /// See [`ROW_DOT_MAX_OUT`].
 const ROW_DOT_MIN: usize = 512;
@@ -82,8 +81,9 @@ struct Dims {
     groups: usize,
     /// Geometry of one group of one sample.
     geom: ConvGeometry,
-    /// Whether the 1×1 / stride-1 / no-padding path (no im2col) applies.
-    direct: bool,
+    /// Whether the convolution is pointwise (1×1 kernel, stride 1, no
+    /// padding): the input is its own column matrix, so no im2col.
+    pointwise: bool,
     /// The im2col copy plan of one image, shared by all of them.
     taps: Vec<Tap>,
 }
@@ -105,22 +105,24 @@ impl Dims {
             fail("disagree on input channels");
         }
         let geom = ConvGeometry::new(cg, (h, w), (kh, kw), p);
-        let direct = (kh, kw) == (1, 1) && p.stride == (1, 1) && p.padding == (0, 0);
+        let pointwise = (kh, kw) == (1, 1) && p.stride == (1, 1) && p.padding == (0, 0);
         Dims {
             n,
             c,
             o,
             groups: p.groups,
             geom,
-            direct,
-            taps: if direct { Vec::new() } else { geom.taps() },
+            pointwise,
+            taps: if pointwise { Vec::new() } else { geom.taps() },
         }
     }
 
-    /// Whether the f32 direct kernels ([`direct`]) serve this call.
+    /// Whether the first-layer kernels ([`first_layer_avx512`]) serve this
+    /// geometry on this CPU (they do when the elements are f32: see
+    /// [`Float::as_f32_slice`]).
     #[cfg(target_arch = "x86_64")]
-    fn direct_f32<T: Float>(&self) -> bool {
-        T::DTYPE == "F32" && direct::applies(&self.geom, self.groups)
+    fn first_layer_avx512(&self) -> bool {
+        first_layer_avx512::applies(&self.geom, self.groups)
     }
 
     fn out_shape(&self) -> [usize; 4] {
@@ -153,10 +155,10 @@ impl Dims {
         self.n.div_ceil(2 * num_threads()).max(1)
     }
 
-    /// Samples per GEMM (1 on the direct path, which reads the input in
+    /// Samples per GEMM (1 on the pointwise path, which reads the input in
     /// place).
     fn chunk(&self) -> usize {
-        if self.direct {
+        if self.pointwise {
             return 1;
         }
         let per_sample = self.geom.col_rows() * self.geom.col_cols();
@@ -175,7 +177,7 @@ impl Dims {
     /// Scratch for one task: the column matrix and one `[O/g, S·P]` block.
     fn scratch<T: Float>(&self) -> (Vec<T>, Vec<T>) {
         let cols = self.chunk() * self.geom.col_cols();
-        let col = if self.direct {
+        let col = if self.pointwise {
             0
         } else {
             self.geom.col_rows() * cols
@@ -184,7 +186,7 @@ impl Dims {
     }
 
     /// The `[C/g·kh·kw, S·P]` matrix of group `g` of the samples `chunk` of
-    /// `x`: the input itself on the direct path, else im2col into `col`.
+    /// `x`: the input itself on the pointwise path, else im2col into `col`.
     fn patches<'a, T: Float>(
         &self,
         x: &'a [T],
@@ -199,7 +201,7 @@ impl Dims {
         );
         let image = |i: usize| &x[i * self.in_len() + g * img..][..img];
         let ld = chunk.len() * p;
-        if self.direct {
+        if self.pointwise {
             return MatRef::row_major(image(chunk.start), k, p);
         }
         for (s, i) in chunk.enumerate() {
@@ -299,21 +301,22 @@ pub fn conv2d<T: Float>(
     let spb = d.samples_per_block();
     let mut out = vec![T::ZERO; d.n * out_len];
     #[cfg(target_arch = "x86_64")]
-    if d.direct_f32::<T>() {
-        let (x, w) = (expect_f32(x), expect_f32(w));
-        let b = bias.map(|b| expect_f32(b.data()));
-        let in_len = d.in_len();
-        for_each_block(
-            expect_f32_mut(&mut out),
-            spb * out_len,
-            d.work(),
-            |blk, out_blk| {
+    if d.first_layer_avx512() {
+        if let (Some(x), Some(w), Some(out_f32)) = (
+            T::as_f32_slice(x),
+            T::as_f32_slice(w),
+            T::as_f32_slice_mut(&mut out),
+        ) {
+            // The elements are f32, so the bias (if any) casts too.
+            let b = bias.and_then(|b| T::as_f32_slice(b.data()));
+            let in_len = d.in_len();
+            for_each_block(out_f32, spb * out_len, d.work(), |blk, out_blk| {
                 let first = blk * spb;
                 let x_blk = &x[first * in_len..(first + out_blk.len() / out_len) * in_len];
-                direct::forward(&d.geom, x_blk, w, b, out_blk);
-            },
-        );
-        return Tensor::from_vec(out, &d.out_shape());
+                first_layer_avx512::forward(&d.geom, x_blk, w, b, out_blk);
+            });
+            return Tensor::from_vec(out, &d.out_shape());
+        }
     }
     for_each_block(&mut out, spb * out_len, d.work(), |blk, out_blk| {
         let (mut col, mut y) = d.scratch();
@@ -371,7 +374,7 @@ pub fn conv2d_backward_input<T: Float>(
                 let dy = d.rows(gy, chunk.clone(), g, &mut buf);
                 let wt = d.weight(w, g).t();
                 let image = |i: usize| (i - first) * in_len + g * img;
-                if d.direct {
+                if d.pointwise {
                     // dX_g = W_gᵀ · dY_g straight into the gradient.
                     let gx = &mut gin_blk[image(chunk.start)..][..img];
                     gemm_serial(T::ONE, wt, dy, T::ZERO, gx);
@@ -418,23 +421,27 @@ pub fn conv2d_backward_weight<T: Float>(
     let (og, k) = (d.og(), d.geom.col_rows());
     let spb = d.samples_per_block();
     #[cfg(target_arch = "x86_64")]
-    if d.direct_f32::<T>() {
-        let (gy, x) = (expect_f32(gy), expect_f32(x));
-        let (in_len, out_len) = (d.in_len(), d.out_len());
-        let partials = map_range(d.n.div_ceil(spb), d.work(), |blk| {
-            let samples = blk * spb..((blk + 1) * spb).min(d.n);
-            let mut gw = vec![0.0f32; d.o * k];
-            let gy_blk = &gy[samples.start * out_len..samples.end * out_len];
-            let x_blk = &x[samples.start * in_len..samples.end * in_len];
-            direct::weight_grad(&d.geom, gy_blk, x_blk, &mut gw);
-            gw
-        });
+    if d.first_layer_avx512() {
         let mut gw = vec![T::ZERO; d.o * k];
-        let total = expect_f32_mut(&mut gw);
-        for part in partials {
-            total.iter_mut().zip(&part).for_each(|(a, &b)| *a += b);
+        if let (Some(gy), Some(x), Some(total)) = (
+            T::as_f32_slice(gy),
+            T::as_f32_slice(x),
+            T::as_f32_slice_mut(&mut gw),
+        ) {
+            let (in_len, out_len) = (d.in_len(), d.out_len());
+            let partials = map_range(d.n.div_ceil(spb), d.work(), |blk| {
+                let samples = blk * spb..((blk + 1) * spb).min(d.n);
+                let mut gw = vec![0.0f32; d.o * k];
+                let gy_blk = &gy[samples.start * out_len..samples.end * out_len];
+                let x_blk = &x[samples.start * in_len..samples.end * in_len];
+                first_layer_avx512::weight_grad(&d.geom, gy_blk, x_blk, &mut gw);
+                gw
+            });
+            for part in partials {
+                total.iter_mut().zip(&part).for_each(|(a, &b)| *a += b);
+            }
+            return Tensor::from_vec(gw, weight_shape);
         }
-        return Tensor::from_vec(gw, weight_shape);
     }
     // One partial gradient per block of samples, summed in block order.
     let partials = map_range(d.n.div_ceil(spb), d.work(), |blk| {

@@ -7,14 +7,14 @@
 //! | `params` | [`Conv2dParams`] (stride, padding, dilation, groups) and the output-size formula |
 //! | `im2col` | [`im2col`] / [`col2im`]: a convolution as one matrix product |
 //! | `conv2d` | [`conv2d`] and its input, weight and bias gradients |
-//! | `direct` | the f32 AVX-512 direct convolution for few input taps (first layers) |
+//! | `first_layer_avx512` | the f32 AVX-512 direct convolution for few input taps (first layers) |
 //! | `pool` | max, average and global pooling, forward and backward |
 //!
 //! Weights are `[out, in/groups, kh, kw]` as in PyTorch.
 
 mod conv2d;
 #[cfg(target_arch = "x86_64")]
-mod direct;
+mod first_layer_avx512;
 mod im2col;
 mod params;
 mod pool;

@@ -199,6 +199,16 @@ fn mat<T: Float>(t: &Tensor<T>, b: usize, trans: bool) -> MatRef<'_, T> {
     }
 }
 
+/// Whether [`Tensor::matmul_t`] reads an operand transposed (its last two
+/// axes swapped, through strides: no copy), like BLAS's `transa`/`transb`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transpose {
+    /// The operand as it is.
+    No,
+    /// The operand's transpose.
+    Yes,
+}
+
 impl<T: Float> Tensor<T> {
     /// Matrix product.
     ///
@@ -213,12 +223,29 @@ impl<T: Float> Tensor<T> {
     /// assert_eq!(a.matmul(&i), a);
     /// ```
     pub fn matmul(&self, other: &Self) -> Self {
-        self.matmul_t(false, other, false)
+        self.matmul_t(Transpose::No, other, Transpose::No)
     }
 
     /// Matrix product with either operand transposed (the last two axes),
     /// without copying it: `op(self) @ op(other)`.
-    pub fn matmul_t(&self, trans_self: bool, other: &Self, trans_other: bool) -> Self {
+    ///
+    /// ```
+    /// use synann_tensor::{Tensor, Transpose};
+    /// let a = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3]);
+    /// // aᵀ·a is [3, 3], a·aᵀ is [2, 2].
+    /// assert_eq!(a.matmul_t(Transpose::Yes, &a, Transpose::No).shape(), &[3, 3]);
+    /// assert_eq!(a.matmul_t(Transpose::No, &a, Transpose::Yes).data(), &[14.0, 32.0, 32.0, 77.0]);
+    /// ```
+    pub fn matmul_t(
+        &self,
+        transpose_self: Transpose,
+        other: &Self,
+        transpose_other: Transpose,
+    ) -> Self {
+        let (trans_self, trans_other) = (
+            transpose_self == Transpose::Yes,
+            transpose_other == Transpose::Yes,
+        );
         let fail = || -> ! {
             panic!(
                 "matmul: shapes {:?}{} and {:?}{} do not multiply",

@@ -4,5 +4,5 @@
 mod matmul;
 mod rowdot;
 
-pub use matmul::{gemm, gemm_serial, MatRef};
+pub use matmul::{gemm, gemm_serial, MatRef, Transpose};
 pub use rowdot::{gemm_abt, Rows};

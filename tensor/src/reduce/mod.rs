@@ -11,6 +11,28 @@ use crate::element::Float;
 use crate::shape::resolve_axis;
 use crate::tensor::Tensor;
 
+/// Whether a reduction keeps each reduced axis as size 1 (PyTorch's
+/// `keepdim=True`, so the result broadcasts back against the input) or
+/// drops it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeepDim {
+    /// Drop the reduced axes (PyTorch's default).
+    No,
+    /// Keep the reduced axes as size 1.
+    Yes,
+}
+
+/// Which variance [`Tensor::variance`] computes: PyTorch's `unbiased` flag.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unbiased {
+    /// Divide the sum of squared deviations by the count (the population
+    /// variance, the biased estimate).
+    No,
+    /// Divide by count − 1 (Bessel's correction, the unbiased estimate;
+    /// PyTorch's default).
+    Yes,
+}
+
 /// The `(outer, len, inner)` split of `shape` around `axis`.
 pub fn split_at_axis(shape: &[usize], axis: usize) -> (usize, usize, usize) {
     let outer = shape[..axis].iter().product();
@@ -49,9 +71,9 @@ impl<T: Float> Tensor<T> {
         Tensor::from_vec(out, &shape)
     }
 
-    /// Removes the size-1 axes listed (sorted) unless `keepdim`.
-    fn drop_axes(self, axes: &[usize], keepdim: bool) -> Self {
-        if keepdim {
+    /// Removes the size-1 axes listed (sorted) unless `keepdim` keeps them.
+    fn drop_axes(self, axes: &[usize], keepdim: KeepDim) -> Self {
+        if keepdim == KeepDim::Yes {
             return self;
         }
         let shape: Vec<usize> = self
@@ -68,12 +90,12 @@ impl<T: Float> Tensor<T> {
     /// [`Tensor::sum_all`]).
     ///
     /// ```
-    /// use synann_tensor::Tensor;
+    /// use synann_tensor::{KeepDim, Tensor};
     /// let t = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3]);
-    /// assert_eq!(t.sum(&[1], false).data(), &[6.0, 15.0]);
-    /// assert_eq!(t.sum(&[0], true).shape(), &[1, 3]);
+    /// assert_eq!(t.sum(&[1], KeepDim::No).data(), &[6.0, 15.0]);
+    /// assert_eq!(t.sum(&[0], KeepDim::Yes).shape(), &[1, 3]);
     /// ```
-    pub fn sum(&self, axes: &[isize], keepdim: bool) -> Self {
+    pub fn sum(&self, axes: &[isize], keepdim: KeepDim) -> Self {
         let axes = resolve_axes("sum", axes, self.rank());
         let mut t = self.clone();
         for &a in &axes {
@@ -88,7 +110,7 @@ impl<T: Float> Tensor<T> {
     }
 
     /// Mean over `axes`.
-    pub fn mean(&self, axes: &[isize], keepdim: bool) -> Self {
+    pub fn mean(&self, axes: &[isize], keepdim: KeepDim) -> Self {
         let resolved = resolve_axes("mean", axes, self.rank());
         let count: usize = resolved.iter().map(|&a| self.shape()[a]).product();
         self.sum(axes, keepdim)
@@ -102,7 +124,7 @@ impl<T: Float> Tensor<T> {
     }
 
     /// Maximum over `axes`.
-    pub fn max(&self, axes: &[isize], keepdim: bool) -> Self {
+    pub fn max(&self, axes: &[isize], keepdim: KeepDim) -> Self {
         let axes = resolve_axes("max", axes, self.rank());
         let mut t = self.clone();
         for &a in &axes {
@@ -118,7 +140,7 @@ impl<T: Float> Tensor<T> {
     }
 
     /// Minimum over `axes`.
-    pub fn min(&self, axes: &[isize], keepdim: bool) -> Self {
+    pub fn min(&self, axes: &[isize], keepdim: KeepDim) -> Self {
         let axes = resolve_axes("min", axes, self.rank());
         let mut t = self.clone();
         for &a in &axes {

@@ -1,6 +1,6 @@
 //! argmax/argmin and variance.
 
-use super::split_at_axis;
+use super::{split_at_axis, KeepDim, Unbiased};
 use crate::element::Float;
 use crate::shape::resolve_axis;
 use crate::tensor::Tensor;
@@ -42,17 +42,24 @@ impl<T: Float> Tensor<T> {
         out
     }
 
-    /// Variance over `axes`; `unbiased` divides by `count − 1` (Bessel's
-    /// correction, PyTorch's default) instead of `count`.
-    pub fn var(&self, axes: &[isize], unbiased: bool, keepdim: bool) -> Self {
-        let resolved = super::resolve_axes("var", axes, self.rank());
+    /// Variance over `axes` (PyTorch's `var`): [`Unbiased::Yes`] divides by
+    /// `count − 1` (Bessel's correction, PyTorch's default) instead of
+    /// `count`.
+    ///
+    /// ```
+    /// use synann_tensor::{KeepDim, Tensor, Unbiased};
+    /// let t = Tensor::from_vec(vec![1.0f64, 2.0, 3.0, 4.0], &[2, 2]);
+    /// assert_eq!(t.variance(&[0], Unbiased::No, KeepDim::No).data(), &[1.0, 1.0]);
+    /// assert_eq!(t.variance(&[0], Unbiased::Yes, KeepDim::Yes).data(), &[2.0, 2.0]);
+    /// ```
+    pub fn variance(&self, axes: &[isize], unbiased: Unbiased, keepdim: KeepDim) -> Self {
+        let resolved = super::resolve_axes("variance", axes, self.rank());
         let count: usize = resolved.iter().map(|&a| self.shape()[a]).product();
-        let mean = self.mean(axes, true);
+        let mean = self.mean(axes, KeepDim::Yes);
         let centered = self.sub(&mean);
-        let denom = if unbiased {
-            count.saturating_sub(1)
-        } else {
-            count
+        let denom = match unbiased {
+            Unbiased::Yes => count.saturating_sub(1),
+            Unbiased::No => count,
         };
         centered
             .mul(&centered)

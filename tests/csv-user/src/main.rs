@@ -1,7 +1,7 @@
 //! Trains sigmoid → Synapse → Linear on a CSV file: `csv-user FILE LABEL OUT`.
 use synann::layers::{Synapse, SynapseConfig};
 use synann_datasets::read_csv;
-use synann_nn::layers::{Linear, Sequential, Sigmoid};
+use synann_nn::layers::{Bias, Linear, Sequential, Sigmoid};
 use synann_tensor::random::seeded;
 use synann_train::{OptimizerKind, Recipe, TrainOptions, Trainer};
 
@@ -21,7 +21,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         SynapseConfig::constrained(),
         &mut rng,
     ));
-    model.push(Linear::new(features, train.num_classes(), true, &mut rng));
+    model.push(Linear::new(features, train.num_classes(), Bias::Yes, &mut rng));
 
     let recipe = Recipe {
         epochs: 30,

@@ -3,7 +3,7 @@
 //! `tests/` checks both with the public verification API in a few lines.
 
 use synann_autograd::{apply, BackwardCtx, Function, Var};
-use synann_nn::layers::Linear;
+use synann_nn::layers::{Bias, Linear};
 use synann_nn::{prefixed, Mode, Module};
 use synann_tensor::random::Rng;
 use synann_tensor::{Float, Tensor};
@@ -47,9 +47,9 @@ impl<T: Float> GatedMlp<T> {
     /// Random layers, gate 0 (σ = 1/2).
     pub fn new(inputs: usize, hidden: usize, outputs: usize, rng: &mut Rng) -> Self {
         GatedMlp {
-            fc1: Linear::new(inputs, hidden, true, rng),
-            fc2: Linear::new(hidden, outputs, true, rng),
-            gate: Var::leaf(Tensor::zeros(&[outputs]), true),
+            fc1: Linear::new(inputs, hidden, Bias::Yes, rng),
+            fc2: Linear::new(hidden, outputs, Bias::Yes, rng),
+            gate: Var::requiring_grad(Tensor::zeros(&[outputs])),
         }
     }
 }

@@ -430,9 +430,9 @@ mod tests {
 
     #[test]
     fn grad_norm_is_the_joint_two_norm_and_reports_non_finite() {
-        let a = Var::leaf(Tensor::<f32>::zeros(&[2]), true);
-        let b = Var::leaf(Tensor::<f32>::zeros(&[1]), true);
-        let none = Var::leaf(Tensor::<f32>::zeros(&[3]), true);
+        let a = Var::requiring_grad(Tensor::<f32>::zeros(&[2]));
+        let b = Var::requiring_grad(Tensor::<f32>::zeros(&[1]));
+        let none = Var::requiring_grad(Tensor::<f32>::zeros(&[3]));
         a.set_grad(Some(Tensor::from_vec(vec![3.0, 0.0], &[2])));
         b.set_grad(Some(Tensor::from_vec(vec![4.0], &[1])));
         assert_eq!(grad_norm(&[a.clone(), b.clone(), none]), 5.0);

@@ -11,7 +11,7 @@ use std::path::Path;
 use synann_nn::checkpoint::{
     load_safetensors, save_safetensors, training, Metadata, TrainingCheckpoint,
 };
-use synann_nn::state_dict::{load_state_dict, state_dict};
+use synann_nn::state_dict::{load_state_dict, state_dict, Strict};
 use synann_nn::Module;
 use synann_tensor::random::{seeded, RngState};
 
@@ -81,7 +81,7 @@ impl<M: Module<f32> + ?Sized> Trainer<M> {
             .get("history")
             .and_then(|h| serde_json::from_str(h).ok())
             .ok_or_else(|| mismatch("its metrics history is missing or invalid".into()))?;
-        load_state_dict(&*self.model, &ckpt.model, true)?;
+        load_state_dict(&*self.model, &ckpt.model, Strict::Yes)?;
         self.optimizer.load_state_dict(&ckpt.optimizer)?;
         match (self.scheduler.as_mut(), &ckpt.scheduler) {
             (Some(s), Some(state)) => s.inner.load_state_dict(state)?,
@@ -161,7 +161,7 @@ pub fn load_weights<M: Module<f32> + ?Sized>(model: &M, path: &Path) -> Result<(
         Some(training::FORMAT) => TrainingCheckpoint::<f32>::load(path)?.model,
         _ => dict,
     };
-    load_state_dict(model, &dict, true).map_err(|e| match meta.get("model") {
+    load_state_dict(model, &dict, Strict::Yes).map_err(|e| match meta.get("model") {
         Some(saved_from) => TrainError::WrongModel {
             path: path.to_path_buf(),
             saved_from: saved_from.clone(),

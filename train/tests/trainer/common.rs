@@ -5,7 +5,7 @@ use std::cell::Cell;
 use std::rc::Rc;
 use synann_autograd::Var;
 use synann_datasets::{Augmentation, ImageInput, ImageSet, InputLayout, LoadOptions, Mnist, Normalization};
-use synann_nn::layers::{Dropout, Linear};
+use synann_nn::layers::{Bias, Dropout, Linear};
 use synann_nn::module::prefixed_generators;
 use synann_nn::{prefixed, Mode, Module};
 use synann_tensor::random::{seeded, Rng};
@@ -50,8 +50,8 @@ impl Module<f32> for TinyNet {
 /// `seed`.
 pub fn tiny_model(hidden: usize, poison: Option<Rc<Cell<usize>>>, seed: u64) -> Box<dyn Module<f32>> {
     let mut rng = seeded(seed);
-    let fc1 = Linear::new(784, hidden, true, &mut rng);
-    let fc2 = Linear::new(hidden, 10, true, &mut rng);
+    let fc1 = Linear::new(784, hidden, Bias::Yes, &mut rng);
+    let fc2 = Linear::new(hidden, 10, Bias::Yes, &mut rng);
     let drop = Dropout::new(0.2, seeded(seed ^ 0xD0));
     Box::new(TinyNet {
         fc1,

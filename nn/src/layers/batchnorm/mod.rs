@@ -75,7 +75,7 @@ pub struct BatchNorm<T: Float> {
 
 impl<T: Float> BatchNorm<T> {
     fn new(num_features: usize, config: BatchNormConfig) -> Self {
-        let param = |v: T| Var::leaf(Tensor::full(&[num_features], v), true);
+        let param = |v: T| Var::requiring_grad(Tensor::full(&[num_features], v));
         let buffer = |v: T| Var::constant(Tensor::full(&[num_features], v));
         let tracked = config.track_running_stats;
         BatchNorm {

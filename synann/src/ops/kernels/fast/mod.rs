@@ -5,13 +5,13 @@
 //! take one logarithm per block of factors: Σ_j ln f_j = ln Π_j f_j, guarded
 //! against underflow and overflow, and *compensated*: each running product
 //! carries its rounding error, so that small terms keep their digits (see
-//! [`portable`]).
+//! `portable.rs`).
 //!
 //! **Backward: one reciprocal per term, shared.** q = g[k, i]/(1 − B·X) is
 //! computed once per (k, i, j) and feeds both dX[k, j] −= B·q and
 //! dB[i, j] −= X·q.
 //!
-//! **Two implementations.** [`portable`] is plain Rust that LLVM
+//! **Two implementations.** `portable` is plain Rust that LLVM
 //! vectorises; on x86-64 it is compiled three times (baseline SSE2, AVX2,
 //! AVX-512) and the widest version the CPU supports runs ([`Isa`]). It
 //! serves f64 (the gradient checks) and f32 on CPUs without AVX-512.
@@ -24,32 +24,32 @@
 //!
 //! **Threads.** The forward splits the rows of the output over rayon. The
 //! backward gives each thread a band of columns of dX and dB
-//! ([`bands`]), or, when there are too few columns, a part of the rows
+//! (`bands.rs`), or, when there are too few columns, a part of the rows
 //! with its own small dB (see `split_backward`). Extra memory: the outputs
 //! and, in the second case, one m×n dB per thread: O(N·m + N·n +
 //! threads·m·n), never N·m·n.
 
+// The kernels themselves are private: callers go through `forward` and
+// `backward` (or their `_with` forms), which pick and check the instruction set.
 #[cfg(target_arch = "x86_64")]
-pub mod avx512;
-pub mod bands;
-pub mod portable;
+mod avx512;
+mod bands;
+mod portable;
 
 use crate::ops::kernels::Dims;
 use crate::ops::FACTOR_FLOOR;
 use bands::ColumnBands;
 use std::ops::Range;
-#[cfg(target_arch = "x86_64")]
-use synann_tensor::element::{expect_f32, expect_f32_mut};
 use synann_tensor::{parallel, Float};
 
 /// SIMD lanes: one AVX-512 register of f32 (two AVX2 registers, four SSE
 /// ones).
-pub const LANES: usize = 16;
+const LANES: usize = 16;
 /// Factors multiplied into a lane's running product between two range
 /// checks, in the forward.
-pub const BLOCK: usize = LANES * 16;
+const BLOCK: usize = LANES * 16;
 /// Rows of X in one task (forward) or one cache tile (portable backward).
-pub const K_TILE: usize = 8;
+const K_TILE: usize = 8;
 /// The size of dB (m·n elements) from which the backward splits the work
 /// between threads by columns rather than by rows (see `split_backward`):
 /// a private copy of dB per thread would then cost more to allocate, fill
@@ -171,16 +171,23 @@ pub fn backward_with<T: Float>(isa: Isa, d: Dims, x: &[T], b: &[T], g: &[T]) -> 
         return (dx, db);
     }
     #[cfg(target_arch = "x86_64")]
-    if isa == Isa::Avx512 && T::as_f32_slice(x).is_some() {
-        let inputs = (expect_f32(x), expect_f32(b), expect_f32(g));
-        let outputs = (expect_f32_mut(&mut dx), expect_f32_mut(&mut db));
-        split_backward(d, inputs, outputs, &|dims, b, rows, band, dx, db| {
-            // SAFETY: `assert_supported` checked that the CPU has AVX-512F,
-            // AVX2 and FMA; `split_backward` gives every call its own band
-            // of columns (or its own buffers).
-            unsafe { avx512::backward_band(dims, b, rows, band, dx, db) }
-        });
-        return (dx, db);
+    if isa == Isa::Avx512 {
+        if let (Some(x), Some(b), Some(g), Some(dx_f32), Some(db_f32)) = (
+            T::as_f32_slice(x),
+            T::as_f32_slice(b),
+            T::as_f32_slice(g),
+            T::as_f32_slice_mut(&mut dx),
+            T::as_f32_slice_mut(&mut db),
+        ) {
+            let outputs = (dx_f32, db_f32);
+            split_backward(d, (x, b, g), outputs, &|dims, b, rows, band, dx, db| {
+                // SAFETY: `assert_supported` checked that the CPU has
+                // AVX-512F, AVX2 and FMA; `split_backward` gives every call
+                // its own band of columns (or its own buffers).
+                unsafe { avx512::backward_band(dims, b, rows, band, dx, db) }
+            });
+            return (dx, db);
+        }
     }
     split_backward(
         d,

@@ -1,4 +1,5 @@
-//! Direct convolution for layers with few input taps, in f32 with AVX-512.
+//! Direct convolution (no im2col) for layers with few input taps, such as
+//! first layers, in f32 with AVX-512.
 //!
 //! im2col + GEMM is a poor fit for a first layer such as the seed
 //! network's conv1 (1 input channel, 5×5, 10 outputs): the GEMM has
@@ -33,7 +34,7 @@ use std::arch::x86_64::{
 /// has enough work per column for im2col + GEMM to win.
 pub const MAX_TAPS: usize = 32;
 
-/// Whether the direct kernels serve a convolution with this geometry and
+/// Whether these kernels serve a convolution with this geometry and
 /// `groups` on this CPU. With one group, `geom.channels` is all the input
 /// channels. 1×1 kernels are left to conv2d's pointwise path, which reads
 /// the input in place already.

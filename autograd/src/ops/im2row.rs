@@ -1,19 +1,24 @@
-//! A differentiable im2row for stride-1, 'same'-padded windows: the
-//! windows of every pixel as the rows of a matrix, the layout
-//! [`synapse_logsum`](crate::ops::synapse_logsum) takes.
+//! im2row for stride-1, 'same'-padded windows: the windows of every pixel
+//! as the rows of a matrix, the layout a convolution written as one matrix
+//! operation per pixel takes (SynaNN's `SynapseConv2d` feeds it to its
+//! synapse op).
 //!
 //! For x of shape [N, C, H, W] and an odd kernel k (r = k/2), the output
 //! has shape [N·H·W, C·k·k]: row (n, y, x) holds the window of pixel (y, x)
 //! of image n, column (c, ky, kx) the value x[n, c, y + ky − r, x + kx − r]
-//! (0 outside the image). It is the transpose of [`im2col_same`]'s
-//! per-image matrix, written directly, so a synapse convolution needs no
-//! separate transpose (a copy of the whole window matrix, forward and
-//! backward). It only copies, so its backward adds every output gradient
-//! back onto the pixel it was copied from.
+//! (0 outside the image). It is the transpose of the per-image matrix of
+//! [`im2col`](synann_tensor::conv::im2col) with 'same' padding, written
+//! directly, so that no separate transpose (a copy of the whole window
+//! matrix, forward and backward) is needed. It only copies, so
 //!
-//! [`im2col_same`]: crate::ops::im2col_same
+//! ```text
+//! dL/dx[n, c, i, j] = Σ of dL/dout over every (row, column) that copied x[n, c, i, j]
+//! ```
+//!
+//! (the adjoint of a gather is the scatter-add back onto the source).
 
-use synann_autograd::{apply, BackwardCtx, Function, Var};
+use crate::function::{apply, BackwardCtx, Function};
+use crate::var::Var;
 use synann_tensor::{parallel, Float, Tensor};
 
 /// The shape of one call.
@@ -118,21 +123,22 @@ impl<T: Float> Function<T> for Im2rowSame {
     }
 }
 
-/// The k×k windows of every pixel, zero-padded to keep the size, one row
-/// per pixel: [N, C, H, W] in, [N·H·W, C·k·k] out, column (c, ky, kx) read
-/// at offset (ky − k/2, kx − k/2). Panics unless x is 4-d and `kernel` is
-/// odd.
-///
-/// ```
-/// use synann::ops::im2row_same;
-/// use synann_autograd::Var;
-/// use synann_tensor::Tensor;
-/// let x = Var::constant(Tensor::from_vec(vec![1.0f64, 2.0, 3.0, 4.0], &[1, 1, 2, 2]));
-/// let rows = im2row_same(&x, 3);
-/// assert_eq!(rows.shape(), vec![4, 9]);
-/// // Pixel (0, 0): its right and lower neighbours, zeros outside.
-/// assert_eq!(rows.value().data()[..9], [0.0, 0.0, 0.0, 0.0, 1.0, 2.0, 0.0, 3.0, 4.0]);
-/// ```
-pub fn im2row_same<T: Float>(x: &Var<T>, kernel: usize) -> Var<T> {
-    apply(Im2rowSame { kernel }, &[x])
+impl<T: Float> Var<T> {
+    /// The k×k windows of every pixel, zero-padded to keep the size, one
+    /// row per pixel: [N, C, H, W] in, [N·H·W, C·k·k] out, column
+    /// (c, ky, kx) read at offset (ky − k/2, kx − k/2). Panics unless x is
+    /// 4-d and `kernel` is odd.
+    ///
+    /// ```
+    /// use synann_autograd::Var;
+    /// use synann_tensor::Tensor;
+    /// let x = Var::constant(Tensor::from_vec(vec![1.0f64, 2.0, 3.0, 4.0], &[1, 1, 2, 2]));
+    /// let rows = x.im2row_same(3);
+    /// assert_eq!(rows.shape(), vec![4, 9]);
+    /// // Pixel (0, 0): its right and lower neighbours, zeros outside.
+    /// assert_eq!(rows.value().data()[..9], [0.0, 0.0, 0.0, 0.0, 1.0, 2.0, 0.0, 3.0, 4.0]);
+    /// ```
+    pub fn im2row_same(&self, kernel: usize) -> Var<T> {
+        apply(Im2rowSame { kernel }, &[self])
+    }
 }
