@@ -311,14 +311,12 @@ fn seed_keras_width_scales_every_channel_count() {
 /// On bright (scaled) images it leaves the domain 1 − B·x > 0, checked by
 /// recomputing the convolutions from the parameters; the model still gives
 /// finite logits and gradients, by the default clamping policy.
-#[test]
-fn seed_keras_stays_finite_outside_the_synapse_domain() {
-    let mut zoo = build_small("seed-keras", SynapseVariant::default());
-    let (x, labels) = mnist_batch(4, &zoo.recipe);
-    let bright = Var::constant(x.value().mul_scalar(400.0));
+/// The input of seed-keras's Synapse (in evaluation, without dropout) for
+/// the images `x`, and the Synapse's B.
+fn seed_keras_synapse_input(model: &dyn Module<f32>, x: &Var<f32>) -> (Tensor<f32>, Tensor<f32>) {
     let params: std::collections::HashMap<String, Var<f32>> =
-        zoo.model.named_parameters().into_iter().collect();
-    let mut h = bright.clone();
+        model.named_parameters().into_iter().collect();
+    let mut h = x.clone();
     for i in 1..=4 {
         let (w, b) = (
             &params[&format!("conv{i}.weight")],
@@ -326,10 +324,21 @@ fn seed_keras_stays_finite_outside_the_synapse_domain() {
         );
         h = h.conv2d(w, Some(b), Conv2dParams::default()).relu();
     }
-    let features = h.global_max_pool2d().reshape(&[4, 196]);
+    let n = x.shape()[0];
+    let features = h.global_max_pool2d().reshape(&[n, 196]);
     let b = params["synapse.weight"].value().clone();
+    let features = features.value().clone();
+    (features, b)
+}
+
+#[test]
+fn seed_keras_stays_finite_outside_the_synapse_domain() {
+    let mut zoo = build_small("seed-keras", SynapseVariant::default());
+    let (x, labels) = mnist_batch(4, &zoo.recipe);
+    let bright = Var::constant(x.value().mul_scalar(400.0));
+    let (features, b) = seed_keras_synapse_input(&*zoo.model, &bright);
     assert!(
-        check_domain(&features.value(), &b, "synapse").is_err(),
+        check_domain(&features, &b, "synapse").is_err(),
         "the scaled input should leave the domain"
     );
     for input in [&x, &bright] {
@@ -342,6 +351,98 @@ fn seed_keras_stays_finite_outside_the_synapse_domain() {
         }
         zoo.model.zero_grad();
     }
+}
+
+#[test]
+fn seed_keras_reports_the_factors_its_synapse_clamped() {
+    let mut zoo = build_small("seed-keras", SynapseVariant::default());
+    let (x, _) = mnist_batch(4, &zoo.recipe);
+    let bright = Var::constant(x.value().mul_scalar(400.0));
+    let (features, b) = seed_keras_synapse_input(&*zoo.model, &bright);
+    // The plain count: factors 1 − B[i, j]·x[k, j] below the floor.
+    let n = b.shape()[1];
+    let floor = synann::ops::FACTOR_FLOOR as f32;
+    let mut expected = 0;
+    for xrow in features.data().chunks(n) {
+        for brow in b.data().chunks(n) {
+            expected += xrow
+                .iter()
+                .zip(brow)
+                .filter(|(&x, &b)| 1.0 - b * x < floor)
+                .count() as u64;
+        }
+    }
+    assert!(expected > 0, "the scaled input leaves the domain");
+    zoo.model.forward(&bright, Mode::Eval);
+    assert_eq!(
+        zoo.model.named_clamp_counts(),
+        [("synapse".to_string(), expected)]
+    );
+    zoo.model.forward(&x, Mode::Eval);
+    assert_eq!(zoo.model.named_clamp_counts(), [("synapse".to_string(), 0)]);
+}
+
+#[test]
+fn every_model_reports_its_synapse_layers_clamp_counts_by_path() {
+    let expected_paths = |name: &str, variant: SynapseVariant| -> Vec<&'static str> {
+        let head: &[&'static str] = match variant {
+            SynapseVariant::Identity | SynapseVariant::Linear => &[],
+            SynapseVariant::Stacked if name == "seed-torch" => &["fcn.0", "fcn.1"],
+            SynapseVariant::Stacked => &["synapse.0", "synapse.1"],
+            _ if name == "seed-torch" => &["fcn"],
+            _ => &["synapse"],
+        };
+        let body: &[&'static str] = match name {
+            "syna-cnn" => &["synapse_conv"],
+            "syna-rnn" => &["rnn.cell"],
+            _ => &[],
+        };
+        body.iter().chain(head).copied().collect()
+    };
+    for &name in MODEL_NAMES {
+        for variant in [
+            SynapseVariant::default(),
+            SynapseVariant::Stacked,
+            SynapseVariant::Linear,
+        ] {
+            let mut zoo = build_small(name, variant);
+            let (x, _) = mnist_batch(2, &zoo.recipe);
+            zoo.model.forward(&x, Mode::Train);
+            let counts = zoo.model.named_clamp_counts();
+            let paths: Vec<&str> = counts.iter().map(|(p, _)| p.as_str()).collect();
+            assert_eq!(paths, expected_paths(name, variant), "{name}, {variant:?}");
+            // Real images keep every factor in the domain at initialisation.
+            assert!(counts.iter().all(|&(_, c)| c == 0), "{name}: {counts:?}");
+        }
+    }
+}
+
+#[test]
+fn a_zoo_synapse_that_clamps_reports_the_count_under_its_path() {
+    // syna-mlp's Synapse (280 wide) after softmax: every input is positive,
+    // so B = 10²⁰ clamps each factor it meets, B = 0 none. With 3 large
+    // entries per row of B, each sample clamps 3·280 factors.
+    let mut zoo = build_small("syna-mlp", SynapseVariant::default());
+    let (x, _) = mnist_batch(2, &zoo.recipe);
+    let (_, w) = zoo
+        .model
+        .named_parameters()
+        .into_iter()
+        .find(|(n, _)| n == "synapse.weight")
+        .unwrap();
+    let mut b = vec![0.0f32; 280 * 280];
+    for i in 0..280 {
+        for j in [i, (i + 1) % 280, (i + 7) % 280] {
+            b[i * 280 + j] = 1e20;
+        }
+    }
+    w.set_value(Tensor::from_vec(b, &[280, 280]));
+    let out = zoo.model.forward(&x, Mode::Train);
+    assert_finite_logits(&out, 2, "syna-mlp");
+    assert_eq!(
+        zoo.model.named_clamp_counts(),
+        [("synapse".to_string(), 2 * 3 * 280)]
+    );
 }
 
 #[test]

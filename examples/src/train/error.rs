@@ -28,7 +28,15 @@ pub enum TrainError {
     },
     /// With anomaly detection on, an op produced a NaN or an infinity
     /// (training stopped before the optimizer step).
-    Anomaly(Anomaly),
+    Anomaly {
+        /// The op, the value and the module it ran in (boxed: it is the
+        /// largest variant).
+        anomaly: Box<Anomaly>,
+        /// The 1-based epoch.
+        epoch: usize,
+        /// The 1-based batch within the epoch.
+        step: usize,
+    },
     /// An optimizer or scheduler option is invalid.
     Config(ConfigError),
     /// A checkpoint could not be written or read.
@@ -72,9 +80,14 @@ impl fmt::Display for TrainError {
                  (global step {global_step}); stopped before the optimizer step, \
                  the last checkpoint is left as it was (try a lower --lr)"
             ),
-            TrainError::Anomaly(e) => write!(
+            TrainError::Anomaly {
+                anomaly,
+                epoch,
+                step,
+            } => write!(
                 f,
-                "training stopped: {e}; the last checkpoint is left as it was"
+                "training stopped: {anomaly} at epoch {epoch}, step {step}; \
+                 the last checkpoint is left as it was"
             ),
             TrainError::Config(e) => write!(f, "{e}"),
             TrainError::Checkpoint(e) => write!(f, "{e}"),
@@ -102,7 +115,6 @@ macro_rules! from_error {
     };
 }
 
-from_error!(Anomaly, Anomaly);
 from_error!(ConfigError, Config);
 from_error!(CheckpointError, Checkpoint);
 from_error!(StateDictError, StateDict);

@@ -16,5 +16,6 @@ mod synapse_logsum;
 pub use im2col::im2col_same;
 pub use im2row::im2row_same;
 pub use synapse_logsum::{
-    check_domain, synapse_logsum, synapse_logsum_checked, synapse_logsum_with, Kernel, FACTOR_FLOOR,
+    check_domain, synapse_logsum, synapse_logsum_checked, synapse_logsum_with,
+    synapse_logsum_with_clamp_count, Kernel, FACTOR_FLOOR,
 };

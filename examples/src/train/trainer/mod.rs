@@ -19,7 +19,8 @@
 //! NaN weights and the previous epoch's checkpoint stays as it was. With
 //! [`TrainOptions::detect_anomaly`], forward and backward run under
 //! [`catch_anomaly`] and the first non-finite value stops training with
-//! [`TrainError::Anomaly`] (op, layer, epoch and step) before the step.
+//! [`TrainError::Anomaly`] (op, module path, epoch and step) before the
+//! step.
 //!
 //! # Resuming exactly
 //!
@@ -58,7 +59,7 @@ use super::setup::{build_optimizer, build_scheduler, Scheduler, Stepping};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use synann::zoo::Recipe;
-use synann_autograd::anomaly::{self, catch_anomaly};
+use synann_autograd::anomaly::catch_anomaly;
 use synann_autograd::Var;
 use synann_datasets::ImageSet;
 use synann_nn::optim::{clip_grad_norm_, Optimizer};
@@ -103,7 +104,7 @@ pub struct TrainOptions {
     /// Run each training step under
     /// [`catch_anomaly`]: the first op whose forward or backward produces a
     /// NaN or an infinity stops training with [`TrainError::Anomaly`],
-    /// naming the op, the layer and the step.
+    /// naming the op, the module it ran in and the step.
     pub detect_anomaly: bool,
 }
 
@@ -288,12 +289,10 @@ impl Trainer {
         let params = self.model.parameters();
         let checked = self.options.detect_anomaly;
         for (i, (images, labels)) in loader.epoch(self.epoch).enumerate() {
-            if checked {
-                anomaly::clear_context();
-                anomaly::set_step(self.epoch + 1, i + 1);
-            }
+            // The (epoch, step) an anomaly of this step is reported at.
+            let anomaly_step = checked.then_some((self.epoch + 1, i + 1));
             let (model, recipe) = (&mut self.model, &self.recipe);
-            let (output, loss) = guarded(checked, || {
+            let (output, loss) = guarded(anomaly_step, || {
                 let output = model.forward(&model_input(images, recipe.input), Mode::Train);
                 let loss = batch_loss(&output, &labels, recipe);
                 (output, loss)
@@ -301,7 +300,7 @@ impl Trainer {
             let loss_value = loss.value().item() as f64;
             self.check_finite("loss", loss_value, i)?;
             self.optimizer.zero_grad();
-            guarded(checked, || loss.backward())?;
+            guarded(anomaly_step, || loss.backward())?;
             let norm = match self.options.clip_grad_norm {
                 Some(max_norm) => clip_grad_norm_(&params, max_norm, 2.0) as f64,
                 None => grad_norm(&params),
@@ -361,12 +360,16 @@ impl Trainer {
     }
 }
 
-/// Runs `f`, under [`catch_anomaly`] if `checked`.
-fn guarded<R>(checked: bool, f: impl FnOnce() -> R) -> Result<R, TrainError> {
-    if checked {
-        catch_anomaly(f).map_err(TrainError::Anomaly)
-    } else {
-        Ok(f())
+/// Runs `f`, under [`catch_anomaly`] if `checked` holds the 1-based
+/// (epoch, step) that an anomaly is reported at.
+fn guarded<R>(checked: Option<(usize, usize)>, f: impl FnOnce() -> R) -> Result<R, TrainError> {
+    match checked {
+        Some((epoch, step)) => catch_anomaly(f).map_err(|anomaly| TrainError::Anomaly {
+            anomaly: Box::new(anomaly),
+            epoch,
+            step,
+        }),
+        None => Ok(f()),
     }
 }
 
