@@ -56,9 +56,8 @@ impl SynaMlp {
             fc2,
         }
     }
-}
 
-impl SynaMlp {
+    /// The children with parameters, by field name.
     fn children(&self) -> [(&str, &dyn Module<f32>); 3] {
         [
             ("fc1", &self.fc1),

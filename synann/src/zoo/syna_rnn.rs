@@ -161,9 +161,8 @@ impl SynaRnn {
         let fc = Linear::new(hidden, 10, true, rng);
         SynaRnn { rnn, synapse, fc }
     }
-}
 
-impl SynaRnn {
+    /// The children, by field name.
     fn children(&self) -> [(&str, &dyn Module<f32>); 3] {
         [
             ("rnn", &self.rnn),
