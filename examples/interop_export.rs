@@ -33,11 +33,11 @@ use std::process::ExitCode;
 use synann::zoo::{self, ZooOptions};
 use synann_autograd::Var;
 use synann_datasets::{LoadOptions, Mnist, Normalization};
-use synann_train::load_weights;
 use synann_nn::checkpoint::{save_safetensors, Metadata};
 use synann_nn::state_dict::{state_dict, StateDict};
 use synann_nn::Mode;
 use synann_tensor::Tensor;
+use synann_train::load_weights;
 
 /// Exports seed-torch and its outputs for PyTorch, or runs a PyTorch
 /// state dict.
@@ -68,7 +68,10 @@ type AnyError = Box<dyn std::error::Error>;
 
 /// The first `count` training and test images as `[N, 1, 28, 28]` tensors,
 /// normalised with MNIST's mean and standard deviation if `normalize`.
-fn images(args: &Args, normalization: Normalization) -> Result<(Tensor<f32>, Tensor<f32>), AnyError> {
+fn images(
+    args: &Args,
+    normalization: Normalization,
+) -> Result<(Tensor<f32>, Tensor<f32>), AnyError> {
     let mnist = Mnist::load_with(&LoadOptions {
         dir: args.data.clone(),
         limit: Some(args.count),

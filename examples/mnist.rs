@@ -89,11 +89,7 @@ fn load_data(config: &Config) -> Result<Mnist, AnyError> {
     Ok(mnist)
 }
 
-fn train(
-    config: &Config,
-    mnist: &Mnist,
-    zoo_model: ZooModel,
-) -> Result<(), AnyError> {
+fn train(config: &Config, mnist: &Mnist, zoo_model: ZooModel) -> Result<(), AnyError> {
     // The validation images are the same for every seed of a study.
     let (train_set, validation) = match config.validation {
         Some(n) => {
@@ -142,7 +138,10 @@ fn train(
         config.threads
     );
     if trainer.is_finished() {
-        let path = config.resume.as_ref().expect("only a resumed run starts finished");
+        let path = config
+            .resume
+            .as_ref()
+            .expect("only a resumed run starts finished");
         println!(
             "nothing to train: {} has completed all {} epochs (pass a larger --epochs to continue)",
             path.display(),
@@ -241,7 +240,10 @@ fn inspect(config: &Config, mnist: &Mnist, mut zoo_model: ZooModel) -> Result<()
             .filter(|(p, t)| p == t)
             .count();
         // The accuracy of the images shown, not of the whole test set.
-        println!("predicted_accuracy={}", correct as f64 / shown.max(1) as f64);
+        println!(
+            "predicted_accuracy={}",
+            correct as f64 / shown.max(1) as f64
+        );
     } else {
         println!("{}", eval.confusion_table());
         println!("test loss {:.4} on {} images", eval.loss, eval.labels.len());

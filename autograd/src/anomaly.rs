@@ -1,7 +1,6 @@
 //! Anomaly detection: an opt-in mode, like `torch.autograd.detect_anomaly`,
 //! that stops at the first non-finite value produced by an op's forward or
-//! backward and names the op, the layer (set with [`set_context`]) and the
-//! training step (set with [`set_step`]).
+//! backward and names the op and the module it ran in.
 //!
 //! Two ways to run it:
 //!
@@ -9,25 +8,38 @@
 //!   debugging sessions);
 //! - [`catch_anomaly`] lets the computation run to its end and returns the
 //!   first [`Anomaly`] as an error (for training loops, which then stop with
-//!   a one-line message instead of a panic).
+//!   a one-line message instead of a panic, adding their own epoch and step).
+//!
+//! **Where an op ran.** Modules say where the computation is with scope
+//! guards, which restore the outer context when dropped (like
+//! [`NoGradGuard`](crate::NoGradGuard)): a container names each child it
+//! runs with [`enter_module`] (its field name, `fc1`, or its index in a
+//! sequence, `0`), and the nested names form a dotted path, PyTorch's
+//! module names (`rnn.cell`); a layer describes itself with
+//! [`describe_module`] (`Linear(320, 64)`). An anomaly carries both: the
+//! path of the innermost named module and the description of the module
+//! running at that path.
 //!
 //! Off by default: checking every element of every tensor costs a pass over
 //! memory. Training loops always check the loss and the gradients themselves.
 //!
 //! ```
-//! use synann_autograd::anomaly::{catch_anomaly, set_context, set_step, Phase};
+//! use synann_autograd::anomaly::{catch_anomaly, describe_module, enter_module, Phase};
 //! use synann_autograd::Var;
 //! use synann_tensor::Tensor;
 //! let x = Var::requiring_grad(Tensor::from_vec(vec![0.0f64], &[1]));
 //! let err = catch_anomaly(|| {
-//!     set_step(1, 3);
-//!     set_context("Head");
-//!     x.sqrt().sum_all().backward(); // d√x/dx = 1/(2√x) is +∞ at 0
+//!     let y = {
+//!         let _head = enter_module("head");
+//!         let _layer = describe_module(|| "Sqrt".to_string());
+//!         x.sqrt() // d√x/dx = 1/(2√x) is +∞ at 0
+//!     };
+//!     y.sum_all().backward(); // outside the scopes: the op keeps its own
 //! })
 //! .unwrap_err();
 //! assert_eq!((err.op.as_str(), err.phase), ("sqrt", Phase::Backward));
-//! assert_eq!(err.layer.as_deref(), Some("Head"));
-//! assert_eq!(err.step, Some((1, 3)));
+//! assert_eq!(err.module_path.as_deref(), Some("head"));
+//! assert_eq!(err.layer.as_deref(), Some("Sqrt"));
 //! ```
 
 use crate::function::{BackwardCtx, Function};
@@ -43,10 +55,18 @@ enum Detect {
     Record,
 }
 
+/// One entry of the stack of module scopes.
+enum Frame {
+    /// A path segment pushed by [`enter_module`].
+    Module(String),
+    /// A module's description pushed by [`describe_module`] (`None` when
+    /// anomaly detection was off, as nothing reads it then).
+    Description(Option<String>),
+}
+
 thread_local! {
     static MODE: Cell<Detect> = const { Cell::new(Detect::Off) };
-    static CONTEXT: RefCell<String> = const { RefCell::new(String::new()) };
-    static STEP: Cell<Option<(usize, usize)>> = const { Cell::new(None) };
+    static SCOPES: RefCell<Vec<Frame>> = const { RefCell::new(Vec::new()) };
     static FIRST: RefCell<Option<Anomaly>> = const { RefCell::new(None) };
 }
 
@@ -59,8 +79,8 @@ pub enum Phase {
     Backward,
 }
 
-/// The first non-finite value found: which op, where in the tensor, in
-/// which layer and at which training step.
+/// The first non-finite value found: which op, where in the tensor and in
+/// which module.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Anomaly {
     /// The op's [`Function::name`].
@@ -73,10 +93,13 @@ pub struct Anomaly {
     pub index: usize,
     /// The shape of the tensor holding it.
     pub shape: Vec<usize>,
-    /// The layer set with [`set_context`] when the op ran forward.
+    /// The dotted path of the module the op ran forward in (`fc1`,
+    /// `rnn.cell`), from the [`enter_module`] scopes open at the time;
+    /// `None` outside every named module (the model's own ops).
+    pub module_path: Option<String>,
+    /// What that module is (`Linear(320, 64)`), from its
+    /// [`describe_module`] scope, if it has one.
     pub layer: Option<String>,
-    /// The (epoch, step) set with [`set_step`], if any.
-    pub step: Option<(usize, usize)>,
 }
 
 impl fmt::Display for Anomaly {
@@ -91,13 +114,12 @@ impl fmt::Display for Anomaly {
              at flat index {} of shape {:?}",
             self.op, self.value, self.index, self.shape
         )?;
-        if let Some(layer) = &self.layer {
-            write!(f, " (in {layer})")?;
+        match (&self.module_path, &self.layer) {
+            (Some(path), Some(layer)) => write!(f, " (in {path}: {layer})"),
+            (Some(path), None) => write!(f, " (in {path})"),
+            (None, Some(layer)) => write!(f, " (in {layer})"),
+            (None, None) => Ok(()),
         }
-        if let Some((epoch, step)) = self.step {
-            write!(f, " at epoch {epoch}, step {step}")?;
-        }
-        Ok(())
     }
 }
 
@@ -148,34 +170,109 @@ pub fn is_anomaly_enabled() -> bool {
     MODE.with(|m| m.get()) != Detect::Off
 }
 
-/// Sets the name of the layer now running (e.g. `Linear(784, 10)`),
-/// included in anomaly reports of the ops it records. Layers call this in
-/// their forward when anomaly detection is on.
-pub fn set_context(layer: impl Into<String>) {
-    CONTEXT.with(|c| *c.borrow_mut() = layer.into());
+/// A module scope: while it lives, ops are reported in the module it
+/// entered or described; dropping it restores the context from before
+/// (on this thread). Returned by [`enter_module`] and [`describe_module`];
+/// scopes must be dropped in the reverse order of their creation, which
+/// holding each in a local variable (`let _scope = …;`) guarantees.
+#[must_use = "the scope ends when this guard is dropped"]
+pub struct ModuleScope {
+    /// The depth of the stack of scopes before this one.
+    depth: usize,
 }
 
-/// Sets the 1-based (epoch, step) included in anomaly reports; training
-/// loops call this before each step when anomaly detection is on.
-pub fn set_step(epoch: usize, step: usize) {
-    STEP.with(|s| s.set(Some((epoch, step))));
+impl ModuleScope {
+    fn push(frame: Frame) -> Self {
+        SCOPES.with(|s| {
+            let mut scopes = s.borrow_mut();
+            let depth = scopes.len();
+            scopes.push(frame);
+            ModuleScope { depth }
+        })
+    }
 }
 
-/// Clears the layer and the step set with [`set_context`] and
-/// [`set_step`].
-pub fn clear_context() {
-    CONTEXT.with(|c| c.borrow_mut().clear());
-    STEP.with(|s| s.set(None));
+impl Drop for ModuleScope {
+    fn drop(&mut self) {
+        SCOPES.with(|s| s.borrow_mut().truncate(self.depth));
+    }
 }
 
-fn current_layer() -> Option<String> {
-    CONTEXT.with(|c| {
-        let c = c.borrow();
-        (!c.is_empty()).then(|| c.clone())
+/// Enters the child module `name` (a field name such as `fc1`, or an
+/// index such as `0` in a sequence) until the returned scope is dropped:
+/// nested names form the dotted path reported with anomalies, `rnn.cell`.
+/// Containers call it around each child's forward.
+///
+/// ```
+/// use synann_autograd::anomaly::{current_module_path, enter_module};
+/// let _rnn = enter_module("rnn");
+/// {
+///     let _cell = enter_module("cell");
+///     assert_eq!(current_module_path().as_deref(), Some("rnn.cell"));
+/// }
+/// assert_eq!(current_module_path().as_deref(), Some("rnn"));
+/// ```
+pub fn enter_module(name: impl Into<String>) -> ModuleScope {
+    ModuleScope::push(Frame::Module(name.into()))
+}
+
+/// Describes the module now running (`Linear(320, 64)`), at the current
+/// path, until the returned scope is dropped. Layers call it at the start
+/// of their forward. `describe` only runs while anomaly detection is on,
+/// since only anomaly reports read the description.
+pub fn describe_module(describe: impl FnOnce() -> String) -> ModuleScope {
+    let description = is_anomaly_enabled().then(describe);
+    ModuleScope::push(Frame::Description(description))
+}
+
+/// The dotted path of the named modules entered on this thread
+/// ([`enter_module`]), or `None` outside all of them.
+pub fn current_module_path() -> Option<String> {
+    current_location().module_path
+}
+
+/// Where an op runs: the module path and the module's description.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Location {
+    module_path: Option<String>,
+    layer: Option<String>,
+}
+
+impl Location {
+    fn is_known(&self) -> bool {
+        self.module_path.is_some() || self.layer.is_some()
+    }
+}
+
+/// The current path, and the description given at that path (the last one
+/// after the last path segment; a description from an outer module does
+/// not describe its children).
+fn current_location() -> Location {
+    SCOPES.with(|s| {
+        let scopes = s.borrow();
+        let names: Vec<&str> = scopes
+            .iter()
+            .filter_map(|frame| match frame {
+                Frame::Module(name) => Some(name.as_str()),
+                Frame::Description(_) => None,
+            })
+            .collect();
+        let layer = scopes
+            .iter()
+            .rev()
+            .take_while(|frame| matches!(frame, Frame::Description(_)))
+            .find_map(|frame| match frame {
+                Frame::Description(description) => description.clone(),
+                Frame::Module(_) => None,
+            });
+        Location {
+            module_path: (!names.is_empty()).then(|| names.join(".")),
+            layer,
+        }
     })
 }
 
-fn report<T: Float>(phase: Phase, op: &str, layer: Option<String>, t: &Tensor<T>) {
+fn report<T: Float>(phase: Phase, op: &str, location: Location, t: &Tensor<T>) {
     let index = t.data().iter().position(|v| !v.is_finite()).unwrap_or(0);
     let anomaly = Anomaly {
         op: op.to_string(),
@@ -183,8 +280,8 @@ fn report<T: Float>(phase: Phase, op: &str, layer: Option<String>, t: &Tensor<T>
         value: t.data().get(index).map_or(f64::NAN, |v| v.to_f64()),
         index,
         shape: t.shape().to_vec(),
-        layer,
-        step: STEP.with(|s| s.get()),
+        module_path: location.module_path,
+        layer: location.layer,
     };
     if MODE.with(|m| m.get()) == Detect::Panic {
         panic!("{anomaly}");
@@ -196,35 +293,41 @@ fn report<T: Float>(phase: Phase, op: &str, layer: Option<String>, t: &Tensor<T>
 
 pub(crate) fn check_forward<T: Float>(op: &str, t: &Tensor<T>) {
     if is_anomaly_enabled() && !t.all_finite() {
-        report(Phase::Forward, op, current_layer(), t)
+        report(Phase::Forward, op, current_location(), t)
     }
 }
 
 pub(crate) fn check_backward<T: Float>(op: &str, t: &Tensor<T>) {
     if is_anomaly_enabled() && !t.all_finite() {
-        // Ops recorded inside a layer were wrapped by `in_layer` and have
-        // reported already; the current context would name the wrong layer.
-        report(Phase::Backward, op, None, t)
+        // Ops recorded inside a module were wrapped by `in_module` and have
+        // reported already; the current scopes (those of the code calling
+        // backward) would name the wrong module.
+        report(Phase::Backward, op, Location::default(), t)
     }
 }
 
-/// Wraps an op being recorded so that its backward reports the layer that
-/// was current when it ran forward (by backward time, the context names the
-/// last layer run). Only used while anomaly detection is on.
-pub(crate) fn in_layer<T: Float>(op: Box<dyn Function<T>>) -> Box<dyn Function<T>> {
-    match current_layer() {
-        Some(layer) if is_anomaly_enabled() => Box::new(InLayer { op, layer }),
-        _ => op,
+/// Wraps an op being recorded so that its backward reports the module it
+/// ran forward in (by backward time, those scopes are closed). Only used
+/// while anomaly detection is on.
+pub(crate) fn in_module<T: Float>(op: Box<dyn Function<T>>) -> Box<dyn Function<T>> {
+    if !is_anomaly_enabled() {
+        return op;
+    }
+    let location = current_location();
+    if location.is_known() {
+        Box::new(InModule { op, location })
+    } else {
+        op
     }
 }
 
-/// An op and the layer it ran in.
-struct InLayer<T: Float> {
+/// An op and the module it ran in.
+struct InModule<T: Float> {
     op: Box<dyn Function<T>>,
-    layer: String,
+    location: Location,
 }
 
-impl<T: Float> Function<T> for InLayer<T> {
+impl<T: Float> Function<T> for InModule<T> {
     fn name(&self) -> &str {
         self.op.name()
     }
@@ -234,13 +337,14 @@ impl<T: Float> Function<T> for InLayer<T> {
     }
 
     /// The op's backward, whose gradients are checked here, with the
-    /// recorded layer, before the engine's own (layer-less) check sees them.
+    /// recorded module, before the engine's own (module-less) check sees
+    /// them.
     fn backward(&self, ctx: &BackwardCtx<'_, T>) -> Vec<Option<Tensor<T>>> {
         let grads = self.op.backward(ctx);
         if is_anomaly_enabled() {
             for g in grads.iter().flatten() {
                 if !g.all_finite() {
-                    report(Phase::Backward, self.op.name(), Some(self.layer.clone()), g);
+                    report(Phase::Backward, self.op.name(), self.location.clone(), g);
                     break;
                 }
             }
@@ -260,21 +364,22 @@ mod tests {
 
     #[test]
     fn catch_anomaly_keeps_the_first_and_restores_the_mode() {
-        clear_context();
         let ok = catch_anomaly(|| leaf(4.0).sqrt().value().item());
         assert_eq!(ok, Ok(2.0));
         let err = catch_anomaly(|| {
-            set_context("First");
-            let y = leaf(0.0).sqrt().mul_scalar(f64::INFINITY); // 0·∞ = NaN
-            set_context("Second");
+            let y = {
+                let _first = enter_module("first");
+                leaf(0.0).sqrt().mul_scalar(f64::INFINITY) // 0·∞ = NaN
+            };
+            let _second = enter_module("second");
             y.exp().value().item()
         })
         .unwrap_err();
         assert_eq!(err.op, y_op_name());
-        assert_eq!(err.layer.as_deref(), Some("First"));
-        assert!(err.value.is_nan() && err.step.is_none());
+        assert_eq!(err.module_path.as_deref(), Some("first"));
+        assert!(err.value.is_nan() && err.layer.is_none());
         assert!(!is_anomaly_enabled());
-        clear_context();
+        assert_eq!(current_module_path(), None, "every scope was dropped");
     }
 
     /// The name of `mul_scalar`'s op, whatever it is called.
@@ -284,23 +389,78 @@ mod tests {
     }
 
     #[test]
-    fn detect_anomaly_panics_with_the_op_the_layer_and_the_step() {
-        clear_context();
+    fn detect_anomaly_panics_with_the_op_and_the_module() {
         let message = std::panic::catch_unwind(|| {
             detect_anomaly(|| {
-                set_step(2, 7);
-                set_context("Head");
+                let _model = enter_module("head");
+                let _layer = describe_module(|| "Scale(NaN)".to_string());
                 leaf(1.0).mul_scalar(f64::NAN)
             })
         })
         .unwrap_err();
         let message = message.downcast_ref::<String>().unwrap();
         assert!(message.starts_with("anomaly detected: op `"), "{message}");
-        assert!(
-            message.ends_with("(in Head) at epoch 2, step 7"),
-            "{message}"
-        );
+        assert!(message.ends_with("(in head: Scale(NaN))"), "{message}");
         assert!(!is_anomaly_enabled(), "the mode is restored after a panic");
-        clear_context();
+        assert_eq!(current_module_path(), None, "the scopes unwound too");
+    }
+
+    #[test]
+    fn nested_scopes_form_dotted_paths_and_restore_the_outer_one() {
+        assert_eq!(current_module_path(), None);
+        let _rnn = enter_module("rnn");
+        {
+            let _cell = enter_module("cell");
+            assert_eq!(current_module_path().as_deref(), Some("rnn.cell"));
+            {
+                let _inner = enter_module("0");
+                assert_eq!(current_module_path().as_deref(), Some("rnn.cell.0"));
+            }
+            assert_eq!(current_module_path().as_deref(), Some("rnn.cell"));
+        }
+        assert_eq!(current_module_path().as_deref(), Some("rnn"));
+    }
+
+    #[test]
+    fn a_description_applies_at_its_own_path_only() {
+        let location = || {
+            let l = current_location();
+            (l.module_path, l.layer)
+        };
+        let found = catch_anomaly(|| {
+            let _model = describe_module(|| "Net".to_string());
+            assert_eq!(location(), (None, Some("Net".to_string())));
+            {
+                let _child = enter_module("fc1");
+                // Entered but not (yet) described: the model's description
+                // does not describe its child.
+                assert_eq!(location(), (Some("fc1".to_string()), None));
+                let _layer = describe_module(|| "Linear(4, 2)".to_string());
+                assert_eq!(
+                    location(),
+                    (Some("fc1".to_string()), Some("Linear(4, 2)".to_string()))
+                );
+            }
+            assert_eq!(location(), (None, Some("Net".to_string())));
+        });
+        assert!(found.is_ok());
+    }
+
+    #[test]
+    fn descriptions_are_only_built_while_detection_is_on() {
+        let built = Cell::new(0);
+        let _off = describe_module(|| {
+            built.set(built.get() + 1);
+            "Off".to_string()
+        });
+        assert_eq!(built.get(), 0);
+        let layer = catch_anomaly(|| {
+            let _on = describe_module(|| {
+                built.set(built.get() + 1);
+                "On".to_string()
+            });
+            current_location().layer
+        });
+        assert_eq!((built.get(), layer), (1, Ok(Some("On".to_string()))));
     }
 }

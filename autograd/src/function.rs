@@ -81,7 +81,7 @@ pub fn apply<T: Float, F: Function<T> + 'static>(mut f: F, inputs: &[&Var<T>]) -
     if record {
         Var::from_op(
             output,
-            anomaly::in_layer(Box::new(f)),
+            anomaly::in_module(Box::new(f)),
             inputs.iter().map(|&v| v.clone()).collect(),
         )
     } else {

@@ -58,8 +58,12 @@ pub trait Dataset {
 
     /// The batches of one pass: `batch_size` samples each (> 0), the last
     /// one smaller when the size does not divide [`len`](Dataset::len).
-    fn batches(&self, batch_size: usize, pass: Pass, epoch: usize)
-        -> Box<dyn Iterator<Item = Batch> + '_>;
+    fn batches(
+        &self,
+        batch_size: usize,
+        pass: Pass,
+        epoch: usize,
+    ) -> Box<dyn Iterator<Item = Batch> + '_>;
 
     /// The number of batches [`batches`](Dataset::batches) yields.
     fn num_batches(&self, batch_size: usize) -> usize {
@@ -222,8 +226,7 @@ impl ImageInput {
 
     /// The loader of one pass over `set` in batches of `batch_size`.
     pub fn loader<'a>(&self, set: &'a ImageSet, batch_size: usize, pass: Pass) -> DataLoader<'a> {
-        let mut loader =
-            DataLoader::new(set, batch_size).flatten(self.layout == InputLayout::Flat);
+        let mut loader = DataLoader::new(set, batch_size).flatten(self.layout == InputLayout::Flat);
         if let Normalization::MeanStd { mean, std } = self.normalization {
             loader = loader.normalize(mean, std);
         }
@@ -313,7 +316,13 @@ mod tests {
     use super::*;
 
     fn set() -> ImageSet {
-        ImageSet::new((0..5 * 4).map(|v| v as u8).collect(), vec![0, 1, 2, 3, 4], 2, 2, 5)
+        ImageSet::new(
+            (0..5 * 4).map(|v| v as u8).collect(),
+            vec![0, 1, 2, 3, 4],
+            2,
+            2,
+            5,
+        )
     }
 
     #[test]

@@ -55,6 +55,12 @@ pub use idx::IdxError;
 pub use image_set::{ImageSet, SplitError};
 pub use loader::{Batches, DataLoader};
 pub use mnist::{FashionMnist, LoadOptions, Mnist, MnistFormat};
+/// `rand` 0.8, whose traits the generator implements (re-exported from
+/// [`synann_tensor::rand`]).
+pub use synann_tensor::rand;
+/// The generator the augmentations take and its `rand` 0.8 traits
+/// (re-exported from [`synann_tensor::random`]).
+pub use synann_tensor::random;
 pub use tabular::{
     read_csv, CsvError, CsvErrorKind, Splits, Standardizer, Tabular, TabularError, TabularLoader,
 };

@@ -17,9 +17,9 @@ use std::path::PathBuf;
 use synann::zoo::{self, ZooOptions, MODEL_NAMES};
 use synann_autograd::{live_nodes, Var};
 use synann_datasets::{Dataset, LoadOptions, Mnist, Pass};
+use synann_nn::Mode;
 use synann_train::evaluate::batch_loss;
 use synann_train::setup::build_optimizer;
-use synann_nn::Mode;
 
 /// The flags, as clap parses them.
 #[derive(Parser, Debug)]

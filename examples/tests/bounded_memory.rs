@@ -8,9 +8,9 @@ use common::mnist_slice;
 use synann::zoo::{self, ZooOptions};
 use synann_autograd::{live_nodes, Var};
 use synann_datasets::{Dataset, Pass};
+use synann_nn::Mode;
 use synann_train::evaluate::batch_loss;
 use synann_train::setup::build_optimizer;
-use synann_nn::Mode;
 
 /// Trains `name` for 20 steps and returns the live nodes after each.
 fn live_nodes_per_step(name: &str) -> Vec<usize> {

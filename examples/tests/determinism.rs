@@ -10,11 +10,11 @@ use synann::ops::synapse_logsum;
 use synann::zoo::{self, ZooOptions};
 use synann_autograd::Var;
 use synann_datasets::Pass;
-use synann_train::{TrainOptions, Trainer};
 use synann_nn::state_dict::state_dict;
 use synann_tensor::conv::Conv2dParams;
 use synann_tensor::random::seeded;
 use synann_tensor::Tensor;
+use synann_train::{TrainOptions, Trainer};
 
 /// Runs `f` in a fresh rayon pool of `threads` threads.
 fn in_pool<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> R {

@@ -22,13 +22,13 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use synann_autograd::Var;
 use synann_datasets::Pass;
-use synann_train::evaluate::batch_loss;
-use synann_train::setup::build_optimizer;
 use synann_nn::checkpoint::atomic::tmp_path;
 use synann_nn::checkpoint::TrainingCheckpoint;
 use synann_nn::optim::Optimizer;
 use synann_nn::{Mode, Module};
 use synann_tensor::random::{seeded, RngState};
+use synann_train::evaluate::batch_loss;
+use synann_train::setup::build_optimizer;
 
 /// Set in the child's environment: the checkpoint file to write.
 const CHILD_ENV: &str = "SYNANN_KILL_SAFE_CHECKPOINT";

@@ -11,7 +11,14 @@
 //! (dropout's) are state too, but not tensors: [`Module::named_generators`]
 //! reaches them, so a trainer can reseed them at the start of every epoch
 //! and an interrupted run resumes exactly ([`reseed_generators`]).
+//!
+//!
+//! Containers run each child through [`forward_child`], which names it
+//! for anomaly reports (`fc1`, `rnn.cell`: see
+//! [`synann_autograd::anomaly`]), and layers describe themselves there
+//! (`Linear(320, 64)`).
 
+use synann_autograd::anomaly::enter_module;
 use synann_autograd::Var;
 use synann_tensor::random::{seeded, Rng};
 use synann_tensor::Float;
@@ -53,9 +60,16 @@ pub trait Module<T: Float> {
         Vec::new()
     }
 
-    /// How many out-of-domain factors each layer that clamps them (the
-    /// Synapse layers) clamped in its latest training forward, by dotted
-    /// path (none by default). A trainer warns when a count is not zero.
+    /// How many values each module clamped into its domain during its
+    /// latest forward, by dotted module path, in a stable order: `""` names
+    /// the module itself, `"fcn"` or `"rnn.cell"` a child. Layers that clamp
+    /// out-of-domain values (the synapse layers of the `synann` crate clamp
+    /// each factor 1 − B·x at a floor) report their own count; containers
+    /// report their children's under their names, with [`prefixed`], as for
+    /// [`Module::named_parameters`]. None by default.
+    ///
+    /// With it a training loop holding a `Box<dyn Module>` can ask, after a
+    /// step, which layers clamped how many values in that step's forward.
     fn named_clamp_counts(&self) -> Vec<(String, u64)> {
         Vec::new()
     }
@@ -81,23 +95,29 @@ pub trait Module<T: Float> {
     }
 }
 
-/// Prefixes each name with `prefix.`: how containers name their children.
-pub fn prefixed<T: Float>(prefix: &str, named: Vec<(String, Var<T>)>) -> Vec<(String, Var<T>)> {
+/// Prefixes each name with `prefix.`: how containers name their children's
+/// parameters, buffers and counts. An empty name (the child itself, as in
+/// [`Module::named_clamp_counts`]) becomes `prefix`.
+///
+/// ```
+/// use synann_nn::prefixed;
+/// let named = vec![("weight".to_string(), 1), (String::new(), 2)];
+/// assert_eq!(
+///     prefixed("fc1", named),
+///     [("fc1.weight".to_string(), 1), ("fc1".to_string(), 2)]
+/// );
+/// ```
+pub fn prefixed<V>(prefix: &str, named: Vec<(String, V)>) -> Vec<(String, V)> {
     named
         .into_iter()
-        .map(|(n, v)| (format!("{prefix}.{n}"), v))
-        .collect()
-}
-
-/// Prefixes each generator's name with `prefix.`, as [`prefixed`] does for
-/// tensors.
-pub fn prefixed_generators<'a>(
-    prefix: &str,
-    named: Vec<(String, &'a mut Rng)>,
-) -> Vec<(String, &'a mut Rng)> {
-    named
-        .into_iter()
-        .map(|(n, g)| (format!("{prefix}.{n}"), g))
+        .map(|(n, v)| {
+            let name = if n.is_empty() {
+                prefix.to_string()
+            } else {
+                format!("{prefix}.{n}")
+            };
+            (name, v)
+        })
         .collect()
 }
 
@@ -132,4 +152,42 @@ pub fn reseed_generators<T: Float, M: Module<T> + ?Sized>(module: &mut M, seed: 
         *generator = fresh;
     }
     count
+}
+
+/// Runs `child.forward(x, mode)` as the child called `name` (its field
+/// name, or its index in a sequence): while it runs, anomaly reports name
+/// the child by its dotted path (see [`enter_module`]). How containers
+/// call their children.
+///
+/// ```
+/// use synann_autograd::anomaly::{catch_anomaly, describe_module};
+/// use synann_autograd::Var;
+/// use synann_nn::{forward_child, Mode, Module};
+/// use synann_tensor::Tensor;
+///
+/// /// ln x: NaN below 0.
+/// struct Log;
+/// impl Module<f64> for Log {
+///     fn forward(&mut self, x: &Var<f64>, _mode: Mode) -> Var<f64> {
+///         let _scope = describe_module(|| "Log".to_string());
+///         x.ln()
+///     }
+///     fn named_parameters(&self) -> Vec<(String, Var<f64>)> {
+///         Vec::new()
+///     }
+/// }
+///
+/// let x = Var::constant(Tensor::from_vec(vec![-1.0], &[1]));
+/// let err = catch_anomaly(|| forward_child("log", &mut Log, &x, Mode::Train)).unwrap_err();
+/// assert_eq!(err.module_path.as_deref(), Some("log"));
+/// assert!(err.to_string().ends_with("(in log: Log)"));
+/// ```
+pub fn forward_child<T: Float, M: Module<T> + ?Sized>(
+    name: &str,
+    child: &mut M,
+    x: &Var<T>,
+    mode: Mode,
+) -> Var<T> {
+    let _scope = enter_module(name);
+    child.forward(x, mode)
 }

@@ -46,3 +46,17 @@ pub mod ops;
 pub mod zoo;
 
 pub use error::DomainError;
+/// `rand` 0.8, whose traits the generator implements (re-exported from
+/// [`synann_tensor::rand`]).
+pub use synann_tensor::rand;
+/// The generator the layers take and its `rand` 0.8 traits (re-exported
+/// from [`synann_tensor::random`], so a crate needs no `rand` of its own).
+///
+/// ```
+/// use synann::layers::{Synapse, SynapseConfig};
+/// use synann::random::{Rng, SeedableRng};
+///
+/// let syn = Synapse::<f32>::new(16, SynapseConfig::default(), &mut Rng::seed_from_u64(3));
+/// assert_eq!(syn.features(), 16);
+/// ```
+pub use synann_tensor::random;

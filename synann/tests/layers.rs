@@ -1,6 +1,6 @@
 //! The Synapse layers: gradient checks of every option, batch independence,
 //! the batch-coupled reproduction mode, the recurrent and convolutional
-//! layers against naive loops.
+//! layers against naive loops, and the counts of clamped factors.
 
 use proptest::prelude::*;
 use synann::layers::*;
@@ -240,15 +240,13 @@ fn try_forward_names_the_layer_and_indices() {
 
 /// A SynapseRNN whose parameters are gradcheck's vars 1..5.
 fn rnn_from(v: &[Var<f64>]) -> SynapseRNN<f64> {
-    SynapseRNN {
-        cell: SynapseRNNCell {
-            weight_ih: v[1].clone(),
-            weight_hh: v[2].clone(),
-            bias: v[3].clone(),
-            synapse_weight: v[4].clone(),
-        },
-        output: RnnOutput::AllStates,
-    }
+    let (hidden, features) = (v[1].shape()[0], v[1].shape()[1]);
+    let mut rnn = SynapseRNN::new(features, hidden, &mut seeded(0));
+    rnn.cell.weight_ih = v[1].clone();
+    rnn.cell.weight_hh = v[2].clone();
+    rnn.cell.bias = v[3].clone();
+    rnn.cell.synapse_weight = v[4].clone();
+    rnn
 }
 
 proptest! {
@@ -368,8 +366,167 @@ proptest! {
             prop_assert!((got - want).abs() < 1e-12, "{} vs {}", got, want);
         }
         let f = |v: &[Var<f64>]| {
-            SynapseConv2d { weight: v[1].clone(), param: BParam::Raw }.forward(&v[0], Mode::Train)
+            let mut conv = SynapseConv2d::new(c, k, SynapseInit::original(), BParam::Raw, &mut seeded(0));
+            conv.weight = v[1].clone();
+            conv.forward(&v[0], Mode::Train)
         };
         gradcheck(f, &[x, b], &GradcheckOptions::default()).unwrap();
     }
+}
+
+/// The factors 1 − B[i, j]·x[k, j] below the floor, counted the plain way
+/// (x [N, n], B [m, n]).
+fn plain_clamp_count(x: &Tensor<f32>, b: &Tensor<f32>) -> u64 {
+    let (n, floor) = (x.shape()[1], synann::ops::FACTOR_FLOOR as f32);
+    let mut count = 0;
+    for xrow in x.data().chunks(n) {
+        for brow in b.data().chunks(n) {
+            let clamped = xrow.iter().zip(brow).filter(|(&x, &b)| 1.0 - b * x < floor);
+            count += clamped.count() as u64;
+        }
+    }
+    count
+}
+
+#[test]
+fn synapse_counts_the_factors_its_latest_forward_clamped() {
+    let mut rng = seeded(11);
+    for coupling in [Coupling::PerSample, Coupling::BatchCoupled] {
+        let config = SynapseConfig::default().coupling(coupling);
+        let mut syn = Synapse::<f32>::new(24, config, &mut rng);
+        assert_eq!(syn.clamped_factors(), 0, "before any forward");
+        // B in (−3, 3) against x in (0, 1): many factors 1 − B·x below 0.
+        syn.weight
+            .set_value(Tensor::uniform(&[24, 24], -3.0, 3.0, &mut rng));
+        let x = Tensor::<f32>::uniform(&[10, 24], 0.0, 1.0, &mut rng);
+        let expected = plain_clamp_count(&x, &syn.weight.value());
+        assert!(expected > 0);
+        let y = syn.forward(&Var::constant(x), Mode::Train);
+        assert!(y.value().all_finite());
+        assert_eq!(syn.clamped_factors(), expected, "{coupling:?}");
+        assert_eq!(syn.named_clamp_counts(), [(String::new(), expected)]);
+        // A forward inside the domain replaces the count with 0.
+        let inside = Tensor::<f32>::uniform(&[10, 24], 0.0, 0.3, &mut rng);
+        syn.weight
+            .set_value(Tensor::uniform(&[24, 24], -1.0, 1.0, &mut rng));
+        syn.forward(&Var::constant(inside), Mode::Eval);
+        assert_eq!(syn.clamped_factors(), 0, "{coupling:?}");
+    }
+}
+
+#[test]
+fn take_clamped_factors_returns_the_count_and_resets_it() {
+    let mut syn = Synapse::<f32>::new(2, SynapseConfig::default(), &mut seeded(0));
+    syn.weight
+        .set_value(Tensor::from_vec(vec![2.0, 2.0, 0.0, 2.0], &[2, 2]));
+    // x = (0.75, 0.25): only 1 − B[0, 0]·x[0] = 1 − 1.5 is below the floor.
+    syn.forward(
+        &Var::constant(tensor32(vec![0.75, 0.25], &[1, 2])),
+        Mode::Train,
+    );
+    assert_eq!(syn.take_clamped_factors(), 1);
+    assert_eq!(syn.clamped_factors(), 0);
+    assert_eq!(syn.take_clamped_factors(), 0);
+}
+
+fn tensor32(values: Vec<f32>, shape: &[usize]) -> Tensor<f32> {
+    Tensor::from_vec(values, shape)
+}
+
+#[test]
+fn try_forward_in_the_domain_records_no_clamped_factor() {
+    let mut syn = Synapse::<f32>::new(3, SynapseConfig::default(), &mut seeded(2));
+    syn.weight.set_value(Tensor::full(&[3, 3], 4.0));
+    let x = Var::constant(Tensor::full(&[2, 3], 0.5));
+    syn.forward(&x, Mode::Train);
+    assert_eq!(syn.clamped_factors(), 18);
+    syn.weight.set_value(Tensor::full(&[3, 3], 0.5));
+    syn.try_forward(&x, "syn").unwrap();
+    assert_eq!(syn.clamped_factors(), 0);
+}
+
+#[test]
+fn synapse_conv_counts_the_factors_it_clamped_over_every_window() {
+    let mut rng = seeded(12);
+    let (nb, c, h, w, k) = (2, 3, 5, 4, 3);
+    let mut conv = SynapseConv2d::<f32>::new(c, k, SynapseInit::original(), BParam::Raw, &mut rng);
+    conv.weight
+        .set_value(Tensor::uniform(&[c, c, k, k], -2.0, 4.0, &mut rng));
+    let x = Tensor::<f32>::uniform(&[nb, c, h, w], 0.0, 1.0, &mut rng);
+    // Plain loops over (sample, output channel, pixel, input channel, tap);
+    // taps outside the image read x = 0 (factor 1, never clamped).
+    let (xd, bd) = (x.data().to_vec(), conv.weight.value().data().to_vec());
+    let r = (k / 2) as isize;
+    let mut expected = 0;
+    for n in 0..nb {
+        for co in 0..c {
+            for py in 0..h as isize {
+                for px in 0..w as isize {
+                    for ci in 0..c {
+                        for ky in 0..k as isize {
+                            for kx in 0..k as isize {
+                                let (y, x) = (py + ky - r, px + kx - r);
+                                if y < 0 || x < 0 || y >= h as isize || x >= w as isize {
+                                    continue;
+                                }
+                                let xv = xd[((n * c + ci) * h + y as usize) * w + x as usize];
+                                let bv = bd[((co * c + ci) * k + ky as usize) * k + kx as usize];
+                                if 1.0 - bv * xv < synann::ops::FACTOR_FLOOR as f32 {
+                                    expected += 1;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(expected > 0);
+    conv.forward(&Var::constant(x), Mode::Train);
+    assert_eq!(conv.clamped_factors(), expected);
+    assert_eq!(conv.named_clamp_counts(), [(String::new(), expected)]);
+    assert_eq!(conv.take_clamped_factors(), expected);
+    assert_eq!(conv.clamped_factors(), 0);
+}
+
+#[test]
+fn synapse_rnn_counts_the_clamped_factors_of_the_whole_sequence() {
+    let mut rng = seeded(13);
+    let (batch, steps, features, hidden) = (2, 6, 3, 5);
+    let rnn = SynapseRNN::<f32>::new(features, hidden, &mut rng);
+    let x = Var::constant(Tensor::<f32>::uniform(
+        &[batch, steps, features],
+        -1.0,
+        1.0,
+        &mut rng,
+    ));
+    // From the zero state every factor is 1 and every later state is in
+    // (0, 1) with B = sigmoid(W) in (0, 1): nothing is clamped.
+    rnn.forward_sequence(&x, None);
+    assert_eq!(rnn.cell.clamped_factors(), 0);
+    assert_eq!(rnn.named_clamp_counts(), [("cell".to_string(), 0)]);
+    // A state far outside (0, 1) clamps factors (1 − B·h < 0 for
+    // B·h > 1): the layer's count is the sum of its steps' counts, each
+    // of them a plain count over (sample, output, input).
+    let h0 = Var::constant(Tensor::<f32>::uniform(
+        &[batch, hidden],
+        0.0,
+        60.0,
+        &mut rng,
+    ));
+    let (_, last) = rnn.forward_sequence(&x, Some(&h0));
+    let total = rnn.cell.clamped_factors();
+    assert_eq!(rnn.named_clamp_counts(), [("cell".to_string(), total)]);
+    let (mut h, mut by_steps, mut plain) = (h0, 0, 0);
+    for t in 0..steps {
+        let b = rnn.cell.synapse_weight.sigmoid().value().clone();
+        plain += plain_clamp_count(&h.value(), &b);
+        h = rnn
+            .cell
+            .step(&x.narrow(1, t, 1).reshape(&[batch, features]), &h);
+        by_steps += rnn.cell.clamped_factors();
+    }
+    assert_eq!(h.value().data(), last.value().data());
+    assert!(total > 0);
+    assert_eq!((by_steps, plain), (total, total));
 }

@@ -127,10 +127,10 @@ fn f32_forward_is_as_accurate_as_pytorch_f32() {
                     .collect();
                 // The exact result for these (f32) inputs.
                 let widen = |v: &[f32]| v.iter().map(|&a| a as f64).collect::<Vec<_>>();
-                let exact = reference::forward(d, &widen(&x), &widen(&b));
+                let exact = reference::forward(d, &widen(&x), &widen(&b)).out;
                 let torch = errors(&pytorch_like_f32(d, &x, &b), &exact);
                 for isa in isas() {
-                    let fast = errors(&fast::forward_with(isa, d, &x, &b), &exact);
+                    let fast = errors(&fast::forward_with(isa, d, &x, &b).out, &exact);
                     println!(
                         "{n:<4} {kind:<8?} ×{growth:<7} {isa:<9?} {:.2e} / {:.2e}    {:.2e} / {:.2e}",
                         fast.0, fast.1, torch.0, torch.1
@@ -164,7 +164,7 @@ fn f64_forward_is_accurate_for_tiny_products() {
         let x: Vec<f64> = e.iter().map(|&p| 10f64.powf(p)).collect();
         for (lo, hi) in [(0.0, 1.0), (-1.0, 1.0)] {
             let b = Tensor::<f64>::uniform(&[m, n], lo, hi, &mut seeded(31)).into_vec();
-            let exact = reference::forward(d, &x, &b);
+            let exact = reference::forward(d, &x, &b).out;
             // Relative to Σ_j |ln f_j| (= |out| when B > 0): with mixed
             // signs the sum may cancel, and no kernel can do better than its
             // terms' rounding then.
@@ -174,7 +174,7 @@ fn f64_forward_is_accurate_for_tiny_products() {
                     .sum()
             };
             for isa in isas() {
-                let got = fast::forward_with(isa, d, &x, &b);
+                let got = fast::forward_with(isa, d, &x, &b).out;
                 let mut worst = 0.0f64;
                 for k in 0..batch {
                     for i in 0..m {
@@ -212,19 +212,19 @@ fn forward_is_bitwise_the_same_on_every_instruction_set() {
         let b = Tensor::<f64>::uniform(&[m, n], lo, hi, &mut seeded(41)).into_vec();
         let x32: Vec<f32> = x.iter().map(|&v| v as f32).collect();
         let b32: Vec<f32> = b.iter().map(|&v| v as f32).collect();
-        let base = fast::forward_with(Isa::Baseline, d, &x, &b);
-        let base32 = fast::forward_with(Isa::Baseline, d, &x32, &b32);
+        let base = fast::forward_with(Isa::Baseline, d, &x, &b).out;
+        let base32 = fast::forward_with(Isa::Baseline, d, &x32, &b32).out;
         for isa in isas() {
             let same =
                 |a: &[f64], b: &[f64]| a.iter().zip(b).all(|(p, q)| p.to_bits() == q.to_bits());
             let same32 =
                 |a: &[f32], b: &[f32]| a.iter().zip(b).all(|(p, q)| p.to_bits() == q.to_bits());
             assert!(
-                same(&fast::forward_with(isa, d, &x, &b), &base),
+                same(&fast::forward_with(isa, d, &x, &b).out, &base),
                 "f64, {isa:?}, B in ({lo}, {hi})"
             );
             assert!(
-                same32(&fast::forward_with(isa, d, &x32, &b32), &base32),
+                same32(&fast::forward_with(isa, d, &x32, &b32).out, &base32),
                 "f32, {isa:?}, B in ({lo}, {hi})"
             );
         }

@@ -1,15 +1,17 @@
 //! `synapse_logsum`: gradient checks of both kernels, agreement of the fast
-//! kernel with the reference one, the domain policy and the checked mode.
+//! kernel with the reference one, the domain policy (and the count of
+//! clamped factors) and the checked mode.
 
 use proptest::prelude::*;
 use synann::ops::kernels::fast::Isa;
 use synann::ops::kernels::{fast, reference, Dims};
 use synann::ops::{
-    synapse_logsum, synapse_logsum_checked, synapse_logsum_with, Kernel, FACTOR_FLOOR,
+    synapse_logsum, synapse_logsum_checked, synapse_logsum_with, synapse_logsum_with_clamp_count,
+    Kernel, FACTOR_FLOOR,
 };
 use synann::DomainError;
 use synann_autograd::{gradcheck, GradcheckOptions, Var};
-use synann_tensor::Tensor;
+use synann_tensor::{Float, Tensor};
 
 /// (N, n, m) and values: X in (0.05, 0.95), B in (−1, 1), so every factor
 /// is at least 0.05, well inside the domain.
@@ -67,17 +69,33 @@ fn isas() -> Vec<Isa> {
         .collect()
 }
 
+/// The number of factors 1 − B[i, j]·X[k, j] below the floor, counted
+/// the plain way, in the precision of the kernels.
+fn plain_clamp_count<T: Float>(d: Dims, x: &[T], b: &[T]) -> u64 {
+    let (n, floor) = (d.inputs, T::from_f64(FACTOR_FLOOR));
+    let mut count = 0;
+    for k in 0..d.batch {
+        for i in 0..d.outputs {
+            for j in 0..n {
+                if T::ONE - b[i * n + j] * x[k * n + j] < floor {
+                    count += 1;
+                }
+            }
+        }
+    }
+    count
+}
+
 fn kernels_agree(d: Dims, x: &[f64], b: &[f64], g: &[f64]) {
     let (rx, rb) = reference::backward(d, x, b, g);
-    let r_out = reference::forward(d, x, b);
+    let reference = reference::forward(d, x, b);
+    let (r_out, clamped) = (&reference.out, plain_clamp_count(d, x, b));
+    assert_eq!(reference.clamped, clamped, "reference clamp count");
     for isa in isas() {
         let what = |s: &str| format!("{s} ({isa:?})");
-        assert_close(
-            &fast::forward_with(isa, d, x, b),
-            &r_out,
-            1e-10,
-            &what("forward"),
-        );
+        let fast = fast::forward_with(isa, d, x, b);
+        assert_close(&fast.out, r_out, 1e-10, &what("forward"));
+        assert_eq!(fast.clamped, clamped, "{}", what("clamp count"));
         let (fx, fb) = fast::backward_with(isa, d, x, b, g);
         assert_close(&fx, &rx, 1e-10, &what("dX"));
         assert_close(&fb, &rb, 1e-10, &what("dB"));
@@ -119,7 +137,7 @@ fn f32_agrees(d: Dims, x: &[f64], b: &[f64], g: &[f64], tol: f64) {
     let (x32, b32, g32) = (to32(x), to32(b), to32(g));
     let (x, b, g) = (back(&x32), back(&b32), back(&g32));
     let (ex, eb) = reference::backward(d, &x, &b, &g);
-    let e_out = reference::forward(d, &x, &b);
+    let e_out = reference::forward(d, &x, &b).out;
     let (s_out, sx, sb) = f32_error_scales(d, &x, &b, &g);
     let check = |what: String, got: &[f32], exact: &[f64], scale: &[f64]| {
         for (i, ((&v, e), s)) in got.iter().zip(exact).zip(scale).enumerate() {
@@ -131,7 +149,7 @@ fn f32_agrees(d: Dims, x: &[f64], b: &[f64], g: &[f64], tol: f64) {
         }
     };
     for isa in isas() {
-        let out = fast::forward_with(isa, d, &x32, &b32);
+        let out = fast::forward_with(isa, d, &x32, &b32).out;
         check(format!("{isa:?} forward"), &out, &e_out, &s_out);
         let (fx, fb) = fast::backward_with(isa, d, &x32, &b32, &g32);
         check(format!("{isa:?} dX"), &fx, &ex, &sx);
@@ -191,6 +209,20 @@ proptest! {
     }
 
     #[test]
+    fn f32_clamp_counts_match_a_plain_count((d, x, b, _g) in wide_case(1.0, 5.0)) {
+        // f32 is where the AVX-512 intrinsics run (on machines that have
+        // them): with ragged row groups (N not a multiple of 8) and masked
+        // last columns (n not a multiple of 16).
+        let x: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+        let b: Vec<f32> = b.iter().map(|&v| v as f32).collect();
+        let clamped = plain_clamp_count(d, &x, &b);
+        prop_assert_eq!(reference::forward(d, &x, &b).clamped, clamped);
+        for isa in isas() {
+            prop_assert_eq!(fast::forward_with(isa, d, &x, &b).clamped, clamped, "{:?}", isa);
+        }
+    }
+
+    #[test]
     fn checked_mode_reports_the_offending_indices(
         (x, b) in small_case(), pick in (0usize..1000, 0usize..1000, 0usize..1000)
     ) {
@@ -247,6 +279,83 @@ fn parallel_path_matches_reference() {
     assert_eq!(fast::backward(d, &x, &b, &g), fast::backward(d, &x, &b, &g));
 }
 
+#[test]
+fn clamp_counts_do_not_depend_on_the_thread_count() {
+    // Big enough for the forward to run its tiles on several threads, with
+    // about a quarter of the factors below the floor.
+    let d = Dims {
+        batch: 64,
+        inputs: 96,
+        outputs: 48,
+    };
+    let mut rng = synann_tensor::random::seeded(5);
+    let x = Tensor::<f32>::uniform(&[64, 96], 0.0, 1.0, &mut rng).into_vec();
+    let b = Tensor::<f32>::uniform(&[48, 96], -2.0, 2.0, &mut rng).into_vec();
+    let clamped = plain_clamp_count(d, &x, &b);
+    assert!(clamped > 0 && clamped < (64 * 96 * 48) as u64, "{clamped}");
+    for isa in isas() {
+        for threads in [1, 2, 3] {
+            let got = with_threads(threads, || fast::forward_with(isa, d, &x, &b).clamped);
+            assert_eq!(got, clamped, "{isa:?}, {threads} threads");
+        }
+    }
+}
+
+#[test]
+fn a_forward_that_clamps_reports_the_exact_count_and_the_same_values() {
+    // X (3, 5) against B (4, 5): B = 3 clamps wherever X > 1/3.
+    let x = Tensor::from_vec(
+        vec![
+            0.1, 0.5, 0.9, 0.2, 0.4, //
+            0.3, 0.3, 0.3, 0.3, 0.3, //
+            0.8, 0.05, 0.6, 0.7, 0.25,
+        ],
+        &[3, 5],
+    );
+    let b = Tensor::from_vec(
+        vec![
+            3.0, 3.0, 3.0, 3.0, 3.0, //
+            0.5, -1.0, 0.25, 0.0, 0.9, //
+            3.0, 0.1, 0.1, 0.1, 3.0, //
+            -2.0, 2.0, 1.0, 1.5, 0.0,
+        ],
+        &[4, 5],
+    );
+    let d = Dims {
+        batch: 3,
+        inputs: 5,
+        outputs: 4,
+    };
+    let expected = plain_clamp_count(d, x.data(), b.data());
+    // Per row of B, over the rows k = 0, 1, 2 of X. Row 0: 3·X ≥ 1 in
+    // 3 + 0 + 3 entries. Row 1: none (every B·X < 1). Row 2: 3·X[k, 0] or
+    // 3·X[k, 4] ≥ 1 in 1 + 0 + 1. Row 3: 2·X[k, 1] ≥ 1 (exactly 1 for
+    // k = 0: a zero factor) in 1 + 0 + 0, 1.5·X[k, 3] ≥ 1 in 0 + 0 + 1.
+    let per_row_of_b = [6, 0, 2, 2];
+    assert_eq!(expected, per_row_of_b.iter().sum::<u64>());
+    let (x, b) = (Var::constant(x), Var::constant(b));
+    for kernel in [Kernel::Reference, Kernel::Fast] {
+        let (out, clamped) = synapse_logsum_with_clamp_count(&x, &b, kernel);
+        assert_eq!(clamped, expected, "{kernel:?}");
+        let plain = synapse_logsum_with(&x, &b, kernel);
+        assert_eq!(out.value().data(), plain.value().data(), "{kernel:?}");
+    }
+}
+
+#[test]
+fn a_forward_inside_the_domain_clamps_nothing() {
+    let mut rng = synann_tensor::random::seeded(6);
+    let x = Var::constant(Tensor::<f32>::uniform(&[9, 40], 0.0, 1.0, &mut rng));
+    let b = Var::constant(Tensor::<f32>::uniform(&[7, 40], -1.0, 0.99, &mut rng));
+    for kernel in [Kernel::Reference, Kernel::Fast] {
+        assert_eq!(
+            synapse_logsum_with_clamp_count(&x, &b, kernel).1,
+            0,
+            "{kernel:?}"
+        );
+    }
+}
+
 /// Runs `f` on a rayon pool of `threads` threads.
 fn with_threads<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> R {
     rayon::ThreadPoolBuilder::new()
@@ -299,10 +408,10 @@ fn f32_fast_kernel_is_accurate() {
     let mut rng = synann_tensor::random::seeded(4);
     let x = Tensor::<f64>::uniform(&[16, 784], 0.0, 0.01, &mut rng).into_vec();
     let b = Tensor::<f64>::uniform(&[12, 784], -1.0, 1.0, &mut rng).into_vec();
-    let exact = reference::forward(d, &x, &b);
+    let exact = reference::forward(d, &x, &b).out;
     let x32: Vec<f32> = x.iter().map(|&v| v as f32).collect();
     let b32: Vec<f32> = b.iter().map(|&v| v as f32).collect();
-    let got = fast::forward(d, &x32, &b32);
+    let got = fast::forward(d, &x32, &b32).out;
     for (g, e) in got.iter().zip(&exact) {
         assert!((*g as f64 - e).abs() < 1e-5, "f32 {g} vs f64 {e}");
     }
@@ -359,6 +468,6 @@ fn empty_shapes() {
         let b = vec![0.5f64; m * n];
         let g = vec![1.0f64; nb * m];
         kernels_agree(d, &x, &b, &g);
-        assert!(fast::forward(d, &x, &b).iter().all(|&v| v == 0.0));
+        assert!(fast::forward(d, &x, &b).out.iter().all(|&v| v == 0.0));
     }
 }

@@ -5,8 +5,9 @@
 use synann::layers::Coupling;
 use synann::ops::check_domain;
 use synann::zoo::{
-    build, ConvSynapseVariant, InputLayout, LossKind, OptimizerKind, Recipe, RecurrentCell,
-    Schedule, SynapseInput, SynapseVariant, ZooError, ZooModel, ZooOptions, MODEL_NAMES,
+    build, ConvSynapseVariant, ImageInput, InputLayout, LossKind, Normalization, OptimizerKind,
+    Recipe, RecurrentCell, Schedule, SynapseInput, SynapseVariant, ZooError, ZooModel, ZooOptions,
+    MODEL_NAMES,
 };
 use synann_autograd::Var;
 use synann_datasets::{LoadOptions, Mnist};
@@ -46,19 +47,19 @@ fn build_small(name: &str, variant: SynapseVariant) -> ZooModel {
 
 /// The first `n` MNIST training images (scaled to [0, 1], normalised if
 /// the recipe says so, in its layout) and their labels.
-fn mnist_batch(n: usize, recipe: &Recipe) -> (Var<f32>, Vec<usize>) {
+fn mnist_batch(n: usize, input: &ImageInput) -> (Var<f32>, Vec<usize>) {
     let mnist = Mnist::load_with(&LoadOptions {
         limit: Some(n),
         ..Default::default()
     })
     .expect("the shipped MNIST copy loads");
     let mut data = mnist.train.to_tensor().data().to_vec();
-    if recipe.normalize {
+    if let Normalization::MeanStd { mean, std } = input.normalization {
         for v in &mut data {
-            *v = (*v - 0.1307) / 0.3081;
+            *v = (*v - mean) / std;
         }
     }
-    let shape: &[usize] = match recipe.input {
+    let shape: &[usize] = match input.layout {
         InputLayout::Image => &[n, 1, 28, 28],
         InputLayout::Flat => &[n, 784],
         InputLayout::Rows => &[n, 28, 28],
@@ -170,7 +171,7 @@ fn seed_torch_has_the_original_names_and_shapes() {
 #[test]
 fn seed_torch_unused_synapse_bias_gets_no_gradient() {
     let mut zoo = build("seed-torch", &ZooOptions::default()).unwrap();
-    let (x, labels) = mnist_batch(4, &zoo.recipe);
+    let (x, labels) = mnist_batch(4, &zoo.input);
     let out = zoo.model.forward(&x, Mode::Train);
     loss(&out, &labels, &zoo.recipe).backward();
     for (name, p) in zoo.model.named_parameters() {
@@ -184,7 +185,7 @@ fn every_model_learns_a_fixed_batch() {
     const STEPS: usize = 10;
     for &name in MODEL_NAMES {
         let mut zoo = build_small(name, SynapseVariant::default());
-        let (x, labels) = mnist_batch(N, &zoo.recipe);
+        let (x, labels) = mnist_batch(N, &zoo.input);
         let mut opt = Adam::new(zoo.model.parameters(), 2e-3, AdamConfig::default()).unwrap();
         let mut losses = Vec::with_capacity(STEPS);
         for _ in 0..STEPS {
@@ -213,7 +214,7 @@ fn every_variant_builds_and_runs_forward() {
         for variant in VARIANTS {
             let what = format!("{name} {variant:?}");
             let mut zoo = build_small(name, variant);
-            let (x, _) = mnist_batch(N, &zoo.recipe);
+            let (x, _) = mnist_batch(N, &zoo.input);
             for mode in [Mode::Train, Mode::Eval] {
                 assert_finite_logits(&zoo.model.forward(&x, mode), N, &what);
             }
@@ -258,8 +259,8 @@ fn every_variant_builds_and_runs_forward() {
 
 #[test]
 fn batch_coupled_synapse_couples_the_samples_and_per_sample_does_not() {
-    let recipe = build_small("syna-mlp", SynapseVariant::default()).recipe;
-    let (x, _) = mnist_batch(2, &recipe);
+    let input = build_small("syna-mlp", SynapseVariant::default()).input;
+    let (x, _) = mnist_batch(2, &input);
     let first = Var::constant(Tensor::from_vec(
         x.value().data()[..784].to_vec(),
         &[1, 784],
@@ -311,14 +312,12 @@ fn seed_keras_width_scales_every_channel_count() {
 /// On bright (scaled) images it leaves the domain 1 − B·x > 0, checked by
 /// recomputing the convolutions from the parameters; the model still gives
 /// finite logits and gradients, by the default clamping policy.
-#[test]
-fn seed_keras_stays_finite_outside_the_synapse_domain() {
-    let mut zoo = build_small("seed-keras", SynapseVariant::default());
-    let (x, labels) = mnist_batch(4, &zoo.recipe);
-    let bright = Var::constant(x.value().mul_scalar(400.0));
+/// The input of seed-keras's Synapse (in evaluation, without dropout) for
+/// the images `x`, and the Synapse's B.
+fn seed_keras_synapse_input(model: &dyn Module<f32>, x: &Var<f32>) -> (Tensor<f32>, Tensor<f32>) {
     let params: std::collections::HashMap<String, Var<f32>> =
-        zoo.model.named_parameters().into_iter().collect();
-    let mut h = bright.clone();
+        model.named_parameters().into_iter().collect();
+    let mut h = x.clone();
     for i in 1..=4 {
         let (w, b) = (
             &params[&format!("conv{i}.weight")],
@@ -326,10 +325,21 @@ fn seed_keras_stays_finite_outside_the_synapse_domain() {
         );
         h = h.conv2d(w, Some(b), Conv2dParams::default()).relu();
     }
-    let features = h.global_max_pool2d().reshape(&[4, 196]);
+    let n = x.shape()[0];
+    let features = h.global_max_pool2d().reshape(&[n, 196]);
     let b = params["synapse.weight"].value().clone();
+    let features = features.value().clone();
+    (features, b)
+}
+
+#[test]
+fn seed_keras_stays_finite_outside_the_synapse_domain() {
+    let mut zoo = build_small("seed-keras", SynapseVariant::default());
+    let (x, labels) = mnist_batch(4, &zoo.input);
+    let bright = Var::constant(x.value().mul_scalar(400.0));
+    let (features, b) = seed_keras_synapse_input(&*zoo.model, &bright);
     assert!(
-        check_domain(&features.value(), &b, "synapse").is_err(),
+        check_domain(&features, &b, "synapse").is_err(),
         "the scaled input should leave the domain"
     );
     for input in [&x, &bright] {
@@ -342,6 +352,98 @@ fn seed_keras_stays_finite_outside_the_synapse_domain() {
         }
         zoo.model.zero_grad();
     }
+}
+
+#[test]
+fn seed_keras_reports_the_factors_its_synapse_clamped() {
+    let mut zoo = build_small("seed-keras", SynapseVariant::default());
+    let (x, _) = mnist_batch(4, &zoo.input);
+    let bright = Var::constant(x.value().mul_scalar(400.0));
+    let (features, b) = seed_keras_synapse_input(&*zoo.model, &bright);
+    // The plain count: factors 1 − B[i, j]·x[k, j] below the floor.
+    let n = b.shape()[1];
+    let floor = synann::ops::FACTOR_FLOOR as f32;
+    let mut expected = 0;
+    for xrow in features.data().chunks(n) {
+        for brow in b.data().chunks(n) {
+            expected += xrow
+                .iter()
+                .zip(brow)
+                .filter(|(&x, &b)| 1.0 - b * x < floor)
+                .count() as u64;
+        }
+    }
+    assert!(expected > 0, "the scaled input leaves the domain");
+    zoo.model.forward(&bright, Mode::Eval);
+    assert_eq!(
+        zoo.model.named_clamp_counts(),
+        [("synapse".to_string(), expected)]
+    );
+    zoo.model.forward(&x, Mode::Eval);
+    assert_eq!(zoo.model.named_clamp_counts(), [("synapse".to_string(), 0)]);
+}
+
+#[test]
+fn every_model_reports_its_synapse_layers_clamp_counts_by_path() {
+    let expected_paths = |name: &str, variant: SynapseVariant| -> Vec<&'static str> {
+        let head: &[&'static str] = match variant {
+            SynapseVariant::Identity | SynapseVariant::Linear => &[],
+            SynapseVariant::Stacked if name == "seed-torch" => &["fcn.0", "fcn.1"],
+            SynapseVariant::Stacked => &["synapse.0", "synapse.1"],
+            _ if name == "seed-torch" => &["fcn"],
+            _ => &["synapse"],
+        };
+        let body: &[&'static str] = match name {
+            "syna-cnn" => &["synapse_conv"],
+            "syna-rnn" => &["rnn.cell"],
+            _ => &[],
+        };
+        body.iter().chain(head).copied().collect()
+    };
+    for &name in MODEL_NAMES {
+        for variant in [
+            SynapseVariant::default(),
+            SynapseVariant::Stacked,
+            SynapseVariant::Linear,
+        ] {
+            let mut zoo = build_small(name, variant);
+            let (x, _) = mnist_batch(2, &zoo.input);
+            zoo.model.forward(&x, Mode::Train);
+            let counts = zoo.model.named_clamp_counts();
+            let paths: Vec<&str> = counts.iter().map(|(p, _)| p.as_str()).collect();
+            assert_eq!(paths, expected_paths(name, variant), "{name}, {variant:?}");
+            // Real images keep every factor in the domain at initialisation.
+            assert!(counts.iter().all(|&(_, c)| c == 0), "{name}: {counts:?}");
+        }
+    }
+}
+
+#[test]
+fn a_zoo_synapse_that_clamps_reports_the_count_under_its_path() {
+    // syna-mlp's Synapse (280 wide) after softmax: every input is positive,
+    // so B = 10²⁰ clamps each factor it meets, B = 0 none. With 3 large
+    // entries per row of B, each sample clamps 3·280 factors.
+    let mut zoo = build_small("syna-mlp", SynapseVariant::default());
+    let (x, _) = mnist_batch(2, &zoo.input);
+    let (_, w) = zoo
+        .model
+        .named_parameters()
+        .into_iter()
+        .find(|(n, _)| n == "synapse.weight")
+        .unwrap();
+    let mut b = vec![0.0f32; 280 * 280];
+    for i in 0..280 {
+        for j in [i, (i + 1) % 280, (i + 7) % 280] {
+            b[i * 280 + j] = 1e20;
+        }
+    }
+    w.set_value(Tensor::from_vec(b, &[280, 280]));
+    let out = zoo.model.forward(&x, Mode::Train);
+    assert_finite_logits(&out, 2, "syna-mlp");
+    assert_eq!(
+        zoo.model.named_clamp_counts(),
+        [("synapse".to_string(), 2 * 3 * 280)]
+    );
 }
 
 #[test]
@@ -367,15 +469,14 @@ fn the_same_seed_gives_the_same_model() {
 #[test]
 fn recipes_follow_the_originals() {
     let recipe = |name: &str| build_small(name, SynapseVariant::default()).recipe;
+    let input = |name: &str| build_small(name, SynapseVariant::default()).input;
 
     let torch = recipe("seed-torch");
     assert_eq!(torch.optimizer, OptimizerKind::Sgd { momentum: 0.5 });
     assert_eq!((torch.lr, torch.batch_size, torch.epochs), (0.012, 100, 10));
-    assert_eq!(
-        (torch.loss, torch.input),
-        (LossKind::Nll, InputLayout::Image)
-    );
-    assert!(torch.normalize);
+    assert_eq!(torch.loss, LossKind::Nll);
+    assert_eq!(input("seed-torch").layout, InputLayout::Image);
+    assert_eq!(input("seed-torch").normalization, Normalization::MNIST);
 
     let keras = recipe("seed-keras");
     assert_eq!(
@@ -398,7 +499,11 @@ fn recipes_follow_the_originals() {
     }
 
     let mlp = recipe("syna-mlp");
-    assert_eq!((mlp.input, mlp.normalize), (InputLayout::Flat, false));
+    let mlp_input = input("syna-mlp");
+    assert_eq!(
+        (mlp_input.layout, mlp_input.normalization),
+        (InputLayout::Flat, Normalization::Unit)
+    );
     assert!(mlp.epochs * 60_000 / mlp.batch_size >= 10_000);
     assert_eq!(
         mlp.schedule,
@@ -414,14 +519,18 @@ fn recipes_follow_the_originals() {
         (cnn.label_smoothing, cnn.schedule),
         (0.1, Schedule::OneCycle)
     );
-    assert!(cnn.augmentation.degrees > 0.0);
+    assert!(input("syna-cnn").augmentation.degrees > 0.0);
 
     let rnn = recipe("syna-rnn");
-    assert_eq!((rnn.input, rnn.normalize), (InputLayout::Rows, false));
+    let rnn_input = input("syna-rnn");
+    assert_eq!(
+        (rnn_input.layout, rnn_input.normalization),
+        (InputLayout::Rows, Normalization::Unit)
+    );
+    assert_eq!(rnn.schedule, Schedule::Cosine);
 
     for &name in MODEL_NAMES {
-        let r = recipe(name);
-        let (lo, hi) = r.augmentation.scale;
+        let (lo, hi) = input(name).augmentation.scale;
         assert!(
             0.0 < lo && lo <= 1.0 && 1.0 <= hi,
             "{name}: scale {lo}..{hi}"
@@ -439,7 +548,7 @@ fn training_step_cost() {
     for &name in MODEL_NAMES {
         let mut zoo = build(name, &ZooOptions::default()).unwrap();
         let n = zoo.recipe.batch_size;
-        let (x, labels) = mnist_batch(n, &zoo.recipe);
+        let (x, labels) = mnist_batch(n, &zoo.input);
         let mut opt = Adam::new(zoo.model.parameters(), 1e-3, AdamConfig::default()).unwrap();
         let mut times = Vec::new();
         for _ in 0..4 {
@@ -484,7 +593,7 @@ fn every_synapse_layer_of_every_model_can_be_swapped() {
         ConvSynapseVariant::Conv,
     ] {
         let mut zoo = build("syna-cnn", &with_conv(v)).unwrap();
-        let (x, _) = mnist_batch(N, &zoo.recipe);
+        let (x, _) = mnist_batch(N, &zoo.input);
         assert_finite_logits(&zoo.model.forward(&x, Mode::Train), N, &format!("{v:?}"));
         let w = shape_of(zoo.model.as_ref(), "synapse_conv.weight");
         assert_eq!(w.is_some(), v != ConvSynapseVariant::Identity, "{v:?}");
@@ -546,7 +655,7 @@ fn every_synapse_layer_of_every_model_can_be_swapped() {
             shape_of(zoo.model.as_ref(), "synapse.weight"),
             Some(vec![hidden, hidden])
         );
-        let (x, _) = mnist_batch(N, &zoo.recipe);
+        let (x, _) = mnist_batch(N, &zoo.input);
         assert_finite_logits(&zoo.model.forward(&x, Mode::Train), N, &format!("{cell:?}"));
     }
 
@@ -562,7 +671,7 @@ fn every_synapse_layer_of_every_model_can_be_swapped() {
                 },
             )
             .unwrap();
-            let (x, _) = mnist_batch(N, &zoo.recipe);
+            let (x, _) = mnist_batch(N, &zoo.input);
             let y = zoo.model.forward(&x, Mode::Eval);
             assert_finite_logits(&y, N, &format!("{name} {input:?}"));
             outputs.push(y.value().clone());

@@ -20,6 +20,12 @@
 //! Shape errors are programming errors and panic with a message that names
 //! the operation and the shapes involved.
 //!
+//! Random fills take a generator of `rand` 0.8 ([`random::Rng`], seeded with
+//! [`random::seeded`]); that version of `rand` is re-exported as [`rand`],
+//! and its `SeedableRng` and `RngCore` traits in [`random`], so a crate on
+//! another version of `rand` never has to depend on 0.8 itself (see
+//! [`random`]'s "Which `rand`").
+//!
 //! ```
 //! use synann_tensor::Tensor;
 //! let x = Tensor::from_vec(vec![1.0f64, 2.0, 3.0], &[3]);
@@ -51,3 +57,9 @@ pub use element::Float;
 pub use linalg::Transpose;
 pub use reduce::{KeepDim, Unbiased};
 pub use tensor::Tensor;
+
+/// `rand` 0.8, the version whose traits this crate's public API uses (the
+/// fills take `impl rand::Rng`; [`random::Rng`] implements its traits):
+/// name them through this re-export (`synann_tensor::rand::Rng`) rather
+/// than depending on `rand` 0.8 yourself.
+pub use rand;

@@ -4,6 +4,34 @@
 //! explicit [`rand::Rng`], so a run is reproducible from its seed. [`Rng`] is
 //! the generator the workspace uses: ChaCha8, whose whole state (seed, stream,
 //! position) can be saved in a checkpoint and restored with [`RngState`].
+//!
+//! # Which `rand`
+//!
+//! The generator and the fills are those of `rand` 0.8: [`Rng`] is
+//! `rand_chacha` 0.3's `ChaCha8Rng`, and the fills take any `rand` 0.8
+//! generator (`impl rand::Rng`). A crate on another version of `rand` does
+//! not need to add `rand` 0.8 to use them: the traits are re-exported,
+//! [`SeedableRng`] (`seed_from_u64`, `from_seed`) and [`RngCore`] in this
+//! module, and the whole crate as [`synann_tensor::rand`](crate::rand),
+//! whose `Rng` trait gives `gen` and `gen_range` (it is not re-exported
+//! here, where `Rng` names the generator). `synann-nn`, `synann` and
+//! `synann-datasets`, whose constructors take an [`Rng`], re-export this
+//! module and `rand` too (`synann_nn::random`, `synann_nn::rand`).
+//!
+//! ```
+//! use synann_tensor::rand::Rng as _; // gen() and gen_range()
+//! use synann_tensor::random::{seeded, Rng, SeedableRng};
+//! use synann_tensor::Tensor;
+//!
+//! let mut rng = Rng::seed_from_u64(7); // the stream of seeded(7)
+//! let a = Tensor::<f32>::uniform(&[3], 0.0, 1.0, &mut rng);
+//! let b = Tensor::<f32>::uniform(&[3], 0.0, 1.0, &mut seeded(7));
+//! assert_eq!(a.data(), b.data());
+//! let child_seed: u64 = rng.gen(); // e.g. to seed a dropout layer's own stream
+//! let _child = seeded(child_seed);
+//! ```
+
+pub use rand::{RngCore, SeedableRng};
 
 use crate::element::Float;
 use crate::shape::numel;
@@ -13,9 +41,9 @@ use rand_distr::{Distribution, StandardNormal};
 /// The seedable generator used across synann.
 pub type Rng = rand_chacha::ChaCha8Rng;
 
-/// A generator seeded with `seed`.
+/// A generator seeded with `seed` (the same as `Rng::seed_from_u64(seed)`).
 pub fn seeded(seed: u64) -> Rng {
-    <Rng as rand::SeedableRng>::seed_from_u64(seed)
+    Rng::seed_from_u64(seed)
 }
 
 /// The complete state of an [`Rng`]: restoring it continues the exact same
@@ -42,7 +70,7 @@ impl RngState {
 
     /// A generator that continues from this state.
     pub fn restore(&self) -> Rng {
-        let mut rng = <Rng as rand::SeedableRng>::from_seed(self.seed);
+        let mut rng = Rng::from_seed(self.seed);
         rng.set_stream(self.stream);
         rng.set_word_pos(self.word_pos);
         rng

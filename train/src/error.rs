@@ -29,8 +29,9 @@ pub enum TrainError {
     /// With anomaly detection on, an op produced a NaN or an infinity
     /// (training stopped before the optimizer step).
     Anomaly {
-        /// The op and the module path where it happened.
-        anomaly: Anomaly,
+        /// The op, the value and the module it ran in (boxed: it is the
+        /// largest variant).
+        anomaly: Box<Anomaly>,
         /// The 1-based epoch.
         epoch: usize,
         /// The 1-based batch within the epoch.

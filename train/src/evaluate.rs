@@ -109,7 +109,10 @@ pub fn evaluate<M: Module<f32> + ?Sized>(
     let (mut loss_sum, mut predictions, mut labels) = (0.0, Vec::new(), Vec::new());
     no_grad(|| {
         for (b, (inputs, batch_labels)) in data.batches(batch_size, Pass::Eval, 0).enumerate() {
-            let output = model.forward(&Var::constant(inputs), Mode::Eval).value().clone();
+            let output = model
+                .forward(&Var::constant(inputs), Mode::Eval)
+                .value()
+                .clone();
             if let Some(row) = first_non_finite_row(&output) {
                 return Err(TrainError::NonFiniteOutput {
                     batch: b + 1,

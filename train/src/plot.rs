@@ -83,13 +83,15 @@ mod chart {
         register_font();
         {
             let root = SVGBackend::new(svg, (1000, 420)).into_drawing_area();
-            draw(&root, history, title).map_err(|e| PlotError(format!("{}: {e}", svg.display())))?;
+            draw(&root, history, title)
+                .map_err(|e| PlotError(format!("{}: {e}", svg.display())))?;
             root.present()
                 .map_err(|e| PlotError(format!("{}: {e}", svg.display())))?;
         }
         {
             let root = BitMapBackend::new(png, (1000, 420)).into_drawing_area();
-            draw(&root, history, title).map_err(|e| PlotError(format!("{}: {e}", png.display())))?;
+            draw(&root, history, title)
+                .map_err(|e| PlotError(format!("{}: {e}", png.display())))?;
             root.present()
                 .map_err(|e| PlotError(format!("{}: {e}", png.display())))?;
         }
@@ -150,7 +152,14 @@ mod chart {
             .fold(100.0f64, f64::min)
             .clamp(0.0, 99.0);
         let legend = SeriesLabelPosition::LowerRight;
-        draw_panel(&left, "accuracy (%)", epochs, (lo - 0.5).max(0.0)..100.0, acc, legend)?;
+        draw_panel(
+            &left,
+            "accuracy (%)",
+            epochs,
+            (lo - 0.5).max(0.0)..100.0,
+            acc,
+            legend,
+        )?;
 
         // Loss, from 0 to just above the highest finite point.
         let loss = curves(&|m| m.train_loss, &|m| m.val_loss, &|m| m.test_loss);

@@ -51,9 +51,7 @@ pub struct Summary {
 
 /// The epoch with the best validation accuracy in `history` (the first of
 /// equals) and its test accuracy, or `None` without validation figures.
-pub fn best_validation_epoch(
-    history: &[crate::metrics::EpochMetrics],
-) -> Option<(usize, f64)> {
+pub fn best_validation_epoch(history: &[crate::metrics::EpochMetrics]) -> Option<(usize, f64)> {
     let mut best: Option<(f64, usize, f64)> = None;
     for m in history {
         if let Some(v) = m.val_acc {

@@ -12,10 +12,10 @@
 //! small (a 784 × 784 matrix would otherwise be 614,656 rectangles).
 
 use super::links::Matrix;
-use synann_train::plot::{register_font, PlotError};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;
+use synann_train::plot::{register_font, PlotError};
 
 /// The most cells drawn along either axis.
 pub const MAX_CELLS: usize = 128;

@@ -28,7 +28,6 @@ pub mod cli;
 pub mod heatmap;
 pub mod links;
 
-use synann_train::plot::PlotError;
 use cli::Config;
 use links::{links_table, strongest_disinhibitory, strongest_inhibitory, Link, Matrix};
 use std::fmt;
@@ -39,6 +38,7 @@ use synann_autograd::Var;
 use synann_nn::checkpoint::{safetensors_from_bytes, training, CheckpointError};
 use synann_nn::state_dict::{load_state_dict, StateDict, StateDictError, Strict};
 use synann_tensor::Tensor;
+use synann_train::plot::PlotError;
 
 /// Why [`run`] (or [`cli::parse_args`]) failed; every message is one line.
 #[derive(Debug)]

@@ -22,10 +22,10 @@
 
 pub mod stats;
 
-use synann_train::summary::Summary;
 use stats::{mean_std, welch_interval};
 use std::fmt::{self, Write as _};
 use std::path::{Path, PathBuf};
+use synann_train::summary::Summary;
 
 /// Why a study could not be read.
 #[derive(Debug)]

@@ -6,9 +6,10 @@
 use std::cell::Cell;
 use std::rc::Rc;
 use synann_autograd::Var;
-use synann_datasets::{Augmentation, ImageInput, ImageSet, InputLayout, LoadOptions, Mnist, Normalization};
+use synann_datasets::{
+    Augmentation, ImageInput, ImageSet, InputLayout, LoadOptions, Mnist, Normalization,
+};
 use synann_nn::layers::{Bias, Dropout, Linear};
-use synann_nn::module::prefixed_generators;
 use synann_nn::{prefixed, Mode, Module};
 use synann_tensor::random::{seeded, Rng};
 use synann_train::{LossKind, OptimizerKind, Recipe, Schedule};
@@ -44,13 +45,17 @@ impl Module<f32> for TinyNet {
     }
 
     fn named_generators(&mut self) -> Vec<(String, &mut Rng)> {
-        prefixed_generators("drop", Module::<f32>::named_generators(&mut self.drop))
+        prefixed("drop", Module::<f32>::named_generators(&mut self.drop))
     }
 }
 
 /// A [`TinyNet`] with `hidden` units, its weights and dropout seeded from
 /// `seed`.
-pub fn tiny_model(hidden: usize, poison: Option<Rc<Cell<usize>>>, seed: u64) -> Box<dyn Module<f32>> {
+pub fn tiny_model(
+    hidden: usize,
+    poison: Option<Rc<Cell<usize>>>,
+    seed: u64,
+) -> Box<dyn Module<f32>> {
     let mut rng = seeded(seed);
     let fc1 = Linear::new(784, hidden, Bias::Yes, &mut rng);
     let fc2 = Linear::new(hidden, 10, Bias::Yes, &mut rng);

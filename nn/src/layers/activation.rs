@@ -5,6 +5,7 @@
 //! [`Sequential`]: super::Sequential
 
 use crate::module::{Mode, Module};
+use synann_autograd::anomaly::describe_module;
 use synann_autograd::Var;
 use synann_tensor::Float;
 
@@ -22,6 +23,7 @@ pub struct Tanh;
 
 impl<T: Float> Module<T> for ReLU {
     fn forward(&mut self, x: &Var<T>, _mode: Mode) -> Var<T> {
+        let _scope = describe_module(|| "ReLU".to_string());
         x.relu()
     }
     fn named_parameters(&self) -> Vec<(String, Var<T>)> {
@@ -31,6 +33,7 @@ impl<T: Float> Module<T> for ReLU {
 
 impl<T: Float> Module<T> for Sigmoid {
     fn forward(&mut self, x: &Var<T>, _mode: Mode) -> Var<T> {
+        let _scope = describe_module(|| "Sigmoid".to_string());
         x.sigmoid()
     }
     fn named_parameters(&self) -> Vec<(String, Var<T>)> {
@@ -40,6 +43,7 @@ impl<T: Float> Module<T> for Sigmoid {
 
 impl<T: Float> Module<T> for Tanh {
     fn forward(&mut self, x: &Var<T>, _mode: Mode) -> Var<T> {
+        let _scope = describe_module(|| "Tanh".to_string());
         x.tanh()
     }
     fn named_parameters(&self) -> Vec<(String, Var<T>)> {
@@ -78,6 +82,7 @@ impl LogSoftmax {
 
 impl<T: Float> Module<T> for Softmax {
     fn forward(&mut self, x: &Var<T>, _mode: Mode) -> Var<T> {
+        let _scope = describe_module(|| format!("Softmax(dim {})", self.dim));
         x.softmax(self.dim)
     }
     fn named_parameters(&self) -> Vec<(String, Var<T>)> {
@@ -87,6 +92,7 @@ impl<T: Float> Module<T> for Softmax {
 
 impl<T: Float> Module<T> for LogSoftmax {
     fn forward(&mut self, x: &Var<T>, _mode: Mode) -> Var<T> {
+        let _scope = describe_module(|| format!("LogSoftmax(dim {})", self.dim));
         x.log_softmax(self.dim)
     }
     fn named_parameters(&self) -> Vec<(String, Var<T>)> {

@@ -3,7 +3,7 @@
 use super::Bias;
 use crate::init::default_weight_and_bias_;
 use crate::module::{Mode, Module};
-use synann_autograd::anomaly::{is_anomaly_enabled, set_context};
+use synann_autograd::anomaly::describe_module;
 use synann_autograd::Var;
 use synann_tensor::conv::Conv2dParams;
 use synann_tensor::random::Rng;
@@ -70,10 +70,10 @@ impl<T: Float> Conv2d<T> {
 
 impl<T: Float> Module<T> for Conv2d<T> {
     fn forward(&mut self, x: &Var<T>, _mode: Mode) -> Var<T> {
-        if is_anomaly_enabled() {
+        let _scope = describe_module(|| {
             let w = self.weight.shape();
-            set_context(format!("Conv2d(out {}, kernel {}×{})", w[0], w[2], w[3]));
-        }
+            format!("Conv2d(out {}, kernel {}×{})", w[0], w[2], w[3])
+        });
         x.conv2d(&self.weight, self.bias.as_ref(), self.params)
     }
 

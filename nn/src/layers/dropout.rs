@@ -10,6 +10,7 @@
 //! is reproducible from its seeds.
 
 use crate::module::{Mode, Module};
+use synann_autograd::anomaly::describe_module;
 use synann_autograd::Var;
 use synann_tensor::random::Rng;
 use synann_tensor::{Float, Tensor};
@@ -137,6 +138,7 @@ impl Dropout {
 
 impl<T: Float> Module<T> for Dropout {
     fn forward(&mut self, x: &Var<T>, mode: Mode) -> Var<T> {
+        let _scope = describe_module(|| format!("Dropout(p {})", self.p));
         if !mode.is_train() || self.p == 0.0 {
             return x.clone();
         }
@@ -187,6 +189,7 @@ impl Dropout2d {
 
 impl<T: Float> Module<T> for Dropout2d {
     fn forward(&mut self, x: &Var<T>, mode: Mode) -> Var<T> {
+        let _scope = describe_module(|| format!("Dropout2d(p {})", self.p));
         let shape = x.shape();
         assert!(
             shape.len() >= 3,

@@ -1,6 +1,7 @@
 //! [`Flatten`]: merges a range of axes into one.
 
 use crate::module::{Mode, Module};
+use synann_autograd::anomaly::describe_module;
 use synann_autograd::Var;
 use synann_tensor::shape::resolve_axis;
 use synann_tensor::Float;
@@ -47,6 +48,7 @@ impl Default for Flatten {
 
 impl<T: Float> Module<T> for Flatten {
     fn forward(&mut self, x: &Var<T>, _mode: Mode) -> Var<T> {
+        let _scope = describe_module(|| "Flatten".to_string());
         let shape = x.shape();
         let start = resolve_axis("Flatten", self.start_dim, shape.len());
         let end = resolve_axis("Flatten", self.end_dim, shape.len());

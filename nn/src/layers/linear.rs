@@ -3,7 +3,7 @@
 use super::Bias;
 use crate::init::default_weight_and_bias_;
 use crate::module::{Mode, Module};
-use synann_autograd::anomaly::{is_anomaly_enabled, set_context};
+use synann_autograd::anomaly::describe_module;
 use synann_autograd::Var;
 use synann_tensor::random::Rng;
 use synann_tensor::{Float, Tensor};
@@ -57,13 +57,8 @@ impl<T: Float> Module<T> for Linear<T> {
     /// Accepts `[in]`, `[N, in]` or `[*, in]` (leading axes are flattened
     /// into the batch and restored), like PyTorch.
     fn forward(&mut self, x: &Var<T>, _mode: Mode) -> Var<T> {
-        if is_anomaly_enabled() {
-            set_context(format!(
-                "Linear({}, {})",
-                self.in_features(),
-                self.out_features()
-            ));
-        }
+        let _scope =
+            describe_module(|| format!("Linear({}, {})", self.in_features(), self.out_features()));
         let shape = x.shape();
         if shape.len() == 2 {
             return x.linear(&self.weight, self.bias.as_ref());

@@ -3,6 +3,7 @@
 //! The maths (forward and backward) lives in the pooling ops on [`Var`].
 
 use crate::module::{Mode, Module};
+use synann_autograd::anomaly::describe_module;
 use synann_autograd::Var;
 use synann_tensor::Float;
 
@@ -24,6 +25,12 @@ impl PoolWindow {
             stride: kernel_size,
             padding: (0, 0),
         }
+    }
+
+    /// `layer(kernel kh×kw)`, for anomaly reports.
+    fn describe(&self, layer: &str) -> String {
+        let (kh, kw) = self.kernel_size;
+        format!("{layer}(kernel {kh}×{kw})")
     }
 }
 
@@ -93,6 +100,7 @@ impl AvgPool2d {
 impl<T: Float> Module<T> for MaxPool2d {
     fn forward(&mut self, x: &Var<T>, _mode: Mode) -> Var<T> {
         let w = self.window;
+        let _scope = describe_module(|| w.describe("MaxPool2d"));
         x.max_pool2d(w.kernel_size, w.stride, w.padding)
     }
     fn named_parameters(&self) -> Vec<(String, Var<T>)> {
@@ -103,6 +111,7 @@ impl<T: Float> Module<T> for MaxPool2d {
 impl<T: Float> Module<T> for AvgPool2d {
     fn forward(&mut self, x: &Var<T>, _mode: Mode) -> Var<T> {
         let w = self.window;
+        let _scope = describe_module(|| w.describe("AvgPool2d"));
         x.avg_pool2d(w.kernel_size, w.stride, w.padding)
     }
     fn named_parameters(&self) -> Vec<(String, Var<T>)> {
@@ -117,6 +126,7 @@ pub struct GlobalMaxPool2d;
 
 impl<T: Float> Module<T> for GlobalMaxPool2d {
     fn forward(&mut self, x: &Var<T>, _mode: Mode) -> Var<T> {
+        let _scope = describe_module(|| "GlobalMaxPool2d".to_string());
         x.global_max_pool2d()
     }
     fn named_parameters(&self) -> Vec<(String, Var<T>)> {
@@ -151,6 +161,7 @@ impl AdaptiveAvgPool2d {
 
 impl<T: Float> Module<T> for AdaptiveAvgPool2d {
     fn forward(&mut self, x: &Var<T>, _mode: Mode) -> Var<T> {
+        let _scope = describe_module(|| "AdaptiveAvgPool2d((1, 1))".to_string());
         x.global_avg_pool2d()
     }
     fn named_parameters(&self) -> Vec<(String, Var<T>)> {

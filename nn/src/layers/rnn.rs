@@ -9,6 +9,7 @@
 //! [`Var`] op, so their gradients need no code of their own.
 
 use crate::module::{Mode, Module};
+use synann_autograd::anomaly::describe_module;
 use synann_autograd::Var;
 use synann_tensor::random::Rng;
 use synann_tensor::{Float, Tensor};
@@ -48,6 +49,12 @@ impl<T: Float> RecurrentWeights<T> {
             ("bias_ih".to_string(), self.bias_ih.clone()),
             ("bias_hh".to_string(), self.bias_hh.clone()),
         ]
+    }
+
+    /// `cell(input_size, hidden_size)`, for anomaly reports.
+    fn describe(&self, cell: &str) -> String {
+        let (features, hidden) = (self.weight_ih.shape()[1], self.weight_hh.shape()[1]);
+        format!("{cell}({features}, {hidden})")
     }
 
     /// (W_ih·x + b_ih, W_hh·h + b_hh), each `[N, G·H]`.
@@ -102,6 +109,7 @@ impl<T: Float> RNNCell<T> {
 
     /// h_t from x_t `[N, F]` and h_(t−1) `[N, H]`.
     pub fn step(&self, x: &Var<T>, h: &Var<T>) -> Var<T> {
+        let _scope = describe_module(|| self.weights.describe("RNNCell"));
         let (gi, gh) = self.weights.projections(x, h, "RNNCell");
         gi.add(&gh).tanh()
     }
@@ -162,6 +170,7 @@ impl<T: Float> GRUCell<T> {
 
     /// h_t from x_t `[N, F]` and h_(t−1) `[N, H]`.
     pub fn step(&self, x: &Var<T>, h: &Var<T>) -> Var<T> {
+        let _scope = describe_module(|| self.weights.describe("GRUCell"));
         let hidden = self.hidden_size();
         let (gi, gh) = self.weights.projections(x, h, "GRUCell");
         let block = |g: &Var<T>, k: usize| g.narrow(1, k * hidden, hidden);

@@ -1,13 +1,15 @@
 //! [`Sequential`]: modules applied one after the other.
 
-use crate::module::{prefixed, prefixed_generators, Mode, Module};
+use crate::module::{forward_child, prefixed, Mode, Module};
+use synann_autograd::anomaly::describe_module;
 use synann_autograd::Var;
 use synann_tensor::random::Rng;
 use synann_tensor::Float;
 
 /// A chain of modules, PyTorch's `nn.Sequential`: the output of each is
 /// the input of the next. Children are named by position, `"0"`, `"1"`, …,
-/// so parameters read `0.weight`, `2.bias`, as in PyTorch.
+/// so parameters read `0.weight`, `2.bias`, as in PyTorch, and so do the
+/// module paths of anomaly reports (`2`) and the clamp counts.
 ///
 /// ```
 /// use synann_nn::layers::{Bias, Linear, ReLU, Sequential};
@@ -58,9 +60,10 @@ impl<T: Float> Default for Sequential<T> {
 
 impl<T: Float> Module<T> for Sequential<T> {
     fn forward(&mut self, x: &Var<T>, mode: Mode) -> Var<T> {
+        let _scope = describe_module(|| format!("Sequential({} modules)", self.layers.len()));
         let mut h = x.clone();
-        for layer in &mut self.layers {
-            h = layer.forward(&h, mode);
+        for (i, layer) in self.layers.iter_mut().enumerate() {
+            h = forward_child(&i.to_string(), layer.as_mut(), &h, mode);
         }
         h
     }
@@ -84,7 +87,15 @@ impl<T: Float> Module<T> for Sequential<T> {
     fn named_generators(&mut self) -> Vec<(String, &mut Rng)> {
         let mut out = Vec::new();
         for (i, layer) in self.layers.iter_mut().enumerate() {
-            out.extend(prefixed_generators(&i.to_string(), layer.named_generators()));
+            out.extend(prefixed(&i.to_string(), layer.named_generators()));
+        }
+        out
+    }
+
+    fn named_clamp_counts(&self) -> Vec<(String, u64)> {
+        let mut out = Vec::new();
+        for (i, layer) in self.layers.iter().enumerate() {
+            out.extend(prefixed(&i.to_string(), layer.named_clamp_counts()));
         }
         out
     }

@@ -19,9 +19,17 @@
 //!   the parameterisation so that every factor 1 − B·x starts near 1;
 //! - [`Coupling`]: per sample (the formula above, the default) or
 //!   batch-coupled, reproducing the original PyTorch code.
+//!
+//! Factors 1 − B·x below [`FACTOR_FLOOR`](crate::ops::FACTOR_FLOOR) are clamped
+//! to it (the domain policy of
+//! [`synapse_logsum`](crate::ops::synapse_logsum)); the layer counts them:
+//! [`Synapse::clamped_factors`] is the count of its latest forward, also
+//! reported through [`Module::named_clamp_counts`].
 
 use crate::error::DomainError;
-use crate::ops::{check_domain, synapse_logsum};
+use crate::ops::{check_domain, synapse_logsum_with_clamp_count, Kernel};
+use std::cell::Cell;
+use synann_autograd::anomaly::describe_module;
 use synann_autograd::Var;
 use synann_nn::init::{kaiming_uniform_, uniform_, FanMode, Nonlinearity};
 use synann_nn::{Mode, Module};
@@ -32,7 +40,7 @@ use synann_tensor::{Float, KeepDim, Tensor};
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum BParam {
     /// B = W, unconstrained (the original). Factors 1 − B·x may leave
-    /// (0, 1]; see the domain policy of [`synapse_logsum`].
+    /// (0, 1]; see the domain policy of [`synapse_logsum`](crate::ops::synapse_logsum).
     #[default]
     Raw,
     /// B = sigmoid(W) ∈ (0, 1): with x ∈ (0, 1) every factor is in (0, 1),
@@ -264,6 +272,10 @@ impl SynapseConfig {
 /// Parameters: `weight` [n, n] (W, giving B through [`BParam`]) and, when
 /// learnable, `a` `[n]`. The original's unused `bias` is not created.
 ///
+/// Each forward counts the factors 1 − B·x it clamped at
+/// [`FACTOR_FLOOR`](crate::ops::FACTOR_FLOOR) ([`Synapse::clamped_factors`]): 0
+/// while every input is in the domain.
+///
 /// ```
 /// use synann::layers::{Synapse, SynapseConfig};
 /// use synann_autograd::Var;
@@ -275,6 +287,7 @@ impl SynapseConfig {
 /// let y = syn.forward(&x, Mode::Train);
 /// assert_eq!(y.shape(), vec![2, 4]);
 /// assert_eq!(syn.named_parameters()[0].0, "weight");
+/// assert_eq!(syn.clamped_factors(), 0);
 /// ```
 pub struct Synapse<T: Float> {
     /// W, [n, n].
@@ -285,6 +298,8 @@ pub struct Synapse<T: Float> {
     pub a: Option<Var<T>>,
     /// The options the layer was built with.
     pub config: SynapseConfig,
+    /// The factors clamped by the latest forward.
+    clamped: Cell<u64>,
 }
 
 impl<T: Float> Synapse<T> {
@@ -301,7 +316,12 @@ impl<T: Float> Synapse<T> {
                 T::from_f64(Gain::AT_LEAST_ONE_START),
             ))),
         };
-        Synapse { weight, a, config }
+        Synapse {
+            weight,
+            a,
+            config,
+            clamped: Cell::new(0),
+        }
     }
 
     /// The number of features in (and out).
@@ -314,6 +334,11 @@ impl<T: Float> Synapse<T> {
         self.config.param.apply(&self.weight)
     }
 
+    /// `Synapse(n)`, for anomaly reports.
+    fn describe(&self) -> String {
+        format!("Synapse({})", self.features())
+    }
+
     fn check_input(&self, x: &Var<T>) {
         let s = x.shape();
         assert!(
@@ -324,9 +349,40 @@ impl<T: Float> Synapse<T> {
         );
     }
 
+    /// The number of factors 1 − B·x that the latest forward (in either
+    /// mode, [`Synapse::try_forward`] included) found below
+    /// [`FACTOR_FLOOR`](crate::ops::FACTOR_FLOOR) and clamped; 0 before the first
+    /// forward. Each forward replaces it, so read it right after the
+    /// forward it is about.
+    ///
+    /// ```
+    /// use synann::layers::{Synapse, SynapseConfig};
+    /// use synann_autograd::Var;
+    /// use synann_nn::{Mode, Module};
+    /// use synann_tensor::{random::seeded, Tensor};
+    ///
+    /// let mut syn = Synapse::<f64>::new(2, SynapseConfig::default(), &mut seeded(0));
+    /// syn.weight.set_value(Tensor::from_vec(vec![0.0, 4.0, 0.0, 0.0], &[2, 2]));
+    /// // 1 − 4·0.5 < 0 for both samples: two factors clamped.
+    /// syn.forward(&Var::constant(Tensor::full(&[2, 2], 0.5)), Mode::Train);
+    /// assert_eq!(syn.clamped_factors(), 2);
+    /// assert_eq!(syn.named_clamp_counts(), [(String::new(), 2)]);
+    /// assert_eq!(syn.take_clamped_factors(), 2);
+    /// assert_eq!(syn.clamped_factors(), 0);
+    /// ```
+    pub fn clamped_factors(&self) -> u64 {
+        self.clamped.get()
+    }
+
+    /// Returns [`Synapse::clamped_factors`] and resets it to 0.
+    pub fn take_clamped_factors(&self) -> u64 {
+        self.clamped.take()
+    }
+
     /// The forward pass with B already computed.
     fn forward_with(&self, x: &Var<T>, b: &Var<T>) -> Var<T> {
-        let log_inhibition = synapse_logsum(x, b);
+        let (log_inhibition, clamped) = synapse_logsum_with_clamp_count(x, b, Kernel::Fast);
+        self.clamped.set(clamped);
         let log_inhibition = match self.config.coupling {
             Coupling::PerSample => log_inhibition,
             // One factor per output feature, shared by the whole batch.
@@ -344,6 +400,7 @@ impl<T: Float> Synapse<T> {
     /// and the first (sample, output, input) whose factor 1 − B·x is not
     /// positive, instead of clamping it.
     pub fn try_forward(&self, x: &Var<T>, layer: &str) -> Result<Var<T>, DomainError> {
+        let _scope = describe_module(|| self.describe());
         self.check_input(x);
         let b = self.inhibition();
         check_domain(&x.value(), &b.value(), layer)?;
@@ -354,6 +411,7 @@ impl<T: Float> Synapse<T> {
 impl<T: Float> Module<T> for Synapse<T> {
     /// y = a ⊙ x ⊙ exp(synapse_logsum(x, B)); the mode does not matter.
     fn forward(&mut self, x: &Var<T>, _mode: Mode) -> Var<T> {
+        let _scope = describe_module(|| self.describe());
         self.check_input(x);
         let b = self.inhibition();
         self.forward_with(x, &b)
@@ -369,5 +427,10 @@ impl<T: Float> Module<T> for Synapse<T> {
             p.push((name.to_string(), a.clone()));
         }
         p
+    }
+
+    /// The layer's own [`Synapse::clamped_factors`], under `""`.
+    fn named_clamp_counts(&self) -> Vec<(String, u64)> {
+        vec![(String::new(), self.clamped_factors())]
     }
 }

@@ -8,13 +8,17 @@
 //! ```
 //!
 //! with x = 0 outside the image (a padded tap contributes ln 1 = 0). It is
-//! [`synapse_logsum`] applied to the im2col windows: one row of X per pixel
+//! [`synapse_logsum`](crate::ops::synapse_logsum) applied to the im2col windows: one row of X per pixel
 //! (its C·k·k window values, [`Var::im2row_same`]), one row of B per output
 //! channel (B [C, C, k, k] flattened to [C, C·k·k] in the same (c', ky, kx)
-//! order).
+//! order). Like [`Synapse`](super::Synapse), the layer counts the factors
+//! it clamps at [`FACTOR_FLOOR`](crate::ops::FACTOR_FLOOR)
+//! ([`SynapseConv2d::clamped_factors`]).
 
 use super::synapse::{BParam, SynapseInit};
-use crate::ops::synapse_logsum;
+use crate::ops::{synapse_logsum_with_clamp_count, Kernel};
+use std::cell::Cell;
+use synann_autograd::anomaly::describe_module;
 use synann_autograd::Var;
 use synann_nn::{Mode, Module};
 use synann_tensor::random::Rng;
@@ -41,6 +45,8 @@ pub struct SynapseConv2d<T: Float> {
     pub weight: Var<T>,
     /// How `weight` becomes B.
     pub param: BParam,
+    /// The factors clamped by the latest forward.
+    clamped: Cell<u64>,
 }
 
 impl<T: Float> SynapseConv2d<T> {
@@ -64,7 +70,11 @@ impl<T: Float> SynapseConv2d<T> {
             kernel_size,
         ]));
         init.fill(&weight, param, rng);
-        SynapseConv2d { weight, param }
+        SynapseConv2d {
+            weight,
+            param,
+            clamped: Cell::new(0),
+        }
     }
 
     /// The number of channels C.
@@ -76,6 +86,19 @@ impl<T: Float> SynapseConv2d<T> {
     pub fn kernel_size(&self) -> usize {
         self.weight.shape()[2]
     }
+
+    /// The number of factors 1 − B·window that the latest forward (in
+    /// either mode) found below [`FACTOR_FLOOR`](crate::ops::FACTOR_FLOOR) and
+    /// clamped, over every pixel, output channel and tap; 0 before the
+    /// first forward. Padded taps (x = 0, factor 1) are never clamped.
+    pub fn clamped_factors(&self) -> u64 {
+        self.clamped.get()
+    }
+
+    /// Returns [`SynapseConv2d::clamped_factors`] and resets it to 0.
+    pub fn take_clamped_factors(&self) -> u64 {
+        self.clamped.take()
+    }
 }
 
 impl<T: Float> Module<T> for SynapseConv2d<T> {
@@ -83,6 +106,7 @@ impl<T: Float> Module<T> for SynapseConv2d<T> {
     fn forward(&mut self, x: &Var<T>, _mode: Mode) -> Var<T> {
         let s = x.shape();
         let (c, k) = (self.channels(), self.kernel_size());
+        let _scope = describe_module(|| format!("SynapseConv2d({c}, {k}×{k})"));
         assert!(
             s.len() == 4 && s[1] == c,
             "SynapseConv2d: input {s:?} does not match [N, {c}, H, W] (weight {:?})",
@@ -92,8 +116,10 @@ impl<T: Float> Module<T> for SynapseConv2d<T> {
         // One row per pixel: [N·H·W, C·k·k].
         let windows = x.im2row_same(k);
         let b = self.param.apply(&self.weight).reshape(&[c, c * k * k]);
+        let (log_inhibition, clamped) = synapse_logsum_with_clamp_count(&windows, &b, Kernel::Fast);
+        self.clamped.set(clamped);
         // [N·H·W, C] → [N, C, H, W].
-        let log_inhibition = synapse_logsum(&windows, &b)
+        let log_inhibition = log_inhibition
             .reshape(&[n, h * w, c])
             .permute(&[0, 2, 1])
             .reshape(&[n, c, h, w]);
@@ -102,5 +128,10 @@ impl<T: Float> Module<T> for SynapseConv2d<T> {
 
     fn named_parameters(&self) -> Vec<(String, Var<T>)> {
         vec![("weight".to_string(), self.weight.clone())]
+    }
+
+    /// The layer's own [`SynapseConv2d::clamped_factors`], under `""`.
+    fn named_clamp_counts(&self) -> Vec<(String, u64)> {
+        vec![(String::new(), self.clamped_factors())]
     }
 }

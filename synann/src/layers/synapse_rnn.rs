@@ -20,10 +20,18 @@
 //! and `synapse_weight` W_syn [H, H], U(−1/√H, 1/√H) − ln H so that B starts
 //! near 1/(H + 1) and the total inhibition Σ_j B_ij h_j starts of order 1
 //! whatever H.
+//!
+//! Factors below [`FACTOR_FLOOR`](crate::ops::FACTOR_FLOOR) (possible only where
+//! saturated sigmoids round B and h to 1, or with an `h0` outside [0, 1))
+//! are clamped and counted, like [`Synapse`](super::Synapse)'s:
+//! [`SynapseRNNCell::clamped_factors`] is the count of the cell's latest
+//! step, or of all the steps of the latest [`SynapseRNN`] sequence it ran.
 
-use crate::ops::synapse_logsum;
+use crate::ops::{synapse_logsum_with_clamp_count, Kernel};
+use std::cell::Cell;
+use synann_autograd::anomaly::{describe_module, enter_module};
 use synann_autograd::Var;
-use synann_nn::{Mode, Module};
+use synann_nn::{prefixed, Mode, Module};
 use synann_tensor::random::Rng;
 use synann_tensor::{Float, Tensor};
 
@@ -47,6 +55,8 @@ pub struct SynapseRNNCell<T: Float> {
     pub bias: Var<T>,
     /// W_syn, [H, H]; B = sigmoid(W_syn).
     pub synapse_weight: Var<T>,
+    /// The factors clamped by the latest step or sequence.
+    clamped: Cell<u64>,
 }
 
 impl<T: Float> SynapseRNNCell<T> {
@@ -64,6 +74,7 @@ impl<T: Float> SynapseRNNCell<T> {
             weight_hh: uniform(&[h, h], 0.0),
             bias: uniform(&[h], 0.0),
             synapse_weight: uniform(&[h, h], -(h.max(1) as f64).ln()),
+            clamped: Cell::new(0),
         }
     }
 
@@ -77,14 +88,41 @@ impl<T: Float> SynapseRNNCell<T> {
         Var::constant(Tensor::zeros(&[batch, self.hidden_size()]))
     }
 
-    /// h_t from x_t [N, F] and h_(t−1) [N, H].
+    /// h_t from x_t [N, F] and h_(t−1) [N, H]; records the factors it
+    /// clamped ([`SynapseRNNCell::clamped_factors`]).
     pub fn step(&self, x: &Var<T>, h: &Var<T>) -> Var<T> {
+        let (next, clamped) = self.step_counting(x, h);
+        self.clamped.set(clamped);
+        next
+    }
+
+    /// [`SynapseRNNCell::step`], returning the number of factors clamped
+    /// instead of recording it.
+    fn step_counting(&self, x: &Var<T>, h: &Var<T>) -> (Var<T>, u64) {
+        let _scope = describe_module(|| {
+            let (features, hidden) = (self.weight_ih.shape()[1], self.hidden_size());
+            format!("SynapseRNNCell({features}, {hidden})")
+        });
         let excitation = x
             .linear(&self.weight_ih, Some(&self.bias))
             .add(&h.linear(&self.weight_hh, None))
             .sigmoid();
-        let inhibition = synapse_logsum(h, &self.synapse_weight.sigmoid()).exp();
-        excitation.mul(&inhibition)
+        let b = self.synapse_weight.sigmoid();
+        let (log_inhibition, clamped) = synapse_logsum_with_clamp_count(h, &b, Kernel::Fast);
+        (excitation.mul(&log_inhibition.exp()), clamped)
+    }
+
+    /// The number of factors 1 − B·h below
+    /// [`FACTOR_FLOOR`](crate::ops::FACTOR_FLOOR) that the cell clamped in its latest
+    /// step, or in all the steps of the latest sequence a [`SynapseRNN`]
+    /// ran it over (in either mode); 0 before the first.
+    pub fn clamped_factors(&self) -> u64 {
+        self.clamped.get()
+    }
+
+    /// Returns [`SynapseRNNCell::clamped_factors`] and resets it to 0.
+    pub fn take_clamped_factors(&self) -> u64 {
+        self.clamped.take()
     }
 }
 
@@ -103,6 +141,11 @@ impl<T: Float> Module<T> for SynapseRNNCell<T> {
             ("synapse_weight".to_string(), self.synapse_weight.clone()),
         ]
     }
+
+    /// The cell's own [`SynapseRNNCell::clamped_factors`], under `""`.
+    fn named_clamp_counts(&self) -> Vec<(String, u64)> {
+        vec![(String::new(), self.clamped_factors())]
+    }
 }
 
 /// What [`SynapseRNN`]'s `Module::forward` returns.
@@ -117,6 +160,12 @@ pub enum RnnOutput {
 
 /// A [`SynapseRNNCell`] unrolled over a [N, T, F] sequence (backpropagation
 /// through time comes from the recorded graph).
+///
+/// The cell runs as the child module `cell`: anomaly reports and
+/// [`Module::named_clamp_counts`] name it `cell` (`rnn.cell` inside a model
+/// whose field is `rnn`), although its parameters keep their own names
+/// (`weight_ih`, not `cell.weight_ih`). After a sequence the cell's count
+/// is the sum over all its steps.
 ///
 /// ```
 /// use synann::layers::{RnnOutput, SynapseRNN};
@@ -157,15 +206,22 @@ impl<T: Float> SynapseRNN<T> {
             self.cell.weight_ih.shape()[1]
         );
         let (batch, steps, features) = (s[0], s[1], s[2]);
+        let _scope =
+            describe_module(|| format!("SynapseRNN({features}, {})", self.cell.hidden_size()));
         let mut h = h0
             .cloned()
             .unwrap_or_else(|| self.cell.initial_state(batch));
         let mut states = Vec::with_capacity(steps);
+        let mut clamped = 0;
         for t in 0..steps {
             let x_t = x.narrow(1, t, 1).reshape(&[batch, features]);
-            h = self.cell.step(&x_t, &h);
+            let _cell = enter_module("cell");
+            let (next, step_clamped) = self.cell.step_counting(&x_t, &h);
+            h = next;
+            clamped += step_clamped;
             states.push(h.clone());
         }
+        self.cell.clamped.set(clamped);
         let all = if steps == 0 {
             Var::constant(Tensor::zeros(&[batch, 0, self.cell.hidden_size()]))
         } else {
@@ -188,5 +244,10 @@ impl<T: Float> Module<T> for SynapseRNN<T> {
 
     fn named_parameters(&self) -> Vec<(String, Var<T>)> {
         self.cell.named_parameters()
+    }
+
+    /// The cell's count (the sum over the latest sequence) under `cell`.
+    fn named_clamp_counts(&self) -> Vec<(String, u64)> {
+        prefixed("cell", self.cell.named_clamp_counts())
     }
 }

@@ -12,5 +12,6 @@ pub mod kernels;
 mod synapse_logsum;
 
 pub use synapse_logsum::{
-    check_domain, synapse_logsum, synapse_logsum_checked, synapse_logsum_with, Kernel, FACTOR_FLOOR,
+    check_domain, synapse_logsum, synapse_logsum_checked, synapse_logsum_with,
+    synapse_logsum_with_clamp_count, Kernel, FACTOR_FLOOR,
 };

@@ -24,12 +24,17 @@
 //! is clamped below at [`FACTOR_FLOOR`] (10⁻³⁰, so a term is never below
 //! ln 10⁻³⁰ ≈ −69.1, in the spirit of PyTorch's BCE clamping its logs at
 //! −100): the output stays finite and the gradient of a clamped term is 0.
-//! NaN inputs propagate to NaN outputs. To *detect* out-of-domain inputs
-//! instead, use [`synapse_logsum_checked`], which reports the first offending
-//! (k, i, j) with the layer's name.
+//! NaN inputs propagate to NaN outputs. To *count* the clamped factors, use
+//! [`synapse_logsum_with_clamp_count`] (the kernels count them as they
+//! clamp, at no extra pass; the Synapse layers keep the count of their
+//! latest forward). To *detect* out-of-domain inputs instead, use
+//! [`synapse_logsum_checked`], which reports the first offending (k, i, j)
+//! with the layer's name.
 
 use super::kernels::{fast, reference, Dims};
 use crate::error::DomainError;
+use std::cell::Cell;
+use std::rc::Rc;
 use synann_autograd::{apply, BackwardCtx, Function, Var};
 use synann_tensor::{Float, Tensor};
 
@@ -51,6 +56,9 @@ pub enum Kernel {
 /// The op: X (N, n) and B (m, n) in, (N, m) out.
 struct SynapseLogSum {
     kernel: Kernel,
+    /// Where the forward leaves the number of factors it clamped (shared
+    /// with the caller, since `apply` takes the op).
+    clamped: Rc<Cell<u64>>,
 }
 
 /// Reads the dimensions, panicking with both shapes when they do not fit.
@@ -75,11 +83,12 @@ impl<T: Float> Function<T> for SynapseLogSum {
     fn forward(&mut self, inputs: &[&Tensor<T>]) -> Tensor<T> {
         let (x, b) = (inputs[0], inputs[1]);
         let d = dims(x, b);
-        let out = match self.kernel {
+        let result = match self.kernel {
             Kernel::Reference => reference::forward(d, x.data(), b.data()),
             Kernel::Fast => fast::forward(d, x.data(), b.data()),
         };
-        Tensor::from_vec(out, &[d.batch, d.outputs])
+        self.clamped.set(result.clamped);
+        Tensor::from_vec(result.out, &[d.batch, d.outputs])
     }
 
     fn backward(&self, ctx: &BackwardCtx<'_, T>) -> Vec<Option<Tensor<T>>> {
@@ -119,7 +128,37 @@ pub fn synapse_logsum<T: Float>(x: &Var<T>, b: &Var<T>) -> Var<T> {
 
 /// [`synapse_logsum`] computed by the chosen [`Kernel`].
 pub fn synapse_logsum_with<T: Float>(x: &Var<T>, b: &Var<T>, kernel: Kernel) -> Var<T> {
-    apply(SynapseLogSum { kernel }, &[x, b])
+    synapse_logsum_with_clamp_count(x, b, kernel).0
+}
+
+/// [`synapse_logsum_with`], also returning how many factors
+/// 1 − B[i, j]·X[k, j] were below [`FACTOR_FLOOR`] and clamped to it (NaN
+/// factors are not counted). The kernel counts as it clamps, so the count
+/// costs no extra pass over the data; the output is the same.
+///
+/// ```
+/// use synann::ops::{synapse_logsum_with_clamp_count, Kernel};
+/// use synann_autograd::Var;
+/// use synann_tensor::Tensor;
+/// let x = Var::constant(Tensor::from_vec(vec![0.5f64, 0.9], &[1, 2]));
+/// let b = Var::constant(Tensor::from_vec(vec![0.5, 2.0, 3.0, 0.1], &[2, 2]));
+/// // 1 − 2·0.9 and 1 − 3·0.5 are negative: two factors clamped.
+/// let (out, clamped) = synapse_logsum_with_clamp_count(&x, &b, Kernel::Fast);
+/// assert_eq!(clamped, 2);
+/// assert!(out.value().all_finite());
+/// ```
+pub fn synapse_logsum_with_clamp_count<T: Float>(
+    x: &Var<T>,
+    b: &Var<T>,
+    kernel: Kernel,
+) -> (Var<T>, u64) {
+    let clamped = Rc::new(Cell::new(0));
+    let op = SynapseLogSum {
+        kernel,
+        clamped: Rc::clone(&clamped),
+    };
+    let out = apply(op, &[x, b]);
+    (out, clamped.get())
 }
 
 /// Checks that every factor 1 − B[i, j]·X[k, j] is at least [`FACTOR_FLOOR`]

@@ -25,6 +25,13 @@
 //! | [`ZooOptions::cell`] | `syna-rnn`'s recurrence | [`RecurrentCell`]: the synapse cell, or a tanh RNN or GRU cell of (at most) the same parameter count |
 //! | [`ZooOptions::synapse_input`] | the activation in front of the fully connected Synapse of `syna-mlp` and `seed-torch` | [`SynapseInput`]: softmax (as designed) or sigmoid |
 //!
+//! Each model runs its children under their field names (with
+//! [`forward_child`]), so anomaly reports name the module an op ran in by
+//! its dotted path (`fcn`, `rnn.cell`), and reports how many factors each
+//! synapse layer clamped in its latest forward through
+//! [`Module::named_clamp_counts`], under the same paths (`synapse`,
+//! `synapse_conv`, `rnn.cell`).
+//!
 //! Initialisation is reproducible from [`ZooOptions::seed`]: parameters are
 //! drawn in definition order (PyTorch's) from one stream, dropout masks from
 //! another (the originals draw both from one global stream, so no model
@@ -40,6 +47,7 @@
 //! assert_eq!(zoo.recipe.loss, LossKind::CrossEntropy);
 //! let x = Var::constant(Tensor::full(&[2, 784], 0.5));
 //! assert_eq!(zoo.model.forward(&x, Mode::Eval).shape(), vec![2, 10]);
+//! assert_eq!(zoo.model.named_clamp_counts(), [("synapse".to_string(), 0)]);
 //! assert!(build("lenet", &ZooOptions::default()).is_err());
 //! ```
 
@@ -60,7 +68,7 @@ use std::fmt;
 use synann_autograd::Var;
 use synann_nn::init::uniform_;
 use synann_nn::layers::{Bias, Linear};
-use synann_nn::{prefixed, Mode, Module};
+use synann_nn::{forward_child, prefixed, Mode, Module};
 use synann_tensor::random::{seeded, Rng};
 use synann_tensor::Tensor;
 
@@ -494,11 +502,22 @@ fn children_buffers(children: &[(&str, &dyn Module<f32>)]) -> Vec<(String, Var<f
         .collect()
 }
 
+/// As [`children_parameters`], for the clamp counts.
+fn children_clamp_counts(children: &[(&str, &dyn Module<f32>)]) -> Vec<(String, u64)> {
+    children
+        .iter()
+        .flat_map(|(name, m)| prefixed(name, m.named_clamp_counts()))
+        .collect()
+}
+
 impl Module<f32> for SynapseSlot {
     fn forward(&mut self, x: &Var<f32>, mode: Mode) -> Var<f32> {
         match self {
             SynapseSlot::Synapse { layer, .. } => layer.forward(x, mode),
-            SynapseSlot::Stacked(first, second) => second.forward(&first.forward(x, mode), mode),
+            SynapseSlot::Stacked(first, second) => {
+                let h = forward_child("0", first, x, mode);
+                forward_child("1", second, &h, mode)
+            }
             SynapseSlot::Identity => x.clone(),
             SynapseSlot::Linear(fc) => fc.forward(x, mode),
         }
@@ -518,6 +537,16 @@ impl Module<f32> for SynapseSlot {
             }
             SynapseSlot::Identity => Vec::new(),
             SynapseSlot::Linear(fc) => fc.named_parameters(),
+        }
+    }
+
+    fn named_clamp_counts(&self) -> Vec<(String, u64)> {
+        match self {
+            SynapseSlot::Synapse { layer, .. } => layer.named_clamp_counts(),
+            SynapseSlot::Stacked(first, second) => {
+                children_clamp_counts(&[("0", first), ("1", second)])
+            }
+            SynapseSlot::Identity | SynapseSlot::Linear(_) => Vec::new(),
         }
     }
 }

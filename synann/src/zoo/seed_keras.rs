@@ -35,19 +35,24 @@
 //! `monitor='accuracy'`; factor 0.2, patience 5, min 10⁻⁵), 40 epochs (past
 //! the last boundary).
 
-use super::{children_parameters, scaled, Rngs, SynapseSlot, ZooOptions};
-use super::{Augmentation, ImageInput, InputLayout, LossKind, Normalization, OptimizerKind, Recipe, Schedule};
+use super::{children_clamp_counts, children_parameters, scaled, Rngs};
+use super::{
+    Augmentation, ImageInput, InputLayout, LossKind, Normalization, OptimizerKind, Recipe, Schedule,
+};
+use super::{SynapseSlot, ZooOptions};
 use crate::layers::{SynapseConfig, SynapseInit};
+use synann_autograd::anomaly::describe_module;
 use synann_autograd::Var;
 use synann_nn::init::{xavier_uniform_, zeros_};
 use synann_nn::layers::{Bias, Conv2d, Dropout, Linear};
-use synann_nn::module::prefixed_generators;
-use synann_nn::{Mode, Module};
+use synann_nn::{forward_child, prefixed, Mode, Module};
 use synann_tensor::conv::Conv2dParams;
 use synann_tensor::random::Rng;
 
 /// The four convolutions' (output channels, kernel size) at full width.
 const CONVS: [(usize, usize); 4] = [(28, 3), (56, 3), (112, 5), (784, 7)];
+/// The convolutions' names.
+const CONV_NAMES: [&str; 4] = ["conv1", "conv2", "conv3", "conv4"];
 
 /// The original Keras CNN (see the [module docs](self)).
 pub(super) struct SeedKeras {
@@ -99,41 +104,56 @@ impl SeedKeras {
             fc,
         }
     }
-}
 
-impl Module<f32> for SeedKeras {
-    /// `[N, 1, 28, 28]` images to `[N, 10]` logits.
-    fn forward(&mut self, x: &Var<f32>, mode: Mode) -> Var<f32> {
-        let mut h = x.clone();
-        for conv in &mut self.convs {
-            h = conv.forward(&h, mode).relu();
-        }
-        // [N, C, 1, 1] → [N, C].
-        let n = h.shape()[0];
-        let h = h.global_max_pool2d().reshape(&[n, self.fc.in_features()]);
-        let h = self.drop1.forward(&h, mode);
-        let h = self.synapse.forward(&h, mode);
-        let h = self.drop2.forward(&h, mode);
-        self.fc.forward(&h, mode)
-    }
-
-    /// `conv1.*` to `conv4.*`, `synapse.*`, `fc.*`.
-    fn named_generators(&mut self) -> Vec<(String, &mut Rng)> {
-        let mut out = prefixed_generators("drop1", Module::<f32>::named_generators(&mut self.drop1));
-        out.extend(prefixed_generators("drop2", Module::<f32>::named_generators(&mut self.drop2)));
-        out
-    }
-
-    fn named_parameters(&self) -> Vec<(String, Var<f32>)> {
-        let names = ["conv1", "conv2", "conv3", "conv4"];
-        let mut children: Vec<(&str, &dyn Module<f32>)> = names
+    /// `conv1` to `conv4`, `synapse` and `fc`: the children with
+    /// parameters.
+    fn children(&self) -> Vec<(&str, &dyn Module<f32>)> {
+        let mut children: Vec<(&str, &dyn Module<f32>)> = CONV_NAMES
             .iter()
             .zip(&self.convs)
             .map(|(name, conv)| (*name, conv as &dyn Module<f32>))
             .collect();
         children.push(("synapse", &self.synapse));
         children.push(("fc", &self.fc));
-        children_parameters(&children)
+        children
+    }
+}
+
+impl Module<f32> for SeedKeras {
+    /// `[N, 1, 28, 28]` images to `[N, 10]` logits.
+    fn forward(&mut self, x: &Var<f32>, mode: Mode) -> Var<f32> {
+        let _model = describe_module(|| "seed-keras".to_string());
+        let mut h = x.clone();
+        for (name, conv) in CONV_NAMES.iter().zip(&mut self.convs) {
+            h = forward_child(name, conv, &h, mode).relu();
+        }
+        // [N, C, 1, 1] → [N, C].
+        let n = h.shape()[0];
+        let h = h.global_max_pool2d().reshape(&[n, self.fc.in_features()]);
+        let h = forward_child("drop1", &mut self.drop1, &h, mode);
+        let h = forward_child("synapse", &mut self.synapse, &h, mode);
+        let h = forward_child("drop2", &mut self.drop2, &h, mode);
+        forward_child("fc", &mut self.fc, &h, mode)
+    }
+
+    /// The dropout generators: `drop1.rng`, `drop2.rng`.
+    fn named_generators(&mut self) -> Vec<(String, &mut Rng)> {
+        let mut out = prefixed("drop1", Module::<f32>::named_generators(&mut self.drop1));
+        out.extend(prefixed(
+            "drop2",
+            Module::<f32>::named_generators(&mut self.drop2),
+        ));
+        out
+    }
+
+    /// `conv1.*` to `conv4.*`, `synapse.*`, `fc.*`.
+    fn named_parameters(&self) -> Vec<(String, Var<f32>)> {
+        children_parameters(&self.children())
+    }
+
+    /// `synapse` (or `synapse.0` and `synapse.1` when stacked).
+    fn named_clamp_counts(&self) -> Vec<(String, u64)> {
+        children_clamp_counts(&self.children())
     }
 }
 

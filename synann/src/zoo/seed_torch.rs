@@ -24,15 +24,19 @@
 //! Recipe (the original script): NLL loss, SGD lr 0.012 momentum 0.5,
 //! batch 100, MNIST mean/std normalisation, no augmentation, 10 epochs.
 
-use super::{children_buffers, children_parameters, Rngs, SynapseInput, SynapseSlot, ZooOptions};
-use super::{Augmentation, ImageInput, InputLayout, LossKind, Normalization, OptimizerKind, Recipe, Schedule};
+use super::{children_buffers, children_clamp_counts, children_parameters};
+use super::{
+    Augmentation, ImageInput, InputLayout, LossKind, Normalization, OptimizerKind, Recipe,
+    Schedule, SynapseInput, ZooOptions,
+};
+use super::{Rngs, SynapseSlot};
 use crate::layers::SynapseConfig;
+use synann_autograd::anomaly::describe_module;
 use synann_autograd::Var;
 use synann_nn::layers::{BatchNorm1d, Bias, Conv2d, Dropout, Dropout2d, Linear};
-use synann_nn::module::prefixed_generators;
-use synann_tensor::random::Rng;
-use synann_nn::{Mode, Module};
+use synann_nn::{forward_child, prefixed, Mode, Module};
 use synann_tensor::conv::Conv2dParams;
+use synann_tensor::random::Rng;
 
 /// The original PyTorch `Net` (see the [module docs](self)).
 pub(super) struct SeedTorch {
@@ -93,20 +97,29 @@ fn max_pool2(x: &Var<f32>) -> Var<f32> {
 impl Module<f32> for SeedTorch {
     /// `[N, 1, 28, 28]` images to `[N, 10]` log-probabilities.
     fn forward(&mut self, x: &Var<f32>, mode: Mode) -> Var<f32> {
-        let x = max_pool2(&self.conv1.forward(x, mode)).relu();
-        let x = self.conv2.forward(&x, mode);
-        let x = max_pool2(&self.conv2_drop.forward(&x, mode)).relu();
+        let _model = describe_module(|| "seed-torch".to_string());
+        let x = max_pool2(&forward_child("conv1", &mut self.conv1, x, mode)).relu();
+        let x = forward_child("conv2", &mut self.conv2, &x, mode);
+        let x = max_pool2(&forward_child("conv2_drop", &mut self.conv2_drop, &x, mode)).relu();
         let n = x.shape()[0];
-        let x = self.fc1.forward(&x.reshape(&[n, 320]), mode).relu();
-        let x = self.synapse_input.apply(&self.fc1_drop.forward(&x, mode));
-        let x = self.fcn.forward(&x, mode);
-        let x = self.fcb.forward(&x, mode);
-        self.fc2.forward(&x, mode).log_softmax(1)
+        let x = forward_child("fc1", &mut self.fc1, &x.reshape(&[n, 320]), mode).relu();
+        let x = forward_child("fc1_drop", &mut self.fc1_drop, &x, mode);
+        let x = self.synapse_input.apply(&x);
+        let x = forward_child("fcn", &mut self.fcn, &x, mode);
+        let x = forward_child("fcb", &mut self.fcb, &x, mode);
+        forward_child("fc2", &mut self.fc2, &x, mode).log_softmax(1)
     }
 
+    /// The dropout generators: `conv2_drop.rng`, `fc1_drop.rng`.
     fn named_generators(&mut self) -> Vec<(String, &mut Rng)> {
-        let mut out = prefixed_generators("conv2_drop", Module::<f32>::named_generators(&mut self.conv2_drop));
-        out.extend(prefixed_generators("fc1_drop", Module::<f32>::named_generators(&mut self.fc1_drop)));
+        let mut out = prefixed(
+            "conv2_drop",
+            Module::<f32>::named_generators(&mut self.conv2_drop),
+        );
+        out.extend(prefixed(
+            "fc1_drop",
+            Module::<f32>::named_generators(&mut self.fc1_drop),
+        ));
         out
     }
 
@@ -116,6 +129,10 @@ impl Module<f32> for SeedTorch {
 
     fn named_buffers(&self) -> Vec<(String, Var<f32>)> {
         children_buffers(&self.children())
+    }
+
+    fn named_clamp_counts(&self) -> Vec<(String, u64)> {
+        children_clamp_counts(&self.children())
     }
 }
 

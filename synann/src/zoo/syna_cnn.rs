@@ -46,12 +46,16 @@
 //! [`ConvSynapseVariant`]: super::ConvSynapseVariant
 
 use super::ConvSynapseVariant;
-use super::{children_buffers, children_parameters, scaled, Rngs, SynapseSlot, ZooOptions};
-use super::{Augmentation, ImageInput, InputLayout, LossKind, Normalization, OptimizerKind, Recipe, Schedule};
+use super::{children_buffers, children_clamp_counts, children_parameters, scaled, Rngs};
+use super::{
+    Augmentation, ImageInput, InputLayout, LossKind, Normalization, OptimizerKind, Recipe, Schedule,
+};
+use super::{SynapseSlot, ZooOptions};
 use crate::layers::{BParam, SynapseConfig, SynapseConv2d, SynapseInit};
+use synann_autograd::anomaly::describe_module;
 use synann_autograd::Var;
 use synann_nn::layers::{BatchNorm1d, BatchNorm2d, Bias, Conv2d, Linear};
-use synann_nn::{Mode, Module};
+use synann_nn::{forward_child, Mode, Module};
 use synann_tensor::conv::Conv2dParams;
 use synann_tensor::random::Rng;
 
@@ -85,6 +89,13 @@ impl Module<f32> for ConvSynapseSlot {
             ConvSynapseSlot::Synapse(layer) => layer.named_parameters(),
             ConvSynapseSlot::Identity => Vec::new(),
             ConvSynapseSlot::Conv(conv) => conv.named_parameters(),
+        }
+    }
+
+    fn named_clamp_counts(&self) -> Vec<(String, u64)> {
+        match self {
+            ConvSynapseSlot::Synapse(layer) => layer.named_clamp_counts(),
+            ConvSynapseSlot::Identity | ConvSynapseSlot::Conv(_) => Vec::new(),
         }
     }
 }
@@ -182,21 +193,23 @@ impl SynaCnn {
 impl Module<f32> for SynaCnn {
     /// `[N, 1, 28, 28]` images to `[N, 10]` logits.
     fn forward(&mut self, x: &Var<f32>, mode: Mode) -> Var<f32> {
-        let h = self.conv1.forward(x, mode).relu();
-        let h = self.bn2.forward(&self.conv2.forward(&h, mode), mode);
+        let _model = describe_module(|| "syna-cnn".to_string());
+        let h = forward_child("conv1", &mut self.conv1, x, mode).relu();
+        let h = forward_child("conv2", &mut self.conv2, &h, mode);
+        let h = forward_child("bn2", &mut self.bn2, &h, mode);
         let h = max_pool2(&h).sigmoid();
-        let h = self.synapse_conv.forward(&h, mode);
-        let h = self.bn3.forward(&self.conv3.forward(&h, mode), mode).relu();
+        let h = forward_child("synapse_conv", &mut self.synapse_conv, &h, mode);
+        let h = forward_child("conv3", &mut self.conv3, &h, mode);
+        let h = forward_child("bn3", &mut self.bn3, &h, mode).relu();
         let h = max_pool2(&h);
-        let h = self.bn4.forward(&self.conv4.forward(&h, mode), mode).relu();
+        let h = forward_child("conv4", &mut self.conv4, &h, mode);
+        let h = forward_child("bn4", &mut self.bn4, &h, mode).relu();
         let h = h.flatten_from(1);
-        let h = self
-            .bn5
-            .forward(&self.fc1.forward(&h, mode), mode)
-            .sigmoid();
-        let h = self.synapse.forward(&h, mode);
-        let h = self.bn6.forward(&h, mode);
-        self.fc2.forward(&h, mode)
+        let h = forward_child("fc1", &mut self.fc1, &h, mode);
+        let h = forward_child("bn5", &mut self.bn5, &h, mode).sigmoid();
+        let h = forward_child("synapse", &mut self.synapse, &h, mode);
+        let h = forward_child("bn6", &mut self.bn6, &h, mode);
+        forward_child("fc2", &mut self.fc2, &h, mode)
     }
 
     fn named_parameters(&self) -> Vec<(String, Var<f32>)> {
@@ -205,6 +218,11 @@ impl Module<f32> for SynaCnn {
 
     fn named_buffers(&self) -> Vec<(String, Var<f32>)> {
         children_buffers(&self.children())
+    }
+
+    /// `synapse_conv` and `synapse` (their variants' counts, if any).
+    fn named_clamp_counts(&self) -> Vec<(String, u64)> {
+        children_clamp_counts(&self.children())
     }
 }
 

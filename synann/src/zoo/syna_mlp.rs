@@ -19,14 +19,17 @@
 //! (10,200 steps, past the paper's ~10,000; it reports 97.95 % test
 //! accuracy).
 
-use super::{children_parameters, Rngs, SynapseInput, SynapseSlot, ZooOptions};
-use super::{Augmentation, ImageInput, InputLayout, LossKind, Normalization, OptimizerKind, Recipe, Schedule};
+use super::{children_clamp_counts, children_parameters, Rngs};
+use super::{
+    Augmentation, ImageInput, InputLayout, LossKind, Normalization, OptimizerKind, Recipe, Schedule,
+};
+use super::{SynapseInput, SynapseSlot, ZooOptions};
 use crate::layers::SynapseConfig;
+use synann_autograd::anomaly::describe_module;
 use synann_autograd::Var;
 use synann_nn::layers::{Bias, Dropout, Linear};
-use synann_nn::module::prefixed_generators;
+use synann_nn::{forward_child, prefixed, Mode, Module};
 use synann_tensor::random::Rng;
-use synann_nn::{Mode, Module};
 
 /// The hidden width.
 const HIDDEN: usize = 280;
@@ -56,29 +59,44 @@ impl SynaMlp {
             fc2,
         }
     }
+
+    /// The children with parameters, by field name.
+    fn children(&self) -> [(&str, &dyn Module<f32>); 3] {
+        [
+            ("fc1", &self.fc1),
+            ("synapse", &self.synapse),
+            ("fc2", &self.fc2),
+        ]
+    }
 }
 
 impl Module<f32> for SynaMlp {
     /// `[N, 784]` pixels to `[N, 10]` logits.
     fn forward(&mut self, x: &Var<f32>, mode: Mode) -> Var<f32> {
-        let h = self.synapse_input.apply(&self.fc1.forward(x, mode));
-        let h = self.synapse.forward(&h, mode);
-        let h = self.dropout.forward(&h, mode);
-        self.fc2.forward(&h, mode)
+        let _model = describe_module(|| "syna-mlp".to_string());
+        let h = forward_child("fc1", &mut self.fc1, x, mode);
+        let h = self.synapse_input.apply(&h);
+        let h = forward_child("synapse", &mut self.synapse, &h, mode);
+        let h = forward_child("dropout", &mut self.dropout, &h, mode);
+        forward_child("fc2", &mut self.fc2, &h, mode)
+    }
+
+    /// The dropout generators: `dropout.rng`.
+    fn named_generators(&mut self) -> Vec<(String, &mut Rng)> {
+        prefixed(
+            "dropout",
+            Module::<f32>::named_generators(&mut self.dropout),
+        )
     }
 
     /// `fc1.*`, `synapse.*`, `fc2.*`.
-    fn named_generators(&mut self) -> Vec<(String, &mut Rng)> {
-        let out = prefixed_generators("dropout", Module::<f32>::named_generators(&mut self.dropout));
-        out
+    fn named_parameters(&self) -> Vec<(String, Var<f32>)> {
+        children_parameters(&self.children())
     }
 
-    fn named_parameters(&self) -> Vec<(String, Var<f32>)> {
-        children_parameters(&[
-            ("fc1", &self.fc1),
-            ("synapse", &self.synapse),
-            ("fc2", &self.fc2),
-        ])
+    /// `synapse` (or `synapse.0` and `synapse.1` when stacked).
+    fn named_clamp_counts(&self) -> Vec<(String, u64)> {
+        children_clamp_counts(&self.children())
     }
 }
 

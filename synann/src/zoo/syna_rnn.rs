@@ -30,12 +30,16 @@
 //! [`SynapseVariant`]: super::SynapseVariant
 //! [`RecurrentCell`]: super::RecurrentCell
 
-use super::{children_parameters, RecurrentCell, Rngs, SynapseSlot, ZooOptions};
-use super::{Augmentation, ImageInput, InputLayout, LossKind, Normalization, OptimizerKind, Recipe, Schedule};
+use super::{children_clamp_counts, children_parameters, RecurrentCell, Rngs};
+use super::{
+    Augmentation, ImageInput, InputLayout, LossKind, Normalization, OptimizerKind, Recipe, Schedule,
+};
+use super::{SynapseSlot, ZooOptions};
 use crate::layers::{SynapseConfig, SynapseRNN};
+use synann_autograd::anomaly::{describe_module, enter_module};
 use synann_autograd::Var;
 use synann_nn::layers::{Bias, GRUCell, Linear, RNNCell};
-use synann_nn::{Mode, Module};
+use synann_nn::{forward_child, Mode, Module};
 use synann_tensor::random::Rng;
 use synann_tensor::KeepDim;
 
@@ -133,6 +137,14 @@ impl Module<f32> for Recurrence {
             Recurrence::Gru(cell) => cell.named_parameters(),
         }
     }
+
+    /// The synapse cell's count, under `cell`; none for the other cells.
+    fn named_clamp_counts(&self) -> Vec<(String, u64)> {
+        match self {
+            Recurrence::Synapse(rnn) => rnn.named_clamp_counts(),
+            Recurrence::Tanh(_) | Recurrence::Gru(_) => Vec::new(),
+        }
+    }
 }
 
 /// The sequential-MNIST model (see the [module docs](self)).
@@ -152,24 +164,39 @@ impl SynaRnn {
         let fc = Linear::new(hidden, 10, Bias::Yes, rng);
         SynaRnn { rnn, synapse, fc }
     }
+
+    /// The children, by field name.
+    fn children(&self) -> [(&str, &dyn Module<f32>); 3] {
+        [
+            ("rnn", &self.rnn),
+            ("synapse", &self.synapse),
+            ("fc", &self.fc),
+        ]
+    }
 }
 
 impl Module<f32> for SynaRnn {
     /// `[N, 28, 28]` row sequences to `[N, 10]` logits.
     fn forward(&mut self, x: &Var<f32>, mode: Mode) -> Var<f32> {
+        let _model = describe_module(|| "syna-rnn".to_string());
         // [N, 28, H] → [N, H]: the mean state, in (0, 1).
-        let summary = self.rnn.mean_state(x);
-        let h = self.synapse.forward(&summary, mode);
-        self.fc.forward(&h, mode)
+        let summary = {
+            let _rnn = enter_module("rnn");
+            self.rnn.mean_state(x)
+        };
+        let h = forward_child("synapse", &mut self.synapse, &summary, mode);
+        forward_child("fc", &mut self.fc, &h, mode)
     }
 
     /// `rnn.*` (the cell's names), `synapse.*`, `fc.*`.
     fn named_parameters(&self) -> Vec<(String, Var<f32>)> {
-        children_parameters(&[
-            ("rnn", &self.rnn),
-            ("synapse", &self.synapse),
-            ("fc", &self.fc),
-        ])
+        children_parameters(&self.children())
+    }
+
+    /// `rnn.cell` (the synapse cell, summed over the 28 steps) and
+    /// `synapse`.
+    fn named_clamp_counts(&self) -> Vec<(String, u64)> {
+        children_clamp_counts(&self.children())
     }
 }
 

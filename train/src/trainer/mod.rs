@@ -19,7 +19,8 @@
 //! NaN weights and the previous epoch's checkpoint stays as it was. With
 //! [`TrainOptions::detect_anomaly`], forward and backward run under
 //! [`catch_anomaly`] and the first non-finite value stops training with
-//! [`TrainError::Anomaly`] (op, layer, epoch and step) before the step.
+//! [`TrainError::Anomaly`] (op, module path, epoch and step) before the
+//! step.
 //!
 //! # Resuming exactly
 //!
@@ -397,7 +398,7 @@ fn guarded<R>(
 ) -> Result<R, TrainError> {
     if checked {
         catch_anomaly(f).map_err(|anomaly| TrainError::Anomaly {
-            anomaly,
+            anomaly: Box::new(anomaly),
             epoch,
             step,
         })

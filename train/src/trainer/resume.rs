@@ -53,9 +53,9 @@ impl<M: Module<f32> + ?Sized> Trainer<M> {
         };
         let (_, meta) = load_safetensors::<f32>(path)?;
         if meta.get("format").map(String::as_str) != Some(training::FORMAT) {
-            let model = meta.get("model").map_or(String::new(), |m| {
-                format!(" of model `{m}`")
-            });
+            let model = meta
+                .get("model")
+                .map_or(String::new(), |m| format!(" of model `{m}`"));
             return Err(mismatch(format!(
                 "it holds only the weights{model} (a state dict such as {BEST_FILE}), \
                  not a training checkpoint: resume from {LAST_FILE}"

@@ -87,11 +87,15 @@ fn weights_of_another_model_name_the_model_they_are_for() {
         out_dir: Some(out.clone()),
         ..TrainOptions::new("tiny", 1)
     };
-    let mut trainer = Trainer::new(tiny_recipe(1, 50), options, tiny_model(8, None, 1), 100).unwrap();
+    let mut trainer =
+        Trainer::new(tiny_recipe(1, 50), options, tiny_model(8, None, 1), 100).unwrap();
     trainer.fit(&train, None, &test).unwrap();
     let wider = tiny_model(16, None, 1);
     let err = load_weights(&*wider, &out.join(BEST_FILE)).unwrap_err();
-    assert!(matches!(&err, TrainError::WrongModel { saved_from, .. } if saved_from == "tiny"), "{err}");
+    assert!(
+        matches!(&err, TrainError::WrongModel { saved_from, .. } if saved_from == "tiny"),
+        "{err}"
+    );
     assert!(err.to_string().contains("`tiny`"), "{err}");
     std::fs::remove_dir_all(&out).unwrap();
 }

@@ -219,11 +219,21 @@ fn resuming_from_a_state_dict_says_to_use_the_training_checkpoint() {
     let (train, test) = mnist_slice(100, 100);
     let (train, test) = (tiny_input(0).of(&train), tiny_input(0).of(&test));
     let dir = temp_dir("resume-best");
-    let mut first =
-        Trainer::new(tiny_recipe(1, 50), options(&dir, 3), tiny_model(8, None, 3), 100).unwrap();
+    let mut first = Trainer::new(
+        tiny_recipe(1, 50),
+        options(&dir, 3),
+        tiny_model(8, None, 3),
+        100,
+    )
+    .unwrap();
     first.fit(&train, None, &test).unwrap();
-    let mut other =
-        Trainer::new(tiny_recipe(2, 50), options(&dir, 3), tiny_model(8, None, 3), 100).unwrap();
+    let mut other = Trainer::new(
+        tiny_recipe(2, 50),
+        options(&dir, 3),
+        tiny_model(8, None, 3),
+        100,
+    )
+    .unwrap();
     let err = other
         .resume(&dir.join(synann_train::trainer::BEST_FILE))
         .unwrap_err();

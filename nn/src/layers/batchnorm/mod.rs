@@ -25,7 +25,7 @@ pub use op::batch_norm;
 
 use crate::module::{Mode, Module};
 use std::ops::{Deref, DerefMut};
-use synann_autograd::anomaly::{is_anomaly_enabled, set_context};
+use synann_autograd::anomaly::describe_module;
 use synann_autograd::Var;
 use synann_tensor::{Float, Tensor};
 
@@ -110,9 +110,7 @@ impl<T: Float> BatchNorm<T> {
                 shape[1]
             );
         }
-        if is_anomaly_enabled() {
-            set_context(format!("{layer}({c})"));
-        }
+        let _scope = describe_module(|| format!("{layer}({c})"));
         let training = mode.is_train();
         // Training batches seen, this one included (stored after the step).
         let seen = self

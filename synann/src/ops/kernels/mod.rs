@@ -9,7 +9,10 @@
 //! ```
 //!
 //! with r = 1/(1 − B·X) where the factor is above the floor and r = 0 where
-//! it was clamped (the clamp is flat there). NaN inputs propagate.
+//! it was clamped (the clamp is flat there). NaN inputs propagate. The
+//! forwards also count the clamped factors ([`ForwardOutput::clamped`]),
+//! inside their loops: the comparison that clamps a factor adds it to the
+//! count, so the count costs no extra pass over the data.
 //!
 //! - [`reference`](mod@reference): three nested loops, one `ln_1p` per term: obviously
 //!   correct, the yardstick the tests compare against;
@@ -18,6 +21,18 @@
 
 pub mod fast;
 pub mod reference;
+
+/// What a forward kernel returns: the output and how many factors it
+/// clamped.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ForwardOutput<T> {
+    /// out[k, i], row-major (N, m).
+    pub out: Vec<T>,
+    /// The number of (k, i, j) whose factor 1 − B[i, j]·X[k, j] was below
+    /// [`FACTOR_FLOOR`](crate::ops::FACTOR_FLOOR) and was clamped to it. A
+    /// NaN factor is not counted: it is not clamped but propagates.
+    pub clamped: u64,
+}
 
 /// Shapes of one call: X is (N, n), B is (m, n).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

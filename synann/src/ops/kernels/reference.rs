@@ -3,17 +3,18 @@
 //! Slow (one `ln_1p` or one division per term, no tiling, one thread) but
 //! short enough to check by eye; the fast kernels are tested against them.
 
-use super::Dims;
+use super::{Dims, ForwardOutput};
 use crate::ops::FACTOR_FLOOR;
 use synann_tensor::Float;
 
 /// out[k, i] = Σ_j ln max(1 − B[i, j]·X[k, j], FACTOR_FLOOR), row-major
-/// (N, m).
-pub fn forward<T: Float>(d: Dims, x: &[T], b: &[T]) -> Vec<T> {
+/// (N, m), and the number of factors clamped to the floor.
+pub fn forward<T: Float>(d: Dims, x: &[T], b: &[T]) -> ForwardOutput<T> {
     d.check("synapse_logsum reference forward", x.len(), b.len());
     let floor = T::from_f64(FACTOR_FLOOR);
     let n = d.inputs;
     let mut out = vec![T::ZERO; d.batch * d.outputs];
+    let mut clamped = 0;
     for k in 0..d.batch {
         for i in 0..d.outputs {
             let mut acc = T::ZERO;
@@ -21,6 +22,7 @@ pub fn forward<T: Float>(d: Dims, x: &[T], b: &[T]) -> Vec<T> {
                 let bx = b[i * n + j] * x[k * n + j];
                 // ln(1 − bx) = ln_1p(−bx), accurate for small bx.
                 acc += if T::ONE - bx < floor {
+                    clamped += 1;
                     floor.ln()
                 } else {
                     (-bx).ln_1p()
@@ -29,7 +31,7 @@ pub fn forward<T: Float>(d: Dims, x: &[T], b: &[T]) -> Vec<T> {
             out[k * d.outputs + i] = acc;
         }
     }
-    out
+    ForwardOutput { out, clamped }
 }
 
 /// The gradients (dX, dB) for the output gradient `g` (N, m).

@@ -20,6 +20,17 @@
 //! `forward_is_bitwise_the_same_on_every_instruction_set` holds them to it
 //! on AVX-512 machines.
 //!
+//! **Counting clamped factors.** The portable loop adds, per lane, whether
+//! `factor` clamped; here the same comparison yields a 16-bit mask of the
+//! clamped lanes, whose population count (`popcnt`) is added to the row's
+//! counter: the same integers summed in another order, so the same count.
+//! The repeated rows of a short last group are not counted, and the masked
+//! missing columns (B = X = 0, factor 1) are never clamped. (Our
+//! development machine has AVX2 only, so this path is checked against the
+//! portable one only on AVX-512 machines, by the tests that compare every
+//! instruction set; keep it operation for operation like the portable
+//! loop.)
+//!
 //! **Backward.** For one tile the `ROWS` vectors of X and the running sums
 //! of dX stay in registers while the loop walks down a block of
 //! [`I_BLOCK`] rows of B (whose vectors, and dB's, stay in L1 cache); per
@@ -35,9 +46,10 @@ use super::bands::ColumnBands;
 use super::portable::{finish, flush, Bounds, Lanes};
 use super::{BLOCK, LANES};
 use std::arch::x86_64::{
-    __m512, _mm512_add_ps, _mm512_cmp_ps_mask, _mm512_fmadd_ps, _mm512_fmsub_ps, _mm512_fnmadd_ps,
-    _mm512_mask_blend_ps, _mm512_maskz_div_ps, _mm512_maskz_sub_ps, _mm512_mul_ps, _mm512_set1_ps,
-    _mm512_setzero_ps, _mm512_storeu_ps, _mm512_sub_ps, _CMP_GE_OQ, _CMP_LE_OQ, _CMP_NLT_UQ,
+    __m512, __mmask16, _mm512_add_ps, _mm512_cmp_ps_mask, _mm512_fmadd_ps, _mm512_fmsub_ps,
+    _mm512_fnmadd_ps, _mm512_mask_blend_ps, _mm512_maskz_div_ps, _mm512_maskz_sub_ps,
+    _mm512_mul_ps, _mm512_set1_ps, _mm512_setzero_ps, _mm512_storeu_ps, _mm512_sub_ps, _CMP_GE_OQ,
+    _CMP_LE_OQ, _CMP_NLT_UQ,
 };
 use std::ops::Range;
 use synann_tensor::simd::{load, store};
@@ -57,21 +69,21 @@ fn to_array(v: __m512) -> [f32; LANES] {
     a
 }
 
-/// The factors max(1 − b·x, floor) and their rounding errors, lane by
-/// lane: [`factor`](super::portable::factor) on 16 lanes, operation for
-/// operation (so the results are the same bits). A factor is kept where
-/// f ≥ floor *or* f is NaN (`_CMP_NLT_UQ`, the negation of the portable
-/// `f < floor`), so a NaN stays NaN; a clamped factor is `floor` with
-/// error 0.
+/// The factors max(1 − b·x, floor), their rounding errors and the mask of
+/// the clamped lanes: [`factor`](super::portable::factor) on 16 lanes,
+/// operation for operation (so the results are the same bits). A factor is
+/// kept where f ≥ floor *or* f is NaN (`_CMP_NLT_UQ`, the negation of the
+/// portable `f < floor`), so a NaN stays NaN and is not counted; a clamped
+/// factor is `floor` with error 0.
 #[inline]
 #[target_feature(enable = "avx512f")]
-fn factors(b: __m512, x: __m512, one: __m512, floor: __m512) -> (__m512, __m512) {
+fn factors(b: __m512, x: __m512, one: __m512, floor: __m512) -> (__m512, __m512, __mmask16) {
     let p = _mm512_mul_ps(b, x);
     let f = _mm512_sub_ps(one, p);
     let kept = _mm512_cmp_ps_mask(f, floor, _CMP_NLT_UQ);
     // δ = (1 − f) − p where kept, 0 where clamped.
     let d = _mm512_maskz_sub_ps(kept, _mm512_sub_ps(one, f), p);
-    (_mm512_mask_blend_ps(kept, floor, f), d)
+    (_mm512_mask_blend_ps(kept, floor, f), d, !kept)
 }
 
 /// [`times`](super::portable::times) on 16 lanes: (P̂ + E)·(f̂ + δ) as
@@ -95,10 +107,11 @@ fn to_lanes(p: __m512, e: __m512) -> Lanes<f32> {
     }
 }
 
-/// Σ_j ln max(1 − b[j]·x_r[j], floor) for the [`ROWS`] rows `xs`.
+/// Σ_j ln max(1 − b[j]·x_r[j], floor) for the [`ROWS`] rows `xs`, and the
+/// number of factors clamped in each row.
 #[inline]
-#[target_feature(enable = "avx512f,fma")]
-fn log_products(b: &[f32], xs: [&[f32]; ROWS], c: &Bounds<f32>) -> [f32; ROWS] {
+#[target_feature(enable = "avx512f,fma,popcnt")]
+fn log_products(b: &[f32], xs: [&[f32]; ROWS], c: &Bounds<f32>) -> ([f32; ROWS], [u64; ROWS]) {
     let one = _mm512_set1_ps(1.0);
     let floor = _mm512_set1_ps(c.floor);
     let (lo, hi) = (_mm512_set1_ps(c.lo), _mm512_set1_ps(c.hi));
@@ -106,6 +119,7 @@ fn log_products(b: &[f32], xs: [&[f32]; ROWS], c: &Bounds<f32>) -> [f32; ROWS] {
     let mut p = [one; ROWS];
     let mut e = [_mm512_setzero_ps(); ROWS];
     let mut acc = [0.0f32; ROWS];
+    let mut clamped = [0u64; ROWS];
     for (start, b_block) in (0..).step_by(BLOCK).zip(b.chunks(BLOCK)) {
         let end = start + b_block.len();
         let mut x_block = [&[][..]; ROWS];
@@ -117,8 +131,9 @@ fn log_products(b: &[f32], xs: [&[f32]; ROWS], c: &Bounds<f32>) -> [f32; ROWS] {
             let bv = load(b_chunk);
             for r in 0..ROWS {
                 let xv = load(&x_block[r][j..j + b_chunk.len()]);
-                let (f, d) = factors(bv, xv, one, floor);
+                let (f, d, clamped_lanes) = factors(bv, xv, one, floor);
                 (p[r], e[r]) = times_v(p[r], e[r], f, d);
+                clamped[r] += u64::from(clamped_lanes.count_ones());
             }
         }
         for r in 0..ROWS {
@@ -137,14 +152,16 @@ fn log_products(b: &[f32], xs: [&[f32]; ROWS], c: &Bounds<f32>) -> [f32; ROWS] {
     for r in 0..ROWS {
         sums[r] = finish(acc[r], &to_lanes(p[r], e[r]));
     }
-    sums
+    (sums, clamped)
 }
 
 /// One task of the forward: `out_rows[r, i]` for the rows `xs` of X.
-#[target_feature(enable = "avx512f,avx2,fma")]
-pub(super) fn forward_tile(n: usize, m: usize, xs: &[f32], b: &[f32], out_rows: &mut [f32]) {
+/// Returns the number of factors clamped.
+#[target_feature(enable = "avx512f,avx2,fma,popcnt")]
+pub(super) fn forward_tile(n: usize, m: usize, xs: &[f32], b: &[f32], out_rows: &mut [f32]) -> u64 {
     let bounds = Bounds::new();
     let rows = xs.len() / n;
+    let mut total = 0;
     for (i, brow) in b.chunks_exact(n).enumerate() {
         for r0 in (0..rows).step_by(ROWS) {
             let mut tile = [&[][..]; ROWS];
@@ -152,12 +169,16 @@ pub(super) fn forward_tile(n: usize, m: usize, xs: &[f32], b: &[f32], out_rows: 
                 let k = (r0 + r).min(rows - 1);
                 *x = &xs[k * n..(k + 1) * n];
             }
-            let sums = log_products(brow, tile, &bounds);
-            for (r, &s) in sums.iter().enumerate().take(rows - r0) {
-                out_rows[(r0 + r) * m + i] = s;
+            let (sums, clamped) = log_products(brow, tile, &bounds);
+            // Only the real rows: a short group's copies of its last row
+            // are dropped, their counts too.
+            for r in 0..ROWS.min(rows - r0) {
+                out_rows[(r0 + r) * m + i] = sums[r];
+                total += clamped[r];
             }
         }
     }
+    total
 }
 
 /// The backward for the rows `x` (with their output gradients `g`) and

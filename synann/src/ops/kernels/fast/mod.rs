@@ -22,6 +22,11 @@
 //! last columns. The tests run every version the test machine supports
 //! against the [`reference`](super::reference) kernels, in f64 and f32.
 //!
+//! **Counting clamped factors.** The forward also counts the factors it
+//! clamps at the floor ([`ForwardOutput::clamped`]): each kernel counts in
+//! its inner loop, from the comparison that clamps, each task sums its
+//! counts and adds them to one shared atomic counter once at its end.
+//!
 //! **Threads.** The forward splits the rows of the output over rayon. The
 //! backward gives each thread a band of columns of dX and dB
 //! (`bands.rs`), or, when there are too few columns, a part of the rows
@@ -36,10 +41,11 @@ mod avx512;
 mod bands;
 mod portable;
 
-use crate::ops::kernels::Dims;
+use crate::ops::kernels::{Dims, ForwardOutput};
 use crate::ops::FACTOR_FLOOR;
 use bands::ColumnBands;
 use std::ops::Range;
+use std::sync::atomic::{AtomicU64, Ordering};
 use synann_tensor::{parallel, Float};
 
 /// SIMD lanes: one AVX-512 register of f32 (two AVX2 registers, four SSE
@@ -63,7 +69,7 @@ pub enum Isa {
     Baseline,
     /// AVX2 and FMA.
     Avx2,
-    /// AVX-512 (F) with AVX2 and FMA.
+    /// AVX-512 (F) with AVX2, FMA and POPCNT.
     Avx512,
 }
 
@@ -74,7 +80,7 @@ impl Isa {
         {
             use std::arch::is_x86_feature_detected as has;
             if has!("avx2") && has!("fma") {
-                return if has!("avx512f") {
+                return if has!("avx512f") && has!("popcnt") {
                     Isa::Avx512
                 } else {
                     Isa::Avx2
@@ -109,22 +115,25 @@ pub(crate) fn floor<T: Float>() -> T {
 }
 
 /// out[k, i] = Σ_j ln max(1 − B[i, j]·X[k, j], FACTOR_FLOOR), row-major
-/// (N, m), with the widest instruction set of this CPU.
-pub fn forward<T: Float>(d: Dims, x: &[T], b: &[T]) -> Vec<T> {
+/// (N, m), and the number of factors clamped to the floor, with the widest
+/// instruction set of this CPU.
+pub fn forward<T: Float>(d: Dims, x: &[T], b: &[T]) -> ForwardOutput<T> {
     forward_with(Isa::detect(), d, x, b)
 }
 
 /// [`forward`] with the kernels compiled for `isa` (panics if this CPU does
 /// not support it: see [`Isa::is_supported`]).
-pub fn forward_with<T: Float>(isa: Isa, d: Dims, x: &[T], b: &[T]) -> Vec<T> {
+pub fn forward_with<T: Float>(isa: Isa, d: Dims, x: &[T], b: &[T]) -> ForwardOutput<T> {
     d.check("synapse_logsum forward", x.len(), b.len());
     isa.assert_supported();
     let (n, m) = (d.inputs, d.outputs);
     let mut out = vec![T::ZERO; d.batch * m];
     if out.is_empty() || n == 0 {
-        return out;
+        return ForwardOutput { out, clamped: 0 };
     }
     let work = d.batch * m * n;
+    // Each task adds its own count once, at its end.
+    let clamped = AtomicU64::new(0);
     parallel::for_each_block(&mut out, K_TILE * m, work, |tile, out_rows| {
         let k0 = tile * K_TILE;
         let rows = out_rows.len() / m;
@@ -137,14 +146,20 @@ pub fn forward_with<T: Float>(isa: Isa, d: Dims, x: &[T], b: &[T]) -> Vec<T> {
                 T::as_f32_slice_mut(out_rows),
             ) {
                 // SAFETY: `assert_supported` checked that this CPU has
-                // AVX-512F, AVX2 and FMA; the function is safe otherwise.
-                unsafe { avx512::forward_tile(n, m, xs, b, out_rows) };
+                // AVX-512F, AVX2, FMA and POPCNT; the function is safe
+                // otherwise.
+                let count = unsafe { avx512::forward_tile(n, m, xs, b, out_rows) };
+                clamped.fetch_add(count, Ordering::Relaxed);
                 return;
             }
         }
-        portable::forward_tile_with(isa, n, m, xs, b, out_rows)
+        let count = portable::forward_tile_with(isa, n, m, xs, b, out_rows);
+        clamped.fetch_add(count, Ordering::Relaxed);
     });
-    out
+    ForwardOutput {
+        out,
+        clamped: clamped.into_inner(),
+    }
 }
 
 /// The gradients (dX, dB) for the output gradient `g` (N, m), with the

@@ -74,6 +74,12 @@
 //! which nearly every x86-64 CPU of the last decade runs, use the FMA
 //! instruction.
 //!
+//! **Forward: counting the clamped factors.** The comparison that clamps a
+//! factor (`factor`) also says whether it did; each lane adds that to its
+//! own counter (an array of [`LANES`] integers beside the products, so the
+//! count vectorises with the rest), and the counters are summed once per
+//! (k, i) pair. A lane recomputed exactly by `flush` is not counted again.
+//!
 //! **Backward: one division per term, shared.** r = g[k, i]/(1 − B·X) is
 //! computed once per (k, i, j) and feeds both dX[k, j] −= B·r and
 //! dB[i, j] −= X·r, in one loop over j that the compiler vectorises. Rows
@@ -155,19 +161,19 @@ impl<T: Float> Lanes<T> {
     }
 }
 
-/// The factor max(1 − b·x, floor) as (f̂, δ): f̂ = fl(1 − p) with
-/// p = fl(b·x), and δ = (1 − p) − f̂, the exact rounding error of the
+/// The factor max(1 − b·x, floor) as (f̂, δ, clamped): f̂ = fl(1 − p)
+/// with p = fl(b·x), and δ = (1 − p) − f̂, the exact rounding error of the
 /// subtraction (Fast2Sum; exact whenever the factor is not clamped). A
-/// clamped factor is exactly `floor`: δ = 0. A NaN stays NaN (compare and
-/// select, not `max`).
+/// clamped factor is exactly `floor`: δ = 0, and `clamped` is true. A NaN
+/// stays NaN (compare and select, not `max`) and is not counted as clamped.
 #[inline(always)]
-pub(super) fn factor<T: Float>(b: T, x: T, floor: T) -> (T, T) {
+pub(super) fn factor<T: Float>(b: T, x: T, floor: T) -> (T, T, bool) {
     let p = b * x;
     let f = T::ONE - p;
     if f < floor {
-        (floor, T::ZERO)
+        (floor, T::ZERO, true)
     } else {
-        (f, (T::ONE - f) - p)
+        (f, (T::ONE - f) - p, false)
     }
 }
 
@@ -231,45 +237,65 @@ pub(super) fn finish<T: Float>(acc: T, lanes: &Lanes<T>) -> T {
     acc + ln_corrected(p, e)
 }
 
+/// Per lane, the number of factors clamped so far (at most n/[`LANES`]
+/// per (k, i) pair, far below `u32::MAX`).
+type ClampCounts = [u32; LANES];
+
 /// Multiplies one chunk of [`LANES`] factors into the lanes, lane by lane
-/// (fixed-size arrays: no bounds checks, and a loop LLVM vectorises).
+/// (fixed-size arrays: no bounds checks, and a loop LLVM vectorises), and
+/// counts the clamped ones.
 #[inline(always)]
-fn multiply_chunk<T: Float>(lanes: &mut Lanes<T>, b: &[T; LANES], x: &[T; LANES], floor: T) {
+fn multiply_chunk<T: Float>(
+    lanes: &mut Lanes<T>,
+    clamped: &mut ClampCounts,
+    b: &[T; LANES],
+    x: &[T; LANES],
+    floor: T,
+) {
     for l in 0..LANES {
-        let (f, d) = factor(b[l], x[l], floor);
+        let (f, d, was_clamped) = factor(b[l], x[l], floor);
         (lanes.p[l], lanes.e[l]) = times(lanes.p[l], lanes.e[l], f, d);
+        clamped[l] += u32::from(was_clamped);
     }
 }
 
 /// Multiplies the factors of one block (at most [`BLOCK`] long) into the
 /// lanes: factor j goes to lane j mod LANES. A last partial chunk is padded
-/// with b = 0, whose factor is 1 (exactly: δ = 0).
+/// with b = 0, whose factor is 1 (exactly: δ = 0; never clamped).
 #[inline(always)]
-fn multiply_block<T: Float>(lanes: &mut Lanes<T>, b: &[T], x: &[T], floor: T) {
+fn multiply_block<T: Float>(
+    lanes: &mut Lanes<T>,
+    clamped: &mut ClampCounts,
+    b: &[T],
+    x: &[T],
+    floor: T,
+) {
     let mut bc = b.chunks_exact(LANES);
     let mut xc = x.chunks_exact(LANES);
     for (bs, xs) in (&mut bc).zip(&mut xc) {
         let bs = bs.try_into().expect("chunk of LANES");
         let xs = xs.try_into().expect("chunk of LANES");
-        multiply_chunk(lanes, bs, xs, floor);
+        multiply_chunk(lanes, clamped, bs, xs, floor);
     }
     let (br, xr) = (bc.remainder(), xc.remainder());
     if !br.is_empty() {
         let (mut bs, mut xs) = ([T::ZERO; LANES], [T::ZERO; LANES]);
         bs[..br.len()].copy_from_slice(br);
         xs[..xr.len()].copy_from_slice(xr);
-        multiply_chunk(lanes, &bs, &xs, floor);
+        multiply_chunk(lanes, clamped, &bs, &xs, floor);
     }
 }
 
-/// Σ_j ln max(1 − b[j]·x[j], floor) for one (k, i) pair.
+/// Σ_j ln max(1 − b[j]·x[j], floor) for one (k, i) pair, and the number of
+/// factors clamped.
 #[inline(always)]
-fn log_product<T: Float>(b: &[T], x: &[T], c: &Bounds<T>) -> T {
+fn log_product<T: Float>(b: &[T], x: &[T], c: &Bounds<T>) -> (T, u64) {
     let mut lanes = Lanes::new();
+    let mut clamped = [0; LANES];
     let mut acc = T::ZERO;
     for (bb, xb) in b.chunks(BLOCK).zip(x.chunks(BLOCK)) {
         let saved = lanes;
-        multiply_block(&mut lanes, bb, xb, c.floor);
+        multiply_block(&mut lanes, &mut clamped, bb, xb, c.floor);
         // `&` rather than `&&`: no early exit, so the check vectorises too.
         if !lanes
             .p
@@ -279,18 +305,24 @@ fn log_product<T: Float>(b: &[T], x: &[T], c: &Bounds<T>) -> T {
             acc += flush(&mut lanes, &saved, bb, xb, c);
         }
     }
-    finish(acc, &lanes)
+    let clamped = clamped.iter().map(|&count| u64::from(count)).sum();
+    (finish(acc, &lanes), clamped)
 }
 
 /// One task of the forward: `out_rows[r, i]` for the rows `xs` of X.
+/// Returns the number of factors clamped.
 #[inline(always)]
-fn forward_tile<T: Float>(n: usize, m: usize, xs: &[T], b: &[T], out_rows: &mut [T]) {
+fn forward_tile<T: Float>(n: usize, m: usize, xs: &[T], b: &[T], out_rows: &mut [T]) -> u64 {
     let bounds = Bounds::new();
+    let mut clamped = 0;
     for (i, brow) in b.chunks_exact(n).enumerate() {
         for (r, xrow) in xs.chunks_exact(n).enumerate() {
-            out_rows[r * m + i] = log_product(brow, xrow, &bounds);
+            let (sum, count) = log_product(brow, xrow, &bounds);
+            out_rows[r * m + i] = sum;
+            clamped += count;
         }
     }
+    clamped
 }
 
 /// [`forward_tile`] compiled with AVX2 and FMA.
@@ -299,7 +331,13 @@ fn forward_tile<T: Float>(n: usize, m: usize, xs: &[T], b: &[T], out_rows: &mut 
 /// The CPU must support AVX2 and FMA.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn forward_tile_avx2<T: Float>(n: usize, m: usize, xs: &[T], b: &[T], out_rows: &mut [T]) {
+unsafe fn forward_tile_avx2<T: Float>(
+    n: usize,
+    m: usize,
+    xs: &[T],
+    b: &[T],
+    out_rows: &mut [T],
+) -> u64 {
     forward_tile(n, m, xs, b, out_rows)
 }
 
@@ -309,12 +347,18 @@ unsafe fn forward_tile_avx2<T: Float>(n: usize, m: usize, xs: &[T], b: &[T], out
 /// The CPU must support AVX-512F, AVX2 and FMA.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx2,fma")]
-unsafe fn forward_tile_avx512<T: Float>(n: usize, m: usize, xs: &[T], b: &[T], out_rows: &mut [T]) {
+unsafe fn forward_tile_avx512<T: Float>(
+    n: usize,
+    m: usize,
+    xs: &[T],
+    b: &[T],
+    out_rows: &mut [T],
+) -> u64 {
     forward_tile(n, m, xs, b, out_rows)
 }
 
 /// [`forward_tile`] compiled for `isa`, which the caller has checked this
-/// CPU supports.
+/// CPU supports. Returns the number of factors clamped.
 pub(super) fn forward_tile_with<T: Float>(
     isa: Isa,
     n: usize,
@@ -322,7 +366,7 @@ pub(super) fn forward_tile_with<T: Float>(
     xs: &[T],
     b: &[T],
     out_rows: &mut [T],
-) {
+) -> u64 {
     match isa {
         // SAFETY: the caller checked that this CPU has the instruction set
         // (`assert_supported`); the function is safe code otherwise.
