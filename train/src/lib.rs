@@ -32,7 +32,7 @@
 //! |---|---|
 //! | [`recipe`] | [`Recipe`]: epochs, batch size, optimizer, schedule, loss, as data |
 //! | [`setup`] | the optimizer and scheduler of a recipe, command-line [`Overrides`](setup::Overrides) |
-//! | [`evaluate`] | the loss of a recipe, evaluation (an error on non-finite outputs), the confusion matrix |
+//! | [`evaluate`](mod@evaluate) | the loss of a recipe, evaluation (an error on non-finite outputs), the confusion matrix |
 //! | [`trainer`] | [`Trainer`]: epochs, non-finite checks, checkpoints, exact resume (`trainer/resume.rs`) |
 //! | [`error`] | [`TrainError`] |
 //! | [`metrics`] | `metrics.csv` |

@@ -8,7 +8,7 @@
 //! `clip_grad_norm` if set) checked finite too, the optimizer step, and the
 //! scheduler step when it is stepped per batch. After the epoch: evaluation
 //! on the validation set (if the run has one, see
-//! [`Trainer::run_epoch_validated`]) and on the test set, the scheduler step
+//! [`Trainer::run_epoch`]) and on the test set, the scheduler step
 //! when it is stepped per epoch (ReduceLROnPlateau watches the *training*
 //! accuracy, as the Keras seed's `monitor='accuracy'` does, never the test
 //! set), then (with an output folder) `best.safetensors` if the selection
@@ -145,6 +145,8 @@ pub struct Trainer<M: Module<f32> + ?Sized = dyn Module<f32>> {
     wall_before: f64,
     /// When this process's part of the run started.
     started: Instant,
+    /// The warnings printed so far (clamped synapse factors).
+    warnings: Vec<String>,
 }
 
 impl<M: Module<f32> + ?Sized> Trainer<M> {
@@ -174,6 +176,7 @@ impl<M: Module<f32> + ?Sized> Trainer<M> {
             history: Vec::new(),
             wall_before: 0.0,
             started: Instant::now(),
+            warnings: Vec::new(),
         })
     }
 
@@ -181,6 +184,12 @@ impl<M: Module<f32> + ?Sized> Trainer<M> {
     /// recorded in the checkpoint it resumed from plus this process's.
     pub fn wall_seconds(&self) -> f64 {
         self.wall_before + self.started.elapsed().as_secs_f64()
+    }
+
+    /// The warnings printed so far, in order: one line per layer and epoch
+    /// in which a training step clamped out-of-domain synapse factors.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 
     /// Whether every epoch of the recipe is done (after a resume from a
@@ -360,15 +369,22 @@ impl<M: Module<f32> + ?Sized> Trainer<M> {
     /// Prints one line for each layer that clamped out-of-domain factors in
     /// this step, once per layer and epoch (layers already in `warned` stay
     /// quiet).
-    fn warn_clamped(&self, warned: &mut BTreeSet<String>, progress: &EpochProgress, step: usize) {
+    fn warn_clamped(
+        &mut self,
+        warned: &mut BTreeSet<String>,
+        progress: &EpochProgress,
+        step: usize,
+    ) {
         for (layer, count) in self.model.named_clamp_counts() {
             if count > 0 && warned.insert(layer.clone()) {
-                progress.println(&format!(
+                let line = format!(
                     "warning: layer `{layer}` clamped {count} out-of-domain synapse factors \
                      (1 − b·x ≤ 0) in epoch {}, batch {step}; their gradient is 0 \
                      (a lower --lr or a constrained parameterisation avoids it)",
                     self.epoch + 1
-                ));
+                );
+                progress.println(&line);
+                self.warnings.push(line);
             }
         }
     }
