@@ -59,7 +59,11 @@ fn a_step_inside_the_domain_warns_nothing() {
     let data = Tabular::new(names, features, labels, 2).unwrap();
     let mut rng = seeded(0);
     let mut model = Sequential::new();
-    model.push(Synapse::<f32>::new(4, SynapseConfig::constrained(), &mut rng));
+    model.push(Synapse::<f32>::new(
+        4,
+        SynapseConfig::constrained(),
+        &mut rng,
+    ));
     model.push(Linear::new(4, 2, Bias::Yes, &mut rng));
     let options = TrainOptions {
         quiet: true,
