@@ -2,6 +2,9 @@
 //! does not grow from one training step to the next. Alone in its test
 //! binary, since `live_nodes` counts the nodes of the whole process.
 
+/// The trainer's tiny model and MNIST slices, shared with synann-train's tests.
+#[path = "../../train/tests/trainer/common.rs"]
+#[allow(dead_code)]
 mod common;
 
 use common::mnist_slice;

@@ -3,6 +3,9 @@
 //! same for 1, 2 and 4 threads (the table in the README's "Reliability"
 //! section is this test's `ACROSS_THREADS`).
 
+/// The trainer's tiny model and MNIST slices, shared with synann-train's tests.
+#[path = "../../train/tests/trainer/common.rs"]
+#[allow(dead_code)]
 mod common;
 
 use common::mnist_slice;

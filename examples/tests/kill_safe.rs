@@ -12,6 +12,9 @@
 //! stray `<file>.tmp` left by a kill during a write is ignored by loading
 //! and replaced by the next write.
 
+/// The trainer's tiny model and MNIST slices, shared with synann-train's tests.
+#[path = "../../train/tests/trainer/common.rs"]
+#[allow(dead_code)]
 mod common;
 
 use common::{mnist_slice, temp_dir, tiny_input, tiny_model, tiny_recipe};

@@ -139,7 +139,7 @@ pub fn prefixed<V>(prefix: &str, named: Vec<(String, V)>) -> Vec<(String, V)> {
 /// net.push(Dropout::new(0.5, seeded(1)));
 /// let x = Var::constant(Tensor::<f32>::ones(&[64]));
 /// assert_eq!(reseed_generators(&mut net, 7), 1);
-/// let a = net.forward(&x, Mode::Train).value();
+/// let a = net.forward(&x, Mode::Train).value().clone();
 /// reseed_generators(&mut net, 7);
 /// assert_eq!(net.forward(&x, Mode::Train).value().data(), a.data());
 /// ```

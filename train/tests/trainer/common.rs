@@ -1,5 +1,6 @@
-//! A tiny model and recipe for the trainer's tests: fast to train, with a
-//! dropout layer so that resuming has a generator to get right.
+//! A tiny model and recipe for the trainer's tests (and, included by path,
+//! the examples' tests): fast to train, with a dropout layer so that
+//! resuming has a generator to get right.
 
 use std::cell::Cell;
 use std::rc::Rc;
