@@ -13,15 +13,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (splits, _) = data.standardized()?; // fitted on the training rows only
     let (train, val, test) = (splits.train, splits.validation, splits.test);
 
-    let (features, mut rng) = (train.num_features(), seeded(0));
+    let (n, mut rng) = (train.num_features(), seeded(0));
     let mut model = Sequential::new();
     model.push(Sigmoid);
-    model.push(Synapse::new(
-        features,
-        SynapseConfig::constrained(),
-        &mut rng,
-    ));
-    model.push(Linear::new(features, train.num_classes(), Bias::Yes, &mut rng));
+    model.push(Synapse::new(n, SynapseConfig::constrained(), &mut rng));
+    model.push(Linear::new(n, train.num_classes(), Bias::Yes, &mut rng));
 
     let recipe = Recipe {
         epochs: 30,
