@@ -19,6 +19,7 @@ use synann_examples::bench::cli::{parse_args, thread_count, BenchArgs, CliError}
 use synann_examples::bench::report::{self, Report};
 use synann_examples::bench::timing::measure;
 use synann_examples::bench::{memory, Protocol, Row, CASES};
+use synann_examples::cli::{FAILURE_STATUS, USAGE_STATUS};
 
 fn run(args: BenchArgs) -> Result<(), String> {
     if args.list {
@@ -89,15 +90,15 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Err(CliError::Usage(line)) => {
-            eprintln!("bench: {line}");
-            return ExitCode::from(2);
+            eprintln!("error: {line}");
+            return ExitCode::from(USAGE_STATUS);
         }
     };
     match run(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(msg) => {
-            eprintln!("bench: {msg}");
-            ExitCode::FAILURE
+            eprintln!("error: {msg}");
+            ExitCode::from(FAILURE_STATUS)
         }
     }
 }

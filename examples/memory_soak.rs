@@ -8,11 +8,13 @@
 //!     [--every 250] [--warmup 500] [--threads 2] [--model seed-torch] [--data-dir DIR]
 //! ```
 //!
-//! A bad flag is a one-line error and exit status 2; a failure during the
-//! run (no MNIST files, a diverging loss) a one-line error and status 1.
+//! A bad flag or path (a `--data-dir` without the MNIST files included) is
+//! a one-line error and exit status 2; a failure during the run (a
+//! diverging loss) a one-line error and status 1.
 //! See `synann_examples::soak`.
 
 use std::process::ExitCode;
+use synann_examples::cli::failure_status;
 use synann_examples::soak::{growth, parse_args, run, SoakCliError};
 
 fn main() -> ExitCode {
@@ -47,13 +49,13 @@ fn main() -> ExitCode {
             let rss = s.rss_mib.map_or("-".to_string(), |r| format!("{r:.1}"));
             println!("{:>6}  {rss:>9}  {:>10}", s.step, s.live_nodes);
         })
-        .map_err(|e| e.to_string())
+        .map_err(|e| (e.to_string(), failure_status(&*e)))
     });
     let samples = match samples {
         Ok(s) => s,
-        Err(e) => {
+        Err((e, status)) => {
             eprintln!("error: {e}");
-            return ExitCode::FAILURE;
+            return ExitCode::from(status);
         }
     };
     match growth(&samples, args.warmup) {

@@ -17,14 +17,16 @@
 //! run; `--resume <out>/last.ckpt.safetensors` continues it from the last
 //! completed epoch (resuming a finished run says so and trains nothing). With
 //! `--detect-anomaly`, the first NaN or infinity produced by an op stops
-//! training with a one-line error naming the op, the layer and the step. Any bad flag, value
-//! or path is a one-line error and exit status 2; a failure during the run
-//! is a one-line error and exit status 1.
+//! training with a one-line error naming the op, the layer and the step. Any
+//! bad flag, value or path (a `--data-dir` without the MNIST files
+//! included) is a one-line error and exit status 2; a failure during the
+//! run is a one-line error and exit status 1 (see
+//! [`synann_examples::cli::failure_status`]).
 
 use std::process::ExitCode;
 use synann::zoo::{self, ZooModel};
 use synann_datasets::{Dataset, LoadOptions, Mnist};
-use synann_examples::cli::{parse_args, CliError, Config, Task};
+use synann_examples::cli::{failure_status, parse_args, CliError, Config, Task};
 use synann_train::setup::Overrides;
 use synann_train::summary::{best_validation_epoch, host_cpu, Summary};
 use synann_train::trainer::LAST_FILE;
@@ -50,7 +52,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
-            ExitCode::from(1)
+            ExitCode::from(failure_status(&*e))
         }
     }
 }

@@ -33,6 +33,7 @@ use std::time::Instant;
 use synann_datasets::tabular::{
     breast_cancer_path, read_csv, Standardizer, Tabular, BREAST_CANCER_CLASSES, BREAST_CANCER_LABEL,
 };
+use synann_examples::cli::{FAILURE_STATUS, USAGE_STATUS};
 use synann_examples::odds_ratio::{
     choose_settings, evaluate, logistic_odds_ratios, odds, odds_ratios_per_std, spearman,
     swap_ratio, train, Choice, LogisticRegression, SynapseClassifier, TrainSettings,
@@ -81,14 +82,21 @@ fn main() -> ExitCode {
                 "{}",
                 message.lines().next().unwrap_or("error: bad arguments")
             );
-            return ExitCode::from(2);
+            return ExitCode::from(USAGE_STATUS);
         }
     };
+    if let Some(path) = args.csv.as_ref().filter(|p| !p.is_file()) {
+        eprintln!(
+            "error: invalid value for --csv: {} is not a file",
+            path.display()
+        );
+        return ExitCode::from(USAGE_STATUS);
+    }
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
-            ExitCode::from(1)
+            ExitCode::from(FAILURE_STATUS)
         }
     }
 }

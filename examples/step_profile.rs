@@ -11,11 +11,15 @@
 //! ```text
 //! RAYON_NUM_THREADS=2 cargo run --release --example step_profile -- [--reps 200]
 //! ```
+//!
+//! Any other command line is a one-line error and exit status 2.
 
+use std::process::ExitCode;
 use std::time::{Duration, Instant};
 use synann::zoo::{self, ZooOptions};
 use synann_autograd::profile::{profile_ops, OpEvent, Phase};
 use synann_autograd::Var;
+use synann_examples::cli::USAGE_STATUS;
 use synann_nn::loss::{nll_loss, Reduction};
 use synann_nn::optim::{Optimizer, SgdConfig, SGD};
 use synann_nn::Mode;
@@ -28,13 +32,39 @@ fn median(v: &mut [f64]) -> f64 {
     v[v.len() / 2]
 }
 
-fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let reps: usize = args
-        .iter()
-        .position(|a| a == "--reps")
-        .and_then(|i| args.get(i + 1))
-        .map_or(200, |r| r.parse().expect("--reps takes a number"));
+/// The repetitions asked for with `--reps N` (default 200), or the one-line
+/// error for any other command line.
+fn parse_reps(args: &[String]) -> Result<usize, String> {
+    match args {
+        [] => Ok(200),
+        [flag, value] if flag == "--reps" => match value.parse() {
+            Ok(n) if n > 0 => Ok(n),
+            _ => Err(format!(
+                "invalid value `{value}` for --reps: a positive whole number"
+            )),
+        },
+        _ => Err(format!(
+            "unexpected arguments {args:?} (usage: step_profile [--reps N])"
+        )),
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let reps = match parse_reps(&args) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(USAGE_STATUS);
+        }
+    };
+    profile(reps);
+    ExitCode::SUCCESS
+}
+
+/// Runs `reps` measured steps (after a tenth as many warm-up steps) and
+/// prints the tables.
+fn profile(reps: usize) {
     let n = 100;
     let opts = ZooOptions {
         seed: 0,

@@ -15,7 +15,7 @@
 # interrupted study continues where it stopped. Checkpoints and curves are
 # deleted after the run (they are not results). The tables are generated
 # from the summary.json files by
-#   cargo run --release --example ablation
+#   cargo run --example gen_docs
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -6,7 +6,7 @@
 //! file but never panic, and a raw file it accepts must re-encode to the
 //! same bytes. `idx_gz` inputs are gzipped first, as that target does.
 
-mod common;
+use crate::common;
 
 use common::gzip;
 use std::path::{Path, PathBuf};

@@ -1,7 +1,7 @@
 //! Every `IdxError` the reader can return, each produced by a bad file
 //! written here, and each message naming the file.
 
-mod common;
+use crate::common;
 
 use common::{gzip, header, idx_u8, Scratch};
 use synann_datasets::idx::{parse_idx, read_idx, read_idx_head, IdxData, IdxType};

@@ -1,7 +1,7 @@
 //! Written IDX files read back unchanged (every element type, raw and
 //! gzipped), and arbitrary bytes never panic the reader.
 
-mod common;
+use crate::common;
 
 use common::{gzip, header, Scratch};
 use proptest::prelude::*;

@@ -1,7 +1,7 @@
 //! The MNIST loader: the shipped copy, the dataset checks, and the search
 //! for the data directory.
 
-mod common;
+use crate::common;
 
 use common::{write_tiny_mnist, Scratch};
 use std::path::Path;

@@ -2,7 +2,7 @@
 //! standardised on the training part and batched; and the shipped Breast
 //! Cancer Wisconsin file.
 
-mod common;
+use crate::common;
 
 use common::Scratch;
 use synann_datasets::tabular::{

@@ -9,6 +9,12 @@
 //! assert_eq!(config.task, Task::Train);
 //! assert!(parse_args(["mnist", "--batch-size", "0"]).is_err());
 //! ```
+//!
+//! **Exit statuses**, the same for every program of `examples/`: 0 on
+//! success (and `--help`), 2 for a wrong command line (a bad flag or value,
+//! a path that does not exist or does not hold what it should), 1 for a
+//! failure while running (a corrupt file, a diverging loss, a write error).
+//! [`USAGE_STATUS`], [`FAILURE_STATUS`], [`failure_status`].
 
 use clap::Parser;
 use std::fmt;
@@ -17,15 +23,40 @@ use synann::zoo::{
     ConvSynapseVariant, OptimizerKind, RecurrentCell, SynapseInput, SynapseVariant, ZooOptions,
     MODEL_NAMES,
 };
+use synann_datasets::IdxError;
+
+/// The exit status of a wrong command line.
+pub const USAGE_STATUS: u8 = 2;
+/// The exit status of a failure while running.
+pub const FAILURE_STATUS: u8 = 1;
+
+/// The exit status of a run that failed with `e`: [`USAGE_STATUS`] when the
+/// failure is a wrong path of the command line that only loading could
+/// find (a data directory without the MNIST files), else
+/// [`FAILURE_STATUS`].
+///
+/// ```
+/// use synann_datasets::IdxError;
+/// use synann_examples::cli::failure_status;
+/// let missing = IdxError::NotFound { dataset: "MNIST", tried: vec![] };
+/// assert_eq!(failure_status(&missing), 2);
+/// let corrupt: Box<dyn std::error::Error> = "the loss is not finite".into();
+/// assert_eq!(failure_status(&*corrupt), 1);
+/// ```
+pub fn failure_status(e: &(dyn std::error::Error + 'static)) -> u8 {
+    match e.downcast_ref::<IdxError>() {
+        Some(IdxError::NotFound { .. }) => USAGE_STATUS,
+        _ => FAILURE_STATUS,
+    }
+}
 
 /// The model trained when `--model` is not given: the original PyTorch
-/// SynaNN CNN, which reaches 98.5% test accuracy in a few minutes on 2
-/// cores (98.78% after [`DEFAULT_EPOCHS`] epochs, 151 s, measured with
-/// `--threads 2`).
+/// SynaNN CNN (how long it takes and what it reaches: the README's first
+/// table, generated from `results/quickstart/`).
 pub const DEFAULT_MODEL: &str = "seed-torch";
 
 /// The epochs of the default run (no `--model`, no `--epochs`); with
-/// `--model`, the model's recipe decides (10 for seed-torch, 98.43%).
+/// `--model`, the model's recipe decides (10 for seed-torch).
 pub const DEFAULT_EPOCHS: usize = 16;
 
 /// The flags, as clap parses them (before validation).

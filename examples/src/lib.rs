@@ -10,6 +10,7 @@
 
 pub mod bench;
 pub mod cli;
+pub mod docs;
 pub mod explain;
 pub mod odds_ratio;
 pub mod soak;

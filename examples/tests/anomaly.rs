@@ -4,10 +4,7 @@
 //! (added by the trainer), before the optimizer step and without a
 //! checkpoint.
 
-/// The trainer's tiny model and MNIST slices, shared with synann-train's tests.
-#[path = "../../train/tests/trainer/common.rs"]
-#[allow(dead_code)]
-mod common;
+use crate::common;
 
 use common::{mnist_slice, temp_dir, tiny_input, tiny_recipe};
 use std::cell::Cell;

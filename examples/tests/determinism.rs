@@ -3,10 +3,7 @@
 //! same for 1, 2 and 4 threads (the table in the README's "Reliability"
 //! section is this test's `ACROSS_THREADS`).
 
-/// The trainer's tiny model and MNIST slices, shared with synann-train's tests.
-#[path = "../../train/tests/trainer/common.rs"]
-#[allow(dead_code)]
-mod common;
+use crate::common;
 
 use common::mnist_slice;
 use synann::ops::synapse_logsum;
@@ -141,6 +138,24 @@ fn synapse_inputs() -> (Var<f32>, Var<f32>) {
     (x, b)
 }
 
+/// A B of 256 × 256 entries, at least `BAND_MIN_DB`: the backward gives
+/// each thread a band of columns of dB.
+fn large_synapse_inputs() -> (Var<f32>, Var<f32>) {
+    assert!(256 * 256 >= synann::ops::kernels::fast::BAND_MIN_DB);
+    let x = Var::requiring_grad(uniform(&[32, 256], 0.0, 0.01, 3));
+    let b = Var::requiring_grad(uniform(&[256, 256], -1.0, 1.0, 4));
+    (x, b)
+}
+
+fn synapse_logsum_backward_b_large() -> Vec<Vec<u32>> {
+    let (x, b) = large_synapse_inputs();
+    let out = synapse_logsum(&x, &b);
+    let shape = out.shape();
+    out.backward_with(uniform(&shape, -1.0, 1.0, 5));
+    let grad = vec![bits(&b.grad().unwrap())];
+    grad
+}
+
 fn synapse_logsum_forward() -> Vec<Vec<u32>> {
     let (x, b) = synapse_inputs();
     vec![bits(&synapse_logsum(&x, &b).value())]
@@ -210,6 +225,11 @@ const ACROSS_THREADS: &[(&str, Run, bool)] = &[
         "synapse_logsum backward, dL/dB",
         synapse_logsum_backward_b,
         false,
+    ),
+    (
+        "synapse_logsum backward, dL/dB, large B",
+        synapse_logsum_backward_b_large,
+        true,
     ),
     ("loader (augmentation)", loader_with_augmentation, true),
     ("training epoch (seed-torch)", training_epoch, false),

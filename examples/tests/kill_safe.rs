@@ -12,10 +12,7 @@
 //! stray `<file>.tmp` left by a kill during a write is ignored by loading
 //! and replaced by the next write.
 
-/// The trainer's tiny model and MNIST slices, shared with synann-train's tests.
-#[path = "../../train/tests/trainer/common.rs"]
-#[allow(dead_code)]
-mod common;
+use crate::common;
 
 use common::{mnist_slice, temp_dir, tiny_input, tiny_model, tiny_recipe};
 use rand::{Rng, SeedableRng};
@@ -35,6 +32,8 @@ use synann_train::setup::build_optimizer;
 
 /// Set in the child's environment: the checkpoint file to write.
 const CHILD_ENV: &str = "SYNANN_KILL_SAFE_CHECKPOINT";
+/// The child's test, by its name in the merged test binary (`tests/main.rs`).
+const CHILD_TEST: &str = "kill_safe::child_writer";
 /// Printed by the child once it is about to start training.
 const READY: &str = "kill-safe child ready";
 const KILLS: usize = 100;
@@ -115,7 +114,7 @@ fn child_writer() {
 /// Starts a child writing `path` and waits until it is training.
 fn spawn_child(path: &Path) -> std::process::Child {
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "child_writer", "--ignored", "--nocapture"])
+        .args(["--exact", CHILD_TEST, "--ignored", "--nocapture"])
         .env(CHILD_ENV, path)
         .env("RAYON_NUM_THREADS", "1")
         .stdout(Stdio::piped())

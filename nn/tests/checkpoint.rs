@@ -1,7 +1,7 @@
 //! state_dict and safetensors checkpoints: round trips, typed errors for
 //! every kind of bad input, atomic writes, and a fuzz test of the loaders.
 
-mod tiny_model;
+use crate::tiny_model;
 
 use proptest::prelude::*;
 use safetensors::tensor::TensorView;

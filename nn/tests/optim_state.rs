@@ -1,7 +1,7 @@
 //! Optimizer state round trips: N steps straight must equal N/2 steps,
 //! save, rebuild model and optimizer, load, N/2 steps, bit for bit.
 
-mod tiny_model;
+use crate::tiny_model;
 
 use synann_nn::optim::{
     Adam, AdamConfig, AdamW, Optimizer, OptimizerState, OptimizerStateError, ParamGroup, SgdConfig,

@@ -123,6 +123,28 @@ impl fmt::Display for ExplainError {
 
 impl std::error::Error for ExplainError {}
 
+impl ExplainError {
+    /// The program's exit status for this error, by the convention of
+    /// every program in `examples/`: 0 for `--help`, 2 for a wrong command
+    /// line (a bad flag or value, a checkpoint that does not exist, an
+    /// unknown model), 1 for a failure while running (a corrupt checkpoint,
+    /// one that does not fit the model, nothing to draw, a write error).
+    pub fn exit_status(&self) -> u8 {
+        match self {
+            ExplainError::Help(_) => 0,
+            ExplainError::Usage(_)
+            | ExplainError::Invalid { .. }
+            | ExplainError::NotFound(_)
+            | ExplainError::Model(_) => 2,
+            ExplainError::Checkpoint { .. }
+            | ExplainError::Mismatch { .. }
+            | ExplainError::NoSynapse { .. }
+            | ExplainError::Output { .. }
+            | ExplainError::Plot(_) => 1,
+        }
+    }
+}
+
 /// A Synapse tensor of a zoo model: its parameter name and how its weight
 /// becomes B.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

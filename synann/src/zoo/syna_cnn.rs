@@ -25,11 +25,9 @@
 //! [`synapse_logsum`](crate::ops::synapse_logsum) (clamped, no gradient).
 //!
 //! Size: the recipe is sized to train in under 30 minutes on a 2-core
-//! machine. With twice the channels (32 and 64, `--width 2`) an epoch took
-//! about 214 s on our shared 2-core development machine, so only about 8
-//! epochs fit in 30 minutes; at these widths (16 and 32) an epoch took about
-//! 50 s and the 20 epochs of the recipe reached 99.65% test accuracy in
-//! 21 minutes (the README's Results section).
+//! machine; twice the channels (32 and 64, `--width 2`) would not fit. What
+//! the recipe reaches, and in how long, is in the full-recipe runs table of
+//! `docs/RESULTS.md` (generated from `results/`).
 //!
 //! Channel counts (16, 32) are multiplied by [`ZooOptions::width`]
 //! (rounded, at least 1); the head (128) is not. [`SynapseVariant`]

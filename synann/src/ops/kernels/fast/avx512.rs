@@ -39,8 +39,9 @@
 //! clamped), subtracts q·B into dX and adds −Σ_r q·X into dB[i, ·]. The
 //! division is the bottleneck. We also tried the hardware's reciprocal
 //! estimate (`vrcp14ps`) refined by one Newton step, r₁ = r₀·(2 − f·r₀):
-//! on our AMD Zen 5 machine it was slower (7.0 against 6.1 ms for
-//! N = 128, n = m = 784, one thread), so the kernel divides, exactly.
+//! on the Zen 5 machine of `docs/PERFORMANCE.md` it was slower than the
+//! division (N = 128, n = m = 784, one thread), so the kernel divides,
+//! exactly.
 
 use super::bands::ColumnBands;
 use super::portable::{finish, flush, Bounds, Lanes};
