@@ -65,7 +65,8 @@ fn assert_svg(path: &Path) {
     let text = std::fs::read_to_string(path).unwrap();
     assert!(text.contains("<svg") && text.trim_end().ends_with("</svg>"));
     assert!(text.contains("<rect"));
-    assert!(text.contains("input j") && text.contains("output i"));
+    // The axis labels, with en spaces (`synann_train::plot::spaced`).
+    assert!(text.contains("input\u{2002}j") && text.contains("output\u{2002}i"));
 }
 
 /// Asserts each printed table row of `report` appears, in rank order.

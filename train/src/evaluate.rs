@@ -109,17 +109,13 @@ pub fn evaluate<M: Module<f32> + ?Sized>(
     let (mut loss_sum, mut predictions, mut labels) = (0.0, Vec::new(), Vec::new());
     no_grad(|| {
         for (b, (inputs, batch_labels)) in data.batches(batch_size, Pass::Eval, 0).enumerate() {
-            let output = model
-                .forward(&Var::constant(inputs), Mode::Eval)
-                .value()
-                .clone();
-            if let Some(row) = first_non_finite_row(&output) {
+            let output = model.forward(&Var::constant(inputs), Mode::Eval);
+            if let Some(row) = first_non_finite_row(&output.value()) {
                 return Err(TrainError::NonFiniteOutput {
                     batch: b + 1,
                     sample: b * batch_size + row,
                 });
             }
-            let output = Var::constant(output);
             let loss = batch_loss(&output, &batch_labels, recipe).value().item() as f64;
             loss_sum += loss * batch_labels.len() as f64;
             predictions.extend(argmax_rows(&output.value()));

@@ -42,6 +42,19 @@ pub fn epoch_ticks(epochs: usize) -> Vec<usize> {
 #[cfg(feature = "plot")]
 pub use chart::{draw_curves, register_font};
 
+/// `text` with every space widened to an en space (U+2002), for the text
+/// of a chart. plotters 0.3 draws each glyph of a PNG's text without its
+/// left side bearing, so a plain space (a third of an em) next to a glyph
+/// with a wide bearing all but disappears: "output i" reads "outputi". An
+/// en space (half an em) stays visible; the SVG shows it as a wider space.
+///
+/// ```
+/// assert_eq!(synann_train::plot::spaced("output i"), "output\u{2002}i");
+/// ```
+pub fn spaced(text: &str) -> String {
+    text.replace(' ', "\u{2002}")
+}
+
 /// Without the `plot` feature: draws nothing.
 #[cfg(not(feature = "plot"))]
 pub fn draw_curves(
@@ -187,7 +200,7 @@ mod chart {
         let ticks: Vec<u32> = epoch_ticks(epochs).into_iter().map(|e| e as u32).collect();
         let x_range = (0..epochs.max(1) as u32 + 1).with_key_points(ticks);
         let mut chart = ChartBuilder::on(area)
-            .caption(caption, ("sans-serif", 18))
+            .caption(super::spaced(caption), ("sans-serif", 18))
             .margin(10)
             .x_label_area_size(35)
             .y_label_area_size(50)
@@ -202,7 +215,7 @@ mod chart {
         for (label, colour, points) in curves {
             chart
                 .draw_series(LineSeries::new(points.clone(), colour.stroke_width(2)))?
-                .label(label)
+                .label(super::spaced(label))
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], colour));
             if marked {
                 chart.draw_series(
@@ -226,6 +239,43 @@ mod chart {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The widest run of blank pixel columns inside `text` as plotters draws
+    /// it into a PNG buffer (15 px, the bundled font).
+    #[cfg(feature = "plot")]
+    fn widest_gap_in_png_text(text: &str) -> usize {
+        use plotters::prelude::*;
+        register_font();
+        let (w, h) = (240u32, 40u32);
+        let mut buf = vec![255u8; (w * h * 3) as usize];
+        {
+            let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
+            let style = ("sans-serif", 15).into_font().color(&BLACK);
+            root.draw_text(text, &style, (5, 10)).unwrap();
+            root.present().unwrap();
+        }
+        let ink: Vec<bool> = (0..w)
+            .map(|x| (0..h).any(|y| buf[((y * w + x) * 3) as usize] < 160))
+            .collect();
+        let first = ink.iter().position(|&b| b).expect("the text is drawn");
+        let last = ink.iter().rposition(|&b| b).unwrap();
+        ink[first..=last]
+            .split(|&b| b)
+            .map(<[bool]>::len)
+            .max()
+            .unwrap()
+    }
+
+    /// The explain heat maps' axis labels keep their space in a PNG (they
+    /// read "outputi" with a plain space).
+    #[cfg(feature = "plot")]
+    #[test]
+    fn a_spaced_label_keeps_a_visible_gap_in_png_text() {
+        for label in ["output i", "input j"] {
+            let gap = widest_gap_in_png_text(&spaced(label));
+            assert!(gap >= 4, "{label:?}: widest blank run {gap} px");
+        }
+    }
 
     #[test]
     fn epoch_ticks_are_whole_epochs_at_most_ten() {

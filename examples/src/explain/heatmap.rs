@@ -15,7 +15,7 @@ use super::links::Matrix;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;
-use synann_train::plot::{register_font, PlotError};
+use synann_train::plot::{register_font, spaced, PlotError};
 
 /// The most cells drawn along either axis.
 pub const MAX_CELLS: usize = 128;
@@ -87,7 +87,7 @@ fn draw<DB: DrawingBackend>(
     title: &str,
 ) -> DrawResult<DB> {
     root.fill(&WHITE)?;
-    let root = root.titled(title, ("sans-serif", 20))?;
+    let root = root.titled(&spaced(title), ("sans-serif", 20))?;
     let (left, right) = root.split_horizontally(SIZE.0 - BAR_WIDTH);
     let (cells, block) = pooled(m, MAX_CELLS);
     // The scale is symmetric around 0 so that white always means B = 0.
@@ -107,7 +107,7 @@ fn draw<DB: DrawingBackend>(
         format!("{} × {}", m.rows, m.cols)
     };
     let mut chart = ChartBuilder::on(&left)
-        .caption(caption, ("sans-serif", 14))
+        .caption(spaced(&caption), ("sans-serif", 14))
         .margin(15)
         .x_label_area_size(45)
         .y_label_area_size(60)
@@ -118,8 +118,8 @@ fn draw<DB: DrawingBackend>(
     chart
         .configure_mesh()
         .disable_mesh()
-        .x_desc("input j")
-        .y_desc("output i")
+        .x_desc(spaced("input j"))
+        .y_desc(spaced("output i"))
         .x_label_formatter(&col_label)
         .y_label_formatter(&row_label)
         .label_style(("sans-serif", 13))
@@ -149,7 +149,7 @@ fn draw<DB: DrawingBackend>(
     bar.configure_mesh()
         .disable_mesh()
         .disable_x_axis()
-        .y_desc("B[i, j]")
+        .y_desc(spaced("B[i, j]"))
         .y_label_formatter(&|v: &f64| {
             format!("{:.3}", if v.abs() < 1e-12 * range { 0.0 } else { *v })
         })
