@@ -33,6 +33,7 @@ use std::process::ExitCode;
 use synann::zoo::{self, ZooOptions};
 use synann_autograd::Var;
 use synann_datasets::{LoadOptions, Mnist, Normalization};
+use synann_examples::cli::{FAILURE_STATUS, USAGE_STATUS};
 use synann_nn::checkpoint::{save_safetensors, Metadata};
 use synann_nn::state_dict::{state_dict, StateDict};
 use synann_nn::Mode;
@@ -160,13 +161,24 @@ where
         }
         let text = e.to_string();
         let line = text.lines().next().unwrap_or("error: invalid arguments");
-        (2, format!("{line} (see --help)"))
+        (USAGE_STATUS, format!("{line} (see --help)"))
     })?;
     if args.count == 0 {
         return Err((
-            2,
+            USAGE_STATUS,
             "error: invalid value `0` for --count: must be at least 1".into(),
         ));
+    }
+    for (flag, path) in [("checkpoint", &args.checkpoint), ("import", &args.import)] {
+        if let Some(path) = path.as_ref().filter(|p| !p.is_file()) {
+            return Err((
+                USAGE_STATUS,
+                format!(
+                    "error: invalid value for --{flag}: {} is not a file",
+                    path.display()
+                ),
+            ));
+        }
     }
     Ok(args)
 }
@@ -187,7 +199,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
-            ExitCode::from(1)
+            ExitCode::from(FAILURE_STATUS)
         }
     }
 }
@@ -223,19 +235,30 @@ mod tests {
         assert_eq!(parse_args(["interop_export"]).unwrap().count, 64);
     }
 
+    /// A missing file is a wrong command line (status 2), found before any
+    /// work; a corrupt one fails the run (status 1 in `main`), one line.
     #[test]
-    fn missing_files_are_one_line_errors_not_panics() {
+    fn missing_and_corrupt_files_are_one_line_errors_not_panics() {
         let out = std::env::temp_dir().join(format!("synann-interop-{}", std::process::id()));
-        let out = out.to_string_lossy().to_string();
+        std::fs::create_dir_all(&out).unwrap();
+        let corrupt = out.join("corrupt.safetensors");
+        std::fs::write(&corrupt, b"not a state dict").unwrap();
+        let (out, corrupt) = (out.to_string_lossy(), corrupt.to_string_lossy());
         for flag in ["--checkpoint", "--import"] {
-            let args =
-                parse_args(["interop_export", "--out", &out, flag, "/no/such/file"]).unwrap();
+            match parse_args(["interop_export", "--out", &out, flag, "/no/such/file"]) {
+                Err((2, line)) => assert!(
+                    line.contains("/no/such/file") && !line.contains('\n'),
+                    "{line}"
+                ),
+                other => panic!("{flag}: {:?}", other.map(|a| a.out)),
+            }
+            let args = parse_args(["interop_export", "--out", &out, flag, &corrupt]).unwrap();
             let err = run(&args).unwrap_err().to_string();
             assert!(
-                err.contains("/no/such/file") && !err.contains('\n'),
+                err.contains("corrupt.safetensors") && !err.contains('\n'),
                 "{err}"
             );
         }
-        let _ = std::fs::remove_dir_all(&out);
+        let _ = std::fs::remove_dir_all(&*out);
     }
 }
