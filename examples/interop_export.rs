@@ -114,10 +114,8 @@ fn run(args: &Args) -> Result<(), AnyError> {
     let (train, test) = images(args, zoo.input.normalization)?;
     std::fs::create_dir_all(&args.out).map_err(|e| format!("--out {}: {e}", args.out.display()))?;
 
-    if let Some(path) = &args.import {
-        load_weights(model.as_ref(), path)?;
-    } else if let Some(path) = &args.checkpoint {
-        load_weights(model.as_ref(), path)?;
+    if let Some(path) = args.import.as_ref().or(args.checkpoint.as_ref()) {
+        load_weights(model.as_ref(), path).map_err(|e| format!("{}: {e}", path.display()))?;
     } else {
         // Running statistics from two training-mode passes (no update of
         // the parameters: nothing calls backward or an optimizer).
