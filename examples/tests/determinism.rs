@@ -141,7 +141,7 @@ fn synapse_inputs() -> (Var<f32>, Var<f32>) {
 /// A B of 256 × 256 entries, at least `BAND_MIN_DB`: the backward gives
 /// each thread a band of columns of dB.
 fn large_synapse_inputs() -> (Var<f32>, Var<f32>) {
-    assert!(256 * 256 >= synann::ops::kernels::fast::BAND_MIN_DB);
+    const { assert!(256 * 256 >= synann::ops::kernels::fast::BAND_MIN_DB) };
     let x = Var::requiring_grad(uniform(&[32, 256], 0.0, 0.01, 3));
     let b = Var::requiring_grad(uniform(&[256, 256], -1.0, 1.0, 4));
     (x, b)
