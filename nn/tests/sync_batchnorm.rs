@@ -84,9 +84,11 @@ impl Problem {
         y.mul(&Var::constant(w)).sum_all().backward();
         let data = |v: &Option<Var<f64>>| v.as_ref().unwrap().value().data().to_vec();
         let grad = |v: &Option<Var<f64>>| v.as_ref().unwrap().grad().unwrap().data().to_vec();
+        let y_values = y.value().data().to_vec();
+        let dx = x.grad().unwrap().data().to_vec();
         Outcome {
-            y: y.value().data().to_vec(),
-            dx: x.grad().unwrap().data().to_vec(),
+            y: y_values,
+            dx,
             dgamma: grad(&bn.weight),
             dbeta: grad(&bn.bias),
             running_mean: data(&bn.running_mean),
