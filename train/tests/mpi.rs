@@ -50,6 +50,7 @@ fn rank_main(args: &[String]) {
     }));
     let d = Distributed::from_mpi(BatchNormSync::PerRank).expect("MPI starts");
     let group = d.group().clone();
+    let (rank, world_size) = (group.rank(), group.world_size());
     let dir = || PathBuf::from(&args[1]);
     match args[0].as_str() {
         "equivalence" => {
@@ -62,18 +63,14 @@ fn rank_main(args: &[String]) {
         "resume" => {
             let state = train_to(&dir(), 4, Some(d));
             assert_replicas_equal(&*group, &state);
-            if group.rank() == 0 {
+            if rank == 0 {
                 check_resumed(&dir(), &state, 4);
             }
         }
         other => panic!("unknown scenario `{other}`"),
     }
-    if group.rank() == 0 {
-        println!(
-            "scenario {} passed on {} ranks",
-            args[0],
-            group.world_size()
-        );
+    if rank == 0 {
+        println!("scenario {} passed on {world_size} ranks", args[0]);
     }
 }
 
