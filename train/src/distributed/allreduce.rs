@@ -196,7 +196,7 @@ mod tests {
             let r = group.rank() as f64;
             let p = Var::requiring_grad(Tensor::<f64>::zeros(&[2]));
             p.set_grad(Some(Tensor::from_vec(vec![1.0 + r, 10.0 * r], &[2])));
-            let stats = all_reduce_gradients(&[p.clone()], &group, None, 0.5 + r, 3, 4);
+            let stats = all_reduce_gradients(std::slice::from_ref(&p), &group, None, 0.5 + r, 3, 4);
             let grad = p.grad().unwrap().data().to_vec();
             (grad, stats)
         });
@@ -221,7 +221,7 @@ mod tests {
             if group.rank() == 1 {
                 p.set_grad(Some(Tensor::from_vec(vec![4.0], &[1])));
             }
-            all_reduce_gradients(&[p.clone()], &group, None, 0.0, 0, 1);
+            all_reduce_gradients(std::slice::from_ref(&p), &group, None, 0.0, 0, 1);
             let grad = p.grad().map(|g| g.data().to_vec());
             grad
         });

@@ -52,7 +52,7 @@ impl DistributedSampler {
     /// rank.
     pub fn check(&self, batch_size: usize, train_len: usize) -> Result<(), DistributedError> {
         let world_size = self.world_size;
-        if batch_size % world_size != 0 {
+        if !batch_size.is_multiple_of(world_size) {
             return Err(DistributedError::BatchSize {
                 batch_size,
                 world_size,

@@ -305,7 +305,7 @@ pub fn equivalence_f64(group: Rc<dyn ProcessGroup>) {
 pub fn bad_world_size(group: Rc<dyn ProcessGroup>) {
     let world_size = group.world_size();
     assert!(
-        world_size > 1 && BATCH % world_size != 0,
+        world_size > 1 && !BATCH.is_multiple_of(world_size),
         "run with a world size not dividing {BATCH}"
     );
     let d = Distributed::new(group, BatchNormSync::PerRank);
