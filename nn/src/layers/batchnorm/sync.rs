@@ -66,7 +66,8 @@ impl Drop for Restore {
 ///     let mut bn = BatchNorm1d::<f64>::new(1);
 ///     let x = Var::constant(Tensor::from_vec(vec![1.0 + 4.0 * rank, 3.0 + 4.0 * rank], &[2, 1]));
 ///     with_sync_batch_norm(Rc::new(group), || bn.forward(&x, Mode::Train));
-///     bn.running_mean.as_ref().unwrap().value().item()
+///     let mean = bn.running_mean.as_ref().unwrap().value().item();
+///     mean
 /// });
 /// assert_eq!(means, vec![0.1 * 4.0; 2]);
 /// ```
