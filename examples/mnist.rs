@@ -55,11 +55,20 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match run(&config) {
+    // MPI stays initialised until the end of main (this handle outlives the
+    // trainer's), so that a failing rank can still end the job.
+    let distributed = match distributed(&config) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match run(&config, distributed.clone()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
-            if let Parallelism::Mpi(_) = config.parallelism {
+            if distributed.is_some() {
                 // The other ranks would wait for this one forever.
                 abort_job();
             }
@@ -87,15 +96,16 @@ fn distributed(config: &Config) -> Result<Option<Distributed>, AnyError> {
     }
 }
 
-/// Without MPI, always one process (`--distributed` is refused).
+/// Without MPI, always one process (`parse_args` refuses `--distributed`).
 #[cfg(not(feature = "mpi"))]
-fn distributed(_: &Config) -> Result<Option<Distributed>, AnyError> {
+fn distributed(config: &Config) -> Result<Option<Distributed>, AnyError> {
+    assert_eq!(config.parallelism, Parallelism::SingleProcess);
     Ok(None)
 }
 
 type AnyError = Box<dyn std::error::Error>;
 
-fn run(config: &Config) -> Result<(), AnyError> {
+fn run(config: &Config, distributed: Option<Distributed>) -> Result<(), AnyError> {
     rayon::ThreadPoolBuilder::new()
         .num_threads(config.threads)
         .build_global()?;
@@ -103,7 +113,7 @@ fn run(config: &Config) -> Result<(), AnyError> {
     let options = config.zoo_options();
     let zoo_model = zoo::build(&config.model, &options)?;
     match config.task {
-        Task::Train => train(config, &mnist, zoo_model),
+        Task::Train => train(config, &mnist, zoo_model, distributed),
         Task::Evaluate | Task::Predict(_) => inspect(config, &mnist, zoo_model),
     }
 }
@@ -127,7 +137,12 @@ fn load_data(config: &Config) -> Result<Mnist, AnyError> {
     Ok(mnist)
 }
 
-fn train(config: &Config, mnist: &Mnist, zoo_model: ZooModel) -> Result<(), AnyError> {
+fn train(
+    config: &Config,
+    mnist: &Mnist,
+    zoo_model: ZooModel,
+    distributed: Option<Distributed>,
+) -> Result<(), AnyError> {
     // The validation images are the same for every seed of a study.
     let (train_set, validation) = match config.validation {
         Some(n) => {
@@ -155,7 +170,6 @@ fn train(config: &Config, mnist: &Mnist, zoo_model: ZooModel) -> Result<(), AnyE
     };
     let input = zoo_model.input;
     let mut trainer = Trainer::new(recipe, train_options, zoo_model.model, train_set.len())?;
-    let distributed = distributed(config)?;
     let world_size = distributed.as_ref().map_or(1, Distributed::world_size);
     if let Some(d) = distributed {
         trainer = trainer.with_distributed(d)?;

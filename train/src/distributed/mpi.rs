@@ -8,6 +8,12 @@
 //! `MPI_Abort` on the world (mpirun then stops every rank and exits with
 //! the code). A rank that dies (a signal, a lost node) is detected by
 //! mpirun itself, which stops the others. See docs/DISTRIBUTED.md.
+//!
+//! MPI is finalised when the last clone of the [`Distributed`] drops, and
+//! `MPI_Finalize` waits for every rank: keep a clone alive until the end of
+//! `main` (past the trainer, which holds one), so that a rank whose
+//! training failed can still call [`abort`] instead of waiting there for
+//! ranks that wait for it.
 
 use super::{BatchNormSync, Distributed, DistributedError};
 use mpi::collective::{CommunicatorCollectives, Root, SystemOperation};
