@@ -162,6 +162,7 @@ pub fn assert_close(what: &str, a: &[f32], b: &[f32], bound: f64) {
         worst <= bound,
         "{what}: largest relative difference {worst:e} exceeds the bound {bound:e}"
     );
+    eprintln!("{what}: largest relative difference {worst:e} (bound {bound:e})");
 }
 
 /// Asserts that every rank holds bitwise the same `values` as rank 0.
