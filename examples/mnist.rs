@@ -7,6 +7,8 @@
 //! cargo run --release --example mnist -- --resume runs/mnist-seed-torch/last.ckpt.safetensors
 //! cargo run --release --example mnist -- --eval-only --checkpoint runs/mnist-seed-torch/best.safetensors
 //! cargo run --release --example mnist -- --predict 20 --checkpoint runs/mnist-seed-torch/best.safetensors
+//! cargo build --release --example mnist --features synann-examples/mpi
+//! mpirun -np 4 target/release/examples/mnist --distributed --threads 1 --model seed-keras
 //! ```
 //!
 //! Training writes into `--out` (default `runs/mnist-<model>/`):
@@ -22,11 +24,18 @@
 //! included) is a one-line error and exit status 2; a failure during the
 //! run is a one-line error and exit status 1 (see
 //! [`synann_examples::cli::failure_status`]).
+//!
+//! With `--distributed` (a build with `--features mpi`, started by
+//! `mpirun`) each process is one rank of a data-parallel run: the global
+//! batch and the recipe stay as configured, `--threads` is per rank, rank
+//! 0 alone prints and writes the outputs, and an error on any rank ends the
+//! whole job (`MPI_Abort`). See docs/DISTRIBUTED.md.
 
 use std::process::ExitCode;
 use synann::zoo::{self, ZooModel};
 use synann_datasets::{Dataset, LoadOptions, Mnist};
-use synann_examples::cli::{failure_status, parse_args, CliError, Config, Task};
+use synann_examples::cli::{failure_status, parse_args, CliError, Config, Parallelism, Task};
+use synann_train::distributed::Distributed;
 use synann_train::setup::Overrides;
 use synann_train::summary::{best_validation_epoch, host_cpu, Summary};
 use synann_train::trainer::LAST_FILE;
@@ -48,18 +57,57 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match run(&config) {
+    // MPI stays initialised until the end of main (this handle outlives the
+    // trainer's), so that a failing rank can still end the job.
+    let distributed = match distributed(&config) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match run(&config, distributed.clone()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
+            if distributed.is_some() {
+                // The other ranks would wait for this one forever.
+                abort_job();
+            }
             ExitCode::from(failure_status(&*e))
         }
     }
 }
 
+/// Ends every rank of the MPI job (`MPI_Abort`, exit status 1).
+#[cfg(feature = "mpi")]
+fn abort_job() {
+    synann_train::distributed::mpi::abort(1)
+}
+
+/// Without MPI there is no job to end (`--distributed` is refused).
+#[cfg(not(feature = "mpi"))]
+fn abort_job() {}
+
+/// The data-parallel context of `--distributed` (MPI is initialised here).
+#[cfg(feature = "mpi")]
+fn distributed(config: &Config) -> Result<Option<Distributed>, AnyError> {
+    match config.parallelism {
+        Parallelism::SingleProcess => Ok(None),
+        Parallelism::Mpi(batch_norm) => Ok(Some(Distributed::from_mpi(batch_norm)?)),
+    }
+}
+
+/// Without MPI, always one process (`parse_args` refuses `--distributed`).
+#[cfg(not(feature = "mpi"))]
+fn distributed(config: &Config) -> Result<Option<Distributed>, AnyError> {
+    assert_eq!(config.parallelism, Parallelism::SingleProcess);
+    Ok(None)
+}
+
 type AnyError = Box<dyn std::error::Error>;
 
-fn run(config: &Config) -> Result<(), AnyError> {
+fn run(config: &Config, distributed: Option<Distributed>) -> Result<(), AnyError> {
     rayon::ThreadPoolBuilder::new()
         .num_threads(config.threads)
         .build_global()?;
@@ -67,7 +115,7 @@ fn run(config: &Config) -> Result<(), AnyError> {
     let options = config.zoo_options();
     let zoo_model = zoo::build(&config.model, &options)?;
     match config.task {
-        Task::Train => train(config, &mnist, zoo_model),
+        Task::Train => train(config, &mnist, zoo_model, distributed),
         Task::Evaluate | Task::Predict(_) => inspect(config, &mnist, zoo_model),
     }
 }
@@ -91,7 +139,12 @@ fn load_data(config: &Config) -> Result<Mnist, AnyError> {
     Ok(mnist)
 }
 
-fn train(config: &Config, mnist: &Mnist, zoo_model: ZooModel) -> Result<(), AnyError> {
+fn train(
+    config: &Config,
+    mnist: &Mnist,
+    zoo_model: ZooModel,
+    distributed: Option<Distributed>,
+) -> Result<(), AnyError> {
     // The validation images are the same for every seed of a study.
     let (train_set, validation) = match config.validation {
         Some(n) => {
@@ -119,9 +172,18 @@ fn train(config: &Config, mnist: &Mnist, zoo_model: ZooModel) -> Result<(), AnyE
     };
     let input = zoo_model.input;
     let mut trainer = Trainer::new(recipe, train_options, zoo_model.model, train_set.len())?;
+    let world_size = distributed.as_ref().map_or(1, Distributed::world_size);
+    if let Some(d) = distributed {
+        trainer = trainer.with_distributed(d)?;
+    }
+    // Only rank 0 of a distributed run prints (the others train silently).
+    let root = trainer.is_root();
+    macro_rules! say {
+        ($($arg:tt)*) => { if root { println!($($arg)*); } };
+    }
     if let Some(path) = &config.resume {
         trainer.resume(path)?;
-        println!(
+        say!(
             "resumed from {} after epoch {}",
             path.display(),
             trainer.epoch()
@@ -131,8 +193,12 @@ fn train(config: &Config, mnist: &Mnist, zoo_model: ZooModel) -> Result<(), AnyE
     let held_out = validation.as_ref().map_or(String::new(), |v| {
         format!(" ({} held out for validation)", v.len())
     });
-    println!(
-        "model {} ({} parameters), {} training{held_out} and {} test images, {} threads",
+    let ranks = match world_size {
+        1 => String::new(),
+        n => format!(" per rank, {n} ranks"),
+    };
+    say!(
+        "model {} ({} parameters), {} training{held_out} and {} test images, {} threads{ranks}",
         config.model,
         parameters,
         train_set.len(),
@@ -144,16 +210,16 @@ fn train(config: &Config, mnist: &Mnist, zoo_model: ZooModel) -> Result<(), AnyE
             .resume
             .as_ref()
             .expect("only a resumed run starts finished");
-        println!(
+        say!(
             "nothing to train: {} has completed all {} epochs (pass a larger --epochs to continue)",
             path.display(),
             trainer.recipe().epochs
         );
         let last = trainer.history().last().map_or(0.0, |m| m.test_acc);
-        println!("test_accuracy={last}");
+        say!("test_accuracy={last}");
         return Ok(());
     }
-    println!(
+    say!(
         "Ctrl-C stops the run; --resume {} continues it from the last completed epoch",
         config.out.join(LAST_FILE).display()
     );
@@ -168,7 +234,7 @@ fn train(config: &Config, mnist: &Mnist, zoo_model: ZooModel) -> Result<(), AnyE
         let val = m
             .val_acc
             .map_or(String::new(), |v| format!("  val acc {:.2}%", 100.0 * v));
-        println!(
+        say!(
             "epoch {:>3}  lr {:.2e}  train loss {:.4} acc {:.2}%{val}  test loss {:.4} acc {:.2}%  {:.1}s",
             m.epoch,
             m.lr,
@@ -195,22 +261,37 @@ fn train(config: &Config, mnist: &Mnist, zoo_model: ZooModel) -> Result<(), AnyE
         parameters,
         mean_epoch_seconds: train_seconds / trained.len().max(1) as f64,
         cpu: host_cpu(),
-        settings: config.model_settings(),
+        settings: summary_settings(config, world_size),
         validation_images: validation.as_ref().map(|v| v.len()),
         final_val_accuracy: history.last().and_then(|m| m.val_acc),
         best_val_epoch: best_val.map(|(epoch, _)| epoch),
         test_accuracy_at_best_val: best_val.map(|(_, test)| test),
     };
-    summary.write(&config.out.join("summary.json"))?;
-    println!(
+    if root {
+        summary.write(&config.out.join("summary.json"))?;
+    }
+    say!(
         "best test accuracy {:.2}%, {:.0} images/s, {:.1}s; outputs in {}",
         100.0 * summary.best_test_accuracy,
         summary.samples_per_second,
         summary.wall_seconds,
         config.out.display()
     );
-    println!("test_accuracy={final_acc}");
+    say!("test_accuracy={final_acc}");
     Ok(())
+}
+
+/// The model settings, plus the world size of a distributed run (kept out
+/// of the checkpoint's settings, so a run resumes on any world size).
+fn summary_settings(
+    config: &Config,
+    world_size: usize,
+) -> std::collections::BTreeMap<String, String> {
+    let mut settings = config.model_settings();
+    if world_size > 1 {
+        settings.insert("world_size".into(), world_size.to_string());
+    }
+    settings
 }
 
 /// `--eval-only` and `--predict`.

@@ -24,6 +24,7 @@ use synann::zoo::{
     MODEL_NAMES,
 };
 use synann_datasets::IdxError;
+use synann_train::distributed::BatchNormSync;
 
 /// The exit status of a wrong command line.
 pub const USAGE_STATUS: u8 = 2;
@@ -152,7 +153,29 @@ struct Args {
     /// backward, naming the op, the layer and the step (slower).
     #[arg(long)]
     detect_anomaly: bool,
+    /// Train as one rank of an MPI job, data-parallel:
+    /// `mpirun -np 4 mnist --distributed ...` (a build with `--features mpi`;
+    /// see docs/DISTRIBUTED.md). --threads is then per rank.
+    #[arg(long)]
+    distributed: bool,
+    /// With --distributed: BatchNorm statistics of the whole global batch
+    /// (SyncBatchNorm) instead of each rank's shard.
+    #[arg(long)]
+    sync_batch_norm: bool,
 }
+
+/// How many processes train the model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Parallelism {
+    /// This process alone (threads: `--threads`).
+    SingleProcess,
+    /// This process is one rank of an MPI job (`--distributed`), with
+    /// BatchNorm statistics per rank or synchronised (`--sync-batch-norm`).
+    Mpi(BatchNormSync),
+}
+
+/// Whether this build can run `--distributed` (feature `mpi`).
+pub const MPI_BUILT: bool = cfg!(feature = "mpi");
 
 /// What the main job does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -242,6 +265,8 @@ pub struct Config {
     pub quiet: bool,
     /// Train under anomaly detection (`--detect-anomaly`).
     pub detect_anomaly: bool,
+    /// One process or one rank of an MPI job (`--distributed`).
+    pub parallelism: Parallelism,
 }
 
 /// A rejected command line.
@@ -420,6 +445,32 @@ where
         }
         _ => {}
     }
+    let parallelism = match (a.distributed, a.sync_batch_norm) {
+        (false, false) => Parallelism::SingleProcess,
+        (false, true) => {
+            return Err(CliError::Conflict(
+                "--sync-batch-norm needs --distributed".into(),
+            ))
+        }
+        (true, sync) => {
+            if !MPI_BUILT {
+                return Err(CliError::Conflict(
+                    "--distributed needs a build with MPI: \
+                     cargo build --release --example mnist --features synann-examples/mpi (see docs/DISTRIBUTED.md)"
+                        .into(),
+                ));
+            }
+            if task != Task::Train {
+                return Err(CliError::Conflict(
+                    "--distributed only applies to training".into(),
+                ));
+            }
+            Parallelism::Mpi(match sync {
+                true => BatchNormSync::Sync,
+                false => BatchNormSync::PerRank,
+            })
+        }
+    };
     if let Some(dir) = &a.data_dir {
         check_dir("data-dir", dir)?;
     }
@@ -463,6 +514,7 @@ where
         checkpoint: a.checkpoint,
         quiet: a.quiet,
         detect_anomaly: a.detect_anomaly,
+        parallelism,
     })
 }
 
@@ -537,4 +589,31 @@ fn check_file(flag: &'static str, path: &Path) -> Result<(), CliError> {
     std::fs::File::open(path)
         .map(|_| ())
         .map_err(|e| error(format!("cannot be read ({e})")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn distributed_flags() {
+        assert_eq!(
+            parse_args(["mnist"]).unwrap().parallelism,
+            Parallelism::SingleProcess
+        );
+        let err = parse_args(["mnist", "--sync-batch-norm"]).unwrap_err();
+        assert!(err.to_string().contains("needs --distributed"), "{err}");
+        let distributed = parse_args(["mnist", "--distributed", "--sync-batch-norm"]);
+        if MPI_BUILT {
+            assert_eq!(
+                distributed.unwrap().parallelism,
+                Parallelism::Mpi(BatchNormSync::Sync)
+            );
+            let eval = parse_args(["mnist", "--distributed", "--eval-only"]);
+            assert!(eval.is_err());
+        } else {
+            let err = distributed.unwrap_err().to_string();
+            assert!(err.contains("synann-examples/mpi"), "{err}");
+        }
+    }
 }

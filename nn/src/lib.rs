@@ -26,6 +26,7 @@
 #![warn(missing_docs)]
 
 pub mod checkpoint;
+pub mod distributed;
 pub mod functional;
 pub mod gradcheck;
 pub mod init;

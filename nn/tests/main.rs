@@ -13,4 +13,5 @@ mod lr_scheduler_reference;
 mod optim_reference;
 mod optim_state;
 mod reference_layers;
+mod sync_batchnorm;
 mod tiny_model;

@@ -1,5 +1,6 @@
 //! [`TrainError`]: why a training run stopped.
 
+use crate::distributed::DistributedError;
 use crate::plot::PlotError;
 use std::fmt;
 use std::path::PathBuf;
@@ -81,6 +82,9 @@ pub enum TrainError {
     },
     /// Drawing the curves failed.
     Plot(PlotError),
+    /// A distributed run is misconfigured (the world size does not divide
+    /// the batch size, MPI failed to start).
+    Distributed(DistributedError),
 }
 
 impl fmt::Display for TrainError {
@@ -132,6 +136,7 @@ impl fmt::Display for TrainError {
             ),
             TrainError::Io { path, source } => write!(f, "{}: {source}", path.display()),
             TrainError::Plot(e) => write!(f, "{e}"),
+            TrainError::Distributed(e) => write!(f, "{e}"),
         }
     }
 }
@@ -154,3 +159,4 @@ from_error!(StateDictError, StateDict);
 from_error!(OptimizerStateError, OptimizerState);
 from_error!(SchedulerStateError, SchedulerState);
 from_error!(PlotError, Plot);
+from_error!(DistributedError, Distributed);

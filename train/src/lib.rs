@@ -34,6 +34,7 @@
 //! | [`setup`] | the optimizer and scheduler of a recipe, command-line [`Overrides`](setup::Overrides) |
 //! | [`evaluate`](mod@evaluate) | the loss of a recipe, evaluation (an error on non-finite outputs), the confusion matrix |
 //! | [`trainer`] | [`Trainer`]: epochs, non-finite checks, checkpoints, exact resume (`trainer/resume.rs`) |
+//! | [`distributed`] | data-parallel training: [`Distributed`](distributed::Distributed), the sampler, the fused gradient all-reduce, sharded evaluation (MPI with feature `mpi`) |
 //! | [`error`] | [`TrainError`] |
 //! | [`metrics`] | `metrics.csv` |
 //! | [`summary`] | `summary.json` |
@@ -50,11 +51,18 @@
 //! - `plot`: the curves (plotters). Without it, [`draw_curves`](plot::draw_curves)
 //!   draws nothing.
 //!
+//! and one off by default:
+//!
+//! - `mpi`: data-parallel training over MPI (`distributed::mpi`, rsmpi),
+//!   which needs an MPI library and libclang to build (docs/DISTRIBUTED.md).
+//!   Without it the [`distributed`] module still runs ranks as threads.
+//!
 //! The trainer works in `f32`, the element type of every data set and of
 //! the fast kernels; gradient checks (which need `f64`) are in `synann-nn`.
 
 #![warn(missing_docs)]
 
+pub mod distributed;
 pub mod error;
 pub mod evaluate;
 pub mod metrics;

@@ -1,4 +1,5 @@
 //! The training library's integration tests, in one binary (one link of the
 //! dependency tree instead of one per file).
 
+mod distributed;
 mod trainer;

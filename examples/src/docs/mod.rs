@@ -11,6 +11,7 @@
 //! stale.
 
 mod bench;
+mod distributed;
 mod provenance;
 mod quickstart;
 mod reliability;
@@ -180,6 +181,11 @@ const BLOCKS: &[Block] = &[
         document: "docs/PERFORMANCE.md",
         name: "test-build",
         render: quickstart::test_build,
+    },
+    Block {
+        document: "docs/DISTRIBUTED.md",
+        name: "cost-model",
+        render: distributed::cost_tables,
     },
     Block {
         document: "docs/RELIABILITY.md",

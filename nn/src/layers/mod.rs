@@ -16,7 +16,10 @@ mod rnn;
 mod sequential;
 
 pub use activation::{LogSoftmax, ReLU, Sigmoid, Softmax, Tanh};
-pub use batchnorm::{batch_norm, BatchNorm, BatchNorm1d, BatchNorm2d, BatchNormConfig};
+pub use batchnorm::{
+    batch_norm, with_sync_batch_norm, BatchNorm, BatchNorm1d, BatchNorm2d, BatchNormConfig,
+    SyncBatchNorm,
+};
 pub use conv::Conv2d;
 pub(crate) use dropout::{scaled_mask, FixedMasks};
 pub use dropout::{Dropout, Dropout2d};

@@ -44,6 +44,15 @@
 //! for the next epoch, for reference. Writing and reading it is in
 //! `trainer/resume.rs` ([`Trainer::resume`], [`load_weights`]).
 //!
+//! # Data-parallel runs
+//!
+//! [`Trainer::with_distributed`] makes the run one rank of a data-parallel
+//! job (see [`crate::distributed`]): each rank trains on its shard of every
+//! global batch, the gradients are averaged across ranks in one fused
+//! all-reduce before the gradient norm is taken, evaluation is sharded,
+//! and only rank 0 draws progress bars, prints warnings and writes files.
+//! Without it, the loop is the single-process one above.
+//!
 //! # Clamped synapse factors
 //!
 //! After each training step the trainer asks the model which layers
@@ -56,6 +65,10 @@ mod resume;
 
 pub use resume::load_weights;
 
+use crate::distributed::{
+    all_reduce_gradients, broadcast_state, broadcast_vars, evaluate_sharded, BatchNormSync,
+    Distributed,
+};
 use crate::error::TrainError;
 use crate::evaluate::{argmax_rows, batch_loss, evaluate, Evaluation};
 use crate::metrics::EpochMetrics;
@@ -64,10 +77,13 @@ use crate::recipe::Recipe;
 use crate::setup::{build_optimizer, build_scheduler, Scheduler, Stepping};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
+use std::rc::Rc;
 use std::time::Instant;
 use synann_autograd::anomaly::catch_anomaly;
 use synann_autograd::Var;
 use synann_datasets::{Dataset, Pass};
+use synann_nn::distributed::ProcessGroup;
+use synann_nn::layers::with_sync_batch_norm;
 use synann_nn::module::reseed_generators;
 use synann_nn::optim::{clip_grad_norm_, Optimizer};
 use synann_nn::{Mode, Module};
@@ -147,6 +163,10 @@ pub struct Trainer<M: Module<f32> + ?Sized = dyn Module<f32>> {
     started: Instant,
     /// The warnings printed so far (clamped synapse factors).
     warnings: Vec<String>,
+    /// The number of training samples.
+    train_len: usize,
+    /// The data-parallel context, when this process is one rank of many.
+    distributed: Option<Distributed>,
 }
 
 impl<M: Module<f32> + ?Sized> Trainer<M> {
@@ -177,7 +197,38 @@ impl<M: Module<f32> + ?Sized> Trainer<M> {
             wall_before: 0.0,
             started: Instant::now(),
             warnings: Vec::new(),
+            train_len,
+            distributed: None,
         })
+    }
+
+    /// Makes this run one rank of a data-parallel job over `distributed`'s
+    /// group: checks that every rank gets an equal, non-empty shard of each
+    /// batch ([`DistributedError`](crate::distributed::DistributedError),
+    /// naming the batch and world sizes, on every rank) and broadcasts the
+    /// parameters and buffers of rank 0. Call it on every rank, with the
+    /// same recipe and options; resume (on every rank) before or after.
+    pub fn with_distributed(mut self, distributed: Distributed) -> Result<Self, TrainError> {
+        distributed
+            .sampler()
+            .check(self.recipe.batch_size, self.train_len)?;
+        broadcast_state(&*self.model, &**distributed.group());
+        if !distributed.is_root() {
+            self.options.quiet = true;
+        }
+        self.distributed = Some(distributed);
+        Ok(self)
+    }
+
+    /// The data-parallel context, if this run is one rank of many.
+    pub fn distributed(&self) -> Option<&Distributed> {
+        self.distributed.as_ref()
+    }
+
+    /// Whether this process writes files and prints: always, except on the
+    /// ranks other than 0 of a distributed run.
+    pub fn is_root(&self) -> bool {
+        self.distributed.as_ref().is_none_or(Distributed::is_root)
     }
 
     /// Wall seconds of the whole run so far, across resumes: the time
@@ -293,7 +344,7 @@ impl<M: Module<f32> + ?Sized> Trainer<M> {
         if improved {
             self.best_accuracy = Some(selection);
         }
-        if let Some(dir) = self.options.out_dir.clone() {
+        if let Some(dir) = self.options.out_dir.clone().filter(|_| self.is_root()) {
             self.write_outputs(&dir, improved)?;
         }
         Ok(metrics)
@@ -301,41 +352,123 @@ impl<M: Module<f32> + ?Sized> Trainer<M> {
 
     /// Evaluates the current model on `data` (no graph, [`Mode::Eval`]);
     /// fails if an output is not finite.
+    /// In a distributed run the evaluation is sharded across the ranks
+    /// ([`evaluate_sharded`]) and every rank gets the whole result.
     pub fn evaluate(&mut self, data: &dyn Dataset) -> Result<Evaluation, TrainError> {
-        evaluate(
-            &mut *self.model,
-            data,
-            &self.recipe,
-            self.options.eval_batch_size,
-        )
+        let batch_size = self.options.eval_batch_size;
+        match &self.distributed {
+            None => evaluate(&mut *self.model, data, &self.recipe, batch_size),
+            Some(d) => {
+                self.sync_buffers();
+                evaluate_sharded(
+                    &mut *self.model,
+                    data,
+                    &self.recipe,
+                    batch_size,
+                    &**d.group(),
+                )
+            }
+        }
+    }
+
+    /// With per-rank BatchNorm statistics, gives every rank rank 0's
+    /// buffers (DDP's `broadcast_buffers`); otherwise nothing.
+    fn sync_buffers(&self) {
+        if let Some(d) = &self.distributed {
+            if d.batch_norm() == BatchNormSync::PerRank {
+                let buffers: Vec<Var<f32>> = self
+                    .model
+                    .named_buffers()
+                    .into_iter()
+                    .map(|(_, v)| v)
+                    .collect();
+                broadcast_vars(&buffers, &**d.group());
+            }
+        }
+    }
+
+    /// The group BatchNorm layers synchronise over in training, if any.
+    fn batch_norm_group(&self) -> Option<Rc<dyn ProcessGroup>> {
+        self.distributed
+            .as_ref()
+            .filter(|d| d.batch_norm() == BatchNormSync::Sync)
+            .map(|d| d.group().clone())
     }
 
     /// Trains one epoch; returns the mean loss, the accuracy and the
     /// seconds it took.
     fn train_epoch(&mut self, train: &dyn Dataset) -> Result<(f64, f64, f64), TrainError> {
-        reseed_generators(&mut *self.model, epoch_seed(self.options.seed, self.epoch));
+        // Ranks other than 0 draw other dropout masks (stream offset by the
+        // rank); rank 0's are those of a single-process run.
+        let rank = self.distributed.as_ref().map_or(0, Distributed::rank) as u64;
+        let seed = epoch_seed(self.options.seed, self.epoch).wrapping_add(rank);
+        reseed_generators(&mut *self.model, seed);
         let batch_size = self.recipe.batch_size;
         let label = format!("epoch {}/{}", self.epoch + 1, self.recipe.epochs);
         let mut progress =
             EpochProgress::new(&label, train.num_batches(batch_size), self.options.quiet);
         let params = self.model.parameters();
         let checked = self.options.detect_anomaly;
+        let sync_group = self.batch_norm_group();
         let mut warned = BTreeSet::new();
         let pass = Pass::Train {
             seed: self.options.seed,
         };
-        for (i, (inputs, labels)) in train.batches(batch_size, pass, self.epoch).enumerate() {
+        for (i, batch) in train.batches(batch_size, pass, self.epoch).enumerate() {
+            let batch_len = batch.1.len();
+            let (inputs, labels) = match &self.distributed {
+                Some(d) => d.sampler().shard_batch(batch),
+                None => batch,
+            };
+            self.sync_buffers();
             let (model, recipe) = (&mut self.model, &self.recipe);
             let (epoch, step) = (self.epoch + 1, i + 1);
             let (output, loss) = guarded(checked, epoch, step, || {
-                let output = model.forward(&Var::constant(inputs), Mode::Train);
-                let loss = batch_loss(&output, &labels, recipe);
-                (output, loss)
+                let forward = || {
+                    let output = model.forward(&Var::constant(inputs), Mode::Train);
+                    let loss = batch_loss(&output, &labels, recipe);
+                    (output, loss)
+                };
+                match sync_group.clone() {
+                    Some(group) => with_sync_batch_norm(group, forward),
+                    None => forward(),
+                }
             })?;
-            let loss_value = loss.value().item() as f64;
-            self.check_finite("loss", loss_value, i)?;
-            self.optimizer.zero_grad();
-            guarded(checked, epoch, step, || loss.backward())?;
+            let predictions = argmax_rows(&output.value());
+            let correct = predictions
+                .iter()
+                .zip(&labels)
+                .filter(|(p, t)| p == t)
+                .count();
+            let local_loss = loss.value().item() as f64;
+            let (loss_value, correct, samples) = match &self.distributed {
+                None => {
+                    self.check_finite("loss", local_loss, i)?;
+                    self.optimizer.zero_grad();
+                    guarded(checked, epoch, step, || loss.backward())?;
+                    (local_loss, correct, labels.len())
+                }
+                Some(d) => {
+                    // Every rank runs its backward and joins the all-reduce
+                    // before any check: a non-finite loss on one rank makes
+                    // the reduced loss non-finite on all, which then stop
+                    // together, before the step.
+                    self.optimizer.zero_grad();
+                    guarded(checked, epoch, step, || loss.backward())?;
+                    let weight = d.sampler().weight(batch_len);
+                    let group = &**d.group();
+                    let stats = all_reduce_gradients(
+                        &params,
+                        group,
+                        weight,
+                        local_loss,
+                        correct,
+                        labels.len(),
+                    );
+                    self.check_finite("loss", stats.loss, i)?;
+                    (stats.loss, stats.correct, stats.samples)
+                }
+            };
             let norm = match self.options.clip_grad_norm {
                 Some(max_norm) => clip_grad_norm_(&params, max_norm, 2.0) as f64,
                 None => grad_norm(&params),
@@ -349,14 +482,10 @@ impl<M: Module<f32> + ?Sized> Trainer<M> {
                     self.optimizer.set_lr_all(lr);
                 }
             }
-            self.warn_clamped(&mut warned, &progress, step);
-            let predictions = argmax_rows(&output.value());
-            let correct = predictions
-                .iter()
-                .zip(&labels)
-                .filter(|(p, t)| p == t)
-                .count();
-            progress.update(loss_value, correct, labels.len());
+            if self.is_root() {
+                self.warn_clamped(&mut warned, &progress, step);
+            }
+            progress.update(loss_value, correct, samples);
         }
         progress.finish();
         Ok((

@@ -27,6 +27,10 @@ impl<M: Module<f32> + ?Sized> Trainer<M> {
             ("history".to_string(), history),
             ("wall_seconds".to_string(), self.wall_seconds().to_string()),
         ]);
+        if let Some(d) = &self.distributed {
+            // For reference only: a run resumes on any world size.
+            metadata.insert("world_size".to_string(), d.world_size().to_string());
+        }
         Ok(TrainingCheckpoint {
             model: state_dict(&*self.model),
             optimizer: self.optimizer.state_dict(),

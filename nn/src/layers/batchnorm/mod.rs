@@ -18,13 +18,22 @@
 //! buffers `running_mean`, `running_var` and `num_batches_tracked`. The
 //! last is an int64 tensor in PyTorch; here it is a float tensor of shape
 //! `[]` (exact up to 2^24 batches in f32).
+//!
+//! In a data-parallel run each rank normalises with its own batch's
+//! statistics (as PyTorch's DistributedDataParallel does) unless the
+//! statistics are synchronised: [`SyncBatchNorm`] layers, or every
+//! BatchNorm layer inside [`with_sync_batch_norm`] (see `sync.rs`).
 
 mod op;
+mod sync;
 
 pub use op::batch_norm;
+pub use sync::{with_sync_batch_norm, SyncBatchNorm};
 
+use crate::distributed::ProcessGroup;
 use crate::module::{Mode, Module};
 use std::ops::{Deref, DerefMut};
+use std::rc::Rc;
 use synann_autograd::anomaly::describe_module;
 use synann_autograd::Var;
 use synann_tensor::{Float, Tensor};
@@ -96,7 +105,16 @@ impl<T: Float> BatchNorm<T> {
             .map_or(0, |v| v.shape()[0])
     }
 
-    fn forward_checked(&mut self, x: &Var<T>, mode: Mode, layer: &str, ranks: &[usize]) -> Var<T> {
+    /// The forward of a layer called `layer` taking inputs of one of the
+    /// ranks `ranks`, with batch statistics reduced over `group` if given.
+    fn forward_checked(
+        &mut self,
+        x: &Var<T>,
+        mode: Mode,
+        layer: &str,
+        ranks: &[usize],
+        group: Option<Rc<dyn ProcessGroup>>,
+    ) -> Var<T> {
         let shape = x.shape();
         assert!(
             ranks.contains(&shape.len()),
@@ -125,7 +143,7 @@ impl<T: Float> BatchNorm<T> {
             (None, None) => 0.0,
         };
         let running = self.running_mean.as_ref().zip(self.running_var.as_ref());
-        let y = batch_norm(
+        let y = op::batch_norm_over(
             x,
             running,
             self.weight.as_ref(),
@@ -133,6 +151,7 @@ impl<T: Float> BatchNorm<T> {
             training,
             factor,
             self.config.eps,
+            group,
         );
         if let (true, Some(n), Some(seen)) = (training, &self.num_batches_tracked, seen) {
             n.value_mut().fill_(T::from_f64(seen));
@@ -230,7 +249,9 @@ impl<T: Float> DerefMut for BatchNorm2d<T> {
 
 impl<T: Float> Module<T> for BatchNorm1d<T> {
     fn forward(&mut self, x: &Var<T>, mode: Mode) -> Var<T> {
-        self.0.forward_checked(x, mode, "BatchNorm1d", &[2, 3])
+        let group = sync::scoped_group();
+        self.0
+            .forward_checked(x, mode, "BatchNorm1d", &[2, 3], group)
     }
     fn named_parameters(&self) -> Vec<(String, Var<T>)> {
         self.0.named_parameters()
@@ -242,7 +263,8 @@ impl<T: Float> Module<T> for BatchNorm1d<T> {
 
 impl<T: Float> Module<T> for BatchNorm2d<T> {
     fn forward(&mut self, x: &Var<T>, mode: Mode) -> Var<T> {
-        self.0.forward_checked(x, mode, "BatchNorm2d", &[4])
+        let group = sync::scoped_group();
+        self.0.forward_checked(x, mode, "BatchNorm2d", &[4], group)
     }
     fn named_parameters(&self) -> Vec<(String, Var<T>)> {
         self.0.named_parameters()

@@ -1,5 +1,7 @@
 //! The fused batch-norm op and [`batch_norm`], PyTorch's `F.batch_norm`.
 
+use crate::distributed::ProcessGroup;
+use std::rc::Rc;
 use synann_autograd::{apply, BackwardCtx, Function, Var};
 use synann_tensor::{Float, Tensor};
 
@@ -19,11 +21,21 @@ use synann_tensor::{Float, Tensor};
 ///
 /// (from dx̂_i/dx_j = (δ_ij − 1/M − x̂_i·x̂_j/M)/√(σ² + ε)). With fixed
 /// (running) statistics, the last line is just dL/dx_i = γ·g_i/√(σ² + ε).
+///
+/// Synchronised over a process group (SyncBatchNorm), the batch is the
+/// union of the ranks' batches: M counts the values of every rank, and the
+/// two sums over j in dL/dx_i are all-reduced in the backward. The sums of
+/// dL/dγ and dL/dβ stay local: a data-parallel trainer all-reduces
+/// parameter gradients itself.
 struct BatchNormOp<T: Float> {
     mean: Vec<T>,
     var: Vec<T>,
     eps: T,
     batch_stats: bool,
+    /// The values per channel M (over every rank when synchronised).
+    count: usize,
+    /// The group the batch statistics are reduced over (SyncBatchNorm).
+    group: Option<Rc<dyn ProcessGroup>>,
     has_weight: bool,
     has_bias: bool,
     /// Saved by forward: x̂ and 1/√(σ² + ε) per channel.
@@ -113,8 +125,7 @@ impl<T: Float> Function<T> for BatchNormOp<T> {
     fn backward(&self, ctx: &BackwardCtx<'_, T>) -> Vec<Option<Tensor<T>>> {
         let g = ctx.grad_output;
         let shape = g.shape();
-        let (n, _, s) = ncs(shape);
-        let m = T::from_usize(n * s);
+        let m = T::from_usize(self.count);
         let channels = self.inv_std.len();
         let gamma: Vec<T> = if self.has_weight {
             ctx.inputs[1].data().to_vec()
@@ -124,6 +135,23 @@ impl<T: Float> Function<T> for BatchNormOp<T> {
         let (gd, xh) = (g.data(), self.x_hat.data());
         let sum_g = channel_sums(shape, |i| gd[i]);
         let sum_g_xhat = channel_sums(shape, |i| gd[i] * xh[i]);
+        // The sums over the whole (all ranks') batch, for dL/dx.
+        let reduced = match (&self.group, self.batch_stats && ctx.needs_grad[0]) {
+            (Some(group), true) => {
+                let mut both: Vec<f64> = sum_g
+                    .iter()
+                    .chain(&sum_g_xhat)
+                    .map(|v| v.to_f64())
+                    .collect();
+                group.all_reduce_sum_f64(&mut both);
+                let both: Vec<T> = both.into_iter().map(T::from_f64).collect();
+                Some((both[..channels].to_vec(), both[channels..].to_vec()))
+            }
+            _ => None,
+        };
+        let (all_g, all_g_xhat) = reduced
+            .as_ref()
+            .map_or((&sum_g, &sum_g_xhat), |(g, gx)| (g, gx));
 
         let mut grads = Vec::with_capacity(ctx.inputs.len());
         grads.push(ctx.needs_grad[0].then(|| {
@@ -132,8 +160,8 @@ impl<T: Float> Function<T> for BatchNormOp<T> {
             let inv_std = &self.inv_std;
             if self.batch_stats {
                 // Remove from g its channel mean and its projection on x̂.
-                let mean_g: Vec<T> = sum_g.iter().map(|&v| v / m).collect();
-                let mean_g_xhat: Vec<T> = sum_g_xhat.iter().map(|&v| v / m).collect();
+                let mean_g: Vec<T> = all_g.iter().map(|&v| v / m).collect();
+                let mean_g_xhat: Vec<T> = all_g_xhat.iter().map(|&v| v / m).collect();
                 for_each_channel(shape, |c, i| {
                     let centred = gd[i] - mean_g[c] - xh[i] * mean_g_xhat[c];
                     out[i] = gamma[c] * inv_std[c] * centred;
@@ -183,6 +211,23 @@ pub fn batch_norm<T: Float>(
     momentum: f64,
     eps: f64,
 ) -> Var<T> {
+    batch_norm_over(x, running, weight, bias, training, momentum, eps, None)
+}
+
+/// [`batch_norm`], with the batch statistics (when used) reduced over
+/// `group` when one is given: the mean and variance of the union of the
+/// ranks' batches, and the matching backward (SyncBatchNorm).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn batch_norm_over<T: Float>(
+    x: &Var<T>,
+    running: Option<(&Var<T>, &Var<T>)>,
+    weight: Option<&Var<T>>,
+    bias: Option<&Var<T>>,
+    training: bool,
+    momentum: f64,
+    eps: f64,
+    group: Option<Rc<dyn ProcessGroup>>,
+) -> Var<T> {
     let shape = x.shape();
     assert!(
         shape.len() >= 2,
@@ -200,27 +245,36 @@ pub fn batch_norm<T: Float>(
         }
     }
     let batch_stats = training || running.is_none();
-    let (mean, var) = if batch_stats {
+    let group = group.filter(|_| batch_stats);
+    let (mean, var, count) = if batch_stats {
+        let (mean, var, count) = match &group {
+            Some(group) => synced_channel_stats(&x.value(), &**group),
+            None => {
+                let (mean, var) = channel_stats(&x.value());
+                (mean, var, n * s)
+            }
+        };
         assert!(
-            n * s > 1,
+            count > 1,
             "batch_norm: expected more than 1 value per channel when training, got input of shape {shape:?}"
         );
-        let (mean, var) = channel_stats(&x.value());
         if let (true, Some((rm, rv))) = (training, running) {
-            update_running(rm, rv, &mean, &var, n * s, momentum);
+            update_running(rm, rv, &mean, &var, count, momentum);
         }
-        (mean, var)
+        (mean, var, count)
     } else {
         let (rm, rv) = running.expect("checked above");
         let mean = rm.value().data().to_vec();
         let var = rv.value().data().to_vec();
-        (mean, var)
+        (mean, var, n * s)
     };
     let op = BatchNormOp {
         mean,
         var,
         eps: T::from_f64(eps),
         batch_stats,
+        count,
+        group,
         has_weight: weight.is_some(),
         has_bias: bias.is_some(),
         x_hat: Tensor::zeros(&[0]),
@@ -228,6 +282,41 @@ pub fn batch_norm<T: Float>(
     };
     let inputs: Vec<&Var<T>> = std::iter::once(x).chain(weight).chain(bias).collect();
     apply(op, &inputs)
+}
+
+/// Per-channel mean and biased variance of the union of the ranks'
+/// batches `x` `[N, C, …]`, and the number of values per channel in it:
+/// two all-reduces (the sums and the count, then the squared deviations
+/// from the global mean), in f64.
+fn synced_channel_stats<T: Float>(
+    x: &Tensor<T>,
+    group: &dyn ProcessGroup,
+) -> (Vec<T>, Vec<T>, usize) {
+    let (n, c, s) = ncs(x.shape());
+    let d = x.data();
+    let mut sums: Vec<f64> = channel_sums(x.shape(), |i| d[i])
+        .into_iter()
+        .map(|v| v.to_f64())
+        .chain([(n * s) as f64])
+        .collect();
+    group.all_reduce_sum_f64(&mut sums);
+    let count = sums[c] as usize;
+    let mean: Vec<T> = sums[..c]
+        .iter()
+        .map(|&sum| T::from_f64(sum / count.max(1) as f64))
+        .collect();
+    let mut squares = vec![T::ZERO; c];
+    for_each_channel(x.shape(), |ch, i| {
+        let dev = d[i] - mean[ch];
+        squares[ch] += dev * dev;
+    });
+    let mut squares: Vec<f64> = squares.into_iter().map(|v| v.to_f64()).collect();
+    group.all_reduce_sum_f64(&mut squares);
+    let var = squares
+        .into_iter()
+        .map(|sq| T::from_f64(sq / count.max(1) as f64))
+        .collect();
+    (mean, var, count)
 }
 
 /// running ← (1 − momentum)·running + momentum·batch, with the unbiased
