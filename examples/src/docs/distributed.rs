@@ -177,3 +177,54 @@ pub fn cost_tables(root: &Path) -> Result<String, DocsError> {
     out.push_str(&m.table(|p| b0 * p));
     Ok(out)
 }
+
+/// The measured throughput of `results/distributed/scaling.json` (written
+/// by `results/distributed/run_scaling.sh`): each model as 1 rank × 2
+/// threads and as 2 ranks × 1 thread, images per second and the test
+/// accuracy after one epoch, with the second layout's speed relative to
+/// the first.
+pub fn scaling(root: &Path) -> Result<String, DocsError> {
+    let path = root.join("results/distributed/scaling.json");
+    let json = read_json(&path)?;
+    let cpu = &json["cpu"];
+    let runs = json["runs"]
+        .as_array()
+        .ok_or_else(|| malformed(&path, "lacks the array `runs`"))?;
+    let number = |v: &Value, name: &str| {
+        v[name]
+            .as_f64()
+            .ok_or_else(|| malformed(&path, format!("a run lacks the number `{name}`")))
+    };
+    let mut out = String::from(
+        "| model | ranks × threads | images/s | relative | test accuracy after 1 epoch |\n\
+         |---|---|---:|---:|---:|\n",
+    );
+    let mut first: Option<(String, f64)> = None;
+    for run in runs {
+        let model = run["model"].as_str().unwrap_or("?").to_string();
+        let speed = number(run, "images_per_second")?;
+        let base = match &first {
+            Some((m, s)) if *m == model => *s,
+            _ => {
+                first = Some((model.clone(), speed));
+                speed
+            }
+        };
+        out.push_str(&format!(
+            "| {model} | {} × {} | {speed:.0} | {:.2}× | {:.2}% |\n",
+            number(run, "ranks")?,
+            number(run, "threads_per_rank")?,
+            speed / base,
+            100.0 * number(run, "test_accuracy_after_1_epoch")?,
+        ));
+    }
+    out.push_str(&format!(
+        "\n{} (family {}, model {}), {} cores, {}.\n",
+        cpu["name"].as_str().unwrap_or("?"),
+        cpu["family"],
+        cpu["model"],
+        cpu["cores"],
+        json["date"].as_str().unwrap_or("?"),
+    ));
+    Ok(out)
+}

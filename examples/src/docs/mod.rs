@@ -188,6 +188,11 @@ const BLOCKS: &[Block] = &[
         render: distributed::cost_tables,
     },
     Block {
+        document: "docs/DISTRIBUTED.md",
+        name: "scaling",
+        render: distributed::scaling,
+    },
+    Block {
         document: "docs/RELIABILITY.md",
         name: "memory-soak",
         render: reliability::memory_soak,
