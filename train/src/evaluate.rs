@@ -68,6 +68,30 @@ pub struct Evaluation {
 }
 
 impl Evaluation {
+    /// The evaluation of `predictions` against `labels` (in dataset
+    /// order), whose per-sample losses sum to `loss_sum`: the mean loss and
+    /// the accuracy over all samples.
+    pub fn from_predictions(
+        loss_sum: f64,
+        predictions: Vec<usize>,
+        labels: Vec<usize>,
+        num_classes: usize,
+    ) -> Evaluation {
+        let n = labels.len().max(1) as f64;
+        let correct = predictions
+            .iter()
+            .zip(&labels)
+            .filter(|(p, t)| p == t)
+            .count();
+        Evaluation {
+            loss: loss_sum / n,
+            accuracy: correct as f64 / n,
+            predictions,
+            labels,
+            num_classes,
+        }
+    }
+
     /// `matrix[true][predicted]`: how many samples of each class got each
     /// prediction.
     pub fn confusion_matrix(&self) -> Vec<Vec<usize>> {
@@ -123,19 +147,12 @@ pub fn evaluate<M: Module<f32> + ?Sized>(
         }
         Ok(())
     })?;
-    let n = labels.len().max(1) as f64;
-    let correct = predictions
-        .iter()
-        .zip(&labels)
-        .filter(|(p, t)| p == t)
-        .count();
-    Ok(Evaluation {
-        loss: loss_sum / n,
-        accuracy: correct as f64 / n,
+    Ok(Evaluation::from_predictions(
+        loss_sum,
         predictions,
         labels,
-        num_classes: data.num_classes(),
-    })
+        data.num_classes(),
+    ))
 }
 
 #[cfg(test)]

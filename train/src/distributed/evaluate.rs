@@ -70,19 +70,12 @@ pub fn evaluate_sharded<M: Module<f32> + ?Sized>(
         .iter()
         .map(|&p| (p as usize).saturating_sub(1))
         .collect();
-    let count = labels.len().max(1) as f64;
-    let correct = predictions
-        .iter()
-        .zip(&labels)
-        .filter(|(p, t)| p == t)
-        .count();
-    Ok(Evaluation {
-        loss: buffer[0] / count,
-        accuracy: correct as f64 / count,
+    Ok(Evaluation::from_predictions(
+        buffer[0],
         predictions,
         labels,
-        num_classes: data.num_classes(),
-    })
+        data.num_classes(),
+    ))
 }
 
 #[cfg(test)]
