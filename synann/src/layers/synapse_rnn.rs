@@ -29,7 +29,7 @@
 
 use crate::ops::{synapse_logsum_with_clamp_count, Kernel};
 use std::cell::Cell;
-use synann_autograd::anomaly::{describe_module, enter_module};
+use synann_autograd::anomaly::{describe_module, enter_module, ModuleScope};
 use synann_autograd::Var;
 use synann_nn::{prefixed, Mode, Module};
 use synann_tensor::random::Rng;
@@ -99,16 +99,35 @@ impl<T: Float> SynapseRNNCell<T> {
     /// [`SynapseRNNCell::step`], returning the number of factors clamped
     /// instead of recording it.
     fn step_counting(&self, x: &Var<T>, h: &Var<T>) -> (Var<T>, u64) {
-        let _scope = describe_module(|| {
+        self.step_with_inhibition(x, h, &self.inhibition())
+    }
+
+    /// B = sigmoid(W_syn), the inhibition matrix [H, H]. A sequence
+    /// computes it once and shares it between its steps: one node in the
+    /// graph instead of one per step, whose gradient collects every step's
+    /// contribution before the single sigmoid backward.
+    fn inhibition(&self) -> Var<T> {
+        let _scope = self.describe();
+        self.synapse_weight.sigmoid()
+    }
+
+    /// Names the cell in anomaly reports while the guard lives.
+    fn describe(&self) -> ModuleScope {
+        describe_module(|| {
             let (features, hidden) = (self.weight_ih.shape()[1], self.hidden_size());
             format!("SynapseRNNCell({features}, {hidden})")
-        });
+        })
+    }
+
+    /// One step with the inhibition matrix `b` ([`Self::inhibition`])
+    /// given; returns h_t and the number of factors clamped.
+    fn step_with_inhibition(&self, x: &Var<T>, h: &Var<T>, b: &Var<T>) -> (Var<T>, u64) {
+        let _scope = self.describe();
         let excitation = x
             .linear(&self.weight_ih, Some(&self.bias))
             .add(&h.linear(&self.weight_hh, None))
             .sigmoid();
-        let b = self.synapse_weight.sigmoid();
-        let (log_inhibition, clamped) = synapse_logsum_with_clamp_count(h, &b, Kernel::Fast);
+        let (log_inhibition, clamped) = synapse_logsum_with_clamp_count(h, b, Kernel::Fast);
         (excitation.mul(&log_inhibition.exp()), clamped)
     }
 
@@ -213,10 +232,14 @@ impl<T: Float> SynapseRNN<T> {
             .unwrap_or_else(|| self.cell.initial_state(batch));
         let mut states = Vec::with_capacity(steps);
         let mut clamped = 0;
+        let b = {
+            let _cell = enter_module("cell");
+            self.cell.inhibition()
+        };
         for t in 0..steps {
             let x_t = x.narrow(1, t, 1).reshape(&[batch, features]);
             let _cell = enter_module("cell");
-            let (next, step_clamped) = self.cell.step_counting(&x_t, &h);
+            let (next, step_clamped) = self.cell.step_with_inhibition(&x_t, &h, &b);
             h = next;
             clamped += step_clamped;
             states.push(h.clone());
