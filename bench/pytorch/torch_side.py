@@ -20,6 +20,7 @@ Usage:
 """
 import argparse
 import json
+import math
 import os
 import statistics
 import sys
@@ -146,6 +147,46 @@ def synapse_fwd(n, batch=BATCH_SYNAPSE):
     return build
 
 
+def rnn_sequence():
+    """28 steps of 28 pixels at batch 100 (an MNIST image row by row) and
+    the gradient of the last state [100, 128]."""
+    return torch.rand(100, 28, 28), torch.randn(100, 128)
+
+
+def recurrent_fb(kind):
+    """nn.RNN (tanh) or nn.GRU 28 -> 128 over the sequence, last state,
+    fwd+bwd: one fused call over all steps, as a PyTorch user writes it."""
+    def build():
+        layer = {"tanh": nn.RNN, "gru": nn.GRU}[kind](28, 128, batch_first=True)
+        x, g = rnn_sequence()
+        return backward_step(lambda: layer(x)[1][0], g, list(layer.parameters())), {"items": 100}
+    return build
+
+
+def synapse_rnn_step_fb():
+    """Our SynapseRNN cell written in PyTorch, unrolled over the sequence:
+    e = sigmoid(W_ih x + b + W_hh h), h' = e * exp(sum_j log1p(-B_ij h_j))
+    with B = sigmoid(W_syn), materialising the [100, 128, 128] terms of
+    each step like the Synapse cases."""
+    def build():
+        hidden, bound = 128, 128 ** -0.5
+        def uniform(*shape, shift=0.0):
+            return (torch.empty(*shape).uniform_(-bound, bound) + shift).requires_grad_()
+        w_ih, w_hh, b = uniform(hidden, 28), uniform(hidden, hidden), uniform(hidden)
+        w_syn = uniform(hidden, hidden, shift=-math.log(hidden))
+        x, g = rnn_sequence()
+
+        def forward():
+            bmat = torch.sigmoid(w_syn)
+            h = torch.zeros(100, hidden)
+            for t in range(28):
+                e = torch.sigmoid(F.linear(x[:, t], w_ih, b) + F.linear(h, w_hh))
+                h = e * torch.exp(torch.log1p(-h[:, None, :] * bmat[None]).sum(-1))
+            return h
+        return backward_step(forward, g, [w_ih, w_hh, b, w_syn]), {"items": 100}
+    return build
+
+
 class Synapse(nn.Module):
     """The per-sample Synapse layer (the seed's unused bias is left out)."""
 
@@ -243,6 +284,9 @@ CASES = {
     "synapse_n784_fb": (synapse_fb(784), True),
     "synapse_n784_fwd": (synapse_fwd(784), False),
     "synapse_n784_b512_fb": (synapse_fb(784, 512), True),
+    "synapse_rnn_step_fb": (synapse_rnn_step_fb(), False),
+    "rnn_tanh_step_fb": (recurrent_fb("tanh"), False),
+    "gru_step_fb": (recurrent_fb("gru"), False),
     "seed_torch_step": (seed_torch_step, False),
     "seed_keras_step": (seed_keras_step, True),
 }

@@ -13,7 +13,7 @@ use synann::layers::{
 };
 use synann::zoo::{self, ZooOptions};
 use synann_autograd::{no_grad, Var};
-use synann_nn::layers::{Bias, Conv2d, Linear};
+use synann_nn::layers::{Bias, Conv2d, GRUCell, Linear, RNNCell};
 use synann_nn::loss::{cross_entropy, nll_loss, Reduction};
 use synann_nn::optim::{Adam, AdamConfig, Optimizer, SgdConfig, SGD};
 use synann_nn::{Mode, Module};
@@ -127,6 +127,18 @@ pub const CASES: &[Case] = &[
         about: "SynapseRNN 28→128 over 28 steps at batch 100, fwd+bwd",
         heavy: false,
         build: synapse_rnn_step_fb,
+    },
+    Case {
+        name: "rnn_tanh_step_fb",
+        about: "tanh RNNCell 28→128 over 28 steps at batch 100, fwd+bwd",
+        heavy: false,
+        build: || recurrent_fb(Recurrent::Tanh),
+    },
+    Case {
+        name: "gru_step_fb",
+        about: "GRUCell 28→128 over 28 steps at batch 100, fwd+bwd",
+        heavy: false,
+        build: || recurrent_fb(Recurrent::Gru),
     },
     Case {
         name: "seed_torch_step",
@@ -269,6 +281,42 @@ fn synapse_rnn_step_fb() -> (Step, Work) {
     let x = Var::constant(Tensor::uniform(&[100, 28, 28], 0.0, 1.0, &mut rng));
     let g = normal(&[100, 128], &mut rng);
     (layer_fb(rnn, x, g), Work::Images(100))
+}
+
+/// The plain recurrent cells timed beside the synapse recurrence.
+enum Recurrent {
+    Tanh,
+    Gru,
+}
+
+/// The same sequence as [`synapse_rnn_step_fb`] (28 steps of 28 pixels at
+/// batch 100, state 128, last state, fwd+bwd) through a tanh RNN or GRU
+/// cell unrolled in a loop: the yardstick of the synapse recurrence, and
+/// of PyTorch's `nn.RNN`/`nn.GRU` (one fused call over the sequence).
+fn recurrent_fb(kind: Recurrent) -> (Step, Work) {
+    let mut rng = seeded(SEED);
+    let (batch, steps, features, hidden) = (100, 28, 28, 128);
+    type Cell = Box<dyn Fn(&Var<f32>, &Var<f32>) -> Var<f32>>;
+    let (leaves, cell): (Vec<Var<f32>>, Cell) = match kind {
+        Recurrent::Tanh => {
+            let cell = RNNCell::new(features, hidden, &mut rng);
+            (cell.parameters(), Box::new(move |x, h| cell.step(x, h)))
+        }
+        Recurrent::Gru => {
+            let cell = GRUCell::new(features, hidden, &mut rng);
+            (cell.parameters(), Box::new(move |x, h| cell.step(x, h)))
+        }
+    };
+    let x = Var::constant(Tensor::uniform(&[batch, steps, features], 0.0, 1.0, &mut rng));
+    let g = normal(&[batch, hidden], &mut rng);
+    let step = forward_backward(leaves, g, move || {
+        let mut h = Var::constant(Tensor::zeros(&[batch, hidden]));
+        for t in 0..steps {
+            h = cell(&x.narrow(1, t, 1).reshape(&[batch, features]), &h);
+        }
+        h
+    });
+    (step, Work::Images(batch))
 }
 
 fn seed_torch_step() -> (Step, Work) {
