@@ -227,14 +227,21 @@ pub(super) fn flush<T: Float>(
 /// `acc` plus the logarithm of the product of all the lanes, each in
 /// [lo, hi] (so the product is within [2⁻¹¹², 2¹¹²]). The lanes are
 /// multiplied with the same compensation as the factors (a lane is a
-/// factor P̂ₗ with error Eₗ), and one corrected `ln` is taken.
+/// factor P̂ₗ with error Eₗ), pairwise as a tree: lane l times lane
+/// l + 8, then l times l + 4, l + 2, l + 1, so that each level is one
+/// vector operation of independent pairs (4 levels, not a chain of 15
+/// dependent products), and one corrected `ln` is taken.
 #[inline(always)]
 pub(super) fn finish<T: Float>(acc: T, lanes: &Lanes<T>) -> T {
-    let (mut p, mut e) = (lanes.p[0], lanes.e[0]);
-    for l in 1..LANES {
-        (p, e) = times(p, e, lanes.p[l], lanes.e[l]);
+    let (mut p, mut e) = (lanes.p, lanes.e);
+    let mut half = LANES / 2;
+    while half > 0 {
+        for l in 0..half {
+            (p[l], e[l]) = times(p[l], e[l], p[l + half], e[l + half]);
+        }
+        half /= 2;
     }
-    acc + ln_corrected(p, e)
+    acc + ln_corrected(p[0], e[0])
 }
 
 /// Per lane, the number of factors clamped so far (at most n/[`LANES`]
