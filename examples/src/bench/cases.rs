@@ -307,7 +307,12 @@ fn recurrent_fb(kind: Recurrent) -> (Step, Work) {
             (cell.parameters(), Box::new(move |x, h| cell.step(x, h)))
         }
     };
-    let x = Var::constant(Tensor::uniform(&[batch, steps, features], 0.0, 1.0, &mut rng));
+    let x = Var::constant(Tensor::uniform(
+        &[batch, steps, features],
+        0.0,
+        1.0,
+        &mut rng,
+    ));
     let g = normal(&[batch, hidden], &mut rng);
     let step = forward_backward(leaves, g, move || {
         let mut h = Var::constant(Tensor::zeros(&[batch, hidden]));

@@ -1,7 +1,8 @@
 //! The cost model of a data-parallel run in `docs/DISTRIBUTED.md`: the
 //! step time and efficiency of seed-keras on p nodes, from the inputs in
 //! `results/distributed/cost_inputs.json` and one node's measured step
-//! time, read from the benchmark (`bench/results/ours.json`) so the figure
+//! time, read from the benchmark (`ours.json` of the sitting under
+//! `bench/results/` that `step_sitting` names) so the figure
 //! has one source.
 //!
 //! ```text
@@ -54,7 +55,12 @@ impl Model {
             .get("step_case")
             .and_then(Value::as_str)
             .ok_or_else(|| malformed(&path, "lacks `step_case`"))?;
-        let bench_path = root.join(super::bench::DIR).join("ours.json");
+        let sitting = json
+            .get("step_sitting")
+            .and_then(Value::as_str)
+            .ok_or_else(|| malformed(&path, "lacks `step_sitting` (a folder of bench/results)"))?;
+        let sitting = root.join(super::bench::DIR).join(sitting);
+        let bench_path = sitting.join("ours.json");
         let bench = read_json(&bench_path)?;
         let step_ms = bench
             .get("rows")
@@ -93,7 +99,7 @@ impl Model {
             eval_fraction: number(&json, "eval_fraction_of_step")?,
             links,
             nodes,
-            bench: Provenance::of(&root.join(super::bench::DIR))?,
+            bench: Provenance::of(&sitting)?,
         })
     }
 
