@@ -190,6 +190,13 @@ proptest! {
     }
 
     #[test]
+    fn f32_kernels_match_with_clamped_factors((d, x, b, g) in wide_case(1.0, 5.0)) {
+        // Clamped factors (1 − B·X < 0) give no gradient: the masks of the
+        // AVX2 and AVX-512 backwards, with ragged row groups and columns.
+        f32_agrees(d, &x, &b, &g, 1e-5);
+    }
+
+    #[test]
     fn fast_matches_reference_under_strong_inhibition((d, x, b, g) in wide_case(0.5, 0.999)) {
         // Factors down to 0.001: lanes leave [2⁻¹⁵, 2¹⁵] and get flushed.
         kernels_agree(d, &x, &b, &g);
@@ -445,6 +452,34 @@ fn out_of_domain_factors_are_clamped_and_nan_propagates() {
         let v = out.value();
         assert!(v.data()[0].is_nan(), "{kernel:?}");
         assert!(v.data()[1].is_finite(), "{kernel:?}");
+    }
+}
+
+#[test]
+fn a_nan_in_f32_reaches_only_the_gradients_it_touches() {
+    // X[0, 3] is NaN: the terms it enters are those of column 3 of row 0,
+    // so every compiled f32 backward gives NaN in dX[0, 3] and in column 3
+    // of dB, and finite values everywhere else.
+    let (nb, n, m) = (2, 11, 3);
+    let d = Dims {
+        batch: nb,
+        inputs: n,
+        outputs: m,
+    };
+    let mut x = vec![0.5f32; nb * n];
+    x[3] = f32::NAN;
+    let b = vec![0.25f32; m * n];
+    let g = vec![1.0f32; nb * m];
+    for isa in isas() {
+        let (dx, db) = fast::backward_with(isa, d, &x, &b, &g);
+        for (at, v) in dx.iter().enumerate() {
+            assert_eq!(v.is_nan(), at == 3, "{isa:?}: dX[{}, {}]", at / n, at % n);
+        }
+        for i in 0..m {
+            for j in 0..n {
+                assert_eq!(db[i * n + j].is_nan(), j == 3, "{isa:?}: dB[{i}, {j}]");
+            }
+        }
     }
 }
 

@@ -14,12 +14,14 @@
 //! **Two implementations.** `portable` is plain Rust that LLVM
 //! vectorises; on x86-64 it is compiled three times (baseline SSE2, AVX2,
 //! AVX-512) and the widest version the CPU supports runs ([`Isa`]). It
-//! serves f64 (the gradient checks) and f32 on CPUs without AVX-512.
-//! `avx512` (x86-64 only) is the f32 training path written with AVX-512
-//! intrinsics: register tiles of several rows of X against one row of B,
-//! so that every vector of B loaded serves several rows and independent
-//! chains of operations keep the SIMD units busy, plus masked loads for the
-//! last columns. The tests run every version the test machine supports
+//! serves f64 (the gradient checks) and f32 on CPUs without AVX-512 (its
+//! forward; the backward on AVX2 CPUs is `avx2`'s). `avx512` (x86-64
+//! only) is the f32 training path written with AVX-512 intrinsics:
+//! register tiles of several rows of X against one row of B, so that every
+//! vector of B loaded serves several rows and independent chains of
+//! operations keep the SIMD units busy, plus masked loads for the last
+//! columns; its forward gives the portable loop's bits. `avx2` is the same
+//! register-tiled backward with AVX2 intrinsics. The tests run every version the test machine supports
 //! against the [`reference`](super::reference) kernels, in f64 and f32.
 //!
 //! **Counting clamped factors.** The forward also counts the factors it
@@ -36,6 +38,8 @@
 
 // The kernels themselves are private: callers go through `forward` and
 // `backward` (or their `_with` forms), which pick and check the instruction set.
+#[cfg(target_arch = "x86_64")]
+mod avx2;
 #[cfg(target_arch = "x86_64")]
 mod avx512;
 mod bands;
@@ -186,23 +190,29 @@ pub fn backward_with<T: Float>(isa: Isa, d: Dims, x: &[T], b: &[T], g: &[T]) -> 
         return (dx, db);
     }
     #[cfg(target_arch = "x86_64")]
-    if isa == Isa::Avx512 {
-        if let (Some(x), Some(b), Some(g), Some(dx_f32), Some(db_f32)) = (
-            T::as_f32_slice(x),
-            T::as_f32_slice(b),
-            T::as_f32_slice(g),
-            T::as_f32_slice_mut(&mut dx),
-            T::as_f32_slice_mut(&mut db),
-        ) {
-            let outputs = (dx_f32, db_f32);
-            split_backward(d, (x, b, g), outputs, &|dims, b, rows, band, dx, db| {
-                // SAFETY: `assert_supported` checked that the CPU has
-                // AVX-512F, AVX2 and FMA; `split_backward` gives every call
-                // its own band of columns (or its own buffers).
-                unsafe { avx512::backward_band(dims, b, rows, band, dx, db) }
-            });
-            return (dx, db);
-        }
+    if let (Isa::Avx512 | Isa::Avx2, Some(x), Some(b), Some(g), Some(dx_f32), Some(db_f32)) = (
+        isa,
+        T::as_f32_slice(x),
+        T::as_f32_slice(b),
+        T::as_f32_slice(g),
+        T::as_f32_slice_mut(&mut dx),
+        T::as_f32_slice_mut(&mut db),
+    ) {
+        let outputs = (dx_f32, db_f32);
+        split_backward(
+            d,
+            (x, b, g),
+            outputs,
+            &|dims, b, rows, band, dx, db| match isa {
+                // SAFETY: `assert_supported` checked that the CPU has AVX-512F,
+                // AVX2 and FMA; `split_backward` gives every call its own band
+                // of columns (or its own buffers).
+                Isa::Avx512 => unsafe { avx512::backward_band(dims, b, rows, band, dx, db) },
+                // SAFETY: as above, AVX2 and FMA.
+                _ => unsafe { avx2::backward_band(dims, b, rows, band, dx, db) },
+            },
+        );
+        return (dx, db);
     }
     split_backward(
         d,
