@@ -17,11 +17,11 @@
 //! **No AVX2 forward.** The forward stays the portable loop compiled for
 //! AVX2. We wrote its register-tiled twin (two rows of X against a row of
 //! B, lanes mirroring the portable operations bit for bit): on our AVX2
-//! machine (AMD EPYC, family 23, model 1) it was slower, 25 ms against
-//! 21.7 ms for `synapse_n784_fwd`, because two rows' products, errors and
-//! clamp counters need more than AVX2's 16 registers and spill, while the
-//! portable loop already keeps the FMA units about as busy as their
-//! throughput allows.
+//! machine (AMD EPYC, family 23, model 1) it was slower than the portable
+//! loop on `synapse_n784_fwd` and at n = 128, because two rows' products,
+//! errors and clamp counters need more than AVX2's 16 registers and
+//! spill, while the portable loop already keeps the FMA units about as
+//! busy as their throughput allows.
 //!
 //! A last, short piece of up to 7 columns is loaded through a zero-padded
 //! copy and stored back element by element (AVX2's masked moves need an
