@@ -16,6 +16,7 @@
 //! | [`linalg`] | matmul through matrixmultiply's GEMM |
 //! | [`conv`] | conv2d (im2col + GEMM), max/avg pooling, forward and backward |
 //! | [`parallel`] | the single level of rayon parallelism |
+//! | [`vmath`] | vectorised f32 `exp`, `ln`, `sigmoid`, `tanh` over slices, with their libm reference kernels |
 //!
 //! Shape errors are programming errors and panic with a message that names
 //! the operation and the shapes involved.
@@ -52,6 +53,7 @@ pub mod shape;
 #[doc(hidden)]
 pub mod simd;
 mod tensor;
+pub mod vmath;
 
 pub use element::Float;
 pub use linalg::Transpose;

@@ -8,3 +8,4 @@ mod layout_ref;
 mod matmul_ref;
 mod precision;
 mod reduce_ref;
+mod vmath;

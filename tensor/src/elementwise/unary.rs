@@ -1,15 +1,22 @@
 //! Unary element-wise maps.
+//!
+//! `exp`, `ln`, `sigmoid` and `tanh` of f32 tensors run the vectorised
+//! kernels of [`vmath`](crate::vmath) on each block; every other map, and
+//! f64, applies the scalar function element by element.
 
 use crate::element::Float;
 use crate::parallel::for_each_block;
 use crate::tensor::Tensor;
+use crate::vmath;
+
+/// Elements per block of the (possibly parallel) maps.
+const BLOCK: usize = 1 << 14;
 
 impl<T: Float> Tensor<T> {
     /// Applies `f` to every element (in parallel for large tensors).
     pub fn map(&self, f: impl Fn(T) -> T + Sync + Send) -> Self {
         let a = self.data();
         let mut out = vec![T::ZERO; a.len()];
-        const BLOCK: usize = 1 << 14;
         for_each_block(&mut out, BLOCK, a.len() * 4, |i, chunk| {
             let s = i * BLOCK;
             for (j, o) in chunk.iter_mut().enumerate() {
@@ -19,17 +26,39 @@ impl<T: Float> Tensor<T> {
         Tensor::from_vec(out, self.shape())
     }
 
+    /// [`Tensor::map`] with a slice kernel for f32: each block of an f32
+    /// tensor goes through `fast`, any other type through `f`.
+    fn map_with_f32_kernel(
+        &self,
+        fast: fn(&[f32], &mut [f32]),
+        f: impl Fn(T) -> T + Sync + Send,
+    ) -> Self {
+        let a = self.data();
+        let mut out = vec![T::ZERO; a.len()];
+        for_each_block(&mut out, BLOCK, a.len() * 4, |i, chunk| {
+            let src = &a[i * BLOCK..i * BLOCK + chunk.len()];
+            if let (Some(src), Some(dst)) = (T::as_f32_slice(src), T::as_f32_slice_mut(chunk)) {
+                fast(src, dst);
+            } else {
+                for (o, &v) in chunk.iter_mut().zip(src) {
+                    *o = f(v);
+                }
+            }
+        });
+        Tensor::from_vec(out, self.shape())
+    }
+
     /// −x.
     pub fn neg(&self) -> Self {
         self.map(|x| -x)
     }
-    /// e^x.
+    /// e^x (f32: [`vmath::exp`]).
     pub fn exp(&self) -> Self {
-        self.map(T::exp)
+        self.map_with_f32_kernel(vmath::exp, T::exp)
     }
-    /// ln x.
+    /// ln x (f32: [`vmath::ln`]).
     pub fn ln(&self) -> Self {
-        self.map(T::ln)
+        self.map_with_f32_kernel(vmath::ln, T::ln)
     }
     /// ln(1 + x).
     pub fn ln_1p(&self) -> Self {
@@ -51,17 +80,17 @@ impl<T: Float> Tensor<T> {
     pub fn relu(&self) -> Self {
         self.map(|x| if x > T::ZERO { x } else { T::ZERO })
     }
-    /// 1 / (1 + e^(−x)).
+    /// 1 / (1 + e^(−x)) (f32: [`vmath::sigmoid`]).
     pub fn sigmoid(&self) -> Self {
-        self.map(T::sigmoid)
+        self.map_with_f32_kernel(vmath::sigmoid, T::sigmoid)
     }
     /// ln(1 + eˣ), without overflow.
     pub fn softplus(&self) -> Self {
         self.map(T::softplus)
     }
-    /// tanh x.
+    /// tanh x (f32: [`vmath::tanh`]).
     pub fn tanh(&self) -> Self {
-        self.map(T::tanh)
+        self.map_with_f32_kernel(vmath::tanh, T::tanh)
     }
     /// x^p for a scalar exponent.
     pub fn powf(&self, p: T) -> Self {
