@@ -40,6 +40,7 @@ pub mod conv;
 mod creation;
 pub mod element;
 mod elementwise;
+pub mod isa;
 mod layout;
 pub mod linalg;
 pub mod parallel;

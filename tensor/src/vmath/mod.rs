@@ -33,7 +33,7 @@
 //!
 //! **Instruction sets.** The code is compiled three times on x86-64
 //! (baseline SSE2, AVX2, AVX-512) and the widest version this CPU supports
-//! runs ([`Isa`]), the scheme of `synann`'s synapse kernels. The kernels
+//! runs ([`Isa`], shared with `synann`'s synapse kernels). The kernels
 //! use no fused multiply-add: the baseline build has no FMA instruction,
 //! and `f32::mul_add` there is a slow library call, so using FMA where it
 //! exists would make the results depend on the CPU. Without it every
@@ -47,52 +47,7 @@
 mod kernels;
 pub mod reference;
 
-/// The instruction sets the kernels are compiled for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Isa {
-    /// Whatever the compilation target allows (SSE2 on x86-64).
-    Baseline,
-    /// AVX2 (x86-64).
-    Avx2,
-    /// AVX-512F, with AVX2 (x86-64).
-    Avx512,
-}
-
-impl Isa {
-    /// The widest instruction set this CPU supports (cached by the
-    /// standard library's feature detection, so cheap to call).
-    pub fn detect() -> Isa {
-        #[cfg(target_arch = "x86_64")]
-        {
-            use std::arch::is_x86_feature_detected as has;
-            if has!("avx2") {
-                return if has!("avx512f") {
-                    Isa::Avx512
-                } else {
-                    Isa::Avx2
-                };
-            }
-        }
-        Isa::Baseline
-    }
-
-    /// Whether this CPU can run the kernels compiled for `self`.
-    pub fn is_supported(self) -> bool {
-        match (self, Isa::detect()) {
-            (Isa::Baseline, _) => true,
-            (Isa::Avx2, best) => best != Isa::Baseline,
-            (Isa::Avx512, best) => best == Isa::Avx512,
-        }
-    }
-
-    /// Every instruction set this CPU supports, narrowest first.
-    pub fn all_supported() -> Vec<Isa> {
-        [Isa::Baseline, Isa::Avx2, Isa::Avx512]
-            .into_iter()
-            .filter(|isa| isa.is_supported())
-            .collect()
-    }
-}
+pub use crate::isa::Isa;
 
 /// Defines, for one lane function of `kernels`, the public kernel with the
 /// detected instruction set, its `_with` form, and the AVX2 and AVX-512
@@ -110,7 +65,7 @@ macro_rules! kernel {
 
         #[doc = concat!("[`", stringify!($name), "`] compiled for `isa` (panics if this CPU does not support it).")]
         pub fn $with(isa: Isa, x: &[f32], out: &mut [f32]) {
-            assert!(isa.is_supported(), "vmath: this CPU does not support {isa:?}");
+            isa.assert_supported("vmath");
             #[cfg(target_arch = "x86_64")]
             {
                 /// The kernel compiled with AVX2.

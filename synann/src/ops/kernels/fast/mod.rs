@@ -66,51 +66,9 @@ const K_TILE: usize = 8;
 /// and add up than the imbalance of column bands.
 pub const BAND_MIN_DB: usize = 1 << 16;
 
-/// The instruction sets the kernels are compiled for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Isa {
-    /// Whatever the compilation target allows (SSE2 on x86-64).
-    Baseline,
-    /// AVX2 and FMA.
-    Avx2,
-    /// AVX-512 (F) with AVX2, FMA and POPCNT.
-    Avx512,
-}
-
-impl Isa {
-    /// The widest instruction set this CPU supports.
-    pub fn detect() -> Isa {
-        #[cfg(target_arch = "x86_64")]
-        {
-            use std::arch::is_x86_feature_detected as has;
-            if has!("avx2") && has!("fma") {
-                return if has!("avx512f") && has!("popcnt") {
-                    Isa::Avx512
-                } else {
-                    Isa::Avx2
-                };
-            }
-        }
-        Isa::Baseline
-    }
-
-    /// Whether this CPU can run the kernels compiled for `self`.
-    pub fn is_supported(self) -> bool {
-        match (self, Isa::detect()) {
-            (Isa::Baseline, _) => true,
-            (Isa::Avx2, best) => best != Isa::Baseline,
-            (Isa::Avx512, best) => best == Isa::Avx512,
-        }
-    }
-
-    /// Panics unless this CPU supports `self`.
-    fn assert_supported(self) {
-        assert!(
-            self.is_supported(),
-            "synapse kernels: this CPU does not support {self:?}"
-        );
-    }
-}
+/// The instruction sets the kernels are compiled for (the tensor crate's,
+/// shared with its element-wise maths).
+pub use synann_tensor::isa::Isa;
 
 /// The floor as a `T`.
 #[inline(always)]
@@ -129,7 +87,7 @@ pub fn forward<T: Float>(d: Dims, x: &[T], b: &[T]) -> ForwardOutput<T> {
 /// not support it: see [`Isa::is_supported`]).
 pub fn forward_with<T: Float>(isa: Isa, d: Dims, x: &[T], b: &[T]) -> ForwardOutput<T> {
     d.check("synapse_logsum forward", x.len(), b.len());
-    isa.assert_supported();
+    isa.assert_supported("synapse kernels");
     let (n, m) = (d.inputs, d.outputs);
     let mut out = vec![T::ZERO; d.batch * m];
     if out.is_empty() || n == 0 {
@@ -176,7 +134,7 @@ pub fn backward<T: Float>(d: Dims, x: &[T], b: &[T], g: &[T]) -> (Vec<T>, Vec<T>
 /// does not support it: see [`Isa::is_supported`]).
 pub fn backward_with<T: Float>(isa: Isa, d: Dims, x: &[T], b: &[T], g: &[T]) -> (Vec<T>, Vec<T>) {
     d.check("synapse_logsum backward", x.len(), b.len());
-    isa.assert_supported();
+    isa.assert_supported("synapse kernels");
     let (batch, n, m) = (d.batch, d.inputs, d.outputs);
     assert_eq!(
         g.len(),
