@@ -30,9 +30,7 @@ fn run(args: BenchArgs) -> Result<(), String> {
     }
     let env_threads = std::env::var("RAYON_NUM_THREADS").ok();
     let threads = thread_count(args.threads, env_threads.as_deref()).map_err(|e| e.to_string())?;
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build_global()
+    synann_tensor::parallel::init_global_pool(threads)
         .map_err(|e| format!("cannot start {threads} threads: {e}"))?;
     let torch = match &args.torch_json {
         Some(path) => report::read_torch_json(path).map_err(|e| e.to_string())?,

@@ -108,9 +108,7 @@ fn distributed(config: &Config) -> Result<Option<Distributed>, AnyError> {
 type AnyError = Box<dyn std::error::Error>;
 
 fn run(config: &Config, distributed: Option<Distributed>) -> Result<(), AnyError> {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(config.threads)
-        .build_global()?;
+    synann_tensor::parallel::init_global_pool(config.threads)?;
     let mnist = load_data(config)?;
     let options = config.zoo_options();
     let zoo_model = zoo::build(&config.model, &options)?;

@@ -4,12 +4,42 @@
 //! global pool, which honours `RAYON_NUM_THREADS`. Inside a block everything,
 //! GEMM included, runs on one thread, so pools never nest. Small problems stay
 //! sequential: below [`PAR_MIN_WORK`] scalar operations the cost of waking
-//! threads exceeds the gain.
+//! threads exceeds the gain. Programs start the pool with
+//! [`init_global_pool`], which makes the calling thread one of its
+//! threads, so that a region does not also put the caller to sleep and
+//! wake it again.
 
 use rayon::prelude::*;
 
 /// Below this many scalar operations, a kernel runs on the calling thread.
 pub const PAR_MIN_WORK: usize = 1 << 15;
+
+/// Starts rayon's global pool with `threads` threads, the calling thread
+/// being one of them. Call it once, at the start of `main`, before any
+/// kernel runs (afterwards the global pool exists and this returns an
+/// error).
+///
+/// Why the calling thread: with rayon's default pool, a thread outside
+/// the pool that starts parallel work (a kernel's `par_chunks_mut`) hands
+/// the job to the pool's threads and sleeps until they finish, so every
+/// parallel region costs two more context switches and one more runnable
+/// thread than there are cores. Training runs thousands of small regions
+/// per second (a recurrent model: several per time step), where these
+/// switches cost more than the work. With the calling thread in the pool
+/// it runs its share of each region itself and the other workers steal
+/// the rest; `threads` threads in all, not `threads` + 1.
+///
+/// ```
+/// // A program's first line; a second call fails: the pool exists.
+/// let _ = synann_tensor::parallel::init_global_pool(2);
+/// assert!(synann_tensor::parallel::init_global_pool(2).is_err());
+/// ```
+pub fn init_global_pool(threads: usize) -> Result<(), rayon::ThreadPoolBuildError> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .use_current_thread()
+        .build_global()
+}
 
 /// Number of threads rayon will use.
 pub fn num_threads() -> usize {

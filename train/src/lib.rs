@@ -28,6 +28,13 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! **Threads.** The kernels run on rayon's global pool. Start it with
+//! [`synann_tensor::parallel::init_global_pool`]`(threads)` as the first
+//! line of `main`, so that the training thread is one of the pool's
+//! threads: otherwise it hands every parallel region to the pool and sleeps
+//! until it is done, which costs more than the work in models made of many
+//! small ops, such as recurrent ones (see that function's docs).
+//!
 //! | module | contents |
 //! |---|---|
 //! | [`recipe`] | [`Recipe`]: epochs, batch size, optimizer, schedule, loss, as data |
