@@ -14,6 +14,7 @@ mod bench;
 mod distributed;
 mod provenance;
 mod quickstart;
+mod recurrent;
 mod reliability;
 mod runs;
 
@@ -176,6 +177,11 @@ const BLOCKS: &[Block] = &[
         document: "bench/README.md",
         name: "bench-full",
         render: bench::full_table,
+    },
+    Block {
+        document: "docs/PERFORMANCE.md",
+        name: "recurrent-epoch",
+        render: recurrent::table,
     },
     Block {
         document: "docs/PERFORMANCE.md",
