@@ -29,13 +29,7 @@ pub const LANES: usize = 16;
 /// so that it (and `f`) is compiled with that wrapper's target features.
 #[inline(always)]
 pub fn run(x: &[f32], out: &mut [f32], f: impl Fn(f32) -> f32) {
-    assert_eq!(
-        x.len(),
-        out.len(),
-        "vmath: {} inputs for {} outputs",
-        x.len(),
-        out.len()
-    );
+    super::check_lengths(x, out);
     let mut xs = x.chunks_exact(LANES);
     let mut os = out.chunks_exact_mut(LANES);
     for (xc, oc) in (&mut xs).zip(&mut os) {

@@ -49,6 +49,17 @@ pub mod reference;
 
 pub use crate::isa::Isa;
 
+/// Panics, naming both lengths, unless `x` and `out` are as long.
+fn check_lengths(x: &[f32], out: &[f32]) {
+    assert_eq!(
+        x.len(),
+        out.len(),
+        "vmath: {} inputs for {} outputs",
+        x.len(),
+        out.len()
+    );
+}
+
 /// Defines, for one lane function of `kernels`, the public kernel with the
 /// detected instruction set, its `_with` form, and the AVX2 and AVX-512
 /// builds it dispatches to.

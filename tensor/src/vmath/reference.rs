@@ -26,13 +26,7 @@ pub fn tanh(x: &[f32], out: &mut [f32]) {
 }
 
 fn map(x: &[f32], out: &mut [f32], f: impl Fn(f32) -> f32) {
-    assert_eq!(
-        x.len(),
-        out.len(),
-        "vmath: {} inputs for {} outputs",
-        x.len(),
-        out.len()
-    );
+    super::check_lengths(x, out);
     for (o, &v) in out.iter_mut().zip(x) {
         *o = f(v);
     }

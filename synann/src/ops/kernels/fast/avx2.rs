@@ -27,7 +27,7 @@
 //! copy and stored back element by element (AVX2's masked moves need an
 //! integer mask vector and are slow on some CPUs).
 
-use super::bands::ColumnBands;
+use super::bands::{ColumnBands, PaddedRows};
 use std::arch::x86_64::{
     __m256, _mm256_add_ps, _mm256_and_ps, _mm256_cmp_ps, _mm256_div_ps, _mm256_fnmadd_ps,
     _mm256_loadu_ps, _mm256_set1_ps, _mm256_setzero_ps, _mm256_storeu_ps, _CMP_NLT_UQ,
@@ -88,24 +88,10 @@ pub(super) unsafe fn backward_band(
     dx: &ColumnBands<f32>,
     db: &ColumnBands<f32>,
 ) {
-    let rows = x.len() / n;
-    // A short last group of rows is completed with zero rows: X = 0 makes
-    // the factor 1 and g = 0 makes q = 0, so they add nothing.
-    let zeros = vec![0.0f32; n.max(m)];
-    let x_row = |k: usize| {
-        if k < rows {
-            &x[k * n..(k + 1) * n]
-        } else {
-            &zeros[..n]
-        }
-    };
-    let g_row = |k: usize| {
-        if k < rows {
-            &g[k * m..(k + 1) * m]
-        } else {
-            &zeros[..m]
-        }
-    };
+    // A short last group of rows is completed with zero rows (see
+    // `PaddedRows`).
+    let padded = PaddedRows::new((n, m), (x, g));
+    let rows = padded.len();
     let one = _mm256_set1_ps(1.0);
     let floor = _mm256_set1_ps(super::floor());
     for j0 in band.clone().step_by(WIDTH) {
@@ -117,8 +103,8 @@ pub(super) unsafe fn backward_band(
             for k0 in (0..rows).step_by(ROWS) {
                 let valid = ROWS.min(rows - k0);
                 let xv: [__m256; ROWS] =
-                    std::array::from_fn(|r| load(&x_row(k0 + r)[cols.clone()]));
-                let gr: [&[f32]; ROWS] = std::array::from_fn(|r| g_row(k0 + r));
+                    std::array::from_fn(|r| load(&padded.x(k0 + r)[cols.clone()]));
+                let gr: [&[f32]; ROWS] = std::array::from_fn(|r| padded.g(k0 + r));
                 let mut dxv = [_mm256_setzero_ps(); ROWS];
                 for (r, v) in dxv.iter_mut().enumerate().take(valid) {
                     // SAFETY: this call owns columns `band` (contract).

@@ -43,7 +43,7 @@
 //! division (N = 128, n = m = 784, one thread), so the kernel divides,
 //! exactly.
 
-use super::bands::ColumnBands;
+use super::bands::{ColumnBands, PaddedRows};
 use super::portable::{finish, flush, Bounds, Lanes};
 use super::{BLOCK, LANES};
 use std::arch::x86_64::{
@@ -198,24 +198,10 @@ pub(super) unsafe fn backward_band(
     dx: &ColumnBands<f32>,
     db: &ColumnBands<f32>,
 ) {
-    let rows = x.len() / n;
-    // A short last group of rows is completed with zero rows: X = 0 makes
-    // the factor 1 and g = 0 makes q = 0, so they add nothing.
-    let zeros = vec![0.0f32; n.max(m)];
-    let x_row = |k: usize| {
-        if k < rows {
-            &x[k * n..(k + 1) * n]
-        } else {
-            &zeros[..n]
-        }
-    };
-    let g_row = |k: usize| {
-        if k < rows {
-            &g[k * m..(k + 1) * m]
-        } else {
-            &zeros[..m]
-        }
-    };
+    // A short last group of rows is completed with zero rows (see
+    // `PaddedRows`).
+    let padded = PaddedRows::new((n, m), (x, g));
+    let rows = padded.len();
     let one = _mm512_set1_ps(1.0);
     let floor = _mm512_set1_ps(super::floor());
     for j0 in band.clone().step_by(LANES) {
@@ -228,10 +214,10 @@ pub(super) unsafe fn backward_band(
                 let valid = ROWS.min(rows - k0);
                 let mut xv = [_mm512_setzero_ps(); ROWS];
                 let mut dxv = [_mm512_setzero_ps(); ROWS];
-                let mut gr = [&zeros[..m]; ROWS];
+                let mut gr = [padded.g(rows); ROWS];
                 for r in 0..ROWS {
-                    xv[r] = load(&x_row(k0 + r)[cols.clone()]);
-                    gr[r] = g_row(k0 + r);
+                    xv[r] = load(&padded.x(k0 + r)[cols.clone()]);
+                    gr[r] = padded.g(k0 + r);
                     if r < valid {
                         // SAFETY: this call owns columns `band` (contract).
                         dxv[r] = load(unsafe { dx.row_band(k0 + r, cols.clone()) });

@@ -68,6 +68,52 @@ impl<'a, T> ColumnBands<'a, T> {
     }
 }
 
+/// The rows of X and of the output gradient g of one part of the backward,
+/// for the register-tiled kernels (`avx2`, `avx512`), which take rows in
+/// groups: past the last row, a group is completed with zero rows. X = 0
+/// makes the factor 1 and g = 0 makes the quotient 0, so they add nothing.
+pub(super) struct PaddedRows<'a> {
+    x: &'a [f32],
+    g: &'a [f32],
+    n: usize,
+    m: usize,
+    zeros: Vec<f32>,
+}
+
+impl<'a> PaddedRows<'a> {
+    /// The rows of `x` (n wide) and `g` (m wide).
+    pub fn new((n, m): (usize, usize), (x, g): (&'a [f32], &'a [f32])) -> Self {
+        PaddedRows {
+            x,
+            g,
+            n,
+            m,
+            zeros: vec![0.0; n.max(m)],
+        }
+    }
+
+    /// The number of real rows.
+    pub fn len(&self) -> usize {
+        self.x.len() / self.n
+    }
+
+    /// Row `k` of X, or n zeros past the last.
+    pub fn x(&self, k: usize) -> &[f32] {
+        match self.x.get(k * self.n..(k + 1) * self.n) {
+            Some(row) => row,
+            None => &self.zeros[..self.n],
+        }
+    }
+
+    /// Row `k` of g, or m zeros past the last.
+    pub fn g(&self, k: usize) -> &[f32] {
+        match self.g.get(k * self.m..(k + 1) * self.m) {
+            Some(row) => row,
+            None => &self.zeros[..self.m],
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::ColumnBands;
