@@ -58,6 +58,12 @@ fn main() -> ExitCode {
             return ExitCode::from(USAGE_STATUS);
         }
     };
+    // RAYON_NUM_THREADS threads (rayon's default: 0), this one among them,
+    // as in training.
+    if let Err(e) = synann_tensor::parallel::init_global_pool(0) {
+        eprintln!("error: cannot start the thread pool: {e}");
+        return ExitCode::FAILURE;
+    }
     profile(reps);
     ExitCode::SUCCESS
 }

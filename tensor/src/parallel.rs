@@ -14,8 +14,9 @@ use rayon::prelude::*;
 /// Below this many scalar operations, a kernel runs on the calling thread.
 pub const PAR_MIN_WORK: usize = 1 << 15;
 
-/// Starts rayon's global pool with `threads` threads, the calling thread
-/// being one of them. Call it once, at the start of `main`, before any
+/// Starts rayon's global pool with `threads` threads (0: rayon's default,
+/// `RAYON_NUM_THREADS` or one per CPU), the calling thread being one of
+/// them. Call it once, at the start of `main`, before any
 /// kernel runs (afterwards the global pool exists and this returns an
 /// error).
 ///
