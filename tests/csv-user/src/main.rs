@@ -6,6 +6,7 @@ use synann_tensor::random::seeded;
 use synann_train::{OptimizerKind, Recipe, TrainOptions, Trainer};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    synann_tensor::parallel::init_global_pool(2)?; // this thread works in the pool
     let mut args = std::env::args().skip(1);
     let mut arg = || args.next().ok_or("usage: csv-user FILE LABEL OUT");
     let (file, label, out) = (arg()?, arg()?, arg()?);
