@@ -30,6 +30,13 @@ pub const PAR_MIN_WORK: usize = 1 << 15;
 /// it runs its share of each region itself and the other workers steal
 /// the rest; `threads` threads in all, not `threads` + 1.
 ///
+/// Other threads may still run kernels (the ranks of
+/// `synann_nn::distributed::ThreadGroup::run`, say): their parallel
+/// regions go to the pool's other workers while the calling thread waits
+/// for them outside rayon. With `threads` = 1 every kernel runs on the
+/// thread that calls it, as [`for_each_block`] and friends take the
+/// sequential path.
+///
 /// ```
 /// // A program's first line; a second call fails: the pool exists.
 /// let _ = synann_tensor::parallel::init_global_pool(2);
