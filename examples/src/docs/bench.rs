@@ -132,6 +132,11 @@ fn our_run(dir: &Path, file: &str) -> Result<Vec<Case>, DocsError> {
         .collect()
 }
 
+/// A sitting's two runs of ours: (run 1, run 2).
+fn our_runs(dir: &Path) -> Result<(Vec<Case>, Vec<Case>), DocsError> {
+    Ok((our_run(dir, "ours-run1.json")?, our_run(dir, "ours.json")?))
+}
+
 /// The first run's median of `case`, if it ran it.
 fn first_median(first: &[Case], case: &str) -> Option<f64> {
     first.iter().find(|c| c.name == case).map(|c| c.median_ms)
@@ -160,8 +165,7 @@ pub fn summary_table(root: &Path) -> Result<String, DocsError> {
 
 /// The summary table of one sitting.
 fn sitting_summary(dir: &Path) -> Result<String, DocsError> {
-    let first = our_run(dir, "ours-run1.json")?;
-    let second = our_run(dir, "ours.json")?;
+    let (first, second) = our_runs(dir)?;
     let mut out = String::from(
         "| case | ours ms | PyTorch ms | PyTorch / ours | ours | peak RSS MiB, ours / PyTorch |\n\
          |---|---|---|---|---|---|\n",
@@ -249,8 +253,7 @@ pub fn full_table(root: &Path) -> Result<String, DocsError> {
 
 /// Every case of one sitting.
 fn sitting_full(dir: &Path) -> Result<String, DocsError> {
-    let first = our_run(dir, "ours-run1.json")?;
-    let second = our_run(dir, "ours.json")?;
+    let (first, second) = our_runs(dir)?;
     let mut out = String::from(
         "| case | ours median ms (run 1 / run 2) | ours min ms | torch median ms | torch min ms | torch/ours, medians (run 2) | torch/ours, mins | ours rate (run 2) | peak RSS MiB ours / torch |\n\
          |---|---|---|---|---|---|---|---|---|\n",

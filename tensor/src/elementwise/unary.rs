@@ -15,15 +15,11 @@ const BLOCK: usize = 1 << 14;
 impl<T: Float> Tensor<T> {
     /// Applies `f` to every element (in parallel for large tensors).
     pub fn map(&self, f: impl Fn(T) -> T + Sync + Send) -> Self {
-        let a = self.data();
-        let mut out = vec![T::ZERO; a.len()];
-        for_each_block(&mut out, BLOCK, a.len() * 4, |i, chunk| {
-            let s = i * BLOCK;
-            for (j, o) in chunk.iter_mut().enumerate() {
-                *o = f(a[s + j]);
+        self.map_blocks(|src, dst| {
+            for (o, &v) in dst.iter_mut().zip(src) {
+                *o = f(v);
             }
-        });
-        Tensor::from_vec(out, self.shape())
+        })
     }
 
     /// [`Tensor::map`] with a slice kernel for f32: each block of an f32
@@ -33,17 +29,25 @@ impl<T: Float> Tensor<T> {
         fast: fn(&[f32], &mut [f32]),
         f: impl Fn(T) -> T + Sync + Send,
     ) -> Self {
-        let a = self.data();
-        let mut out = vec![T::ZERO; a.len()];
-        for_each_block(&mut out, BLOCK, a.len() * 4, |i, chunk| {
-            let src = &a[i * BLOCK..i * BLOCK + chunk.len()];
-            if let (Some(src), Some(dst)) = (T::as_f32_slice(src), T::as_f32_slice_mut(chunk)) {
+        self.map_blocks(|src, dst| {
+            if let (Some(src), Some(dst)) = (T::as_f32_slice(src), T::as_f32_slice_mut(dst)) {
                 fast(src, dst);
             } else {
-                for (o, &v) in chunk.iter_mut().zip(src) {
+                for (o, &v) in dst.iter_mut().zip(src) {
                     *o = f(v);
                 }
             }
+        })
+    }
+
+    /// A tensor of this shape whose elements `block(src, dst)` writes, one
+    /// [`BLOCK`] of the input at a time (blocks in parallel for large
+    /// tensors).
+    fn map_blocks(&self, block: impl Fn(&[T], &mut [T]) + Sync + Send) -> Self {
+        let a = self.data();
+        let mut out = vec![T::ZERO; a.len()];
+        for_each_block(&mut out, BLOCK, a.len() * 4, |i, dst| {
+            block(&a[i * BLOCK..i * BLOCK + dst.len()], dst);
         });
         Tensor::from_vec(out, self.shape())
     }

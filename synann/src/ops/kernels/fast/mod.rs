@@ -21,8 +21,9 @@
 //! vector of B loaded serves several rows and independent chains of
 //! operations keep the SIMD units busy, plus masked loads for the last
 //! columns; its forward gives the portable loop's bits. `avx2` is the same
-//! register-tiled backward with AVX2 intrinsics. The tests run every version the test machine supports
-//! against the [`reference`](super::reference) kernels, in f64 and f32.
+//! register-tiled backward with AVX2 intrinsics. The tests run every
+//! version the test machine supports against the
+//! [`reference`](super::reference) kernels, in f64 and f32.
 //!
 //! **Counting clamped factors.** The forward also counts the factors it
 //! clamps at the floor ([`ForwardOutput::clamped`]): each kernel counts in
