@@ -5,7 +5,8 @@
 //!   `torch.log1p(-B * x).sum(-1)`, each term rounded in f32 and then
 //!   summed. We emulate that here (f32 `ln_1p` per term, f32 pairwise sum,
 //!   the same clamp at `FACTOR_FLOOR`) and require the fast kernel's error
-//!   to be within 2× of it, at n = 64, 256, 784, for softmax, sigmoid and
+//!   to be within 2× of it (and within one unit in the last place of the
+//!   largest output), at n = 64, 256, 784, for softmax, sigmoid and
 //!   uniform inputs, with B as initialised (kaiming uniform,
 //!   U(−1/√n, 1/√n)) and after training-like growth (×10).
 //! - **f64 with tiny products.** For X in 10⁻¹⁰..10⁻⁸ every factor is
@@ -135,7 +136,10 @@ fn f32_forward_is_as_accurate_as_pytorch_f32() {
                         "{n:<4} {kind:<8?} ×{growth:<7} {isa:<9?} {:.2e} / {:.2e}    {:.2e} / {:.2e}",
                         fast.0, fast.1, torch.0, torch.1
                     );
-                    if fast.0 > 2.0 * torch.0 || fast.1 > 2.0 * torch.1 {
+                    // Within 2× of PyTorch's error (the target), and at most
+                    // one unit in the last place of the largest output: the
+                    // f32 kernel computes in f64 and rounds once.
+                    if fast.0 > 2.0 * torch.0 || fast.1 > 2.0 * torch.1 || fast.0 > 2f64.powi(-23) {
                         failures.push(format!("n = {n}, {kind:?}, ×{growth}, {isa:?}"));
                     }
                 }
@@ -197,10 +201,9 @@ fn f64_forward_is_accurate_for_tiny_products() {
 
 #[test]
 fn forward_is_bitwise_the_same_on_every_instruction_set() {
-    // The compiled versions run the same operations in the same order (the
-    // AVX-512 intrinsics mirror the portable loop lane for lane), so their
-    // results agree bit for bit, in f32 and f64, clamped and flushed lanes
-    // included.
+    // The compiled versions of each loop (f32: `widened`, f64: `portable`)
+    // run the same operations in the same order, so their results agree
+    // bit for bit, clamped, flushed and exactly recomputed pairs included.
     let (batch, n, m) = (11, 300, 9);
     let d = Dims {
         batch,

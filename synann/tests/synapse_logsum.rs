@@ -217,9 +217,9 @@ proptest! {
 
     #[test]
     fn f32_clamp_counts_match_a_plain_count((d, x, b, _g) in wide_case(1.0, 5.0)) {
-        // f32 is where the AVX-512 intrinsics run (on machines that have
-        // them): with ragged row groups (N not a multiple of 8) and masked
-        // last columns (n not a multiple of 16).
+        // The f32 forward computes in f64 but clamps by the f32 rule: with
+        // ragged row groups (N not a multiple of 4) and partial last chunks
+        // (n not a multiple of 8).
         let x: Vec<f32> = x.iter().map(|&v| v as f32).collect();
         let b: Vec<f32> = b.iter().map(|&v| v as f32).collect();
         let clamped = plain_clamp_count(d, &x, &b);
@@ -284,6 +284,47 @@ fn parallel_path_matches_reference() {
     kernels_agree(d, &x, &b, &g);
     // And the result is the same from run to run, bit for bit.
     assert_eq!(fast::backward(d, &x, &b, &g), fast::backward(d, &x, &b, &g));
+}
+
+#[test]
+fn a_product_that_rounds_to_one_in_f32_is_clamped_by_every_kernel() {
+    // b·x = 1 − 2.95·10⁻⁸ exactly, which f32 rounds to 1: the f32 factor
+    // 1 − fl(b·x) is 0, below the floor. The fast f32 forward works in f64,
+    // where that factor is 2.95·10⁻⁸, yet it must clamp and count it as the
+    // f32 reference does; and no backward may give the term a gradient
+    // (1/f would be 3.4·10⁷).
+    let (bv, xv) = (f32::from_bits(0x3f19_9e30), f32::from_bits(0x3fd5_4ef6));
+    assert!(f64::from(bv) * f64::from(xv) < 1.0 && bv * xv == 1.0);
+    let d = Dims {
+        batch: 2,
+        inputs: 5,
+        outputs: 3,
+    };
+    let mut x = vec![0.1f32; 2 * 5];
+    let mut b = vec![0.2f32; 3 * 5];
+    x[2] = xv; // X[0, 2]
+    b[5 + 2] = bv; // B[1, 2]
+    let g = vec![0.5f32, -0.25, 1.0, 0.75, -1.0, 0.5];
+    let reference = reference::forward(d, &x, &b);
+    let (rx, rb) = reference::backward(d, &x, &b, &g);
+    assert_eq!(reference.clamped, 1);
+    for isa in isas() {
+        let fast = fast::forward_with(isa, d, &x, &b);
+        assert_eq!(fast.clamped, 1, "{isa:?}");
+        for (got, want) in fast.out.iter().zip(&reference.out) {
+            assert!(
+                (got - want).abs() <= 1e-5 * want.abs(),
+                "{isa:?}: {got} vs {want}"
+            );
+        }
+        let (fx, fb) = fast::backward_with(isa, d, &x, &b, &g);
+        for (got, want) in fx.iter().zip(&rx).chain(fb.iter().zip(&rb)) {
+            assert!(
+                (got - want).abs() <= 1e-5 * (1.0 + want.abs()),
+                "{isa:?}: {got} vs {want}"
+            );
+        }
+    }
 }
 
 #[test]

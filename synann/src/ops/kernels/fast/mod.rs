@@ -3,39 +3,42 @@
 //! **Forward: products instead of logarithms.** A logarithm costs tens of
 //! multiplications, so instead of Σ_j ln f_j we multiply the factors and
 //! take one logarithm per block of factors: Σ_j ln f_j = ln Π_j f_j, guarded
-//! against underflow and overflow, and *compensated*: each running product
-//! carries its rounding error, so that small terms keep their digits (see
-//! `portable.rs`).
+//! against underflow and overflow. Multiplying rounded factors would lose
+//! the digits of small terms, so each precision gets an exact-enough
+//! product: f32 inputs are multiplied in f64, where every term b·x is exact
+//! and the rounding of the products stays far below the f32 result's
+//! (`widened.rs`); f64 inputs carry each running product's rounding error
+//! beside it, a *compensated* product (`portable.rs`).
 //!
 //! **Backward: one reciprocal per term, shared.** q = g[k, i]/(1 − B·X) is
 //! computed once per (k, i, j) and feeds both dX[k, j] −= B·q and
 //! dB[i, j] −= X·q.
 //!
-//! **Two implementations.** `portable` is plain Rust that LLVM
-//! vectorises; on x86-64 it is compiled three times (baseline SSE2, AVX2,
-//! AVX-512) and the widest version the CPU supports runs ([`Isa`]). It
-//! serves f64 (the gradient checks) and f32 on CPUs without AVX-512 (its
-//! forward; the backward on AVX2 CPUs is `avx2`'s). `avx512` (x86-64
-//! only) is the f32 training path written with AVX-512 intrinsics:
-//! register tiles of several rows of X against one row of B, so that every
-//! vector of B loaded serves several rows and independent chains of
-//! operations keep the SIMD units busy, plus masked loads for the last
-//! columns; its forward gives the portable loop's bits. `avx2` is the same
-//! register-tiled backward with AVX2 intrinsics. The tests run every
+//! **Implementations.** `widened` (the f32 forward) and `portable` (the
+//! f64 forward, and the backward for f64 and for f32 on CPUs without AVX2)
+//! are plain Rust that LLVM vectorises; on x86-64 each is compiled three
+//! times (baseline SSE2, AVX2, AVX-512) and the widest version the CPU
+//! supports runs ([`Isa`]); the versions of one loop give the same bits.
+//! The f32 backward on x86-64 is written with intrinsics, `avx512` and
+//! `avx2`: register tiles of several rows of X against one row of B, so
+//! that every vector of B loaded serves several rows and independent
+//! chains of operations keep the SIMD units busy. The tests run every
 //! version the test machine supports against the
 //! [`reference`](super::reference) kernels, in f64 and f32.
 //!
 //! **Counting clamped factors.** The forward also counts the factors it
-//! clamps at the floor ([`ForwardOutput::clamped`]): each kernel counts in
-//! its inner loop, from the comparison that clamps, each task sums its
-//! counts and adds them to one shared atomic counter once at its end.
+//! clamps at the floor ([`ForwardOutput::clamped`]): the f64 loop counts in
+//! its inner loop, from the comparison that clamps; the f32 loop on its
+//! exact path, where every pair with a clamped factor goes. Each task sums
+//! its counts and adds them to one shared atomic counter once at its end.
 //!
 //! **Threads.** The forward splits the rows of the output over rayon. The
 //! backward gives each thread a band of columns of dX and dB
 //! (`bands.rs`), or, when there are too few columns, a part of the rows
-//! with its own small dB (see `split_backward`). Extra memory: the outputs
-//! and, in the second case, one m×n dB per thread: O(N·m + N·n +
-//! threads·m·n), never N·m·n.
+//! with its own small dB (see `split_backward`). Extra memory: the outputs,
+//! in f32 a copy of B widened to f64 (and each task's rows of X) for the
+//! forward, and, in the second case of the backward, one m×n dB per
+//! thread: O(N·m + N·n + threads·m·n), never N·m·n.
 
 // The kernels themselves are private: callers go through `forward` and
 // `backward` (or their `_with` forms), which pick and check the instruction set.
@@ -45,6 +48,7 @@ mod avx2;
 mod avx512;
 mod bands;
 mod portable;
+mod widened;
 
 use crate::ops::kernels::{Dims, ForwardOutput};
 use crate::ops::FACTOR_FLOOR;
@@ -97,28 +101,32 @@ pub fn forward_with<T: Float>(isa: Isa, d: Dims, x: &[T], b: &[T]) -> ForwardOut
     let work = d.batch * m * n;
     // Each task adds its own count once, at its end.
     let clamped = AtomicU64::new(0);
-    parallel::for_each_block(&mut out, K_TILE * m, work, |tile, out_rows| {
-        let k0 = tile * K_TILE;
-        let rows = out_rows.len() / m;
-        let xs = &x[k0 * n..(k0 + rows) * n];
-        #[cfg(target_arch = "x86_64")]
-        if isa == Isa::Avx512 {
-            if let (Some(xs), Some(b), Some(out_rows)) = (
-                T::as_f32_slice(xs),
-                T::as_f32_slice(b),
-                T::as_f32_slice_mut(out_rows),
-            ) {
-                // SAFETY: `assert_supported` checked that this CPU has
-                // AVX-512F, AVX2, FMA and POPCNT; the function is safe
-                // otherwise.
-                let count = unsafe { avx512::forward_tile(n, m, xs, b, out_rows) };
-                clamped.fetch_add(count, Ordering::Relaxed);
-                return;
-            }
-        }
-        let count = portable::forward_tile_with(isa, n, m, xs, b, out_rows);
-        clamped.fetch_add(count, Ordering::Relaxed);
-    });
+    if let (Some(x), Some(b), Some(out)) = (
+        T::as_f32_slice(x),
+        T::as_f32_slice(b),
+        T::as_f32_slice_mut(&mut out),
+    ) {
+        // f32: computed in f64 (see `widened.rs`), B widened once.
+        let widen = |v: &[f32]| v.iter().map(|&a| f64::from(a)).collect::<Vec<f64>>();
+        let b = widen(b);
+        let b_reach: Vec<f64> = b.chunks_exact(n).map(widened::reach::<f64>).collect();
+        parallel::for_each_block(out, K_TILE * m, work, |tile, out_rows| {
+            let k0 = tile * K_TILE;
+            let rows = out_rows.len() / m;
+            let xs = widen(&x[k0 * n..(k0 + rows) * n]);
+            let count = widened::forward_tile_with(isa, n, m, &xs, (&b, &b_reach), out_rows);
+            clamped.fetch_add(count, Ordering::Relaxed);
+        });
+    } else {
+        // f64: compensated products (see `portable.rs`).
+        parallel::for_each_block(&mut out, K_TILE * m, work, |tile, out_rows| {
+            let k0 = tile * K_TILE;
+            let rows = out_rows.len() / m;
+            let xs = &x[k0 * n..(k0 + rows) * n];
+            let count = portable::forward_tile_with(isa, n, m, xs, b, out_rows);
+            clamped.fetch_add(count, Ordering::Relaxed);
+        });
+    }
     ForwardOutput {
         out,
         clamped: clamped.into_inner(),

@@ -1,6 +1,10 @@
 //! The portable kernels: plain Rust on fixed-size arrays, which LLVM
-//! vectorises for whatever instruction set they are compiled with. They run
-//! for f64 (gradient checks), and for f32 on CPUs without AVX-512.
+//! vectorises for whatever instruction set they are compiled with. The
+//! forward runs for f64 (the gradient checks; f32 has its own,
+//! [`widened`](super::widened)); the backward for f64, and for f32 on CPUs
+//! without AVX2. The code is generic over the float type, and the accuracy
+//! figures below for f32 describe it compiled for f32, as it was used before
+//! the widened forward.
 //!
 //! **Forward: products instead of logarithms.** The j loop keeps [`LANES`]
 //! independent running products (lane l takes every j ≡ l mod LANES), which
