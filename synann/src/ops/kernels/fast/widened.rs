@@ -215,9 +215,19 @@ fn check<W>(s: &mut Pairs<W>) {
     }
 }
 
+/// What [`pairs`] returns for its [`ROWS`] pairs.
+struct Finished {
+    /// The product of each pair's lanes.
+    product: [f64; ROWS],
+    /// The logarithms flushed out of its lanes.
+    acc: [f64; ROWS],
+    /// Whether the pair must take the exact path instead.
+    exact: [bool; ROWS],
+}
+
 /// Runs [`ROWS`] pairs: row `b` of B against the rows `x` of X.
 #[inline(always)]
-fn pairs<W: Watch>(b: &[f64], x: [&[f64]; ROWS]) -> Pairs<W> {
+fn pairs<W: Watch>(b: &[f64], x: [&[f64]; ROWS]) -> Finished {
     let n = b.len();
     let mut s = Pairs {
         p: [[1.0; LANES]; ROWS],
@@ -243,10 +253,22 @@ fn pairs<W: Watch>(b: &[f64], x: [&[f64]; ROWS]) -> Pairs<W> {
         }
         check(&mut s);
     }
-    for r in 0..ROWS {
-        s.exact[r] |= s.watch[r].saw_small();
+    // Each pair's lanes multiplied pairwise, as a tree (lane l by lane
+    // l + 4, then by l + 2, then by l + 1), while they are in registers.
+    let mut half = LANES / 2;
+    while half > 0 {
+        for lanes in s.p.iter_mut() {
+            for l in 0..half {
+                lanes[l] *= lanes[l + half];
+            }
+        }
+        half /= 2;
     }
-    s
+    Finished {
+        product: s.p.map(|lanes| lanes[0]),
+        acc: s.acc,
+        exact: std::array::from_fn(|r| s.exact[r] | s.watch[r].saw_small()),
+    }
 }
 
 /// ln p for a positive normal f64, to about 2⁻³⁴ relative: with
@@ -295,32 +317,20 @@ fn forward_tile(
             let group: [usize; ROWS] = std::array::from_fn(|r| (k0 + r).min(rows - 1));
             let x = group.map(|k| &xs[k * n..(k + 1) * n]);
             let safe = group.iter().all(|&k| b_reach[i] * x_reach[k] < SAFE_REACH);
-            let (p, acc, exact_path) = if safe {
-                let s = pairs::<Unguarded>(brow, x);
-                (s.p, s.acc, s.exact)
+            let done = if safe {
+                pairs::<Unguarded>(brow, x)
             } else {
-                let s = pairs::<Smallest>(brow, x);
-                (s.p, s.acc, s.exact)
+                pairs::<Smallest>(brow, x)
             };
-            for r in 0..ROWS.min(rows - k0) {
+            for (r, &xr) in x.iter().enumerate().take(rows - k0) {
                 let o = (k0 + r) * m + i;
-                if exact_path[r] {
-                    let (sum, count) = exact(brow, x[r]);
+                if done.exact[r] {
+                    let (sum, count) = exact(brow, xr);
                     sums[o] = sum;
                     clamped += count;
                 } else {
-                    // The lanes pairwise, as a tree: each level one vector
-                    // operation of independent products.
-                    let mut q = p[r];
-                    let mut half = LANES / 2;
-                    while half > 0 {
-                        for l in 0..half {
-                            q[l] *= q[l + half];
-                        }
-                        half /= 2;
-                    }
-                    products[o] = q[0];
-                    sums[o] = acc[r];
+                    products[o] = done.product[r];
+                    sums[o] = done.acc[r];
                 }
             }
         }
@@ -406,8 +416,7 @@ mod tests {
         let (plain, watched) = (pairs::<Unguarded>(&b, x), pairs::<Smallest>(&b, x));
         for r in 0..ROWS {
             assert!(!watched.exact[r] && !plain.exact[r]);
-            let bits = |p: &[f64]| p.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
-            assert_eq!(bits(&plain.p[r]), bits(&watched.p[r]));
+            assert_eq!(plain.product[r].to_bits(), watched.product[r].to_bits());
             assert_eq!(plain.acc[r].to_bits(), watched.acc[r].to_bits());
         }
         // A factor below 2⁻²⁴ sends the watched pair to the exact path.
