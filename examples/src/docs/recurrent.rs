@@ -1,7 +1,9 @@
 //! The recurrent-epoch table of `docs/PERFORMANCE.md`: one epoch of
-//! `syna-rnn` with each recurrent cell, before and after the changes named
-//! in `results/recurrent-epoch/provenance.json`, from the `summary.json`
-//! of each run (`<cell>-before/`, `<cell>-after/`).
+//! `syna-rnn` with each recurrent cell, built from each commit listed in
+//! `results/recurrent-epoch/provenance.json` (`"builds"`, oldest first),
+//! from the `summary.json` of each run (`<cell>-<commit>-r<N>/`, N = 1, 2,
+//! …: the mean and standard deviation over the runs), with the speed-up of
+//! the last build's mean over the first's.
 
 use super::{malformed, read_json, DocsError, Provenance};
 use std::path::Path;
@@ -25,29 +27,158 @@ fn epoch_seconds(dir: &Path) -> Result<f64, DocsError> {
         .ok_or_else(|| malformed(&path, "lacks the number `mean_epoch_seconds`"))
 }
 
-/// Before, after and the speed-up for each cell, and the machine below.
+/// The epoch times of the runs `<cell>-<commit>-r1`, `-r2`, … (at least
+/// one).
+fn run_seconds(dir: &Path, cell: &str, commit: &str) -> Result<Vec<f64>, DocsError> {
+    let mut times = Vec::new();
+    for rep in 1.. {
+        let run = dir.join(format!("{cell}-{commit}-r{rep}"));
+        if !run.is_dir() {
+            break;
+        }
+        times.push(epoch_seconds(&run)?);
+    }
+    if times.is_empty() {
+        return Err(malformed(
+            &dir.join(format!("{cell}-{commit}-r1")),
+            "is missing: every cell needs at least one run of every build",
+        ));
+    }
+    Ok(times)
+}
+
+/// The mean and the sample standard deviation (0 for one value).
+fn mean_std(v: &[f64]) -> (f64, f64) {
+    let n = v.len() as f64;
+    let mean = v.iter().sum::<f64>() / n;
+    if v.len() < 2 {
+        return (mean, 0.0);
+    }
+    let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    (mean, var.sqrt())
+}
+
+/// The commits measured, oldest first (at least two).
+fn builds(dir: &Path) -> Result<Vec<String>, DocsError> {
+    let path = dir.join("provenance.json");
+    let builds: Vec<String> = read_json(&path)?
+        .get("builds")
+        .and_then(|v| v.as_array())
+        .map(|list| {
+            list.iter()
+                .filter_map(|c| c.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    if builds.len() < 2 {
+        return Err(malformed(
+            &path,
+            "needs `builds`, a list of at least two commits (strings), oldest first",
+        ));
+    }
+    Ok(builds)
+}
+
+/// The epoch time of each build for each cell (mean ± standard deviation
+/// over its runs), the speed-up of the last build over the first, and the
+/// machine below.
 pub fn table(root: &Path) -> Result<String, DocsError> {
     let dir = root.join(DIR);
     let provenance = Provenance::of(&dir)?;
-    let before = read_json(&dir.join("provenance.json"))?
-        .get("before")
-        .and_then(|v| v.as_str())
-        .unwrap_or("?")
-        .to_string();
-    let mut out = format!(
-        "| syna-rnn with the | epoch before (`{before}`) | epoch after | speed-up |\n|---|---|---|---|\n"
-    );
+    let builds = builds(&dir)?;
+    let heads: String = builds.iter().map(|c| format!(" `{c}` |")).collect();
+    let rule = "---|".repeat(builds.len());
+    let (first, last) = (&builds[0], &builds[builds.len() - 1]);
+    let mut out =
+        format!("| syna-rnn with the |{heads} speed-up `{first}` → `{last}` |\n|---|{rule}---|\n");
+    let mut runs = 0;
     for (cell, label) in CELLS {
-        let old = epoch_seconds(&dir.join(format!("{cell}-before")))?;
-        let new = epoch_seconds(&dir.join(format!("{cell}-after")))?;
-        out.push_str(&format!(
-            "| {label} | {old:.1} s | {new:.1} s | {:.2}× |\n",
-            old / new
-        ));
+        let stats = builds
+            .iter()
+            .map(|c| run_seconds(&dir, cell, c))
+            .collect::<Result<Vec<Vec<f64>>, _>>()?;
+        runs = runs.max(stats.iter().map(Vec::len).max().unwrap_or(0));
+        let stats: Vec<(f64, f64)> = stats.iter().map(|t| mean_std(t)).collect();
+        let cells: String = stats
+            .iter()
+            .map(|(mean, std)| format!(" {mean:.1} ± {std:.1} s |"))
+            .collect();
+        let speedup = stats[0].0 / stats[stats.len() - 1].0;
+        out.push_str(&format!("| {label} |{cells} {speedup:.2}× |\n"));
     }
     out.push_str(&format!(
-        "\n{}, {} ({}); one run each.\n",
+        "\n{}, {} ({}); {runs} runs of each build, interleaved; mean ± standard deviation.\n",
         provenance.cpu, provenance.date, provenance.conditions
     ));
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::table;
+    use std::fs;
+    use std::path::PathBuf;
+
+    /// A results folder (under a fresh temporary root named `tag`) with
+    /// `builds` in its provenance and a summary per cell and build.
+    fn fixture(tag: &str, builds: &str) -> PathBuf {
+        let root = std::env::temp_dir().join(format!(
+            "synann-docs-recurrent-{tag}-{}",
+            std::process::id()
+        ));
+        let _ = fs::remove_dir_all(&root);
+        let dir = root.join(super::DIR);
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(
+            dir.join("provenance.json"),
+            format!(
+                r#"{{"cpu": "a CPU", "date": "today", "command": "mnist", "conditions": "quiet", "builds": {builds}}}"#
+            ),
+        )
+        .unwrap();
+        for cell in ["synapse", "gru", "tanh"] {
+            for (commit, seconds) in [("aaa", 40.0), ("bbb", 30.0), ("ccc", 20.0)] {
+                let run = dir.join(format!("{cell}-{commit}-r1"));
+                fs::create_dir_all(&run).unwrap();
+                fs::write(
+                    run.join("summary.json"),
+                    format!(r#"{{"mean_epoch_seconds": {seconds}}}"#),
+                )
+                .unwrap();
+            }
+        }
+        root
+    }
+
+    #[test]
+    fn one_column_per_build_and_the_speed_up_of_the_last_over_the_first() {
+        let root = fixture("three", r#"["aaa", "bbb", "ccc"]"#);
+        let out = table(&root).unwrap();
+        assert!(
+            out.contains("| `aaa` | `bbb` | `ccc` | speed-up `aaa` → `ccc` |"),
+            "{out}"
+        );
+        assert!(
+            out.contains("| 40.0 ± 0.0 s | 30.0 ± 0.0 s | 20.0 ± 0.0 s | 2.00× |"),
+            "{out}"
+        );
+        assert!(out.contains("1 runs of each build"), "{out}");
+        fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn fewer_than_two_builds_or_a_missing_run_is_an_error() {
+        let root = fixture("one", r#"["aaa"]"#);
+        assert!(table(&root).unwrap_err().to_string().contains("builds"));
+        fs::remove_dir_all(&root).unwrap();
+        let root = fixture("missing", r#"["aaa", "zzz"]"#);
+        assert!(table(&root).unwrap_err().to_string().contains("zzz"));
+        fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn several_runs_give_their_mean_and_standard_deviation() {
+        assert_eq!(super::mean_std(&[1.0, 2.0, 3.0]), (2.0, 1.0));
+        assert_eq!(super::mean_std(&[5.0]), (5.0, 0.0));
+    }
 }
