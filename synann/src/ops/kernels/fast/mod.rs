@@ -40,6 +40,55 @@
 //! forward, and, in the second case of the backward, one m×n dB per
 //! thread: O(N·m + N·n + threads·m·n), never N·m·n.
 
+/// Defines `$with(isa, args…)`, which runs the forward task `$kernel`
+/// compiled for `isa`: as it is (baseline), with AVX2 and FMA, or with
+/// AVX-512. `$kernel` must be `#[inline(always)]`, so that each build
+/// inlines (and vectorises) its own copy; the caller must have checked that
+/// this CPU supports `isa` (`assert_supported`).
+macro_rules! forward_per_isa {
+    (
+        $(#[$doc:meta])*
+        fn $with:ident $(<$($g:ident: $bound:path),*>)? ($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty
+            = $kernel:ident
+    ) => {
+        $(#[$doc])*
+        pub(super) fn $with $(<$($g: $bound),*>)? (isa: Isa, $($arg: $ty),*) -> $ret {
+            #[cfg(target_arch = "x86_64")]
+            {
+                /// The kernel compiled with AVX2 and FMA.
+                ///
+                /// # Safety
+                /// The CPU must support AVX2 and FMA.
+                #[target_feature(enable = "avx2,fma")]
+                unsafe fn avx2 $(<$($g: $bound),*>)? ($($arg: $ty),*) -> $ret {
+                    $kernel($($arg),*)
+                }
+
+                /// The kernel compiled with AVX-512.
+                ///
+                /// # Safety
+                /// The CPU must support AVX-512F, AVX2 and FMA.
+                #[target_feature(enable = "avx512f,avx2,fma")]
+                unsafe fn avx512 $(<$($g: $bound),*>)? ($($arg: $ty),*) -> $ret {
+                    $kernel($($arg),*)
+                }
+
+                match isa {
+                    // SAFETY: the caller checked that this CPU has the
+                    // instruction set; the kernel is safe code otherwise.
+                    Isa::Avx512 => return unsafe { avx512($($arg),*) },
+                    // SAFETY: as above.
+                    Isa::Avx2 => return unsafe { avx2($($arg),*) },
+                    Isa::Baseline => {}
+                }
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            let _ = isa; // Only the baseline build elsewhere.
+            $kernel($($arg),*)
+        }
+    };
+}
+
 // The kernels themselves are private: callers go through `forward` and
 // `backward` (or their `_with` forms), which pick and check the instruction set.
 #[cfg(target_arch = "x86_64")]

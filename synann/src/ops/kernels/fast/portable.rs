@@ -336,59 +336,17 @@ fn forward_tile<T: Float>(n: usize, m: usize, xs: &[T], b: &[T], out_rows: &mut 
     clamped
 }
 
-/// [`forward_tile`] compiled with AVX2 and FMA.
-///
-/// # Safety
-/// The CPU must support AVX2 and FMA.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn forward_tile_avx2<T: Float>(
-    n: usize,
-    m: usize,
-    xs: &[T],
-    b: &[T],
-    out_rows: &mut [T],
-) -> u64 {
-    forward_tile(n, m, xs, b, out_rows)
-}
-
-/// [`forward_tile`] compiled with AVX-512.
-///
-/// # Safety
-/// The CPU must support AVX-512F, AVX2 and FMA.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx2,fma")]
-unsafe fn forward_tile_avx512<T: Float>(
-    n: usize,
-    m: usize,
-    xs: &[T],
-    b: &[T],
-    out_rows: &mut [T],
-) -> u64 {
-    forward_tile(n, m, xs, b, out_rows)
-}
-
-/// [`forward_tile`] compiled for `isa`, which the caller has checked this
-/// CPU supports. Returns the number of factors clamped.
-pub(super) fn forward_tile_with<T: Float>(
-    isa: Isa,
-    n: usize,
-    m: usize,
-    xs: &[T],
-    b: &[T],
-    out_rows: &mut [T],
-) -> u64 {
-    match isa {
-        // SAFETY: the caller checked that this CPU has the instruction set
-        // (`assert_supported`); the function is safe code otherwise.
-        #[cfg(target_arch = "x86_64")]
-        Isa::Avx512 => unsafe { forward_tile_avx512(n, m, xs, b, out_rows) },
-        // SAFETY: as above.
-        #[cfg(target_arch = "x86_64")]
-        Isa::Avx2 => unsafe { forward_tile_avx2(n, m, xs, b, out_rows) },
-        _ => forward_tile(n, m, xs, b, out_rows),
-    }
-}
+forward_per_isa!(
+    /// [`forward_tile`] compiled for `isa`, which the caller has checked
+    /// this CPU supports. Returns the number of factors clamped.
+    fn forward_tile_with<T: Float>(
+        n: usize,
+        m: usize,
+        xs: &[T],
+        b: &[T],
+        out_rows: &mut [T],
+    ) -> u64 = forward_tile
+);
 
 /// dX[k, ·] −= B[i, ·]·r and dB[i, ·] −= X[k, ·]·r with r = g/(1 − B·X)
 /// (0 where the factor was clamped): one (k, i) pair, vectorised over j.

@@ -341,60 +341,19 @@ fn forward_tile(
     clamped
 }
 
-/// [`forward_tile`] compiled with AVX2 and FMA.
-///
-/// # Safety
-/// The CPU must support AVX2 and FMA.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn forward_tile_avx2(
-    n: usize,
-    m: usize,
-    xs: &[f64],
-    b: (&[f64], &[f64]),
-    out: &mut [f32],
-) -> u64 {
-    forward_tile(n, m, xs, b, out)
-}
-
-/// [`forward_tile`] compiled with AVX-512.
-///
-/// # Safety
-/// The CPU must support AVX-512F, AVX2 and FMA.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx2,fma")]
-unsafe fn forward_tile_avx512(
-    n: usize,
-    m: usize,
-    xs: &[f64],
-    b: (&[f64], &[f64]),
-    out: &mut [f32],
-) -> u64 {
-    forward_tile(n, m, xs, b, out)
-}
-
-/// [`forward_tile`] compiled for `isa`, which the caller has checked this
-/// CPU supports: `xs` are rows of X widened to f64, `b` is B widened and
-/// the reach of each of its rows. Returns the number of factors clamped.
-pub(super) fn forward_tile_with(
-    isa: Isa,
-    n: usize,
-    m: usize,
-    xs: &[f64],
-    b: (&[f64], &[f64]),
-    out_rows: &mut [f32],
-) -> u64 {
-    match isa {
-        // SAFETY: the caller checked that this CPU has the instruction set
-        // (`assert_supported`); the function is safe code otherwise.
-        #[cfg(target_arch = "x86_64")]
-        Isa::Avx512 => unsafe { forward_tile_avx512(n, m, xs, b, out_rows) },
-        // SAFETY: as above.
-        #[cfg(target_arch = "x86_64")]
-        Isa::Avx2 => unsafe { forward_tile_avx2(n, m, xs, b, out_rows) },
-        _ => forward_tile(n, m, xs, b, out_rows),
-    }
-}
+forward_per_isa!(
+    /// [`forward_tile`] compiled for `isa`, which the caller has checked
+    /// this CPU supports: `xs` are rows of X widened to f64, `b` is B
+    /// widened and the reach of each of its rows. Returns the number of
+    /// factors clamped.
+    fn forward_tile_with(
+        n: usize,
+        m: usize,
+        xs: &[f64],
+        b: (&[f64], &[f64]),
+        out_rows: &mut [f32],
+    ) -> u64 = forward_tile
+);
 
 #[cfg(test)]
 mod tests {
