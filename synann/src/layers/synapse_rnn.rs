@@ -218,6 +218,32 @@ impl<T: Float> SynapseRNN<T> {
     /// (all states [N, T, H], last state [N, H]). With T = 0 the states
     /// tensor is [N, 0, H] and the last state is `h0`.
     pub fn forward_sequence(&self, x: &Var<T>, h0: Option<&Var<T>>) -> (Var<T>, Var<T>) {
+        let (batch, hidden) = (x.shape()[0], self.cell.hidden_size());
+        let (states, last) = self.forward_states(x, h0);
+        let all = if states.is_empty() {
+            Var::constant(Tensor::zeros(&[batch, 0, hidden]))
+        } else {
+            Var::stack(&states.iter().collect::<Vec<_>>(), 1)
+        };
+        (all, last)
+    }
+
+    /// [`SynapseRNN::forward_sequence`] without stacking: the state after
+    /// each of the T steps, each [N, H], and the last state (`h0`, or zero,
+    /// when T = 0). For a read-out that reduces the states (their mean, say)
+    /// this saves the [N, T, H] copy and its gradient.
+    ///
+    /// ```
+    /// use synann::layers::SynapseRNN;
+    /// use synann_autograd::Var;
+    /// use synann_tensor::{random::seeded, Tensor};
+    /// let rnn = SynapseRNN::<f64>::new(3, 4, &mut seeded(0));
+    /// let x = Var::constant(Tensor::ones(&[2, 5, 3]));
+    /// let (states, last) = rnn.forward_states(&x, None);
+    /// assert_eq!(states.len(), 5);
+    /// assert_eq!(*states[4].value(), *last.value());
+    /// ```
+    pub fn forward_states(&self, x: &Var<T>, h0: Option<&Var<T>>) -> (Vec<Var<T>>, Var<T>) {
         let s = x.shape();
         assert!(
             s.len() == 3 && s[2] == self.cell.weight_ih.shape()[1],
@@ -245,12 +271,7 @@ impl<T: Float> SynapseRNN<T> {
             states.push(h.clone());
         }
         self.cell.clamped.set(clamped);
-        let all = if steps == 0 {
-            Var::constant(Tensor::zeros(&[batch, 0, self.cell.hidden_size()]))
-        } else {
-            Var::stack(&states.iter().collect::<Vec<_>>(), 1)
-        };
-        (all, h)
+        (states, h)
     }
 }
 

@@ -41,7 +41,6 @@ use synann_autograd::Var;
 use synann_nn::layers::{Bias, GRUCell, Linear, RNNCell};
 use synann_nn::{forward_child, Mode, Module};
 use synann_tensor::random::Rng;
-use synann_tensor::KeepDim;
 
 /// Pixels per row (the features of one step).
 const ROW: usize = 28;
@@ -94,7 +93,16 @@ impl Recurrence {
     /// states, in (−1, 1), are mapped by (h + 1)/2.
     fn mean_state(&self, x: &Var<f32>) -> Var<f32> {
         match self {
-            Recurrence::Synapse(rnn) => rnn.forward_sequence(x, None).0.mean(&[1], KeepDim::No),
+            Recurrence::Synapse(rnn) => {
+                // The states summed as they come (no [N, 28, H] stack).
+                let states = rnn.forward_states(x, None).0;
+                let steps = states.len() as f32;
+                let sum = states
+                    .into_iter()
+                    .reduce(|s, h| s.add(&h))
+                    .expect("a sequence has at least one step");
+                sum.mul_scalar(1.0 / steps)
+            }
             Recurrence::Tanh(cell) => {
                 mean_unit_state(x, cell.initial_state(x.shape()[0]), |x, h| cell.step(x, h))
             }

@@ -14,8 +14,8 @@
 //! that every group of rows then walks with unit stride: read in place,
 //! the rows of B are n floats apart, and at n = 128 (512 bytes) the 128
 //! rows of a block fall into 8 of the L1 cache's 64 sets and evict each
-//! other. Packing made the backward about 15 % faster at n = 128 and
-//! n = 784 on our AVX2 machine (AMD EPYC, family 23, model 1).
+//! other. Packing made the backward faster at n = 128 and n = 784 on our
+//! AVX2 machine (AMD EPYC, family 23, model 1).
 //!
 //! **Two quotients.** Where a tile's factors might be clamped, q is one
 //! exact division, set to 0 where the f32 factor fl(1 − fl(b·x)) is below
@@ -23,9 +23,10 @@
 //! cannot clamp, and their *reach* says so (as in the forward: if
 //! max|B|·max|X| < 1 − 2⁻²⁵, every factor is above 2⁻²⁵): there, q comes
 //! from the reciprocal estimate refined by one Newton step,
-//! g·r₀·(2 − f·r₀), with no mask. On our AVX2 machine that is 16 %
-//! faster than the masked division (the division unit, not the
-//! multipliers, bounds the loop); the quotient is within about 2 units in
+//! g·r₀·(2 − f·r₀), with no mask. On our AVX2 machine that is faster
+//! than the masked division (the division unit, not the multipliers,
+//! bounds that loop; with the mask, the estimate gained nothing); the
+//! quotient is within about 2 units in
 //! the last place of the exact one (`rcpps` is good to 1.5·2⁻¹², and one
 //! step squares its error). The sums run in another order than the
 //! portable loop's, so the gradients agree with it to rounding, not to

@@ -14,8 +14,9 @@
 //! It costs two vector operations per factor (one fused multiply-add for
 //! 1 − b·x, which gives the same bits as a multiplication and a subtraction
 //! since b·x is exact, and one multiplication into the product), on half as
-//! many lanes per register as f32: on our AVX2 machine it is about twice as
-//! fast as the compensated f32 loop it replaced.
+//! many lanes per register as f32: on our AVX2 machine it is faster than
+//! the compensated f32 loop it replaced (`synapse_n784_fwd` in the bench
+//! tables of `docs/PERFORMANCE.md`).
 //!
 //! **Lanes and tiles.** Each (k, i) pair keeps [`LANES`] running products
 //! (lane l takes every j ≡ l mod LANES: one AVX-512 register of f64, two
