@@ -43,8 +43,9 @@
 //! r_B = max_j |B[i, j]| and r_X = max_j |X[k, j]| (their *reach*, computed
 //! once per row), every |b·x| ≤ r_B·r_X, so if r_B·r_X < 1 − 2⁻²⁵ no
 //! factor of the pair rounds to a product of 1, and every factor is above
-//! 2⁻²⁵. Such pairs (all of them in `SynapseRNN`, where B and the state are
-//! in (0, 1)) run the loop with nothing else to check. Otherwise (a reach
+//! 2⁻²⁵. Such pairs (in `SynapseRNN`, where B and the state are in
+//! (0, 1), all of them unless a sigmoid saturates to 1 in f32) run the
+//! loop with nothing else to check. Otherwise (a reach
 //! of 1 or more, an infinity or a NaN) the loop also keeps the smallest
 //! factor of each lane, and a pair with a factor below 2⁻²⁴ goes to the
 //! exact path: one `ln_1p` per term in f64, the clamp rule applied term by
