@@ -93,16 +93,8 @@ impl Recurrence {
     /// states, in (−1, 1), are mapped by (h + 1)/2.
     fn mean_state(&self, x: &Var<f32>) -> Var<f32> {
         match self {
-            Recurrence::Synapse(rnn) => {
-                // The states summed as they come (no [N, 28, H] stack).
-                let states = rnn.forward_states(x, None).0;
-                let steps = states.len() as f32;
-                let sum = states
-                    .into_iter()
-                    .reduce(|s, h| s.add(&h))
-                    .expect("a sequence has at least one step");
-                sum.mul_scalar(1.0 / steps)
-            }
+            // The states unstacked (no [N, 28, H] copy) and averaged.
+            Recurrence::Synapse(rnn) => mean_of(rnn.forward_states(x, None).0),
             Recurrence::Tanh(cell) => {
                 mean_unit_state(x, cell.initial_state(x.shape()[0]), |x, h| cell.step(x, h))
             }
@@ -113,6 +105,16 @@ impl Recurrence {
     }
 }
 
+/// The mean of a sequence's states, summed in order.
+fn mean_of(states: Vec<Var<f32>>) -> Var<f32> {
+    let steps = states.len() as f32;
+    states
+        .into_iter()
+        .reduce(|sum, h| sum.add(&h))
+        .expect("a sequence has at least one step")
+        .mul_scalar(1.0 / steps)
+}
+
 /// Runs `step` over the rows of x `[N, T, 28]` from `h0` and returns the
 /// mean state mapped from (−1, 1) to (0, 1): (mean + 1)/2.
 fn mean_unit_state(
@@ -121,16 +123,13 @@ fn mean_unit_state(
     step: impl Fn(&Var<f32>, &Var<f32>) -> Var<f32>,
 ) -> Var<f32> {
     let (batch, time) = (x.shape()[0], x.shape()[1]);
+    let mut states: Vec<Var<f32>> = Vec::with_capacity(time);
     let mut h = h0;
-    let mut sum: Option<Var<f32>> = None;
     for t in 0..time {
         h = step(&x.narrow(1, t, 1).reshape(&[batch, ROW]), &h);
-        sum = Some(sum.map_or_else(|| h.clone(), |s| s.add(&h)));
+        states.push(h.clone());
     }
-    let mean = sum
-        .expect("a sequence has at least one step")
-        .mul_scalar(1.0 / time as f32);
-    mean.add_scalar(1.0).mul_scalar(0.5)
+    mean_of(states).add_scalar(1.0).mul_scalar(0.5)
 }
 
 impl Module<f32> for Recurrence {

@@ -37,7 +37,7 @@
 //! integer mask vector and are slow on some CPUs).
 
 use super::bands::{ColumnBands, PaddedRows};
-use super::widened::{reach, SAFE_REACH};
+use super::widened::{clamp_free, reach};
 use std::arch::x86_64::{
     __m256, _mm256_add_ps, _mm256_and_ps, _mm256_cmp_ps, _mm256_div_ps, _mm256_fmadd_ps,
     _mm256_fnmadd_ps, _mm256_loadu_ps, _mm256_mul_ps, _mm256_rcp_ps, _mm256_set1_ps,
@@ -196,19 +196,19 @@ pub(super) unsafe fn backward_band(
     // `PaddedRows`).
     let padded = PaddedRows::new((n, m), (x, g));
     let rows = padded.len();
-    // Which groups of rows can have clamped factors in this band (see the
-    // module docs): those get the masked division.
+    // Which groups of rows are clamp-free in this band (see the module
+    // docs): those get the reciprocal estimate, the others the masked
+    // division.
     let b_reach = (0..m)
         .map(|i| reach(&b[i * n + band.start..i * n + band.end]))
         .fold(0.0, f64::max);
-    let masked: Vec<bool> = (0..rows)
+    let group_clamp_free: Vec<bool> = (0..rows)
         .step_by(ROWS)
         .map(|k0| {
             let x_reach = (k0..(k0 + ROWS).min(rows))
                 .map(|k| reach(&padded.x(k)[band.clone()]))
                 .fold(0.0, f64::max);
-            let cannot_clamp = b_reach * x_reach < SAFE_REACH;
-            !cannot_clamp
+            clamp_free(b_reach, x_reach)
         })
         .collect();
     // One block of B's columns, packed: I_BLOCK rows of 8, and dB's.
@@ -235,10 +235,10 @@ pub(super) unsafe fn backward_band(
                     // SAFETY: this call owns columns `band` (contract).
                     *v = load(unsafe { dx.row_band(k0 + r, cols.clone()) });
                 }
-                if masked[k0 / ROWS] {
-                    sweep::<Masked>(&bp[..len], &mut dbp[..len], gr, xv, &mut dxv);
-                } else {
+                if group_clamp_free[k0 / ROWS] {
                     sweep::<Estimated>(&bp[..len], &mut dbp[..len], gr, xv, &mut dxv);
+                } else {
+                    sweep::<Masked>(&bp[..len], &mut dbp[..len], gr, xv, &mut dxv);
                 }
                 for (r, &v) in dxv.iter().enumerate().take(valid) {
                     // SAFETY: this call owns columns `band` (contract).

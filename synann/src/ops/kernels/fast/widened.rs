@@ -76,7 +76,7 @@ const HI: f64 = (1u64 << 60) as f64;
 const SAFE_LO: f64 = 9.332636185032189e-302; // 2⁻¹⁰⁰⁰
 const SAFE_HI: f64 = 1.0715086071862673e301; // 2¹⁰⁰⁰
 /// A pair whose reach product is below this cannot clamp (1 − 2⁻²⁵).
-pub(super) const SAFE_REACH: f64 = 1.0 - 1.0 / (1u64 << 25) as f64;
+const SAFE_REACH: f64 = 1.0 - 1.0 / (1u64 << 25) as f64;
 /// A guarded pair with a factor below this takes the exact path (2⁻²⁴).
 const SMALL_FACTOR: f64 = 1.0 / (1u64 << 24) as f64;
 
@@ -91,6 +91,13 @@ pub(super) fn reach<T: Copy + Into<f64>>(row: &[T]) -> f64 {
             r.max(a)
         }
     })
+}
+
+/// Whether rows of B and X with these reaches are proven clamp-free: every
+/// term |b·x| is below 1 − 2⁻²⁵, so no factor rounds to a product of 1 in
+/// f32 and every factor is above 2⁻²⁵. False for a NaN or infinite reach.
+pub(super) fn clamp_free(b_reach: f64, x_reach: f64) -> bool {
+    b_reach * x_reach < SAFE_REACH
 }
 
 /// The exact path for one pair: Σ_j of ln max(1 − b·x, floor) with the f32
@@ -318,7 +325,7 @@ fn forward_tile(
             // are dropped).
             let group: [usize; ROWS] = std::array::from_fn(|r| (k0 + r).min(rows - 1));
             let x = group.map(|k| &xs[k * n..(k + 1) * n]);
-            let safe = group.iter().all(|&k| b_reach[i] * x_reach[k] < SAFE_REACH);
+            let safe = group.iter().all(|&k| clamp_free(b_reach[i], x_reach[k]));
             let done = if safe {
                 pairs::<Unguarded>(brow, x)
             } else {
@@ -359,7 +366,7 @@ forward_per_isa!(
 
 #[cfg(test)]
 mod tests {
-    use super::{ln_product, pairs, reach, Smallest, Unguarded, ROWS};
+    use super::{clamp_free, ln_product, pairs, reach, Smallest, Unguarded, ROWS};
 
     #[test]
     fn guarded_and_unguarded_pairs_give_the_same_bits() {
@@ -423,11 +430,14 @@ mod tests {
     }
 
     #[test]
-    fn reach_is_the_largest_magnitude_and_a_nan_is_infinite() {
+    fn reach_is_the_largest_magnitude_a_nan_is_infinite_and_unproven() {
         assert_eq!(reach(&[0.5, -2.0, 1.0]), 2.0);
         assert_eq!(reach::<f32>(&[]), 0.0);
         assert_eq!(reach(&[0.25f32, -3.0]), 3.0);
         assert_eq!(reach(&[0.1, f64::NAN, 0.2]), f64::INFINITY);
         assert_eq!(reach(&[f64::NEG_INFINITY]), f64::INFINITY);
+        assert!(clamp_free(0.5, 1.9) && !clamp_free(1.0, 1.0));
+        // ∞·0 is NaN: not proven.
+        assert!(!clamp_free(f64::INFINITY, 0.0));
     }
 }
