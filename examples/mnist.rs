@@ -29,13 +29,15 @@
 //! `mpirun`) each process is one rank of a data-parallel run: the global
 //! batch and the recipe stay as configured, `--threads` is per rank, rank
 //! 0 alone prints and writes the outputs, and an error on any rank ends the
-//! whole job (`MPI_Abort`). See docs/DISTRIBUTED.md.
+//! whole job (`MPI_Abort`). With `--ranks N` the ranks are N threads of
+//! this one process instead (no MPI needed), `--threads` each. See
+//! docs/DISTRIBUTED.md.
 
 use std::process::ExitCode;
 use synann::zoo::{self, ZooModel};
 use synann_datasets::{Dataset, LoadOptions, Mnist};
 use synann_examples::cli::{failure_status, parse_args, CliError, Config, Parallelism, Task};
-use synann_train::distributed::Distributed;
+use synann_train::distributed::{run_thread_ranks, BatchNormSync, Distributed};
 use synann_train::setup::Overrides;
 use synann_train::summary::{best_validation_epoch, host_cpu, Summary};
 use synann_train::trainer::LAST_FILE;
@@ -57,6 +59,15 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Parallelism::Threads { ranks, batch_norm } = config.parallelism {
+        return match train_on_thread_ranks(&config, ranks, batch_norm) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(failure_status(&*e))
+            }
+        };
+    }
     // MPI stays initialised until the end of main (this handle outlives the
     // trainer's), so that a failing rank can still end the job.
     let distributed = match distributed(&config) {
@@ -93,19 +104,34 @@ fn abort_job() {}
 #[cfg(feature = "mpi")]
 fn distributed(config: &Config) -> Result<Option<Distributed>, AnyError> {
     match config.parallelism {
-        Parallelism::SingleProcess => Ok(None),
+        // (`--ranks` is handled before: main calls `train_on_thread_ranks`.)
+        Parallelism::SingleProcess | Parallelism::Threads { .. } => Ok(None),
         Parallelism::Mpi(batch_norm) => Ok(Some(Distributed::from_mpi(batch_norm)?)),
     }
 }
 
-/// Without MPI, always one process (`parse_args` refuses `--distributed`).
+/// Without MPI, no MPI context (`parse_args` refuses `--distributed`).
 #[cfg(not(feature = "mpi"))]
-fn distributed(config: &Config) -> Result<Option<Distributed>, AnyError> {
-    assert_eq!(config.parallelism, Parallelism::SingleProcess);
+fn distributed(_config: &Config) -> Result<Option<Distributed>, AnyError> {
     Ok(None)
 }
 
-type AnyError = Box<dyn std::error::Error>;
+type AnyError = Box<dyn std::error::Error + Send + Sync>;
+
+/// `--ranks N`: trains on N threads of this process, each a rank with
+/// `--threads` threads of its own; the data are loaded once and shared.
+fn train_on_thread_ranks(
+    config: &Config,
+    ranks: usize,
+    batch_norm: BatchNormSync,
+) -> Result<(), AnyError> {
+    let mnist = load_data(config)?;
+    run_thread_ranks(ranks, config.threads, batch_norm, |d| {
+        let zoo_model = zoo::build(&config.model, &config.zoo_options())?;
+        train(config, &mnist, zoo_model, Some(d))
+    })?;
+    Ok(())
+}
 
 fn run(config: &Config, distributed: Option<Distributed>) -> Result<(), AnyError> {
     synann_tensor::parallel::init_global_pool(config.threads)?;

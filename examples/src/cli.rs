@@ -158,8 +158,14 @@ struct Args {
     /// see docs/DISTRIBUTED.md). --threads is then per rank.
     #[arg(long)]
     distributed: bool,
-    /// With --distributed: BatchNorm statistics of the whole global batch
-    /// (SyncBatchNorm) instead of each rank's shard.
+    /// Train data-parallel on N threads of this process: each rank holds a
+    /// replica of the model and trains on batch/N images of every batch,
+    /// with --threads threads of its own (`--ranks 2 --threads 1` on two
+    /// cores; see docs/DISTRIBUTED.md) [default: 1]
+    #[arg(long)]
+    ranks: Option<usize>,
+    /// With --distributed or --ranks: BatchNorm statistics of the whole
+    /// global batch (SyncBatchNorm) instead of each rank's shard.
     #[arg(long)]
     sync_batch_norm: bool,
 }
@@ -172,6 +178,14 @@ pub enum Parallelism {
     /// This process is one rank of an MPI job (`--distributed`), with
     /// BatchNorm statistics per rank or synchronised (`--sync-batch-norm`).
     Mpi(BatchNormSync),
+    /// This process runs `ranks` ranks as threads (`--ranks`), with
+    /// BatchNorm statistics per rank or synchronised.
+    Threads {
+        /// The number of ranks (at least 2).
+        ranks: usize,
+        /// How BatchNorm layers share statistics.
+        batch_norm: BatchNormSync,
+    },
 }
 
 /// Whether this build can run `--distributed` (feature `mpi`).
@@ -445,14 +459,35 @@ where
         }
         _ => {}
     }
-    let parallelism = match (a.distributed, a.sync_batch_norm) {
-        (false, false) => Parallelism::SingleProcess,
-        (false, true) => {
+    positive("ranks", a.ranks)?;
+    let batch_norm = match a.sync_batch_norm {
+        true => BatchNormSync::Sync,
+        false => BatchNormSync::PerRank,
+    };
+    let ranks = a.ranks.unwrap_or(1);
+    let parallelism = match (a.distributed, ranks) {
+        (false, 1) if a.sync_batch_norm => {
             return Err(CliError::Conflict(
-                "--sync-batch-norm needs --distributed".into(),
+                "--sync-batch-norm needs --distributed or --ranks N (N ≥ 2)".into(),
             ))
         }
-        (true, sync) => {
+        (false, 1) => Parallelism::SingleProcess,
+        (false, ranks) => {
+            if task != Task::Train {
+                return Err(CliError::Conflict(
+                    "--ranks only applies to training".into(),
+                ));
+            }
+            Parallelism::Threads { ranks, batch_norm }
+        }
+        (true, r) if r > 1 || a.ranks.is_some() => {
+            return Err(CliError::Conflict(
+                "--distributed and --ranks do not go together: \
+                 the ranks are MPI processes (mpirun -np N) or threads (--ranks N), not both"
+                    .into(),
+            ))
+        }
+        (true, _) => {
             if !MPI_BUILT {
                 return Err(CliError::Conflict(
                     "--distributed needs a build with MPI: \
@@ -465,10 +500,7 @@ where
                     "--distributed only applies to training".into(),
                 ));
             }
-            Parallelism::Mpi(match sync {
-                true => BatchNormSync::Sync,
-                false => BatchNormSync::PerRank,
-            })
+            Parallelism::Mpi(batch_norm)
         }
     };
     if let Some(dir) = &a.data_dir {
@@ -603,6 +635,42 @@ mod tests {
         );
         let err = parse_args(["mnist", "--sync-batch-norm"]).unwrap_err();
         assert!(err.to_string().contains("needs --distributed"), "{err}");
+        // Ranks as threads, with or without SyncBatchNorm; one rank is one
+        // process.
+        assert_eq!(
+            parse_args(["mnist", "--ranks", "2"]).unwrap().parallelism,
+            Parallelism::Threads {
+                ranks: 2,
+                batch_norm: BatchNormSync::PerRank
+            }
+        );
+        assert_eq!(
+            parse_args(["mnist", "--ranks", "3", "--sync-batch-norm"])
+                .unwrap()
+                .parallelism,
+            Parallelism::Threads {
+                ranks: 3,
+                batch_norm: BatchNormSync::Sync
+            }
+        );
+        assert_eq!(
+            parse_args(["mnist", "--ranks", "1"]).unwrap().parallelism,
+            Parallelism::SingleProcess
+        );
+        for (args, says) in [
+            (&["mnist", "--ranks", "0"][..], "--ranks"),
+            (
+                &["mnist", "--ranks", "1", "--sync-batch-norm"][..],
+                "needs --distributed",
+            ),
+            (
+                &["mnist", "--ranks", "2", "--distributed"][..],
+                "do not go together",
+            ),
+        ] {
+            let err = parse_args(args.iter().copied()).unwrap_err().to_string();
+            assert!(err.contains(says), "{args:?}: {err}");
+        }
         let distributed = parse_args(["mnist", "--distributed", "--sync-batch-norm"]);
         if MPI_BUILT {
             assert_eq!(

@@ -159,3 +159,48 @@ fn a_corrupt_file_is_status_1() {
         assert_error(name, run(name, args, &dir), FAILURE_STATUS, needle);
     }
 }
+
+#[test]
+fn thread_ranks_train_and_a_rank_that_fails_ends_the_run_in_one_line() {
+    let dir = scratch("ranks");
+    let args = |ranks: &'static str| {
+        [
+            "--ranks",
+            ranks,
+            "--threads",
+            "1",
+            "--model",
+            "syna-rnn",
+            "--epochs",
+            "1",
+            "--limit-train",
+            "200",
+            "--limit-test",
+            "100",
+            "--quiet",
+            "--out",
+            "out",
+        ]
+    };
+    let out = Command::new(program("mnist"))
+        .args(args("2"))
+        .current_dir(&dir)
+        .output()
+        .expect("mnist starts");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("2 ranks") && stdout.contains("test_accuracy="),
+        "{stdout}"
+    );
+    let summary = std::fs::read_to_string(dir.join("out/summary.json")).unwrap();
+    assert!(summary.contains(r#""world_size": "2""#), "{summary}");
+    // Three ranks do not divide the batch of 100: every rank stops at
+    // start; the run ends with one line and status 1, not a hang.
+    let result = run("mnist", &args("3"), &dir);
+    assert_error("mnist", result, FAILURE_STATUS, "world size 3");
+}

@@ -20,7 +20,9 @@
 //! assert_eq!(sums, vec![[3.0, 3.0]; 3]);
 //! ```
 
-use std::sync::{Arc, Barrier, Mutex};
+use std::convert::Infallible as Never;
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use synann_tensor::Float;
 
 /// The ranks of a data-parallel run and the collective operations between
@@ -82,20 +84,51 @@ impl Collective for f64 {
     }
 }
 
-/// The buffers the ranks of a [`ThreadGroup`] exchange through.
+/// The buffers the ranks of a [`ThreadGroup`] exchange through, and the
+/// rendezvous where they wait for each other.
 struct Exchange {
     world_size: usize,
-    barrier: Barrier,
-    /// Each rank's contribution to the collective in progress, as f64
-    /// (exact for f32 values).
-    slots: Mutex<Vec<Vec<f64>>>,
+    state: Mutex<Rendezvous>,
+    /// Woken when the last rank arrives, or when the group is aborted.
+    arrived: Condvar,
 }
 
-/// A [`ProcessGroup`] whose ranks are threads of one process: for tests
-/// and for simulating a multi-rank run on one machine without MPI.
+/// What the ranks of a [`ThreadGroup`] share under its lock.
+struct Rendezvous {
+    /// Each rank's contribution to the collective in progress, as f64
+    /// (exact for f32 values).
+    slots: Vec<Vec<f64>>,
+    /// Ranks waiting at the current rendezvous.
+    waiting: usize,
+    /// Rendezvous completed so far: a waiting rank leaves when it changes.
+    generation: u64,
+    /// Set when a rank stopped (an error or a panic): no collective can
+    /// complete any more.
+    aborted: bool,
+}
+
+/// The panic payload with which a collective of an aborted
+/// [`ThreadGroup`] unwinds its rank (raised without the panic hook, so it
+/// prints nothing); [`ThreadGroup::run`] and [`ThreadGroup::try_run`]
+/// catch it.
+#[derive(Debug)]
+pub struct GroupAborted;
+
+/// A [`ProcessGroup`] whose ranks are threads of one process: data-parallel
+/// training on the cores of one machine (see `synann_train`'s
+/// `run_thread_ranks`), tests of the distributed code without MPI, and
+/// simulations of a multi-rank run.
 ///
 /// Sums are taken in rank order (rank 0 first) in the element type, so
 /// they are deterministic and the same on every rank.
+///
+/// **A rank that stops.** When a rank returns an error ([`try_run`]) or
+/// panics, the group is *aborted*: the other ranks' collectives, waiting or
+/// still to come, unwind their threads instead of waiting forever (the
+/// threads' version of `MPI_Abort`), and the runner returns the error or
+/// re-raises the panic.
+///
+/// [`try_run`]: ThreadGroup::try_run
 pub struct ThreadGroup {
     rank: usize,
     exchange: Arc<Exchange>,
@@ -108,8 +141,13 @@ impl ThreadGroup {
         assert!(world_size > 0, "a process group needs at least one rank");
         let exchange = Arc::new(Exchange {
             world_size,
-            barrier: Barrier::new(world_size),
-            slots: Mutex::new(vec![Vec::new(); world_size]),
+            state: Mutex::new(Rendezvous {
+                slots: vec![Vec::new(); world_size],
+                waiting: 0,
+                generation: 0,
+                aborted: false,
+            }),
+            arrived: Condvar::new(),
         });
         (0..world_size)
             .map(|rank| ThreadGroup {
@@ -120,34 +158,128 @@ impl ThreadGroup {
     }
 
     /// Runs `f` on `world_size` threads, each with its rank's handle, and
-    /// returns their results in rank order. A panic on any rank is
-    /// re-raised here (after the others finish or block forever: a rank
-    /// that panics between collectives leaves the others waiting, as a
-    /// crashed MPI rank would without an error handler; tests panic only
-    /// after their last collective).
+    /// returns their results in rank order. A panic on any rank aborts the
+    /// group (see the type's docs) and is re-raised here once every rank
+    /// has stopped (the lowest rank's, if several panicked).
     pub fn run<R: Send>(world_size: usize, f: impl Fn(ThreadGroup) -> R + Sync) -> Vec<R> {
-        let f = &f;
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = ThreadGroup::new(world_size)
-                .into_iter()
-                .map(|group| scope.spawn(move || f(group)))
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-                .collect()
-        })
+        match Self::try_run(world_size, |group| Ok::<R, Never>(f(group))) {
+            Ok(results) => results,
+            Err(never) => match never {},
+        }
     }
 
-    /// Posts this rank's values, waits for every rank, and returns all
-    /// contributions in rank order; a second barrier keeps the slots until
-    /// every rank has read them.
+    /// [`ThreadGroup::run`] for ranks that can fail: the results in rank
+    /// order, or the error of the lowest rank that returned one. A rank's
+    /// error aborts the group, so the others stop at their next collective
+    /// (or finish, if they have none left) instead of waiting for it.
+    ///
+    /// ```
+    /// use synann_nn::distributed::{ProcessGroup, ThreadGroup};
+    ///
+    /// let out = ThreadGroup::try_run(3, |group| {
+    ///     if group.rank() == 1 {
+    ///         return Err(format!("rank {} cannot start", group.rank()));
+    ///     }
+    ///     // Ranks 0 and 2 would wait here forever for rank 1.
+    ///     let mut v = [1.0f32];
+    ///     group.all_reduce_sum_f32(&mut v);
+    ///     Ok(v[0])
+    /// });
+    /// assert_eq!(out, Err("rank 1 cannot start".to_string()));
+    /// ```
+    pub fn try_run<R: Send, E: Send>(
+        world_size: usize,
+        f: impl Fn(ThreadGroup) -> Result<R, E> + Sync,
+    ) -> Result<Vec<R>, E> {
+        let f = &f;
+        let outcomes: Vec<std::thread::Result<Option<Result<R, E>>>> =
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = ThreadGroup::new(world_size)
+                    .into_iter()
+                    .map(|group| {
+                        scope.spawn(move || {
+                            let exchange = group.exchange.clone();
+                            let outcome = catch_unwind(AssertUnwindSafe(|| f(group)));
+                            match outcome {
+                                Ok(Ok(r)) => Ok(Some(Ok(r))),
+                                Ok(Err(e)) => {
+                                    abort(&exchange);
+                                    Ok(Some(Err(e)))
+                                }
+                                // Stopped because another rank did.
+                                Err(payload) if payload.is::<GroupAborted>() => Ok(None),
+                                Err(payload) => {
+                                    abort(&exchange);
+                                    Err(payload)
+                                }
+                            }
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().unwrap_or_else(Err))
+                    .collect()
+            });
+        let mut results = Vec::with_capacity(world_size);
+        let mut first_error = None;
+        for outcome in outcomes {
+            match outcome {
+                Err(payload) => resume_unwind(payload),
+                Ok(Some(Ok(r))) => results.push(r),
+                Ok(Some(Err(e))) => {
+                    first_error.get_or_insert(e);
+                }
+                Ok(None) => {}
+            }
+        }
+        match first_error {
+            Some(e) => Err(e),
+            // Every rank aborted without an error or a panic of its own
+            // cannot happen: some rank aborted the group.
+            None if results.len() == world_size => Ok(results),
+            None => unreachable!("a thread group was aborted by no rank"),
+        }
+    }
+
+    /// Posts this rank's values, waits for every rank, and hands all
+    /// contributions in rank order to `read`; a second rendezvous keeps the
+    /// slots until every rank has read them. Unwinds with [`GroupAborted`]
+    /// if the group is aborted.
     fn exchange(&self, values: Vec<f64>, read: impl FnOnce(&[Vec<f64>])) {
+        let state = self.rendezvous(|state| state.slots[self.rank] = values);
+        read(&state.slots);
+        drop(state);
+        drop(self.rendezvous(|_| {}));
+    }
+
+    /// Does `arrive` under the lock, then waits until every rank has
+    /// arrived; returns the lock (held) once they all have.
+    fn rendezvous(&self, arrive: impl FnOnce(&mut Rendezvous)) -> MutexGuard<'_, Rendezvous> {
         let ex = &*self.exchange;
-        ex.slots.lock().expect("no rank panics holding the lock")[self.rank] = values;
-        ex.barrier.wait();
-        read(&ex.slots.lock().expect("no rank panics holding the lock"));
-        ex.barrier.wait();
+        let mut state = ex.state.lock().unwrap_or_else(|e| e.into_inner());
+        if state.aborted {
+            drop(state);
+            resume_unwind(Box::new(GroupAborted));
+        }
+        arrive(&mut state);
+        state.waiting += 1;
+        if state.waiting == ex.world_size {
+            state.waiting = 0;
+            state.generation += 1;
+            ex.arrived.notify_all();
+            return state;
+        }
+        let generation = state.generation;
+        while state.generation == generation && !state.aborted {
+            state = ex.arrived.wait(state).unwrap_or_else(|e| e.into_inner());
+        }
+        if state.generation == generation {
+            // Aborted before every rank arrived.
+            drop(state);
+            resume_unwind(Box::new(GroupAborted));
+        }
+        state
     }
 
     /// The all-reduce of any [`Float`], summed in rank order in `T`.
@@ -199,6 +331,14 @@ impl ProcessGroup for ThreadGroup {
     }
 }
 
+/// Aborts the group: every rank waiting in a collective, or entering one
+/// later, unwinds with [`GroupAborted`].
+fn abort(exchange: &Exchange) {
+    let mut state = exchange.state.lock().unwrap_or_else(|e| e.into_inner());
+    state.aborted = true;
+    exchange.arrived.notify_all();
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -212,6 +352,55 @@ mod tests {
             v[0]
         });
         assert_eq!(out, vec![0.0; 3]);
+    }
+
+    #[test]
+    fn many_collectives_in_a_row_each_see_their_own_values() {
+        let out = ThreadGroup::run(3, |g| {
+            (0..200)
+                .map(|step| {
+                    let mut v = [(step * 10 + g.rank()) as f64];
+                    g.all_reduce_sum_f64(&mut v);
+                    v[0]
+                })
+                .collect::<Vec<_>>()
+        });
+        let expected: Vec<f64> = (0..200).map(|step| (30 * step + 3) as f64).collect();
+        assert_eq!(out, vec![expected; 3]);
+    }
+
+    #[test]
+    fn an_error_stops_the_other_ranks_and_the_lowest_ranks_error_is_returned() {
+        // Ranks 1 and 2 fail after one collective; rank 0 would wait in the
+        // second forever without the abort.
+        let out = ThreadGroup::try_run(3, |g| {
+            let mut v = [1.0f32];
+            g.all_reduce_sum_f32(&mut v);
+            if g.rank() > 0 {
+                return Err(g.rank());
+            }
+            g.all_reduce_sum_f32(&mut v);
+            Ok(v[0])
+        });
+        assert_eq!(out, Err(1));
+        // Without errors, the results in rank order.
+        let ok = ThreadGroup::try_run(2, |g| Ok::<_, ()>(g.rank() * 10));
+        assert_eq!(ok, Ok(vec![0, 10]));
+    }
+
+    #[test]
+    fn a_panic_stops_the_other_ranks_and_is_re_raised() {
+        let caught = catch_unwind(|| {
+            ThreadGroup::run(2, |g| {
+                if g.rank() == 1 {
+                    panic!("rank 1 fails");
+                }
+                let mut v = [0.0f64];
+                g.all_reduce_sum_f64(&mut v);
+            })
+        });
+        let payload = caught.expect_err("the panic reaches the caller");
+        assert_eq!(payload.downcast_ref::<&str>(), Some(&"rank 1 fails"));
     }
 
     #[test]

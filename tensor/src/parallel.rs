@@ -11,6 +11,10 @@
 
 use rayon::prelude::*;
 
+/// Why a thread pool could not be built (rayon's error, re-exported so that
+/// callers need not depend on rayon).
+pub use rayon::ThreadPoolBuildError;
+
 /// Below this many scalar operations, a kernel runs on the calling thread.
 pub const PAR_MIN_WORK: usize = 1 << 15;
 
@@ -42,11 +46,35 @@ pub const PAR_MIN_WORK: usize = 1 << 15;
 /// let _ = synann_tensor::parallel::init_global_pool(2);
 /// assert!(synann_tensor::parallel::init_global_pool(2).is_err());
 /// ```
-pub fn init_global_pool(threads: usize) -> Result<(), rayon::ThreadPoolBuildError> {
+pub fn init_global_pool(threads: usize) -> Result<(), ThreadPoolBuildError> {
     rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .use_current_thread()
         .build_global()
+}
+
+/// Runs `f` with a pool of its own of `threads` threads (0: rayon's
+/// default), instead of the global one: every kernel `f` calls splits its
+/// work over that pool, and with `threads` = 1 runs on one thread with no
+/// parallel region at all. This is how the ranks of a data-parallel run
+/// on the threads of one process each get their share of the cores
+/// (`synann_train::distributed::run_thread_ranks`). `f` runs on one of
+/// the pool's threads while the calling thread waits; the pool ends when
+/// `f` returns.
+///
+/// ```
+/// use synann_tensor::parallel::{num_threads, with_threads};
+/// assert_eq!(with_threads(1, num_threads).unwrap(), 1);
+/// assert_eq!(with_threads(3, num_threads).unwrap(), 3);
+/// ```
+pub fn with_threads<R: Send>(
+    threads: usize,
+    f: impl FnOnce() -> R + Send,
+) -> Result<R, ThreadPoolBuildError> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()?;
+    Ok(pool.install(f))
 }
 
 /// Number of threads rayon will use.

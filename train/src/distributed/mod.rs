@@ -8,9 +8,12 @@
 //! ([`Trainer::with_distributed`](crate::Trainer::with_distributed)): a
 //! [`ProcessGroup`] (rank, world size, collectives) and the
 //! [`BatchNormSync`] choice. With feature `mpi` the group is MPI's
-//! `MPI_COMM_WORLD` (`Distributed::from_mpi`, `mpi.rs`); without it,
+//! `MPI_COMM_WORLD` (`Distributed::from_mpi`, `mpi.rs`);
 //! [`ThreadGroup`](synann_nn::distributed::ThreadGroup) runs the ranks as
-//! threads (how the logic is tested in a plain `cargo test`).
+//! threads of one process: [`run_thread_ranks`] trains that way on the
+//! cores of one machine (`threads.rs`, faster than one process for models
+//! of many small ops), and the tests check the logic with it in a plain
+//! `cargo test`.
 //!
 //! What a distributed run does, as PyTorch's DistributedDataParallel with a
 //! `DistributedSampler`:
@@ -40,11 +43,13 @@ mod evaluate;
 #[cfg(feature = "mpi")]
 pub mod mpi;
 mod sampler;
+mod threads;
 
 pub(crate) use allreduce::broadcast_vars;
 pub use allreduce::{all_reduce_gradients, broadcast_state, FusedBuffer, StepStatistics};
 pub use evaluate::evaluate_sharded;
 pub use sampler::DistributedSampler;
+pub use threads::run_thread_ranks;
 
 use std::fmt;
 use std::rc::Rc;

@@ -7,7 +7,7 @@ pub mod scenarios;
 use scenarios::*;
 use std::rc::Rc;
 use synann_nn::distributed::{ProcessGroup, ThreadGroup};
-use synann_train::distributed::{BatchNormSync, Distributed};
+use synann_train::distributed::{run_thread_ranks, BatchNormSync, Distributed};
 
 /// Runs `f` on `world` ranks, each with its group as an `Rc`.
 fn on_ranks(world: usize, f: impl Fn(Rc<dyn ProcessGroup>) + Sync) {
@@ -53,4 +53,35 @@ fn a_two_rank_checkpoint_resumes_on_one_process_and_back() {
     });
     check_resumed(&dir, &states[0], 4);
     assert_eq!(states[0], states[1]);
+}
+
+type AnyError = Box<dyn std::error::Error + Send + Sync>;
+
+#[test]
+fn thread_ranks_with_a_pool_each_train_as_one_process() {
+    let pools = run_thread_ranks(2, 1, BatchNormSync::PerRank, |d| {
+        // Each rank's kernels run on its own one-thread pool.
+        let threads = synann_tensor::parallel::num_threads();
+        equivalence_f32(d.group().clone(), Norm::None);
+        Ok::<_, AnyError>(threads)
+    })
+    .unwrap();
+    assert_eq!(pools, vec![1, 1]);
+}
+
+#[test]
+fn an_error_on_one_thread_rank_stops_the_others() {
+    // Rank 0 trains and would wait for rank 1 at its first all-reduce
+    // forever; rank 1 fails before it.
+    let result = run_thread_ranks(2, 1, BatchNormSync::PerRank, |d| {
+        if d.rank() == 1 {
+            return Err(AnyError::from("rank 1 cannot read its data"));
+        }
+        let (train, test) = data();
+        let mut t = trainer(Norm::None, 1, None, Some(d))?;
+        t.fit(&train, None, &test)?;
+        Ok(())
+    });
+    let err = result.expect_err("rank 1's error");
+    assert_eq!(err.to_string(), "rank 1 cannot read its data");
 }
