@@ -1,9 +1,14 @@
 //! The recurrent-epoch table of `docs/PERFORMANCE.md`: one epoch of
-//! `syna-rnn` with each recurrent cell, built from each commit listed in
+//! `syna-rnn` with each recurrent cell, for each build listed in
 //! `results/recurrent-epoch/provenance.json` (`"builds"`, oldest first),
-//! from the `summary.json` of each run (`<cell>-<commit>-r<N>/`, N = 1, 2,
+//! from the `summary.json` of each run (`<cell>-<label>-r<N>/`, N = 1, 2,
 //! …: the mean and standard deviation over the runs), with the speed-up of
 //! the last build's mean over the first's.
+//!
+//! A build is a commit, run as one process with two threads (`"abc1234"`,
+//! label `abc1234`), or a commit run with its ranks as threads
+//! (`{"commit": "abc1234", "ranks": 2}`: `mnist --ranks 2 --threads 1`,
+//! label `abc1234-ranks2`).
 
 use super::{malformed, read_json, DocsError, Provenance};
 use std::path::Path;
@@ -29,10 +34,10 @@ fn epoch_seconds(dir: &Path) -> Result<f64, DocsError> {
 
 /// The epoch times of the runs `<cell>-<commit>-r1`, `-r2`, … (at least
 /// one).
-fn run_seconds(dir: &Path, cell: &str, commit: &str) -> Result<Vec<f64>, DocsError> {
+fn run_seconds(dir: &Path, cell: &str, label: &str) -> Result<Vec<f64>, DocsError> {
     let mut times = Vec::new();
     for rep in 1.. {
-        let run = dir.join(format!("{cell}-{commit}-r{rep}"));
+        let run = dir.join(format!("{cell}-{label}-r{rep}"));
         if !run.is_dir() {
             break;
         }
@@ -40,7 +45,7 @@ fn run_seconds(dir: &Path, cell: &str, commit: &str) -> Result<Vec<f64>, DocsErr
     }
     if times.is_empty() {
         return Err(malformed(
-            &dir.join(format!("{cell}-{commit}-r1")),
+            &dir.join(format!("{cell}-{label}-r1")),
             "is missing: every cell needs at least one run of every build",
         ));
     }
@@ -58,23 +63,62 @@ fn mean_std(v: &[f64]) -> (f64, f64) {
     (mean, var.sqrt())
 }
 
-/// The commits measured, oldest first (at least two).
-fn builds(dir: &Path) -> Result<Vec<String>, DocsError> {
+/// One column of the table: a commit, and how its runs were started.
+struct Build {
+    commit: String,
+    /// Ranks as threads (`--ranks`), or `None` for one process.
+    ranks: Option<u64>,
+}
+
+impl Build {
+    /// The name of its runs' folders (`<cell>-<label>-r<N>`).
+    fn label(&self) -> String {
+        match self.ranks {
+            None => self.commit.clone(),
+            Some(r) => format!("{}-ranks{r}", self.commit),
+        }
+    }
+
+    /// Its column heading.
+    fn heading(&self) -> String {
+        match self.ranks {
+            None => format!("`{}`", self.commit),
+            Some(r) => format!("`{}`, {r} ranks × 1 thread", self.commit),
+        }
+    }
+}
+
+/// The builds measured, oldest first (at least two).
+fn builds(dir: &Path) -> Result<Vec<Build>, DocsError> {
     let path = dir.join("provenance.json");
-    let builds: Vec<String> = read_json(&path)?
-        .get("builds")
-        .and_then(|v| v.as_array())
-        .map(|list| {
-            list.iter()
-                .filter_map(|c| c.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
-    if builds.len() < 2 {
-        return Err(malformed(
+    let bad = || {
+        malformed(
             &path,
-            "needs `builds`, a list of at least two commits (strings), oldest first",
-        ));
+            "needs `builds`, a list of at least two commits (strings, or \
+             {\"commit\": …, \"ranks\": N} for runs with --ranks N), oldest first",
+        )
+    };
+    let list = read_json(&path)?
+        .get("builds")
+        .and_then(|v| v.as_array().cloned())
+        .ok_or_else(bad)?;
+    let builds = list
+        .iter()
+        .map(|b| match (b.as_str(), b.get("commit"), b.get("ranks")) {
+            (Some(commit), _, _) => Some(Build {
+                commit: commit.to_string(),
+                ranks: None,
+            }),
+            (None, Some(commit), Some(ranks)) => Some(Build {
+                commit: commit.as_str()?.to_string(),
+                ranks: Some(ranks.as_u64()?),
+            }),
+            _ => None,
+        })
+        .collect::<Option<Vec<Build>>>()
+        .ok_or_else(bad)?;
+    if builds.len() < 2 {
+        return Err(bad());
     }
     Ok(builds)
 }
@@ -86,16 +130,22 @@ pub fn table(root: &Path) -> Result<String, DocsError> {
     let dir = root.join(DIR);
     let provenance = Provenance::of(&dir)?;
     let builds = builds(&dir)?;
-    let heads: String = builds.iter().map(|c| format!(" `{c}` |")).collect();
+    let heads: String = builds
+        .iter()
+        .map(|b| format!(" {} |", b.heading()))
+        .collect();
     let rule = "---|".repeat(builds.len());
     let (first, last) = (&builds[0], &builds[builds.len() - 1]);
-    let mut out =
-        format!("| syna-rnn with the |{heads} speed-up `{first}` → `{last}` |\n|---|{rule}---|\n");
+    let mut out = format!(
+        "| syna-rnn with the |{heads} speed-up {} → {} |\n|---|{rule}---|\n",
+        first.heading(),
+        last.heading()
+    );
     let mut runs = 0;
     for (cell, label) in CELLS {
         let stats = builds
             .iter()
-            .map(|c| run_seconds(&dir, cell, c))
+            .map(|b| run_seconds(&dir, cell, &b.label()))
             .collect::<Result<Vec<Vec<f64>>, _>>()?;
         runs = runs.max(stats.iter().map(Vec::len).max().unwrap_or(0));
         let stats: Vec<(f64, f64)> = stats.iter().map(|t| mean_std(t)).collect();
@@ -163,6 +213,31 @@ mod tests {
             "{out}"
         );
         assert!(out.contains("1 runs of each build"), "{out}");
+        fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn a_build_with_ranks_as_threads_reads_its_own_runs() {
+        let root = fixture("ranks", r#"["aaa", {"commit": "ccc", "ranks": 2}]"#);
+        let dir = root.join(super::DIR);
+        for cell in ["synapse", "gru", "tanh"] {
+            let run = dir.join(format!("{cell}-ccc-ranks2-r1"));
+            fs::create_dir_all(&run).unwrap();
+            fs::write(run.join("summary.json"), r#"{"mean_epoch_seconds": 10.0}"#).unwrap();
+        }
+        let out = table(&root).unwrap();
+        assert!(
+            out.contains("| `aaa` | `ccc`, 2 ranks × 1 thread | speed-up `aaa` → `ccc`, 2 ranks"),
+            "{out}"
+        );
+        assert!(
+            out.contains("| 40.0 ± 0.0 s | 10.0 ± 0.0 s | 4.00× |"),
+            "{out}"
+        );
+        fs::remove_dir_all(&root).unwrap();
+        // A build object without its ranks is refused.
+        let root = fixture("no-ranks", r#"["aaa", {"commit": "ccc"}]"#);
+        assert!(table(&root).unwrap_err().to_string().contains("ranks"));
         fs::remove_dir_all(&root).unwrap();
     }
 
