@@ -231,10 +231,12 @@ fn multiply<W: Watch, const R: usize>(
 fn check<W, const R: usize>(s: &mut Pairs<W, R>) {
     // Nearly always every lane of every pair is in range: one test of
     // all of them (a NaN fails it), then the pairs one by one.
-    let all_in_range =
-        s.p.iter()
-            .flatten()
-            .fold(true, |ok, v| ok & (*v >= LO) & (*v <= HI));
+    let mut all_in_range = true;
+    for lanes in &s.p {
+        for &v in lanes {
+            all_in_range &= (v >= LO) & (v <= HI);
+        }
+    }
     if all_in_range {
         return;
     }
