@@ -234,7 +234,7 @@ fn check<W, const R: usize>(s: &mut Pairs<W, R>) {
     let mut all_in_range = true;
     for lanes in &s.p {
         for &v in lanes {
-            all_in_range &= (v >= LO) & (v <= HI);
+            all_in_range &= (LO..=HI).contains(&v);
         }
     }
     if all_in_range {
