@@ -480,7 +480,7 @@ where
             }
             Parallelism::Threads { ranks, batch_norm }
         }
-        (true, r) if r > 1 || a.ranks.is_some() => {
+        (true, _) if a.ranks.is_some() => {
             return Err(CliError::Conflict(
                 "--distributed and --ranks do not go together: \
                  the ranks are MPI processes (mpirun -np N) or threads (--ranks N), not both"

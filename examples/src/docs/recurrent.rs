@@ -167,7 +167,7 @@ pub fn table(root: &Path) -> Result<String, DocsError> {
 mod tests {
     use super::table;
     use std::fs;
-    use std::path::PathBuf;
+    use std::path::{Path, PathBuf};
 
     /// A results folder (under a fresh temporary root named `tag`) with
     /// `builds` in its provenance and a summary per cell and build.
@@ -188,16 +188,21 @@ mod tests {
         .unwrap();
         for cell in ["synapse", "gru", "tanh"] {
             for (commit, seconds) in [("aaa", 40.0), ("bbb", 30.0), ("ccc", 20.0)] {
-                let run = dir.join(format!("{cell}-{commit}-r1"));
-                fs::create_dir_all(&run).unwrap();
-                fs::write(
-                    run.join("summary.json"),
-                    format!(r#"{{"mean_epoch_seconds": {seconds}}}"#),
-                )
-                .unwrap();
+                write_run(&root, &format!("{cell}-{commit}-r1"), seconds);
             }
         }
         root
+    }
+
+    /// One run's `summary.json` (an epoch of `seconds`) in folder `run`.
+    fn write_run(root: &Path, run: &str, seconds: f64) {
+        let run = root.join(super::DIR).join(run);
+        fs::create_dir_all(&run).unwrap();
+        fs::write(
+            run.join("summary.json"),
+            format!(r#"{{"mean_epoch_seconds": {seconds}}}"#),
+        )
+        .unwrap();
     }
 
     #[test]
@@ -219,11 +224,8 @@ mod tests {
     #[test]
     fn a_build_with_ranks_as_threads_reads_its_own_runs() {
         let root = fixture("ranks", r#"["aaa", {"commit": "ccc", "ranks": 2}]"#);
-        let dir = root.join(super::DIR);
         for cell in ["synapse", "gru", "tanh"] {
-            let run = dir.join(format!("{cell}-ccc-ranks2-r1"));
-            fs::create_dir_all(&run).unwrap();
-            fs::write(run.join("summary.json"), r#"{"mean_epoch_seconds": 10.0}"#).unwrap();
+            write_run(&root, &format!("{cell}-ccc-ranks2-r1"), 10.0);
         }
         let out = table(&root).unwrap();
         assert!(

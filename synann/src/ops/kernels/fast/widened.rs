@@ -230,7 +230,7 @@ fn multiply<W: Watch, const R: usize>(
 #[inline(always)]
 fn check<W, const R: usize>(s: &mut Pairs<W, R>) {
     // Nearly always every lane of every pair is in range: one test of
-    // all of them (a NaN fails it), then the pairs one by one.
+    // all of them (a NaN fails it), then, if one is not, lane by lane.
     let mut all_in_range = true;
     for lanes in &s.p {
         for &v in lanes {
@@ -240,13 +240,9 @@ fn check<W, const R: usize>(s: &mut Pairs<W, R>) {
     if all_in_range {
         return;
     }
-    for r in 0..R {
-        let lanes = &mut s.p[r];
-        if lanes.iter().fold(true, |ok, v| ok & (LO..=HI).contains(v)) {
-            continue;
-        }
+    for (r, lanes) in s.p.iter_mut().enumerate() {
         for v in lanes.iter_mut() {
-            if *v >= LO && *v <= HI {
+            if (LO..=HI).contains(v) {
                 continue;
             }
             if *v >= SAFE_LO && *v <= SAFE_HI {
