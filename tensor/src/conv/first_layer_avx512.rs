@@ -25,7 +25,7 @@
 //! output channel in registers and streams the positions.
 
 use super::ConvGeometry;
-use crate::simd::{lane_mask, load_masked_unchecked, store, LANES};
+use crate::simd::{lane_mask, load, load_masked_unchecked, store, LANES};
 use std::arch::x86_64::{
     __m512, __mmask16, _mm512_fmadd_ps, _mm512_reduce_add_ps, _mm512_set1_ps, _mm512_setzero_ps,
 };
@@ -83,18 +83,67 @@ unsafe fn load_at(x: &[f32], at: usize, len: usize) -> __m512 {
     unsafe { load_masked_unchecked(x, at, lane_mask(len)) }
 }
 
-/// The register block for `remaining` output channels or taps: 8, 4, 2
-/// or 1 (each has its own compiled kernel, so the block stays in registers).
+/// The register block for `remaining` output channels or taps: 12, 10, 8,
+/// 6, 4, 2 or 1 (each has its own compiled kernel, so the block stays in
+/// registers). Large blocks keep more independent chains of fused
+/// multiply-adds going and load each input vector for more of them (the
+/// seed network's 10 channels are one block of 10: as 8 + 2, the block of
+/// 2 waited on its two chains).
 fn block_len(remaining: usize) -> usize {
     match remaining {
-        8.. => 8,
-        4..=7 => 4,
+        12.. => 12,
+        10..=11 => 10,
+        8..=9 => 8,
+        6..=7 => 6,
+        4..=5 => 4,
         2..=3 => 2,
         _ => 1,
     }
 }
 
-/// Output channels o0..o0+OB of one image on the wide grid: `wide[r·lp + q]`.
+/// Runs `$kernel::<B>(args…)` for the block length `$len` (one of
+/// [`block_len`]'s).
+macro_rules! with_block {
+    ($len:expr, $kernel:ident($($arg:expr),*)) => {
+        match $len {
+            12 => $kernel::<12>($($arg),*),
+            10 => $kernel::<10>($($arg),*),
+            8 => $kernel::<8>($($arg),*),
+            6 => $kernel::<6>($($arg),*),
+            4 => $kernel::<4>($($arg),*),
+            2 => $kernel::<2>($($arg),*),
+            _ => $kernel::<1>($($arg),*),
+        }
+    };
+}
+
+/// The output channels in register blocks: (first channel, length).
+fn blocks(channels: usize) -> Vec<(usize, usize)> {
+    let mut blocks = Vec::new();
+    let mut o0 = 0;
+    while o0 < channels {
+        let len = block_len(channels - o0);
+        blocks.push((o0, len));
+        o0 += len;
+    }
+    blocks
+}
+
+/// The weights [O, taps] regrouped by register block, tap-major inside a
+/// block: block (o0, len) holds, for each tap t, w[o0..o0 + len, t], so
+/// that the forward reads one tap's weights of the block together.
+fn weights_by_block(w: &[f32], taps: usize, blocks: &[(usize, usize)]) -> Vec<f32> {
+    let mut out = Vec::with_capacity(w.len());
+    for &(o0, len) in blocks {
+        for t in 0..taps {
+            out.extend((o0..o0 + len).map(|o| w[o * taps + t]));
+        }
+    }
+    out
+}
+
+/// Output channels o0..o0+OB of one image on the wide grid: `wide[r·lp + q]`,
+/// from the block's weights `w` (tap-major: see [`weights_by_block`]).
 #[inline]
 #[target_feature(enable = "avx512f")]
 fn forward_block<const OB: usize>(
@@ -105,24 +154,20 @@ fn forward_block<const OB: usize>(
     (l, lp): (usize, usize),
     wide: &mut [f32],
 ) {
-    let taps = shifts.len();
     // Every tap reads x[shift..shift + l]: checked once here.
     assert!(
         shifts.iter().all(|&shift| shift + l <= x.len()),
         "direct conv2d: input too short"
     );
-    assert!(
-        w.len() >= (o0 + OB) * taps,
-        "direct conv2d: weight too short"
-    );
+    assert_eq!(w.len(), OB * shifts.len(), "direct conv2d: block weights");
     for q0 in (0..l).step_by(LANES) {
         let len = LANES.min(l - q0);
         let mut acc = [_mm512_setzero_ps(); OB];
-        for (t, &shift) in shifts.iter().enumerate() {
+        for (&shift, w_tap) in shifts.iter().zip(w.chunks_exact(OB)) {
             // SAFETY: shift + q0 + len ≤ shift + l ≤ x.len() (asserted).
             let src = unsafe { load_at(x, shift + q0, len) };
-            for (r, a) in acc.iter_mut().enumerate() {
-                *a = _mm512_fmadd_ps(_mm512_set1_ps(w[(o0 + r) * taps + t]), src, *a);
+            for (a, &wv) in acc.iter_mut().zip(w_tap) {
+                *a = _mm512_fmadd_ps(_mm512_set1_ps(wv), src, *a);
             }
         }
         for (r, &a) in acc.iter().enumerate() {
@@ -131,29 +176,22 @@ fn forward_block<const OB: usize>(
     }
 }
 
-/// The forward of one image: `out` [O, oh, ow] from `x` [C, H, W].
+/// The forward of one image: `out` [O, oh, ow] from `x` [C, H, W], with
+/// the weights regrouped by [`weights_by_block`] for `blocks`.
 #[target_feature(enable = "avx512f")]
 fn forward_image(
     geom: &ConvGeometry,
     (x, w, bias): (&[f32], &[f32], Option<&[f32]>),
-    shifts: &[usize],
+    (shifts, blocks): (&[usize], &[(usize, usize)]),
     out: &mut [f32],
     wide_buf: &mut [f32],
 ) {
     let (width, l, lp) = wide(geom);
     let (oh, ow) = geom.output;
-    let o = out.len() / (oh * ow);
-    let mut o0 = 0;
-    while o0 < o {
-        let step = block_len(o - o0);
-        let dims = (l, lp);
-        match step {
-            8 => forward_block::<8>(x, w, shifts, o0, dims, wide_buf),
-            4 => forward_block::<4>(x, w, shifts, o0, dims, wide_buf),
-            2 => forward_block::<2>(x, w, shifts, o0, dims, wide_buf),
-            _ => forward_block::<1>(x, w, shifts, o0, dims, wide_buf),
-        }
-        o0 += step;
+    let taps = shifts.len();
+    for &(o0, len) in blocks {
+        let (w, dims) = (&w[o0 * taps..(o0 + len) * taps], (l, lp));
+        with_block!(len, forward_block(x, w, shifts, o0, dims, wide_buf));
     }
     // Drop the padding positions (x ≥ ow) and add the bias.
     for (r, plane) in out.chunks_exact_mut(oh * ow).enumerate() {
@@ -194,12 +232,14 @@ pub(crate) fn forward(
         "direct conv2d: input length"
     );
     let (_, _, lp) = wide(geom);
-    let shifts = shifts(geom);
+    let (shifts, blocks) = (shifts(geom), blocks(o));
+    let w = weights_by_block(w, taps, &blocks);
     let mut wide_buf = vec![0.0f32; o * lp];
     for (s, out_s) in out.chunks_exact_mut(o * oh * ow).enumerate() {
         let x_s = &x[s * image..(s + 1) * image];
+        let plan = (&shifts[..], &blocks[..]);
         // SAFETY: `applies` checked that the CPU has AVX-512F.
-        unsafe { forward_image(geom, (x_s, w, bias), &shifts, out_s, &mut wide_buf) };
+        unsafe { forward_image(geom, (x_s, &w, bias), plan, out_s, &mut wide_buf) };
     }
 }
 
@@ -220,6 +260,18 @@ fn valid_masks(geom: &ConvGeometry) -> Vec<__mmask16> {
                 .fold(0u16, |m, (lane, _)| m | (1 << lane))
         })
         .collect()
+}
+
+/// `dst` = `src` (equal lengths), register by register: the rows are short
+/// (24 values in the seed network), and a call to `memcpy` per row cost
+/// more than the copy.
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn copy(src: &[f32], dst: &mut [f32]) {
+    assert_eq!(src.len(), dst.len(), "direct conv2d: copy lengths");
+    for (d, s) in dst.chunks_mut(LANES).zip(src.chunks(LANES)) {
+        store(d, load(s));
+    }
 }
 
 /// dW[o, t0..t0+TB] += Σ_q dY_wide[o, q] · X[shift(t) + q] for one image,
@@ -270,24 +322,19 @@ fn weight_image(
     let (width, l, lp) = wide(geom);
     let (oh, ow) = geom.output;
     let taps = shifts.len();
-    // dY on the wide grid: zeros at the padding positions.
+    // dY on the wide grid. Only the real positions are written: the
+    // padding positions keep the zeros `g_wide` was created with.
     for (plane, wide_row) in gy.chunks_exact(oh * ow).zip(g_wide.chunks_exact_mut(lp)) {
-        wide_row.fill(0.0);
         for (y, row) in plane.chunks_exact(ow).enumerate() {
-            wide_row[y * width..y * width + ow].copy_from_slice(row);
+            copy(row, &mut wide_row[y * width..y * width + ow]);
         }
     }
     for (g_row, gw_row) in g_wide.chunks_exact(lp).zip(gw.chunks_exact_mut(taps)) {
         let mut t0 = 0;
         while t0 < taps {
-            let step = block_len(taps - t0);
+            let step = block_len((taps - t0).min(8));
             let (s, d) = (&shifts[t0..t0 + step], &mut gw_row[t0..t0 + step]);
-            match step {
-                8 => weight_block::<8>(g_row, x, s, (l, valid), d),
-                4 => weight_block::<4>(g_row, x, s, (l, valid), d),
-                2 => weight_block::<2>(g_row, x, s, (l, valid), d),
-                _ => weight_block::<1>(g_row, x, s, (l, valid), d),
-            }
+            with_block!(step, weight_block(g_row, x, s, (l, valid), d));
             t0 += step;
         }
     }

@@ -378,6 +378,12 @@ pub fn max_pool2d_backward<T: Float>(
         ppb * in_plane,
         grad_output.numel(),
         |blk, gin_blk| {
+            // Write the zeros again before adding into them: the fresh
+            // buffer's pages are not mapped yet, and a page first *read*
+            // (by `+=`) is mapped to the shared zero page, so that its first
+            // write faults again and flushes the other cores' TLBs. With
+            // two threads that was a third of the seed network's step.
+            gin_blk.fill(T::ZERO);
             for (q, gx) in gin_blk.chunks_mut(in_plane).enumerate() {
                 let k0 = (blk * ppb + q) * out_plane;
                 for (&i, &g) in indices[k0..k0 + out_plane]

@@ -1,8 +1,20 @@
 //! The f32 backward written with AVX-512 intrinsics: the loop of
-//! [`portable`](super::portable), register-tiled by hand. (The f32 forward
-//! is [`widened`](super::widened)'s portable loop, compiled for AVX-512.)
+//! [`portable`](super::portable), register-tiled by hand; and the inner
+//! step of the f32 forward of [`widened`](super::widened), [`Zmm`].
 //!
-//! **Register tiles.** The kernel works on [`ROWS`] rows of X at once
+//! **Forward.** `widened`'s loop multiplies, per (k, i) pair, eight f64
+//! lanes by factors 1 − b·x, four rows of X against one row of B. Written
+//! as plain Rust over arrays, LLVM vectorised it well for AVX2 but, for
+//! AVX-512, in some builds as a mesh of shuffles and partial loads at about
+//! half the speed of the same source in another crate (on a Zen 4 host).
+//! [`Zmm`] states the loop directly: one register per pair's lanes, one
+//! load of B (f32, widened in the register) per chunk, one fused
+//! multiply-add and one multiplication per row, and the range check after
+//! each block as two comparisons per register, with the lanes written to
+//! memory only when one left the range. These are the plain loop's
+//! operations in the same order, so the same bits.
+//!
+//! **Backward: register tiles.** The backward works on [`ROWS`] rows of X at once
 //! against one row of B, [`LANES`] columns (one 512-bit register) at a
 //! time. The `ROWS` chains of SIMD operations are independent, so the CPU
 //! overlaps them instead of waiting for each result, and each vector of B
@@ -24,13 +36,119 @@
 //! exactly.
 
 use super::bands::{ColumnBands, PaddedRows};
+use super::widened::{self, Finished, PairLoop, Pairs, Watch};
 use super::LANES;
 use std::arch::x86_64::{
-    _mm512_add_ps, _mm512_cmp_ps_mask, _mm512_fnmadd_ps, _mm512_maskz_div_ps, _mm512_mul_ps,
-    _mm512_set1_ps, _mm512_setzero_ps, _mm512_sub_ps, _CMP_NLT_UQ,
+    __m512d, __mmask16, __mmask8, _mm256_loadu_ps, _mm512_add_ps, _mm512_castps512_ps256,
+    _mm512_cmp_pd_mask, _mm512_cmp_ps_mask, _mm512_cvtps_pd, _mm512_fnmadd_pd, _mm512_fnmadd_ps,
+    _mm512_loadu_pd, _mm512_maskz_div_ps, _mm512_maskz_loadu_pd, _mm512_maskz_loadu_ps,
+    _mm512_mul_pd, _mm512_mul_ps, _mm512_set1_pd, _mm512_set1_ps, _mm512_setzero_ps,
+    _mm512_storeu_pd, _mm512_sub_ps, _CMP_GE_OQ, _CMP_LE_OQ, _CMP_NLT_UQ,
 };
 use std::ops::Range;
 use synann_tensor::simd::{load, store};
+
+/// `widened`'s pair loop with AVX-512 intrinsics (see the module docs).
+pub(super) struct Zmm;
+
+impl PairLoop for Zmm {
+    #[inline(always)]
+    unsafe fn pairs<W: Watch, const R: usize>(b: &[f32], x: [&[f64]; R]) -> Finished<R> {
+        const L: usize = widened::LANES;
+        let n = b.len();
+        assert!(
+            x.iter().all(|row| row.len() == n),
+            "Zmm::pairs: rows of X and B differ"
+        );
+        let mut s = Pairs::<W, R>::new();
+        // SAFETY: the CPU supports AVX-512F (contract). Every load reads
+        // lanes j..j + L with j + L ≤ n, or (masked) only the lanes below
+        // n, of `b` and of rows of `x`, which are n long (asserted above);
+        // every store writes one whole array of L values.
+        unsafe {
+            let (one, lo, hi) = (
+                _mm512_set1_pd(1.0),
+                _mm512_set1_pd(widened::LO),
+                _mm512_set1_pd(widened::HI),
+            );
+            let mut pv = [one; R];
+            // pv[r] ·= 1 − b·x over lanes `mask` of the chunk at j (the
+            // other lanes load zeros: factors of exactly 1).
+            let step = |pv: &mut [__m512d; R], watch: &mut [W; R], j: usize, mask: __mmask8| {
+                let load = |v: &[f64]| {
+                    if mask == u8::MAX {
+                        _mm512_loadu_pd(v.as_ptr().add(j))
+                    } else {
+                        _mm512_maskz_loadu_pd(mask, v.as_ptr().add(j))
+                    }
+                };
+                // B stays f32 in memory (half the bytes streamed from
+                // cache) and is widened here, exactly.
+                let bv = _mm512_cvtps_pd(if mask == u8::MAX {
+                    _mm256_loadu_ps(b.as_ptr().add(j))
+                } else {
+                    let lanes = __mmask16::from(mask);
+                    _mm512_castps512_ps256(_mm512_maskz_loadu_ps(lanes, b.as_ptr().add(j)))
+                });
+                for r in 0..R {
+                    // 1 − b·x in one rounding, as `mul_add(-b, x, 1)`.
+                    let f = _mm512_fnmadd_pd(bv, load(x[r]), one);
+                    pv[r] = _mm512_mul_pd(pv[r], f);
+                    if W::WATCHES {
+                        let mut seen = [0.0; L];
+                        _mm512_storeu_pd(seen.as_mut_ptr(), f);
+                        watch[r].see(&seen);
+                    }
+                }
+            };
+            for j0 in (0..n).step_by(widened::BLOCK) {
+                let j1 = (j0 + widened::BLOCK).min(n);
+                let mut j = j0;
+                while j + L <= j1 {
+                    step(&mut pv, &mut s.watch, j, u8::MAX);
+                    j += L;
+                }
+                if j < j1 {
+                    step(&mut pv, &mut s.watch, j, (1u8 << (j1 - j)) - 1);
+                }
+                // The range check in registers; lane by lane (in memory)
+                // only when a lane left the range.
+                let in_range = pv.iter().fold(u8::MAX, |all, &v| {
+                    all & _mm512_cmp_pd_mask(v, lo, _CMP_GE_OQ)
+                        & _mm512_cmp_pd_mask(v, hi, _CMP_LE_OQ)
+                });
+                if in_range != u8::MAX {
+                    for (lanes, &v) in s.p.iter_mut().zip(&pv) {
+                        _mm512_storeu_pd(lanes.as_mut_ptr(), v);
+                    }
+                    s.check();
+                    pv = s.p.map(|lanes| _mm512_loadu_pd(lanes.as_ptr()));
+                }
+            }
+            for (lanes, v) in s.p.iter_mut().zip(pv) {
+                _mm512_storeu_pd(lanes.as_mut_ptr(), v);
+            }
+        }
+        s.finish()
+    }
+}
+
+/// `widened`'s forward task with [`Zmm`]: the AVX-512 build of
+/// `widened::forward_tile_with`.
+///
+/// # Safety
+/// The CPU must support AVX-512F, AVX2 and FMA.
+#[target_feature(enable = "avx512f,avx2,fma")]
+pub(super) unsafe fn forward_tile(
+    n: usize,
+    m: usize,
+    xs: &[f64],
+    b: (&[f32], &[f64]),
+    out_rows: &mut [f32],
+) -> u64 {
+    // SAFETY: this function is compiled for, and only called on, AVX-512.
+    unsafe { widened::forward_tile::<Zmm>(n, m, xs, b, out_rows) }
+}
 
 /// Rows of X in one register tile.
 pub const ROWS: usize = 8;

@@ -19,8 +19,8 @@
 //! are plain Rust that LLVM vectorises; on x86-64 each is compiled three
 //! times (baseline SSE2, AVX2, AVX-512) and the widest version the CPU
 //! supports runs ([`Isa`]); the versions of one loop give the same bits.
-//! The f32 backward on x86-64 is written with intrinsics, `avx512` and
-//! `avx2`: register tiles of several rows of X against one row of B, so
+//! The AVX-512 build of the f32 forward's inner loop, and the f32 backward
+//! on x86-64, are written with intrinsics (`avx512`, `avx2`): register tiles of several rows of X against one row of B, so
 //! that every vector of B loaded serves several rows and independent
 //! chains of operations keep the SIMD units busy. The tests run every
 //! version the test machine supports against the
@@ -36,20 +36,53 @@
 //! backward gives each thread a band of columns of dX and dB
 //! (`bands.rs`), or, when there are too few columns, a part of the rows
 //! with its own small dB (see `split_backward`). Extra memory: the outputs,
-//! in f32 a copy of B widened to f64 (and each task's rows of X) for the
-//! forward, and, in the second case of the backward, one m×n dB per
-//! thread: O(N·m + N·n + threads·m·n), never N·m·n.
+//! in f32 each task's rows of X widened to f64 for the forward (B is
+//! widened in registers), and, in the second case of the backward, one m×n
+//! dB per thread: O(N·m + N·n + threads·m·n), never N·m·n.
 
 /// Defines `$with(isa, args…)`, which runs the forward task `$kernel`
 /// compiled for `isa`: as it is (baseline), with AVX2 and FMA, or with
 /// AVX-512. `$kernel` must be `#[inline(always)]`, so that each build
 /// inlines (and vectorises) its own copy; the caller must have checked that
-/// this CPU supports `isa` (`assert_supported`).
+/// this CPU supports `isa` (`assert_supported`). With `avx512 = path`, the
+/// AVX-512 build is that function instead (an `unsafe fn` compiled for
+/// AVX-512 with the same arguments: a kernel written with intrinsics).
 macro_rules! forward_per_isa {
     (
         $(#[$doc:meta])*
         fn $with:ident $(<$($g:ident: $bound:path),*>)? ($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty
             = $kernel:ident
+    ) => {
+        forward_per_isa!(
+            @define $(#[$doc])*
+            fn $with $(<$($g: $bound),*>)? ($($arg: $ty),*) -> $ret = $kernel,
+            avx512 = {
+                /// The kernel compiled with AVX-512.
+                ///
+                /// # Safety
+                /// The CPU must support AVX-512F, AVX2 and FMA.
+                #[target_feature(enable = "avx512f,avx2,fma")]
+                unsafe fn avx512 $(<$($g: $bound),*>)? ($($arg: $ty),*) -> $ret {
+                    $kernel($($arg),*)
+                }
+            } avx512
+        );
+    };
+    (
+        $(#[$doc:meta])*
+        fn $with:ident $(<$($g:ident: $bound:path),*>)? ($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty
+            = $kernel:ident, avx512 = $avx512:path
+    ) => {
+        forward_per_isa!(
+            @define $(#[$doc])*
+            fn $with $(<$($g: $bound),*>)? ($($arg: $ty),*) -> $ret = $kernel,
+            avx512 = {} $avx512
+        );
+    };
+    (
+        @define $(#[$doc:meta])*
+        fn $with:ident $(<$($g:ident: $bound:path),*>)? ($($arg:ident: $ty:ty),*) -> $ret:ty
+            = $kernel:ident, avx512 = { $($avx512_build:item)? } $avx512:path
     ) => {
         $(#[$doc])*
         pub(super) fn $with $(<$($g: $bound),*>)? (isa: Isa, $($arg: $ty),*) -> $ret {
@@ -64,19 +97,12 @@ macro_rules! forward_per_isa {
                     $kernel($($arg),*)
                 }
 
-                /// The kernel compiled with AVX-512.
-                ///
-                /// # Safety
-                /// The CPU must support AVX-512F, AVX2 and FMA.
-                #[target_feature(enable = "avx512f,avx2,fma")]
-                unsafe fn avx512 $(<$($g: $bound),*>)? ($($arg: $ty),*) -> $ret {
-                    $kernel($($arg),*)
-                }
+                $($avx512_build)?
 
                 match isa {
                     // SAFETY: the caller checked that this CPU has the
                     // instruction set; the kernel is safe code otherwise.
-                    Isa::Avx512 => return unsafe { avx512($($arg),*) },
+                    Isa::Avx512 => return unsafe { $avx512($($arg),*) },
                     // SAFETY: as above.
                     Isa::Avx2 => return unsafe { avx2($($arg),*) },
                     Isa::Baseline => {}
@@ -157,15 +183,15 @@ pub fn forward_with<T: Float>(isa: Isa, d: Dims, x: &[T], b: &[T]) -> ForwardOut
         T::as_f32_slice(b),
         T::as_f32_slice_mut(&mut out),
     ) {
-        // f32: computed in f64 (see `widened.rs`), B widened once.
+        // f32: computed in f64 (see `widened.rs`); each task widens its
+        // rows of X, B is widened in registers.
         let widen = |v: &[f32]| v.iter().map(|&a| f64::from(a)).collect::<Vec<f64>>();
-        let b = widen(b);
-        let b_reach: Vec<f64> = b.chunks_exact(n).map(widened::reach::<f64>).collect();
+        let b_reach: Vec<f64> = b.chunks_exact(n).map(widened::reach::<f32>).collect();
         parallel::for_each_block(out, K_TILE * m, work, |tile, out_rows| {
             let k0 = tile * K_TILE;
             let rows = out_rows.len() / m;
             let xs = widen(&x[k0 * n..(k0 + rows) * n]);
-            let count = widened::forward_tile_with(isa, n, m, &xs, (&b, &b_reach), out_rows);
+            let count = widened::forward_tile_with(isa, n, m, &xs, (b, &b_reach), out_rows);
             clamped.fetch_add(count, Ordering::Relaxed);
         });
     } else {

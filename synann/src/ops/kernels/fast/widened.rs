@@ -22,10 +22,15 @@
 //! (lane l takes every j ≡ l mod LANES: one AVX-512 register of f64, two
 //! AVX2 ones), and [`ROWS`] rows of X go down a row of B together, so that
 //! every value of B loaded serves four pairs and four chains of
-//! multiplications overlap. The loop is plain Rust on fixed-size arrays,
-//! compiled for each instruction set (baseline, AVX2, AVX-512) by
-//! `#[target_feature]` and vectorised by LLVM; the three builds run the
-//! same operations in the same order and give the same bits.
+//! multiplications overlap; each group of rows goes down the whole of B
+//! while its rows stay in L1 cache. X is widened to f64 once per task; B
+//! stays f32 in memory (half the bytes to stream) and each value is
+//! widened as it is loaded, exactly. The loop ([`PairLoop`]) is plain Rust
+//! on fixed-size arrays ([`Portable`]), compiled for the baseline and AVX2
+//! by `#[target_feature]` and vectorised by LLVM; the AVX-512 build states
+//! the same loop with intrinsics (`avx512::Zmm`), because LLVM vectorised
+//! the plain one badly there. All builds run the same operations in the
+//! same order and give the same bits.
 //!
 //! **Range.** After every block of [`BLOCK`] factors (32 per lane) each
 //! lane is checked: one outside [2⁻⁶⁰, 2⁶⁰] is *flushed* (its logarithm
@@ -70,8 +75,8 @@ pub const BLOCK: usize = LANES * 32;
 
 /// A lane in [LO, HI] keeps multiplying; eight of them multiply into a
 /// normal number.
-const LO: f64 = 1.0 / (1u64 << 60) as f64;
-const HI: f64 = (1u64 << 60) as f64;
+pub(super) const LO: f64 = 1.0 / (1u64 << 60) as f64;
+pub(super) const HI: f64 = (1u64 << 60) as f64;
 /// A lane in [SAFE_LO, SAFE_HI] but outside [LO, HI] is flushed; outside,
 /// the pair goes to the exact path.
 const SAFE_LO: f64 = 9.332636185032189e-302; // 2⁻¹⁰⁰⁰
@@ -126,14 +131,14 @@ pub(super) fn clamp_free(b_reach: f64, x_reach: f64) -> bool {
 /// The exact path for one pair: Σ_j of ln max(1 − b·x, floor) with the f32
 /// clamp rule (fl(b·x) ≥ 1), one `ln_1p` per term in f64, and the number
 /// of clamped terms.
-fn exact(b: &[f64], x: &[f64]) -> (f64, u64) {
+fn exact(b: &[f32], x: &[f64]) -> (f64, u64) {
     let ln_floor = f64::from(FACTOR_FLOOR as f32).ln();
     let mut clamped = 0;
     let sum = b
         .iter()
         .zip(x)
         .map(|(&bv, &xv)| {
-            let z = bv * xv;
+            let z = f64::from(bv) * xv;
             if z as f32 >= 1.0 {
                 clamped += 1;
                 ln_floor
@@ -146,9 +151,12 @@ fn exact(b: &[f64], x: &[f64]) -> (f64, u64) {
 }
 
 /// What the loop watches besides the products.
-trait Watch: Copy {
+pub(super) trait Watch: Copy {
     /// Nothing watched yet.
     const START: Self;
+    /// Whether [`Watch::see`] does anything (a loop may skip preparing
+    /// its argument otherwise).
+    const WATCHES: bool;
     /// Takes note of the factors of one chunk.
     fn see(&mut self, f: &[f64; LANES]);
     /// Whether a factor seen was small enough to need the exact path.
@@ -161,6 +169,7 @@ struct Unguarded;
 
 impl Watch for Unguarded {
     const START: Self = Unguarded;
+    const WATCHES: bool = false;
     #[inline(always)]
     fn see(&mut self, _f: &[f64; LANES]) {}
     #[inline(always)]
@@ -176,6 +185,7 @@ struct Smallest([f64; LANES]);
 
 impl Watch for Smallest {
     const START: Self = Smallest([1.0; LANES]);
+    const WATCHES: bool = true;
     #[inline(always)]
     fn see(&mut self, f: &[f64; LANES]) {
         for (low, &v) in self.0.iter_mut().zip(f) {
@@ -191,72 +201,80 @@ impl Watch for Smallest {
 /// The running state of `R` pairs (a group of [`ROWS`], or the last,
 /// shorter group of a tile).
 #[derive(Clone, Copy)]
-struct Pairs<W, const R: usize> {
+pub(super) struct Pairs<W, const R: usize> {
     /// The lanes' running products.
-    p: [[f64; LANES]; R],
+    pub(super) p: [[f64; LANES]; R],
     /// The logarithms flushed out of the lanes.
     acc: [f64; R],
     /// Whether the pair must take the exact path.
     exact: [bool; R],
-    watch: [W; R],
+    /// What the loop watches.
+    pub(super) watch: [W; R],
 }
 
-/// Multiplies the factors of `b` (whole chunks of [`LANES`]) against each
-/// row of `x` into the lanes. The state goes in and out by value, so that
-/// it stays in registers.
-#[inline(always)]
-fn multiply<W: Watch, const R: usize>(
-    mut p: [[f64; LANES]; R],
-    mut watch: [W; R],
-    b: &[f64],
-    x: [&[f64]; R],
-) -> ([[f64; LANES]; R], [W; R]) {
-    let chunks = b.len() / LANES;
-    for c in 0..chunks {
-        let bs: &[f64; LANES] = b[c * LANES..][..LANES].try_into().expect("a chunk");
-        for r in 0..R {
-            let xs: &[f64; LANES] = x[r][c * LANES..][..LANES].try_into().expect("a chunk");
-            let f: [f64; LANES] = std::array::from_fn(|l| (-bs[l]).mul_add(xs[l], 1.0));
-            for l in 0..LANES {
-                p[r][l] *= f[l];
-            }
-            watch[r].see(&f);
+impl<W: Watch, const R: usize> Pairs<W, R> {
+    /// Empty products, nothing flushed or seen.
+    pub(super) fn new() -> Self {
+        Pairs {
+            p: [[1.0; LANES]; R],
+            acc: [0.0; R],
+            exact: [false; R],
+            watch: [W::START; R],
         }
     }
-    (p, watch)
+
+    /// The range check after a block (see the module docs).
+    #[inline(always)]
+    pub(super) fn check(&mut self) {
+        // Nearly always every lane of every pair is in range: one test of
+        // all of them (a NaN fails it), then, if one is not, lane by lane.
+        let mut all_in_range = true;
+        for lanes in &self.p {
+            for &v in lanes {
+                all_in_range &= (LO..=HI).contains(&v);
+            }
+        }
+        if all_in_range {
+            return;
+        }
+        for (r, lanes) in self.p.iter_mut().enumerate() {
+            for v in lanes.iter_mut() {
+                if (LO..=HI).contains(v) {
+                    continue;
+                }
+                if *v >= SAFE_LO && *v <= SAFE_HI {
+                    self.acc[r] += v.ln();
+                } else {
+                    self.exact[r] = true;
+                }
+                *v = 1.0;
+            }
+        }
+    }
+
+    /// Each pair's lanes multiplied pairwise, as a tree (lane l by lane
+    /// l + 4, then by l + 2, then by l + 1), and what the watch saw.
+    #[inline(always)]
+    pub(super) fn finish(mut self) -> Finished<R> {
+        let mut half = LANES / 2;
+        while half > 0 {
+            for lanes in self.p.iter_mut() {
+                for l in 0..half {
+                    lanes[l] *= lanes[l + half];
+                }
+            }
+            half /= 2;
+        }
+        Finished {
+            product: self.p.map(|lanes| lanes[0]),
+            acc: self.acc,
+            exact: std::array::from_fn(|r| self.exact[r] | self.watch[r].saw_small()),
+        }
+    }
 }
 
-/// The range check after a block (see the module docs).
-#[inline(always)]
-fn check<W, const R: usize>(s: &mut Pairs<W, R>) {
-    // Nearly always every lane of every pair is in range: one test of
-    // all of them (a NaN fails it), then, if one is not, lane by lane.
-    let mut all_in_range = true;
-    for lanes in &s.p {
-        for &v in lanes {
-            all_in_range &= (LO..=HI).contains(&v);
-        }
-    }
-    if all_in_range {
-        return;
-    }
-    for (r, lanes) in s.p.iter_mut().enumerate() {
-        for v in lanes.iter_mut() {
-            if (LO..=HI).contains(v) {
-                continue;
-            }
-            if *v >= SAFE_LO && *v <= SAFE_HI {
-                s.acc[r] += v.ln();
-            } else {
-                s.exact[r] = true;
-            }
-            *v = 1.0;
-        }
-    }
-}
-
-/// What [`pairs`] returns for its `R` pairs.
-struct Finished<const R: usize> {
+/// What [`PairLoop::pairs`] returns for its `R` pairs.
+pub(super) struct Finished<const R: usize> {
     /// The product of each pair's lanes.
     product: [f64; R],
     /// The logarithms flushed out of its lanes.
@@ -265,49 +283,79 @@ struct Finished<const R: usize> {
     exact: [bool; R],
 }
 
-/// Runs `R` pairs: row `b` of B against the rows `x` of X.
-#[inline(always)]
-fn pairs<W: Watch, const R: usize>(b: &[f64], x: [&[f64]; R]) -> Finished<R> {
-    let n = b.len();
-    let mut s = Pairs {
-        p: [[1.0; LANES]; R],
-        acc: [0.0; R],
-        exact: [false; R],
-        watch: [W::START; R],
-    };
-    for j0 in (0..n).step_by(BLOCK) {
-        let j1 = (j0 + BLOCK).min(n);
-        let whole = j0 + (j1 - j0) / LANES * LANES;
-        (s.p, s.watch) = multiply(s.p, s.watch, &b[j0..whole], x.map(|row| &row[j0..whole]));
-        if whole < j1 {
-            // The last partial chunk, padded with b = x = 0: factors of
-            // exactly 1.
-            let mut bs = [0.0; LANES];
-            bs[..j1 - whole].copy_from_slice(&b[whole..j1]);
-            let xs: [[f64; LANES]; R] = std::array::from_fn(|r| {
-                let mut padded = [0.0; LANES];
-                padded[..j1 - whole].copy_from_slice(&x[r][whole..j1]);
-                padded
-            });
-            (s.p, s.watch) = multiply(s.p, s.watch, &bs, std::array::from_fn(|r| &xs[r][..]));
-        }
-        check(&mut s);
-    }
-    // Each pair's lanes multiplied pairwise, as a tree (lane l by lane
-    // l + 4, then by l + 2, then by l + 1), while they are in registers.
-    let mut half = LANES / 2;
-    while half > 0 {
-        for lanes in s.p.iter_mut() {
-            for l in 0..half {
-                lanes[l] *= lanes[l + half];
+/// How a build runs `R` pairs. [`Portable`] is plain Rust that LLVM
+/// vectorises; the AVX-512 build uses intrinsics instead (`avx512::Zmm`):
+/// LLVM's vectoriser turned the plain loop into shuffles there (in some
+/// builds of the same source, not in others), and the intrinsics keep the
+/// lanes in registers across the range checks. Both run the same
+/// operations in the same order: the same bits.
+pub(super) trait PairLoop {
+    /// Runs `R` pairs: row `b` of B against the rows `x` of X (each as
+    /// long as `b`), lane l of a pair taking the factors 1 − b·x of the
+    /// terms j ≡ l mod [`LANES`], with a range check ([`Pairs::check`])
+    /// after each [`BLOCK`] of terms, and the last partial chunk padded
+    /// with b = x = 0 (factors of exactly 1).
+    ///
+    /// # Safety
+    /// The CPU must support the instructions of the implementation.
+    unsafe fn pairs<W: Watch, const R: usize>(b: &[f32], x: [&[f64]; R]) -> Finished<R>;
+}
+
+/// [`PairLoop`] in plain Rust, for any instruction set.
+pub(super) struct Portable;
+
+impl Portable {
+    /// Multiplies the factors of `b` (whole chunks of [`LANES`]) against
+    /// each row of `x` into the lanes. The state goes in and out by value,
+    /// so that it stays in registers.
+    #[inline(always)]
+    fn multiply<W: Watch, const R: usize>(
+        mut p: [[f64; LANES]; R],
+        mut watch: [W; R],
+        b: &[f32],
+        x: [&[f64]; R],
+    ) -> ([[f64; LANES]; R], [W; R]) {
+        let chunks = b.len() / LANES;
+        for c in 0..chunks {
+            let bs: &[f32; LANES] = b[c * LANES..][..LANES].try_into().expect("a chunk");
+            let bs = bs.map(f64::from);
+            for r in 0..R {
+                let xs: &[f64; LANES] = x[r][c * LANES..][..LANES].try_into().expect("a chunk");
+                let f: [f64; LANES] = std::array::from_fn(|l| (-bs[l]).mul_add(xs[l], 1.0));
+                for l in 0..LANES {
+                    p[r][l] *= f[l];
+                }
+                watch[r].see(&f);
             }
         }
-        half /= 2;
+        (p, watch)
     }
-    Finished {
-        product: s.p.map(|lanes| lanes[0]),
-        acc: s.acc,
-        exact: std::array::from_fn(|r| s.exact[r] | s.watch[r].saw_small()),
+}
+
+impl PairLoop for Portable {
+    #[inline(always)]
+    unsafe fn pairs<W: Watch, const R: usize>(b: &[f32], x: [&[f64]; R]) -> Finished<R> {
+        let n = b.len();
+        let mut s = Pairs::<W, R>::new();
+        for j0 in (0..n).step_by(BLOCK) {
+            let j1 = (j0 + BLOCK).min(n);
+            let whole = j0 + (j1 - j0) / LANES * LANES;
+            let xs = x.map(|row| &row[j0..whole]);
+            (s.p, s.watch) = Self::multiply(s.p, s.watch, &b[j0..whole], xs);
+            if whole < j1 {
+                let mut bs = [0.0f32; LANES];
+                bs[..j1 - whole].copy_from_slice(&b[whole..j1]);
+                let xs: [[f64; LANES]; R] = std::array::from_fn(|r| {
+                    let mut padded = [0.0; LANES];
+                    padded[..j1 - whole].copy_from_slice(&x[r][whole..j1]);
+                    padded
+                });
+                let xs = std::array::from_fn(|r| &xs[r][..]);
+                (s.p, s.watch) = Self::multiply(s.p, s.watch, &bs, xs);
+            }
+            s.check();
+        }
+        s.finish()
     }
 }
 
@@ -340,23 +388,29 @@ struct TileSums {
     sums: Vec<f64>,
 }
 
-/// Runs the `R` pairs of row `i` of B (`brow`, reach `b_reach`) against
+/// Runs (with `M`) the `R` pairs of row `i` of B (`brow`, reach `b_reach`) against
 /// rows `k0..k0 + R` of the tile `xs` (reaches `x_reach`) and writes their
 /// results into `out`. Returns the number of factors clamped.
+///
+/// # Safety
+/// The CPU must support `M`'s instructions.
 #[inline(always)]
-fn group<const R: usize>(
+unsafe fn group<M: PairLoop, const R: usize>(
     (n, m): (usize, usize),
-    (i, brow, b_reach): (usize, &[f64], f64),
+    (i, brow, b_reach): (usize, &[f32], f64),
     (xs, x_reach): (&[f64], &[f64]),
     k0: usize,
     out: &mut TileSums,
 ) -> u64 {
     let x: [&[f64]; R] = std::array::from_fn(|r| &xs[(k0 + r) * n..(k0 + r + 1) * n]);
     let safe = (k0..k0 + R).all(|k| clamp_free(b_reach, x_reach[k]));
-    let done = if safe {
-        pairs::<Unguarded, R>(brow, x)
-    } else {
-        pairs::<Smallest, R>(brow, x)
+    // SAFETY: the CPU supports `M` (contract).
+    let done = unsafe {
+        if safe {
+            M::pairs::<Unguarded, R>(brow, x)
+        } else {
+            M::pairs::<Smallest, R>(brow, x)
+        }
     };
     let mut clamped = 0;
     for (r, &xr) in x.iter().enumerate() {
@@ -374,14 +428,17 @@ fn group<const R: usize>(
 }
 
 /// One task of the forward: `out_rows[r, i]` for the rows `xs` (widened to
-/// f64) of X, with B widened (`b`) and the reach of each row of B. Returns
-/// the number of factors clamped.
+/// f64) of X, with B (`b`, f32) and the reach of each row of B,
+/// multiplying with `M`. Returns the number of factors clamped.
+///
+/// # Safety
+/// The CPU must support `M`'s instructions.
 #[inline(always)]
-fn forward_tile(
+pub(super) unsafe fn forward_tile<M: PairLoop>(
     n: usize,
     m: usize,
     xs: &[f64],
-    (b, b_reach): (&[f64], &[f64]),
+    (b, b_reach): (&[f32], &[f64]),
     out_rows: &mut [f32],
 ) -> u64 {
     let rows = xs.len() / n;
@@ -394,18 +451,29 @@ fn forward_tile(
     // Groups of ROWS rows, then the rest of the tile as one shorter group.
     const _: () = assert!(ROWS == 4, "the last group below takes 1 to 3 rows");
     let whole = rows / ROWS * ROWS;
-    for (i, brow) in b.chunks_exact(n).enumerate() {
-        let row_of_b = (i, brow, b_reach[i]);
-        let x = (xs, &x_reach[..]);
-        for k0 in (0..whole).step_by(ROWS) {
-            clamped += group::<ROWS>((n, m), row_of_b, x, k0, &mut out);
+    let x = (xs, &x_reach[..]);
+    // Each group of rows goes down all of B, so that its rows of X stay in
+    // L1 cache while B streams past (a task's 8 rows of 784 f64 would not
+    // fit: going down B once per task, with the groups inside, was slower
+    // on a Zen 4 host, `synapse_n784_fwd`).
+    // SAFETY (each group): the CPU supports `M` (contract).
+    for k0 in (0..whole).step_by(ROWS) {
+        for (i, brow) in b.chunks_exact(n).enumerate() {
+            let row_of_b = (i, brow, b_reach[i]);
+            clamped += unsafe { group::<M, ROWS>((n, m), row_of_b, x, k0, &mut out) };
         }
-        clamped += match rows - whole {
-            0 => 0,
-            1 => group::<1>((n, m), row_of_b, x, whole, &mut out),
-            2 => group::<2>((n, m), row_of_b, x, whole, &mut out),
-            _ => group::<3>((n, m), row_of_b, x, whole, &mut out),
-        };
+    }
+    if whole < rows {
+        for (i, brow) in b.chunks_exact(n).enumerate() {
+            let row_of_b = (i, brow, b_reach[i]);
+            clamped += unsafe {
+                match rows - whole {
+                    1 => group::<M, 1>((n, m), row_of_b, x, whole, &mut out),
+                    2 => group::<M, 2>((n, m), row_of_b, x, whole, &mut out),
+                    _ => group::<M, 3>((n, m), row_of_b, x, whole, &mut out),
+                }
+            };
+        }
     }
     for ((y, &p), &sum) in out_rows.iter_mut().zip(&out.products).zip(&out.sums) {
         *y = (sum + ln_product(p)) as f32;
@@ -413,23 +481,35 @@ fn forward_tile(
     clamped
 }
 
+/// [`forward_tile`] with the plain loop ([`Portable`]), which is safe code
+/// whatever the build.
+#[inline(always)]
+fn portable_tile(n: usize, m: usize, xs: &[f64], b: (&[f32], &[f64]), out_rows: &mut [f32]) -> u64 {
+    // SAFETY: `Portable` uses no instruction the build lacks.
+    unsafe { forward_tile::<Portable>(n, m, xs, b, out_rows) }
+}
+
+#[cfg(target_arch = "x86_64")]
+use super::avx512::forward_tile as avx512_tile;
+
 forward_per_isa!(
     /// [`forward_tile`] compiled for `isa`, which the caller has checked
-    /// this CPU supports: `xs` are rows of X widened to f64, `b` is B
-    /// widened and the reach of each of its rows. Returns the number of
-    /// factors clamped.
+    /// this CPU supports: `xs` are rows of X widened to f64, `b` is B (f32)
+    /// and the reach of each of its rows. Returns the number of
+    /// factors clamped. The baseline and AVX2 builds run the plain loop
+    /// ([`Portable`]), the AVX-512 build its intrinsics (`avx512::Zmm`).
     fn forward_tile_with(
         n: usize,
         m: usize,
         xs: &[f64],
-        b: (&[f64], &[f64]),
+        b: (&[f32], &[f64]),
         out_rows: &mut [f32],
-    ) -> u64 = forward_tile
+    ) -> u64 = portable_tile, avx512 = avx512_tile
 );
 
 #[cfg(test)]
 mod tests {
-    use super::{clamp_free, ln_product, pairs, reach, Smallest, Unguarded, ROWS};
+    use super::{clamp_free, ln_product, reach, PairLoop, Portable, Smallest, Unguarded, ROWS};
 
     #[test]
     fn guarded_and_unguarded_pairs_give_the_same_bits() {
@@ -439,15 +519,18 @@ mod tests {
         // last chunk).
         let n = 300;
         let value = |s: usize| ((s * 7919) % 1000) as f64 / 1000.0;
-        let b: Vec<f64> = (0..n).map(|j| value(j) - 0.5).collect();
+        let b: Vec<f32> = (0..n).map(|j| (value(j) - 0.5) as f32).collect();
         let xs: Vec<Vec<f64>> = (0..ROWS)
             .map(|r| (0..n).map(|j| value(r * n + j + 17)).collect())
             .collect();
         let x: [&[f64]; ROWS] = std::array::from_fn(|r| &xs[r][..]);
-        let (plain, watched) = (
-            pairs::<Unguarded, ROWS>(&b, x),
-            pairs::<Smallest, ROWS>(&b, x),
-        );
+        // SAFETY (each call below): `Portable` is plain Rust.
+        let (plain, watched) = unsafe {
+            (
+                Portable::pairs::<Unguarded, ROWS>(&b, x),
+                Portable::pairs::<Smallest, ROWS>(&b, x),
+            )
+        };
         for r in 0..ROWS {
             assert!(!watched.exact[r] && !plain.exact[r]);
             assert_eq!(plain.product[r].to_bits(), watched.product[r].to_bits());
@@ -455,10 +538,103 @@ mod tests {
         }
         // A factor below 2⁻²⁴ sends the watched pair to the exact path.
         let mut tiny = xs.clone();
-        tiny[1][5] = (1.0 - 1e-9) / b[5];
+        tiny[1][5] = (1.0 - 1e-9) / f64::from(b[5]);
         let x: [&[f64]; ROWS] = std::array::from_fn(|r| &tiny[r][..]);
-        let watched = pairs::<Smallest, ROWS>(&b, x);
+        let watched = unsafe { Portable::pairs::<Smallest, ROWS>(&b, x) };
         assert_eq!(watched.exact, [false, true, false, false]);
+    }
+
+    /// Runs `R` pairs with `M` for each watch, and returns what they found.
+    ///
+    /// # Safety
+    /// The CPU must support `M`'s instructions.
+    unsafe fn both_watches<M: PairLoop, const R: usize>(
+        b: &[f32],
+        x: [&[f64]; R],
+    ) -> [(Vec<u64>, Vec<u64>, Vec<bool>); 2] {
+        let bits = |f: super::Finished<R>| {
+            (
+                f.product.map(f64::to_bits).to_vec(),
+                f.acc.map(f64::to_bits).to_vec(),
+                f.exact.to_vec(),
+            )
+        };
+        // SAFETY: the CPU supports `M` (contract).
+        unsafe {
+            [
+                bits(M::pairs::<Unguarded, R>(b, x)),
+                bits(M::pairs::<Smallest, R>(b, x)),
+            ]
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn the_avx512_pair_loop_gives_the_portable_bits() {
+        use super::super::avx512::Zmm;
+        /// `both_watches` with `Zmm`, inside a function compiled for AVX-512.
+        ///
+        /// # Safety
+        /// The CPU must support AVX-512F, AVX2 and FMA.
+        #[target_feature(enable = "avx512f,avx2,fma")]
+        unsafe fn zmm<const R: usize>(
+            b: &[f32],
+            x: [&[f64]; R],
+        ) -> [(Vec<u64>, Vec<u64>, Vec<bool>); 2] {
+            // SAFETY: this function runs only on AVX-512 (contract).
+            unsafe { both_watches::<Zmm, R>(b, x) }
+        }
+        /// Both loops on `R` rows of `xs`, compared; whether some lane
+        /// was flushed, and whether some pair took the exact path.
+        fn compare<const R: usize>(b: &[f32], xs: &[Vec<f64>], what: &str) -> (bool, bool) {
+            let x: [&[f64]; R] = std::array::from_fn(|r| &xs[r][..]);
+            // SAFETY: `Portable` is plain Rust; AVX-512 was detected.
+            let (plain, wide) = unsafe { (both_watches::<Portable, R>(b, x), zmm::<R>(b, x)) };
+            assert_eq!(plain, wide, "{what}, n = {}, {R} rows", b.len());
+            let flushed = plain.iter().any(|(_, acc, _)| acc.iter().any(|&a| a != 0));
+            let exact = plain.iter().any(|(_, _, exact)| exact.contains(&true));
+            (flushed, exact)
+        }
+        if !std::arch::is_x86_feature_detected!("avx512f") {
+            return;
+        }
+        let value = |s: usize| ((s * 7919) % 1000) as f64 / 1000.0;
+        // Whole and partial chunks and blocks; factors near 1; factors up
+        // to 3.5 (lanes flushed above 2⁶⁰); a tiny factor (the exact path
+        // when watched); a NaN (the exact path).
+        let (mut seen_flush, mut seen_exact) = (false, false);
+        for n in [1, 7, 8, 9, 255, 256, 257, 300, 784] {
+            let cases: [(&str, f32, f64); 3] = [
+                ("small terms", 0.01, 0.0),
+                ("large factors", -2.5, 0.0),
+                ("tiny factor", 0.9, 1.0),
+            ];
+            for (what, scale, tiny) in cases {
+                let b: Vec<f32> = (0..n)
+                    .map(|j| (value(j) * f64::from(scale)) as f32)
+                    .collect();
+                let mut xs: Vec<Vec<f64>> = (0..ROWS)
+                    .map(|r| (0..n).map(|j| value(r * n + j + 17)).collect())
+                    .collect();
+                if tiny > 0.0 && b[n / 2] != 0.0 {
+                    xs[1][n / 2] = (1.0 - 1e-9) / f64::from(b[n / 2]);
+                    xs[2][n - 1] = f64::NAN;
+                }
+                for (flushed, exact) in [
+                    compare::<1>(&b, &xs, what),
+                    compare::<2>(&b, &xs, what),
+                    compare::<3>(&b, &xs, what),
+                    compare::<4>(&b, &xs, what),
+                ] {
+                    seen_flush |= flushed;
+                    seen_exact |= exact;
+                }
+            }
+        }
+        assert!(
+            seen_flush && seen_exact,
+            "the cases reach the flush and the exact path"
+        );
     }
 
     #[test]
