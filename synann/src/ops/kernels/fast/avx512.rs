@@ -32,8 +32,9 @@
 //! division is the bottleneck. We also tried the hardware's reciprocal
 //! estimate (`vrcp14ps`) refined by one Newton step, r₁ = r₀·(2 − f·r₀):
 //! on the Zen 5 machine of `docs/PERFORMANCE.md` it was slower than the
-//! division (N = 128, n = m = 784, one thread), so the kernel divides,
-//! exactly.
+//! division (N = 128, n = m = 784, one thread), and on a Zen 4 host (whose
+//! AVX-512 units are 256 bits wide) too, by about a fifth, so the kernel
+//! divides, exactly.
 
 use super::bands::{ColumnBands, PaddedRows};
 use super::widened::{self, Finished, PairLoop, Pairs, Watch};
