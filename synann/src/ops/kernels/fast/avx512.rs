@@ -41,7 +41,7 @@ use super::widened::{self, Finished, PairLoop, Pairs, Watch};
 use super::LANES;
 use std::arch::x86_64::{
     __m512d, __mmask16, __mmask8, _mm256_loadu_ps, _mm512_add_ps, _mm512_castps512_ps256,
-    _mm512_cmp_pd_mask, _mm512_cmp_ps_mask, _mm512_cvtps_pd, _mm512_fnmadd_pd, _mm512_fnmadd_ps,
+    _mm512_cmp_pd_mask, _mm512_cmp_ps_mask, _mm512_cvtps_pd, _mm512_fmadd_ps, _mm512_fnmadd_pd,
     _mm512_loadu_pd, _mm512_maskz_div_ps, _mm512_maskz_loadu_pd, _mm512_maskz_loadu_ps,
     _mm512_mul_pd, _mm512_mul_ps, _mm512_set1_pd, _mm512_set1_ps, _mm512_setzero_ps,
     _mm512_storeu_pd, _mm512_sub_ps, _CMP_GE_OQ, _CMP_LE_OQ, _CMP_NLT_UQ,
@@ -174,7 +174,10 @@ pub(super) unsafe fn backward_band(
 ) {
     // A short last group of rows is completed with zero rows (see
     // `PaddedRows`).
-    let padded = PaddedRows::new((n, m), (x, g));
+    // −g, so that each broadcast reads its value straight from memory
+    // (−q = −g/f exactly, and adding −q·B is subtracting q·B: the same bits).
+    let neg_g: Vec<f32> = g.iter().map(|&v| -v).collect();
+    let padded = PaddedRows::new((n, m), (x, &neg_g));
     let rows = padded.len();
     let one = _mm512_set1_ps(1.0);
     let floor = _mm512_set1_ps(super::floor());
@@ -209,9 +212,9 @@ pub(super) unsafe fn backward_band(
                         // propagates), 0 where the factor was clamped.
                         let f = _mm512_sub_ps(one, _mm512_mul_ps(bv, xv[r]));
                         let kept = _mm512_cmp_ps_mask(f, floor, _CMP_NLT_UQ);
-                        let q = _mm512_maskz_div_ps(kept, _mm512_set1_ps(gr[r][i]), f);
-                        dxv[r] = _mm512_fnmadd_ps(q, bv, dxv[r]);
-                        db_sum[r % 2] = _mm512_fnmadd_ps(q, xv[r], db_sum[r % 2]);
+                        let neg_q = _mm512_maskz_div_ps(kept, _mm512_set1_ps(gr[r][i]), f);
+                        dxv[r] = _mm512_fmadd_ps(neg_q, bv, dxv[r]);
+                        db_sum[r % 2] = _mm512_fmadd_ps(neg_q, xv[r], db_sum[r % 2]);
                     }
                     // SAFETY: this call owns columns `band` (contract).
                     let db_i = unsafe { db.row_band(i, cols.clone()) };
