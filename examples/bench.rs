@@ -32,6 +32,7 @@ fn run(args: BenchArgs) -> Result<(), String> {
     let threads = thread_count(args.threads, env_threads.as_deref()).map_err(|e| e.to_string())?;
     synann_tensor::parallel::init_global_pool(threads)
         .map_err(|e| format!("cannot start {threads} threads: {e}"))?;
+    synann_tensor::memory::retain_freed_memory();
     let torch = match &args.torch_json {
         Some(path) => report::read_torch_json(path).map_err(|e| e.to_string())?,
         None => Default::default(),

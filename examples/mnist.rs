@@ -135,6 +135,7 @@ fn train_on_thread_ranks(
 
 fn run(config: &Config, distributed: Option<Distributed>) -> Result<(), AnyError> {
     synann_tensor::parallel::init_global_pool(config.threads)?;
+    synann_tensor::memory::retain_freed_memory();
     let mnist = load_data(config)?;
     let options = config.zoo_options();
     let zoo_model = zoo::build(&config.model, &options)?;

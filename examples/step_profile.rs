@@ -64,6 +64,7 @@ fn main() -> ExitCode {
         eprintln!("error: cannot start the thread pool: {e}");
         return ExitCode::FAILURE;
     }
+    synann_tensor::memory::retain_freed_memory();
     profile(reps);
     ExitCode::SUCCESS
 }

@@ -43,6 +43,7 @@ mod elementwise;
 pub mod isa;
 mod layout;
 pub mod linalg;
+pub mod memory;
 pub mod parallel;
 pub mod random;
 pub mod reduce;

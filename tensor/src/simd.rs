@@ -14,6 +14,42 @@ use std::arch::x86_64::{
 /// f32 lanes of one AVX-512 register.
 pub const LANES: usize = 16;
 
+/// The register block for `remaining` rows (output channels, taps, rows of
+/// a matrix): 12, 10, 8, 6, 4, 2 or 1. Kernels that keep one register per
+/// row of a block are compiled once per length ([`with_block`]), so that
+/// the block stays in registers. Large blocks keep more independent
+/// chains of fused multiply-adds going and load each vector they share for
+/// more of them (the seed network's 10 channels are one block of 10: as
+/// 8 + 2, the block of 2 waited on its two chains).
+pub fn block_len(remaining: usize) -> usize {
+    match remaining {
+        12.. => 12,
+        10..=11 => 10,
+        8..=9 => 8,
+        6..=7 => 6,
+        4..=5 => 4,
+        2..=3 => 2,
+        _ => 1,
+    }
+}
+
+/// Runs `$kernel::<B>(args…)` for the block length `$len` (one of
+/// [`block_len`]'s).
+macro_rules! with_block {
+    ($len:expr, $kernel:ident($($arg:expr),*)) => {
+        match $len {
+            12 => $kernel::<12>($($arg),*),
+            10 => $kernel::<10>($($arg),*),
+            8 => $kernel::<8>($($arg),*),
+            6 => $kernel::<6>($($arg),*),
+            4 => $kernel::<4>($($arg),*),
+            2 => $kernel::<2>($($arg),*),
+            _ => $kernel::<1>($($arg),*),
+        }
+    };
+}
+pub(crate) use with_block;
+
 /// The mask of the first `len` lanes (all 16 when `len` ≥ 16).
 #[inline(always)]
 pub fn lane_mask(len: usize) -> __mmask16 {

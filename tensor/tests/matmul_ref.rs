@@ -2,6 +2,7 @@
 //! shared 2-D matrix) against a naive triple loop.
 
 use proptest::prelude::*;
+use synann_tensor::linalg::{gemm_serial, MatRef};
 use synann_tensor::random::seeded;
 use synann_tensor::{Tensor, Transpose};
 
@@ -97,6 +98,56 @@ proptest! {
         let b = random(&stored(None, k, n, tb), seed ^ 1);
         let c = a.matmul_t(transpose(ta), &b, transpose(tb));
         prop_assert!(c.allclose(&naive(&a, ta, &b, tb), 1e-12, 1e-12));
+    }
+}
+
+/// `alpha·op(A)·B + beta·C` in f32 through `gemm_serial` against the f64
+/// definition, for a narrow A: on a CPU with AVX-512 these take the GEMM
+/// without packing (`strips_avx512`: few rows of A, or few columns, B's
+/// rows contiguous), elsewhere the packing GEMM.
+fn narrow_gemm_matches_naive(
+    (m, k, n): (usize, usize, usize),
+    ta: bool,
+    (alpha, beta): (f32, f32),
+    seed: u64,
+) -> Result<(), TestCaseError> {
+    let a = random(&stored(None, m, k, ta), seed);
+    let b = random(&[k, n], seed ^ 1);
+    let c0 = random(&[m, n], seed ^ 2);
+    let (a32, b32) = (a.cast::<f32>(), b.cast::<f32>());
+    let mut c = c0.cast::<f32>().data().to_vec();
+    let am = MatRef::row_major(a32.data(), a32.shape()[0], a32.shape()[1]);
+    let am = if ta { am.t() } else { am };
+    gemm_serial(alpha, am, MatRef::row_major(b32.data(), k, n), beta, &mut c);
+    let want = naive(&a, ta, &b, false)
+        .mul_scalar(f64::from(alpha))
+        .add(&c0.mul_scalar(f64::from(beta)));
+    let got = Tensor::from_vec(c, &[m, n]).cast::<f64>();
+    prop_assert!(
+        got.allclose(&want, 1e-4, 1e-4),
+        "m {m}, k {k}, n {n}, ta {ta}"
+    );
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Few rows of A (up to 24, blocks of 12, 10, …, 1) and long rows,
+    /// columns of C in whole and partial registers of 16.
+    #[test]
+    fn gemm_with_few_rows_of_a(m in 1usize..25, k in 1usize..300, n in 1usize..70,
+                              ta: bool, accumulate: bool, seed: u64) {
+        let beta = if accumulate { 1.0 } else { 0.0 };
+        narrow_gemm_matches_naive((m, k, n), ta, (0.5, beta), seed)?;
+    }
+
+    /// Few columns of A (up to 32) and many rows.
+    #[test]
+    fn gemm_with_few_columns_of_a(m in 25usize..250, k in 1usize..33, n in 1usize..40,
+                                 ta: bool, accumulate: bool, seed: u64) {
+        let beta = if accumulate { 1.0 } else { 0.0 };
+        narrow_gemm_matches_naive((m, k, n), ta, (1.0, beta), seed)?;
     }
 }
 

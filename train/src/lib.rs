@@ -33,7 +33,10 @@
 //! line of `main`, so that the training thread is one of the pool's
 //! threads: otherwise it hands every parallel region to the pool and sleeps
 //! until it is done, which costs more than the work in models made of many
-//! small ops, such as recurrent ones (see that function's docs).
+//! small ops, such as recurrent ones (see that function's docs). Then call
+//! [`synann_tensor::memory::retain_freed_memory`]`()`, so that each step
+//! reuses the memory the last one freed rather than faulting in fresh pages
+//! from the kernel.
 //!
 //! | module | contents |
 //! |---|---|

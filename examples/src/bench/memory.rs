@@ -42,6 +42,9 @@ pub fn peak_rss_mib() -> Option<f64> {
 /// Resets the peak to the current resident memory; `false` if the kernel
 /// does not allow it (then [`peak_rss_mib`] keeps the whole-process peak).
 pub fn reset_peak() -> bool {
+    // First hand back what the allocator kept from the cases before (see
+    // `synann_tensor::memory`), so that it does not count in this peak.
+    synann_tensor::memory::release_freed_memory();
     fs::write("/proc/self/clear_refs", "5").is_ok()
 }
 

@@ -25,7 +25,7 @@
 //! output channel in registers and streams the positions.
 
 use super::ConvGeometry;
-use crate::simd::{lane_mask, load, load_masked_unchecked, store, LANES};
+use crate::simd::{block_len, lane_mask, load, load_masked_unchecked, store, with_block, LANES};
 use std::arch::x86_64::{
     __m512, __mmask16, _mm512_fmadd_ps, _mm512_reduce_add_ps, _mm512_set1_ps, _mm512_setzero_ps,
 };
@@ -81,40 +81,6 @@ fn shifts(geom: &ConvGeometry) -> Vec<usize> {
 unsafe fn load_at(x: &[f32], at: usize, len: usize) -> __m512 {
     // SAFETY: the lanes of `lane_mask(len)` are in bounds by the contract.
     unsafe { load_masked_unchecked(x, at, lane_mask(len)) }
-}
-
-/// The register block for `remaining` output channels or taps: 12, 10, 8,
-/// 6, 4, 2 or 1 (each has its own compiled kernel, so the block stays in
-/// registers). Large blocks keep more independent chains of fused
-/// multiply-adds going and load each input vector for more of them (the
-/// seed network's 10 channels are one block of 10: as 8 + 2, the block of
-/// 2 waited on its two chains).
-fn block_len(remaining: usize) -> usize {
-    match remaining {
-        12.. => 12,
-        10..=11 => 10,
-        8..=9 => 8,
-        6..=7 => 6,
-        4..=5 => 4,
-        2..=3 => 2,
-        _ => 1,
-    }
-}
-
-/// Runs `$kernel::<B>(args…)` for the block length `$len` (one of
-/// [`block_len`]'s).
-macro_rules! with_block {
-    ($len:expr, $kernel:ident($($arg:expr),*)) => {
-        match $len {
-            12 => $kernel::<12>($($arg),*),
-            10 => $kernel::<10>($($arg),*),
-            8 => $kernel::<8>($($arg),*),
-            6 => $kernel::<6>($($arg),*),
-            4 => $kernel::<4>($($arg),*),
-            2 => $kernel::<2>($($arg),*),
-            _ => $kernel::<1>($($arg),*),
-        }
-    };
 }
 
 /// The output channels in register blocks: (first channel, length).

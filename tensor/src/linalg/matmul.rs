@@ -49,6 +49,19 @@ impl<'a, T> MatRef<'a, T> {
         }
     }
 
+    /// The same shape and strides over `data` (the same elements, seen as
+    /// another type).
+    #[cfg(target_arch = "x86_64")]
+    fn with_data<U>(&self, data: &'a [U]) -> MatRef<'a, U> {
+        MatRef {
+            data,
+            rows: self.rows,
+            cols: self.cols,
+            row_stride: self.row_stride,
+            col_stride: self.col_stride,
+        }
+    }
+
     /// Rows `start..start + count`.
     fn rows_slice(self, start: usize, count: usize) -> Self {
         let off = start * self.row_stride;
@@ -59,7 +72,7 @@ impl<'a, T> MatRef<'a, T> {
         }
     }
 
-    fn check_bounds(&self, op: &str) {
+    pub(crate) fn check_bounds(&self, op: &str) {
         if self.rows == 0 || self.cols == 0 {
             return;
         }
@@ -163,6 +176,28 @@ fn gemm_block<T: Float>(
         return;
     }
     a.check_bounds("matmul");
+    #[cfg(target_arch = "x86_64")]
+    {
+        // A narrow A in f32 on AVX-512: no packing (see `strips_avx512`).
+        use super::strips_avx512::{self as strips, Output};
+        let out = match beta {
+            b if b == T::ZERO => Some(Output::Overwrite),
+            b if b == T::ONE => Some(Output::Accumulate),
+            _ => None,
+        };
+        if let (Some(out), Some(ad), Some(bd), Some(cf)) = (
+            out,
+            T::as_f32_slice(a.data),
+            T::as_f32_slice(b.data),
+            T::as_f32_slice_mut(c),
+        ) {
+            let (a32, b32) = (a.with_data(ad), b.with_data(bd));
+            if strips::applies(&a32, &b32) && cf.len() == m * n {
+                strips::gemm(alpha.to_f64() as f32, a32, b32, cf, out);
+                return;
+            }
+        }
+    }
     // SAFETY: `check_bounds` proved every (i, j) of A (m×k) and B (k×n) lies
     // inside its slice; `c` is an exclusive m×n row-major buffer (asserted by
     // the caller's length check and the block split), so it aliases neither.

@@ -3,6 +3,8 @@
 
 mod matmul;
 mod rowdot;
+#[cfg(target_arch = "x86_64")]
+mod strips_avx512;
 
 pub use matmul::{gemm, gemm_serial, MatRef, Transpose};
 pub use rowdot::{gemm_abt, Rows};

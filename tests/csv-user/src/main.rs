@@ -7,6 +7,7 @@ use synann_train::{OptimizerKind, Recipe, TrainOptions, Trainer};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     synann_tensor::parallel::init_global_pool(2)?; // this thread works in the pool
+    synann_tensor::memory::retain_freed_memory(); // steps reuse freed memory
     let mut args = std::env::args().skip(1);
     let mut arg = || args.next().ok_or("usage: csv-user FILE LABEL OUT");
     let (file, label, out) = (arg()?, arg()?, arg()?);
