@@ -16,7 +16,7 @@ pub const LANES: usize = 16;
 
 /// The register block for `remaining` rows (output channels, taps, rows of
 /// a matrix): 12, 10, 8, 6, 4, 2 or 1. Kernels that keep one register per
-/// row of a block are compiled once per length ([`with_block`]), so that
+/// row of a block are compiled once per length (`with_block!`), so that
 /// the block stays in registers. Large blocks keep more independent
 /// chains of fused multiply-adds going and load each vector they share for
 /// more of them (the seed network's 10 channels are one block of 10: as
