@@ -672,6 +672,81 @@ proptest! {
     }
 }
 
+/// Shapes whose weight gradient, in f32 on AVX-512, multiplies by the
+/// patches written as rows (`patch_rows_avx512`: stride 1, no padding or
+/// dilation, kernel rows of at most 8; here more than the first-layer
+/// kernels' 32 taps, and at most 24 output channels), several samples per
+/// chunk so that one image's last copy spills into the next one's rows.
+fn patch_rows_case() -> impl Strategy<Value = Case> {
+    (
+        1usize..6,
+        3usize..11,
+        1usize..25,
+        2usize..6,
+        3usize..9,
+        0usize..4,
+        0usize..9,
+    )
+        .prop_map(|(n, c, o, kh, kw, dh, dw)| Case {
+            n,
+            groups: 1,
+            c,
+            o,
+            input: (kh + dh, kw + dw),
+            kernel: (kh, kw),
+            params: Conv2dParams::default(),
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// The weight gradient of these shapes in f32 (the patch rows and the
+    /// GEMM without packing where the CPU has AVX-512, im2col and the
+    /// packing GEMM elsewhere) against the f64 definition.
+    #[test]
+    fn conv2d_f32_weight_gradient_by_patch_rows_matches_naive(cs in patch_rows_case(), seed in any::<u64>()) {
+        let (oh, ow) = cs.output();
+        let x = random(&cs.input_shape(), seed);
+        let gy = random(&[cs.n, cs.o, oh, ow], seed ^ 3);
+        let gw = conv2d_backward_weight(
+            &gy.cast::<f32>(),
+            &x.cast::<f32>(),
+            &cs.weight_shape(),
+            &cs.params,
+        );
+        let want = naive_grad_weight(&cs, &gy, &x);
+        prop_assert!(gw.cast::<f64>().allclose(&want, 1e-4, 1e-4), "{:?}", cs);
+    }
+}
+
+/// The seed network's conv2 (10 → 20, 5×5 on 12×12) at a batch that runs
+/// in parallel blocks of several chunks: the weight gradient by patch rows
+/// in f32 against the f64 definition.
+#[test]
+fn conv2d_f32_seed_conv2_weight_gradient_matches_naive() {
+    let cs = Case {
+        n: 12,
+        groups: 1,
+        c: 10,
+        o: 20,
+        input: (12, 12),
+        kernel: (5, 5),
+        params: Conv2dParams::default(),
+    };
+    let x = random(&cs.input_shape(), 31);
+    let gy = random(&[12, 20, 8, 8], 32);
+    let gw = conv2d_backward_weight(
+        &gy.cast::<f32>(),
+        &x.cast::<f32>(),
+        &cs.weight_shape(),
+        &cs.params,
+    );
+    assert!(gw
+        .cast::<f64>()
+        .allclose(&naive_grad_weight(&cs, &gy, &x), 1e-4, 1e-4));
+}
+
 /// The seed network's conv1 (1 → 10, 5×5 on 28×28) at a batch that runs in
 /// parallel blocks: the first-layer path in f32 against the f64 definitions.
 #[test]

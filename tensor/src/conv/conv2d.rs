@@ -24,6 +24,11 @@
 //! the matching rows of `dY` are gathered next to each other, and each pass
 //! is one GEMM per chunk and group.
 //!
+//! In f32 on AVX-512, where the GEMM without packing serves the product,
+//! the weight gradient writes the patches as rows (`patch_rows_avx512`)
+//! and multiplies dY by them directly, instead of packing im2col's
+//! transpose.
+//!
 //! The im2col copy plan (which pixels each kernel tap reads, see
 //! `ConvGeometry::taps`) depends only on the geometry: it is worked out
 //! once per call, not once per image. The weight gradient of a layer with
@@ -42,10 +47,10 @@
 //! gradient is accumulated per block and the blocks' sums added in order, so
 //! results do not depend on thread timing.
 
-#[cfg(target_arch = "x86_64")]
-use super::first_layer_avx512;
 use super::im2col::{col2im_ld, im2col_ld, ConvGeometry, Tap};
 use super::params::Conv2dParams;
+#[cfg(target_arch = "x86_64")]
+use super::{first_layer_avx512, patch_rows_avx512};
 use crate::element::Float;
 use crate::linalg::{gemm_abt, gemm_serial, MatRef, Rows};
 use crate::parallel::{for_each_block, map_range, num_threads};
@@ -72,6 +77,20 @@ const COL_TARGET: usize = 1 << 15;
 const ROW_DOT_MAX_OUT: usize = 16;
 /// See [`ROW_DOT_MAX_OUT`].
 const ROW_DOT_MIN: usize = 512;
+
+/// Elements after the column matrix in its scratch buffer (see
+/// `patch_rows_avx512`).
+#[cfg(target_arch = "x86_64")]
+const COL_SLACK: usize = patch_rows_avx512::SLACK;
+#[cfg(not(target_arch = "x86_64"))]
+const COL_SLACK: usize = 0;
+
+/// Largest `[O/g, S·P]` output gradient (rows × columns, and elements)
+/// that the weight gradient multiplies by the patch rows: where the GEMM
+/// without packing (`linalg::strips_avx512`) takes the product.
+const PATCH_ROWS_MAX_OUT: usize = 24;
+/// See [`PATCH_ROWS_MAX_OUT`].
+const PATCH_ROWS_MAX_DY: usize = 8192;
 
 /// Sizes of one conv2d call, checked once.
 struct Dims {
@@ -180,7 +199,8 @@ impl Dims {
         let col = if self.pointwise {
             0
         } else {
-            self.geom.col_rows() * cols
+            // (With room after the matrix for `patch_rows`' last copy.)
+            self.geom.col_rows() * cols + COL_SLACK
         };
         (vec![T::ZERO; col], vec![T::ZERO; self.og() * cols])
     }
@@ -208,6 +228,43 @@ impl Dims {
             im2col_ld(&self.geom, &self.taps, image(i), &mut col[s * p..], ld);
         }
         MatRef::row_major(&col[..k * ld], k, ld)
+    }
+
+    /// Writes the patches of group `g` of the samples `chunk` of `x` as the
+    /// rows of `col` (`[S·P, C/g·kh·kw]`, see `patch_rows_avx512`) and
+    /// returns `true`, where that serves the weight gradient: f32, AVX-512,
+    /// the geometry `patch_rows_avx512` copies, and an output gradient of
+    /// `ld` columns narrow enough for the GEMM without packing. Else
+    /// `false`, with `col` untouched.
+    #[cfg(target_arch = "x86_64")]
+    fn patch_rows<T: Float>(
+        &self,
+        x: &[T],
+        chunk: Range<usize>,
+        g: usize,
+        col: &mut [T],
+        ld: usize,
+    ) -> bool {
+        let og = self.og();
+        let (Some(x), Some(col)) = (T::as_f32_slice(x), T::as_f32_slice_mut(col)) else {
+            return false;
+        };
+        if self.pointwise
+            || og > PATCH_ROWS_MAX_OUT
+            || og * ld > PATCH_ROWS_MAX_DY
+            || !patch_rows_avx512::applies(&self.geom)
+        {
+            return false;
+        }
+        let (img, rows) = (
+            self.geom.image_len(),
+            self.geom.col_rows() * self.geom.col_cols(),
+        );
+        for (s, i) in chunk.enumerate() {
+            let image = &x[i * self.in_len() + g * img..][..img];
+            patch_rows_avx512::patch_rows(&self.geom, image, &mut col[s * rows..]);
+        }
+        true
     }
 
     /// Group `g` of the weight as a `[O/g, C/g·kh·kw]` matrix.
@@ -451,8 +508,15 @@ pub fn conv2d_backward_weight<T: Float>(
             for g in 0..d.groups {
                 // dW_g += dY_g · colᵀ, the chunk's samples summed inside the GEMM.
                 let dy = d.rows(gy, chunk.clone(), g, &mut buf);
-                let cols = d.patches(x, chunk.clone(), g, &mut col);
                 let gw_g = &mut gw[g * og * k..(g + 1) * og * k];
+                #[cfg(target_arch = "x86_64")]
+                if d.patch_rows(x, chunk.clone(), g, &mut col, dy.cols) {
+                    // dW_g += dY_g · (the patches as rows): no packing.
+                    let cols_t = MatRef::row_major(&col[..dy.cols * k], dy.cols, k);
+                    gemm_serial(T::ONE, dy, cols_t, T::ONE, gw_g);
+                    continue;
+                }
+                let cols = d.patches(x, chunk.clone(), g, &mut col);
                 if dy.rows < ROW_DOT_MAX_OUT && dy.cols >= ROW_DOT_MIN {
                     // Both are row-major with long rows (the chunk's
                     // pixels): dot products of rows, read in place.

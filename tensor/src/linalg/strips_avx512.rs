@@ -3,8 +3,9 @@
 //! The general GEMM (`matrixmultiply`) copies both operands into panels
 //! before it multiplies, which pays off when each copied value then serves
 //! many products. When A has few rows (a convolution with few output
-//! channels: the seed network's conv2 computes `[20, 250] · [250, 128]`)
-//! or few columns (its input gradient, `[250, 20] · [20, 128]`), the
+//! channels: the seed network's conv2 computes `[20, 250] · [250, 128]`,
+//! and its weight gradient `[20, 128] · [128, 250]` with the patches as
+//! rows) or few columns (its input gradient, `[250, 20] · [20, 128]`), the
 //! copies cost about as much as the products: in the seed network's step,
 //! packing was a third of the GEMMs' time.
 //!
