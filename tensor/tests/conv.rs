@@ -624,7 +624,8 @@ fn conv2d_weight_gradient_long_rows_matches_naive() {
 /// Shapes the f32 first-layer kernels (`first_layer_avx512`) serve (one group, stride 1, no
 /// padding or dilation, C·kh·kw ≤ 32), on a CPU with AVX-512: output rows
 /// shorter and longer than a register, output-channel counts that split
-/// into register blocks of 12, 10, 8, 6, 4, 2 and 1, tap counts likewise.
+/// into register blocks of 12, 10, 8, 6, 4, 2 and 1, odd and even tap
+/// counts (the weight gradient takes taps two at a time).
 fn first_layer_case() -> impl Strategy<Value = Case> {
     (
         1usize..4,

@@ -21,8 +21,11 @@
 //! over q in 0..L, L = (oh − 1)·W + ow (the last output), the positions with
 //! x ≥ ow being padding: dropped from Y, and skipped (masked) in dW. The forward keeps the
 //! outputs of a block of output channels for 16 positions in registers and
-//! streams the taps; the weight gradient keeps a block of taps' sums for one
-//! output channel in registers and streams the positions.
+//! streams the taps; the weight gradient keeps the sums of a block of
+//! output channels × two taps in registers and streams the positions, so
+//! that each vector of the input it loads serves the whole block of
+//! channels (a tap at a time for one channel, it loaded one input vector
+//! per multiply-add).
 
 use super::ConvGeometry;
 use crate::simd::{block_len, lane_mask, load, load_masked_unchecked, store, with_block, LANES};
@@ -240,42 +243,6 @@ fn copy(src: &[f32], dst: &mut [f32]) {
     }
 }
 
-/// dW[o, t0..t0+TB] += Σ_q dY_wide[o, q] · X[shift(t) + q] for one image,
-/// over the real output positions (`valid`, one mask per register).
-#[inline]
-#[target_feature(enable = "avx512f")]
-fn weight_block<const TB: usize>(
-    g_row: &[f32],
-    x: &[f32],
-    shifts: &[usize],
-    (l, valid): (usize, &[__mmask16]),
-    gw_row: &mut [f32],
-) {
-    let mut acc = [_mm512_setzero_ps(); TB];
-    // Every tap reads x[shift..shift + l]: checked once here.
-    assert!(
-        shifts.iter().all(|&shift| shift + l <= x.len()),
-        "direct conv2d: input too short"
-    );
-    assert!(
-        g_row.len() >= l.div_ceil(LANES) * LANES,
-        "direct conv2d: gradient row too short"
-    );
-    for (q0, &mask) in (0..l).step_by(LANES).zip(valid) {
-        // SAFETY: q0 + 16 ≤ g_row.len() (asserted: the row is padded).
-        let g = unsafe { load_at(g_row, q0, LANES) };
-        for (a, &shift) in acc.iter_mut().zip(shifts) {
-            // SAFETY: the lanes of `mask` are positions q < l, and
-            // shift + l ≤ x.len() (asserted).
-            let xv = unsafe { load_masked_unchecked(x, shift + q0, mask) };
-            *a = _mm512_fmadd_ps(g, xv, *a);
-        }
-    }
-    for (d, &a) in gw_row.iter_mut().zip(&acc) {
-        *d += _mm512_reduce_add_ps(a);
-    }
-}
-
 /// The weight gradient of one image, added into `gw` [O, taps].
 #[target_feature(enable = "avx512f")]
 fn weight_image(
@@ -295,13 +262,81 @@ fn weight_image(
             copy(row, &mut wide_row[y * width..y * width + ow]);
         }
     }
-    for (g_row, gw_row) in g_wide.chunks_exact(lp).zip(gw.chunks_exact_mut(taps)) {
-        let mut t0 = 0;
-        while t0 < taps {
-            let step = block_len((taps - t0).min(8));
-            let (s, d) = (&shifts[t0..t0 + step], &mut gw_row[t0..t0 + step]);
-            with_block!(step, weight_block(g_row, x, s, (l, valid), d));
-            t0 += step;
+    let o = gw.len() / taps;
+    let mut o0 = 0;
+    while o0 < o {
+        let len = block_len(o - o0);
+        let rows = (
+            &g_wide[o0 * lp..(o0 + len) * lp],
+            &mut gw[o0 * taps..(o0 + len) * taps],
+        );
+        with_block!(len, weight_channels(rows, x, shifts, (l, lp, valid)));
+        o0 += len;
+    }
+}
+
+/// The weight gradient of one image for a block of OB output channels
+/// (`g_rows`: their rows of dY on the wide grid; `gw_rows`: their rows of
+/// dW), two taps at a time: each vector of the input loaded serves OB
+/// channels, each vector of dY two taps.
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn weight_channels<const OB: usize>(
+    (g_rows, gw_rows): (&[f32], &mut [f32]),
+    x: &[f32],
+    shifts: &[usize],
+    (l, lp, valid): (usize, usize, &[__mmask16]),
+) {
+    let taps = shifts.len();
+    let mut t0 = 0;
+    while t0 < taps {
+        let step = if taps - t0 >= 2 { 2 } else { 1 };
+        let s = &shifts[t0..t0 + step];
+        match step {
+            2 => weight_tile::<OB, 2>((g_rows, gw_rows), x, s, (l, lp, valid), t0),
+            _ => weight_tile::<OB, 1>((g_rows, gw_rows), x, s, (l, lp, valid), t0),
+        }
+        t0 += step;
+    }
+}
+
+/// dW[r, t0 + t] += Σ_q dY_wide[r, q] · X[shift(t) + q] for OB channels r
+/// and TB taps t of one image, over the real output positions.
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn weight_tile<const OB: usize, const TB: usize>(
+    (g_rows, gw_rows): (&[f32], &mut [f32]),
+    x: &[f32],
+    shifts: &[usize],
+    (l, lp, valid): (usize, usize, &[__mmask16]),
+    t0: usize,
+) {
+    let taps = gw_rows.len() / OB;
+    assert!(
+        shifts.len() == TB && shifts.iter().all(|&shift| shift + l <= x.len()),
+        "direct conv2d: input too short"
+    );
+    assert!(
+        g_rows.len() == OB * lp && lp >= l.div_ceil(LANES) * LANES,
+        "direct conv2d: gradient rows too short"
+    );
+    let mut acc = [[_mm512_setzero_ps(); TB]; OB];
+    for (q0, &mask) in (0..l).step_by(LANES).zip(valid) {
+        // SAFETY: the lanes of `mask` are positions q < l, and
+        // shift + l ≤ x.len() (asserted).
+        let xs: [__m512; TB] =
+            std::array::from_fn(|t| unsafe { load_masked_unchecked(x, shifts[t] + q0, mask) });
+        for (r, sums) in acc.iter_mut().enumerate() {
+            // SAFETY: r·lp + q0 + 16 ≤ OB·lp (asserted: rows are padded).
+            let g = unsafe { load_at(g_rows, r * lp + q0, LANES) };
+            for (a, &xv) in sums.iter_mut().zip(&xs) {
+                *a = _mm512_fmadd_ps(g, xv, *a);
+            }
+        }
+    }
+    for (r, sums) in acc.iter().enumerate() {
+        for (t, &a) in sums.iter().enumerate() {
+            gw_rows[r * taps + t0 + t] += _mm512_reduce_add_ps(a);
         }
     }
 }
