@@ -621,6 +621,56 @@ fn conv2d_weight_gradient_long_rows_matches_naive() {
     );
 }
 
+/// A convolution with one group, stride 1, and no padding or dilation.
+fn unpadded(
+    n: usize,
+    (c, o): (usize, usize),
+    input: (usize, usize),
+    kernel: (usize, usize),
+) -> Case {
+    Case {
+        n,
+        groups: 1,
+        c,
+        o,
+        input,
+        kernel,
+        params: Conv2dParams::default(),
+    }
+}
+
+/// Whether the f32 forward of `cs` (random inputs from `seed`) agrees with
+/// the f64 definition.
+fn f32_forward_matches(cs: &Case, seed: u64) -> bool {
+    let x = random(&cs.input_shape(), seed);
+    let w = random(&cs.weight_shape(), seed ^ 1);
+    let b = random(&[cs.o], seed ^ 2);
+    let y = conv2d(
+        &x.cast::<f32>(),
+        &w.cast::<f32>(),
+        Some(&b.cast::<f32>()),
+        &cs.params,
+    );
+    y.cast::<f64>()
+        .allclose(&naive_conv(cs, &x, &w, &b), 1e-5, 1e-5)
+}
+
+/// Whether the f32 weight gradient of `cs` (random inputs from `seed`)
+/// agrees with the f64 definition.
+fn f32_weight_gradient_matches(cs: &Case, seed: u64) -> bool {
+    let (oh, ow) = cs.output();
+    let x = random(&cs.input_shape(), seed);
+    let gy = random(&[cs.n, cs.o, oh, ow], seed ^ 3);
+    let gw = conv2d_backward_weight(
+        &gy.cast::<f32>(),
+        &x.cast::<f32>(),
+        &cs.weight_shape(),
+        &cs.params,
+    );
+    gw.cast::<f64>()
+        .allclose(&naive_grad_weight(cs, &gy, &x), 1e-4, 1e-4)
+}
+
 /// Shapes the f32 first-layer kernels (`first_layer_avx512`) serve (one group, stride 1, no
 /// padding or dilation, C·kh·kw ≤ 32), on a CPU with AVX-512: output rows
 /// shorter and longer than a register, output-channel counts that split
@@ -636,41 +686,14 @@ fn first_layer_case() -> impl Strategy<Value = Case> {
         0usize..6,
         0usize..20,
     )
-        .prop_map(|(n, c, o, kh, kw, dh, dw)| Case {
-            n,
-            groups: 1,
-            c,
-            o,
-            input: (kh + dh, kw + dw),
-            kernel: (kh, kw.min(32 / (c * kh)).max(1)),
-            params: Conv2dParams::default(),
+        .prop_map(|(n, c, o, kh, kw, dh, dw)| {
+            unpadded(
+                n,
+                (c, o),
+                (kh + dh, kw + dw),
+                (kh, kw.min(32 / (c * kh)).max(1)),
+            )
         })
-}
-
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(48))]
-
-    /// In f32 these shapes take the first-layer kernels where the CPU has
-    /// AVX-512 (im2col + GEMM elsewhere): forward and weight gradient
-    /// against the f64 definitions.
-    #[test]
-    fn conv2d_f32_first_layer_path_matches_naive(cs in first_layer_case(), seed in any::<u64>()) {
-        let (oh, ow) = cs.output();
-        let x = random(&cs.input_shape(), seed);
-        let w = random(&cs.weight_shape(), seed ^ 1);
-        let b = random(&[cs.o], seed ^ 2);
-        let gy = random(&[cs.n, cs.o, oh, ow], seed ^ 3);
-        let y = conv2d(&x.cast::<f32>(), &w.cast::<f32>(), Some(&b.cast::<f32>()), &cs.params);
-        prop_assert!(y.cast::<f64>().allclose(&naive_conv(&cs, &x, &w, &b), 1e-5, 1e-5));
-        let gw = conv2d_backward_weight(
-            &gy.cast::<f32>(),
-            &x.cast::<f32>(),
-            &cs.weight_shape(),
-            &cs.params,
-        );
-        let want = naive_grad_weight(&cs, &gy, &x);
-        prop_assert!(gw.cast::<f64>().allclose(&want, 1e-4, 1e-4), "{:?} vs {:?}", gw, want);
-    }
 }
 
 /// Shapes whose weight gradient, in f32 on AVX-512, multiplies by the
@@ -688,101 +711,41 @@ fn patch_rows_case() -> impl Strategy<Value = Case> {
         0usize..4,
         0usize..9,
     )
-        .prop_map(|(n, c, o, kh, kw, dh, dw)| Case {
-            n,
-            groups: 1,
-            c,
-            o,
-            input: (kh + dh, kw + dw),
-            kernel: (kh, kw),
-            params: Conv2dParams::default(),
-        })
+        .prop_map(|(n, c, o, kh, kw, dh, dw)| unpadded(n, (c, o), (kh + dh, kw + dw), (kh, kw)))
 }
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// In f32 these shapes take the first-layer kernels where the CPU has
+    /// AVX-512 (im2col + GEMM elsewhere): forward and weight gradient
+    /// against the f64 definitions.
+    #[test]
+    fn conv2d_f32_first_layer_path_matches_naive(cs in first_layer_case(), seed in any::<u64>()) {
+        prop_assert!(f32_forward_matches(&cs, seed), "forward {:?}", cs);
+        prop_assert!(f32_weight_gradient_matches(&cs, seed), "weight gradient {:?}", cs);
+    }
 
     /// The weight gradient of these shapes in f32 (the patch rows and the
     /// GEMM without packing where the CPU has AVX-512, im2col and the
     /// packing GEMM elsewhere) against the f64 definition.
     #[test]
     fn conv2d_f32_weight_gradient_by_patch_rows_matches_naive(cs in patch_rows_case(), seed in any::<u64>()) {
-        let (oh, ow) = cs.output();
-        let x = random(&cs.input_shape(), seed);
-        let gy = random(&[cs.n, cs.o, oh, ow], seed ^ 3);
-        let gw = conv2d_backward_weight(
-            &gy.cast::<f32>(),
-            &x.cast::<f32>(),
-            &cs.weight_shape(),
-            &cs.params,
-        );
-        let want = naive_grad_weight(&cs, &gy, &x);
-        prop_assert!(gw.cast::<f64>().allclose(&want, 1e-4, 1e-4), "{:?}", cs);
+        prop_assert!(f32_weight_gradient_matches(&cs, seed), "{:?}", cs);
     }
 }
 
-/// The seed network's conv2 (10 → 20, 5×5 on 12×12) at a batch that runs
-/// in parallel blocks of several chunks: the weight gradient by patch rows
-/// in f32 against the f64 definition.
+/// The seed network's conv1 (1 → 10, 5×5 on 28×28) and conv2 (10 → 20,
+/// 5×5 on 12×12) at a batch that runs in parallel blocks: in f32 on
+/// AVX-512, conv1 takes the first-layer kernels, conv2's weight gradient
+/// the patch rows; against the f64 definitions.
 #[test]
-fn conv2d_f32_seed_conv2_weight_gradient_matches_naive() {
-    let cs = Case {
-        n: 12,
-        groups: 1,
-        c: 10,
-        o: 20,
-        input: (12, 12),
-        kernel: (5, 5),
-        params: Conv2dParams::default(),
-    };
-    let x = random(&cs.input_shape(), 31);
-    let gy = random(&[12, 20, 8, 8], 32);
-    let gw = conv2d_backward_weight(
-        &gy.cast::<f32>(),
-        &x.cast::<f32>(),
-        &cs.weight_shape(),
-        &cs.params,
-    );
-    assert!(gw
-        .cast::<f64>()
-        .allclose(&naive_grad_weight(&cs, &gy, &x), 1e-4, 1e-4));
-}
-
-/// The seed network's conv1 (1 → 10, 5×5 on 28×28) at a batch that runs in
-/// parallel blocks: the first-layer path in f32 against the f64 definitions.
-#[test]
-fn conv2d_f32_first_layer_matches_naive() {
-    let cs = Case {
-        n: 12,
-        groups: 1,
-        c: 1,
-        o: 10,
-        input: (28, 28),
-        kernel: (5, 5),
-        params: Conv2dParams::default(),
-    };
-    let x = random(&cs.input_shape(), 21);
-    let w = random(&cs.weight_shape(), 22);
-    let b = random(&[10], 23);
-    let gy = random(&[12, 10, 24, 24], 24);
-    let y = conv2d(
-        &x.cast::<f32>(),
-        &w.cast::<f32>(),
-        Some(&b.cast::<f32>()),
-        &cs.params,
-    );
-    assert!(y
-        .cast::<f64>()
-        .allclose(&naive_conv(&cs, &x, &w, &b), 1e-5, 1e-5));
-    let gw = conv2d_backward_weight(
-        &gy.cast::<f32>(),
-        &x.cast::<f32>(),
-        &cs.weight_shape(),
-        &cs.params,
-    );
-    assert!(gw
-        .cast::<f64>()
-        .allclose(&naive_grad_weight(&cs, &gy, &x), 1e-4, 1e-4));
+fn conv2d_f32_seed_layers_match_naive() {
+    let conv1 = unpadded(12, (1, 10), (28, 28), (5, 5));
+    assert!(f32_forward_matches(&conv1, 21));
+    assert!(f32_weight_gradient_matches(&conv1, 21));
+    let conv2 = unpadded(12, (10, 20), (12, 12), (5, 5));
+    assert!(f32_weight_gradient_matches(&conv2, 31));
 }
 
 /// An infinite input pixel at (3, 11), in the last column, is read only by
