@@ -85,13 +85,6 @@ const COL_SLACK: usize = patch_rows_avx512::SLACK;
 #[cfg(not(target_arch = "x86_64"))]
 const COL_SLACK: usize = 0;
 
-/// Largest `[O/g, S·P]` output gradient (rows × columns, and elements)
-/// that the weight gradient multiplies by the patch rows: where the GEMM
-/// without packing (`linalg::strips_avx512`) takes the product.
-const PATCH_ROWS_MAX_OUT: usize = 24;
-/// See [`PATCH_ROWS_MAX_OUT`].
-const PATCH_ROWS_MAX_DY: usize = 8192;
-
 /// Sizes of one conv2d call, checked once.
 struct Dims {
     n: usize,
@@ -250,8 +243,7 @@ impl Dims {
             return false;
         };
         if self.pointwise
-            || og > PATCH_ROWS_MAX_OUT
-            || og * ld > PATCH_ROWS_MAX_DY
+            || !crate::linalg::strips_avx512::narrow(og, ld)
             || !patch_rows_avx512::applies(&self.geom)
         {
             return false;

@@ -243,12 +243,13 @@ fn copy(src: &[f32], dst: &mut [f32]) {
     }
 }
 
-/// The weight gradient of one image, added into `gw` [O, taps].
+/// The weight gradient of one image, added into `gw` [O, taps], by the
+/// blocks of output channels `blocks` ([`blocks`]).
 #[target_feature(enable = "avx512f")]
 fn weight_image(
     geom: &ConvGeometry,
     (gy, x): (&[f32], &[f32]),
-    (shifts, valid): (&[usize], &[__mmask16]),
+    (shifts, valid, blocks): (&[usize], &[__mmask16], &[(usize, usize)]),
     gw: &mut [f32],
     g_wide: &mut [f32],
 ) {
@@ -262,16 +263,12 @@ fn weight_image(
             copy(row, &mut wide_row[y * width..y * width + ow]);
         }
     }
-    let o = gw.len() / taps;
-    let mut o0 = 0;
-    while o0 < o {
-        let len = block_len(o - o0);
+    for &(o0, len) in blocks {
         let rows = (
             &g_wide[o0 * lp..(o0 + len) * lp],
             &mut gw[o0 * taps..(o0 + len) * taps],
         );
         with_block!(len, weight_channels(rows, x, shifts, (l, lp, valid)));
-        o0 += len;
     }
 }
 
@@ -287,16 +284,12 @@ fn weight_channels<const OB: usize>(
     shifts: &[usize],
     (l, lp, valid): (usize, usize, &[__mmask16]),
 ) {
-    let taps = shifts.len();
-    let mut t0 = 0;
-    while t0 < taps {
-        let step = if taps - t0 >= 2 { 2 } else { 1 };
-        let s = &shifts[t0..t0 + step];
-        match step {
-            2 => weight_tile::<OB, 2>((g_rows, gw_rows), x, s, (l, lp, valid), t0),
-            _ => weight_tile::<OB, 1>((g_rows, gw_rows), x, s, (l, lp, valid), t0),
+    for t0 in (0..shifts.len()).step_by(2) {
+        let (rows, sizes) = ((g_rows, &mut *gw_rows), (l, lp, valid));
+        match &shifts[t0..] {
+            [_] => weight_tile::<OB, 1>(rows, x, &shifts[t0..], sizes, t0),
+            _ => weight_tile::<OB, 2>(rows, x, &shifts[t0..t0 + 2], sizes, t0),
         }
-        t0 += step;
     }
 }
 
@@ -364,11 +357,12 @@ pub(crate) fn weight_grad(geom: &ConvGeometry, gy: &[f32], x: &[f32], gw: &mut [
         "direct conv2d: input length"
     );
     let (_, _, lp) = wide(geom);
-    let (shifts, valid) = (shifts(geom), valid_masks(geom));
+    let (shifts, valid, blocks) = (shifts(geom), valid_masks(geom), blocks(o));
     let mut g_wide = vec![0.0f32; o * lp];
     for (s, gy_s) in gy.chunks_exact(o * oh * ow).enumerate() {
         let x_s = &x[s * image..(s + 1) * image];
+        let plan = (&shifts[..], &valid[..], &blocks[..]);
         // SAFETY: `applies` checked that the CPU has AVX-512F.
-        unsafe { weight_image(geom, (gy_s, x_s), (&shifts, &valid), gw, &mut g_wide) };
+        unsafe { weight_image(geom, (gy_s, x_s), plan, gw, &mut g_wide) };
     }
 }

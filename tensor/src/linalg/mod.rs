@@ -4,7 +4,7 @@
 mod matmul;
 mod rowdot;
 #[cfg(target_arch = "x86_64")]
-mod strips_avx512;
+pub(crate) mod strips_avx512;
 
 pub use matmul::{gemm, gemm_serial, MatRef, Transpose};
 pub use rowdot::{gemm_abt, Rows};

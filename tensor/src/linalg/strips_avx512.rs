@@ -49,9 +49,15 @@ pub enum Output {
 
 /// Whether [`gemm`] serves C = A·B for these operands on this CPU.
 pub fn applies(a: &MatRef<'_, f32>, b: &MatRef<'_, f32>) -> bool {
-    b.col_stride == 1
-        && (a.rows <= MAX_ROWS || a.cols <= MAX_INNER)
-        && a.rows * a.cols <= MAX_A
+    b.col_stride == 1 && narrow(a.rows, a.cols)
+}
+
+/// Whether an A of `rows × cols` is narrow enough for [`gemm`] (with B's
+/// rows contiguous), on this CPU: for callers that choose a layout of B
+/// before they have it.
+pub fn narrow(rows: usize, cols: usize) -> bool {
+    (rows <= MAX_ROWS || cols <= MAX_INNER)
+        && rows * cols <= MAX_A
         && std::arch::is_x86_feature_detected!("avx512f")
 }
 
