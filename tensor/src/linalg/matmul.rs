@@ -1,7 +1,10 @@
 //! matmul: 2-D and batched matrix products.
 //!
 //! Every product goes through one safe wrapper, [`gemm`], around
-//! matrixmultiply's `sgemm`/`dgemm`. A transposed operand is never copied:
+//! matrixmultiply's `sgemm`/`dgemm`; in f32 on AVX-512, a narrow A (few
+//! rows or few columns) with B's rows contiguous goes to the GEMM without
+//! packing of `strips_avx512` instead, where packing would cost as much as
+//! the products. A transposed operand is never copied:
 //! reading `A` with its row and column strides swapped *is* reading `Aᵀ`.
 //! Large products split the rows of the output into one block per thread
 //! (rayon), each block a single-threaded GEMM, so pools never nest.

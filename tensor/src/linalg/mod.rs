@@ -1,5 +1,6 @@
-//! Matrix products, dispatched to `matrixmultiply`'s GEMM, and a row-dot
-//! kernel for long, thin `A·Bᵀ` ([`gemm_abt`]).
+//! Matrix products, dispatched to `matrixmultiply`'s GEMM (or, in f32 on
+//! AVX-512, for a narrow A, to a GEMM without packing: `strips_avx512`),
+//! and a row-dot kernel for long, thin `A·Bᵀ` ([`gemm_abt`]).
 
 mod matmul;
 mod rowdot;
