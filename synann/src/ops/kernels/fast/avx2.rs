@@ -37,7 +37,7 @@
 //! integer mask vector and are slow on some CPUs).
 
 use super::bands::{ColumnBands, PaddedRows};
-use super::widened::{clamp_free, reach};
+use super::widened::{clamp_free, column_reaches, max_reach, reach};
 use std::arch::x86_64::{
     __m256, _mm256_add_ps, _mm256_and_ps, _mm256_cmp_ps, _mm256_div_ps, _mm256_fmadd_ps,
     _mm256_fnmadd_ps, _mm256_loadu_ps, _mm256_mul_ps, _mm256_rcp_ps, _mm256_set1_ps,
@@ -196,26 +196,27 @@ pub(super) unsafe fn backward_band(
     // `PaddedRows`).
     let padded = PaddedRows::new((n, m), (x, g));
     let rows = padded.len();
-    // Which groups of rows are clamp-free in this band (see the module
-    // docs): those get the reciprocal estimate, the others the masked
-    // division.
-    let b_reach = (0..m)
-        .map(|i| reach(&b[i * n + band.start..i * n + band.end]))
-        .fold(0.0, f64::max);
-    let group_clamp_free: Vec<bool> = (0..rows)
-        .step_by(ROWS)
-        .map(|k0| {
-            let x_reach = (k0..(k0 + ROWS).min(rows))
-                .map(|k| reach(&padded.x(k)[band.clone()]))
-                .fold(0.0, f64::max);
-            clamp_free(b_reach, x_reach)
-        })
-        .collect();
+    // Which groups of rows are clamp-free at each block of 8 columns (see
+    // the module docs): those get the reciprocal estimate, the others the
+    // masked division. The reaches are those of the block, not of the
+    // band, so that the choice, and the bits, do not depend on the thread
+    // count.
+    let b_columns = column_reaches(b, n, band.clone());
     // One block of B's columns, packed: I_BLOCK rows of 8, and dB's.
     let mut bp = vec![0.0f32; I_BLOCK * WIDTH];
     let mut dbp = vec![0.0f32; I_BLOCK * WIDTH];
     for j0 in band.clone().step_by(WIDTH) {
         let cols = j0..(j0 + WIDTH).min(band.end);
+        let b_reach = max_reach(&b_columns[cols.start - band.start..cols.end - band.start]);
+        let group_clamp_free: Vec<bool> = (0..rows)
+            .step_by(ROWS)
+            .map(|k0| {
+                let x_reach = (k0..(k0 + ROWS).min(rows))
+                    .map(|k| reach(&padded.x(k)[cols.clone()]))
+                    .fold(0.0, f64::max);
+                clamp_free(b_reach, x_reach)
+            })
+            .collect();
         for i0 in (0..m).step_by(I_BLOCK) {
             let i1 = (i0 + I_BLOCK).min(m);
             let len = (i1 - i0) * WIDTH;

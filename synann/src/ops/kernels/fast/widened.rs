@@ -64,6 +64,7 @@
 
 use super::Isa;
 use crate::ops::FACTOR_FLOOR;
+use std::ops::Range;
 
 /// f64 lanes of one (k, i) pair.
 pub const LANES: usize = 8;
@@ -119,6 +120,32 @@ pub(super) fn reach<T: Copy + Into<f64>>(row: &[T]) -> f64 {
     } else {
         most.iter().fold(0.0, |r, &a| if a > r { a } else { r })
     }
+}
+
+/// The reaches of single columns of a row-major matrix with `n` columns:
+/// max_i |v[i, j]| for each column j of `cols`, +∞ for a column holding a
+/// NaN. Groups of columns take their reach from these ([`max_reach`]).
+///
+/// Computed on the bits: for numbers, |v|'s bits (the sign cleared) order
+/// as |v| does, and a NaN's lie above +∞'s, so one running integer maximum
+/// per column (a loop that vectorises) finds both.
+pub(super) fn column_reaches(v: &[f32], n: usize, cols: Range<usize>) -> Vec<f32> {
+    const ABS: u32 = 0x7fff_ffff;
+    let infinity = f32::INFINITY.to_bits();
+    let mut most = vec![0u32; cols.len()];
+    for row in v.chunks_exact(n) {
+        for (acc, &a) in most.iter_mut().zip(&row[cols.clone()]) {
+            *acc = (*acc).max(a.to_bits() & ABS);
+        }
+    }
+    most.iter()
+        .map(|&bits| f32::from_bits(bits.min(infinity)))
+        .collect()
+}
+
+/// The reach of a group of columns from [`column_reaches`].
+pub(super) fn max_reach(columns: &[f32]) -> f64 {
+    f64::from(columns.iter().fold(0.0f32, |r, &a| r.max(a)))
 }
 
 /// Whether rows of B and X with these reaches are proven clamp-free: every
@@ -509,7 +536,10 @@ forward_per_isa!(
 
 #[cfg(test)]
 mod tests {
-    use super::{clamp_free, ln_product, reach, PairLoop, Portable, Smallest, Unguarded, ROWS};
+    use super::{
+        clamp_free, column_reaches, ln_product, max_reach, reach, PairLoop, Portable, Smallest,
+        Unguarded, ROWS,
+    };
 
     #[test]
     fn guarded_and_unguarded_pairs_give_the_same_bits() {
@@ -681,5 +711,39 @@ mod tests {
         assert!(clamp_free(0.5, 1.9) && !clamp_free(1.0, 1.0));
         // ∞·0 is NaN: not proven.
         assert!(!clamp_free(f64::INFINITY, 0.0));
+    }
+
+    #[test]
+    fn column_reaches_are_per_column_and_agree_with_reach() {
+        // Three rows of four columns; the reaches of columns 1..4.
+        let v = [
+            0.5f32,
+            -2.0,
+            0.0,
+            1.0, //
+            -7.0,
+            1.5,
+            f32::NAN,
+            -0.0, //
+            0.25,
+            0.5,
+            1.0,
+            f32::NEG_INFINITY,
+        ];
+        let cols = column_reaches(&v, 4, 1..4);
+        assert_eq!(cols, vec![2.0, f32::INFINITY, f32::INFINITY]);
+        assert_eq!(max_reach(&cols[..1]), 2.0);
+        assert_eq!(max_reach(&[]), 0.0);
+        // Any group of columns: the same as `reach` over its elements.
+        let mut rng = synann_tensor::random::seeded(3);
+        let w = synann_tensor::Tensor::<f32>::uniform(&[9, 40], -3.0, 3.0, &mut rng).into_vec();
+        let cols = column_reaches(&w, 40, 0..40);
+        for (j0, j1) in [(0, 40), (3, 11), (16, 32), (39, 40)] {
+            let direct = w
+                .chunks_exact(40)
+                .map(|row| reach(&row[j0..j1]))
+                .fold(0.0, f64::max);
+            assert_eq!(max_reach(&cols[j0..j1]), direct, "columns {j0}..{j1}");
+        }
     }
 }
