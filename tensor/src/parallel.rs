@@ -7,9 +7,12 @@
 //! threads exceeds the gain. Programs start the pool with
 //! [`init_global_pool`], which makes the calling thread one of its
 //! threads, so that a region does not also put the caller to sleep and
-//! wake it again.
+//! wake it again; and after each region the other workers poll for the
+//! next one for a while ([`set_worker_spin`]) rather than fall asleep.
 
 use rayon::prelude::*;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 /// Why a thread pool could not be built (rayon's error, re-exported so that
 /// callers need not depend on rayon).
@@ -77,6 +80,85 @@ pub fn with_threads<R: Send>(
     Ok(pool.install(f))
 }
 
+/// How long, by default, a worker that has finished its share of a
+/// parallel region keeps polling for the next one (see
+/// [`set_worker_spin`]).
+pub const DEFAULT_WORKER_SPIN: Duration = Duration::from_micros(200);
+
+/// The workers' spin, in nanoseconds ([`set_worker_spin`]).
+static WORKER_SPIN_NS: AtomicU64 = AtomicU64::new(DEFAULT_WORKER_SPIN.as_nanos() as u64);
+
+/// Counts the parallel regions started: a spinning worker returns to
+/// rayon as soon as it changes.
+static REGIONS: AtomicU64 = AtomicU64::new(0);
+
+/// Sets how long a worker that has finished its share of a parallel region
+/// keeps polling for the next region before rayon may put it to sleep
+/// ([`DEFAULT_WORKER_SPIN`] unless set; zero turns the polling off).
+///
+/// Why: training runs thousands of parallel regions per second with a
+/// little sequential work between them (the autograd's bookkeeping, small
+/// ops). A rayon worker with nothing to do goes to sleep after a few tens
+/// of microseconds, and waking it for the next region costs a system call
+/// and, on a virtual machine, the host scheduling the idle virtual CPU
+/// again: tens of microseconds per region on our 2-vCPU test machines
+/// (`tensor/examples/worker_wake.rs` measures it), a large part of a small
+/// model's step. OpenMP runtimes (PyTorch's) poll likewise before sleeping. The
+/// cost is the other cores busy for up to this long after each region,
+/// and work handed to rayon outside this module's regions waiting up to
+/// this long for a polling worker.
+///
+/// ```
+/// use std::time::Duration;
+/// use synann_tensor::parallel::{set_worker_spin, worker_spin, DEFAULT_WORKER_SPIN};
+/// set_worker_spin(Duration::ZERO);
+/// assert_eq!(worker_spin(), Duration::ZERO);
+/// set_worker_spin(DEFAULT_WORKER_SPIN);
+/// ```
+pub fn set_worker_spin(spin: Duration) {
+    let nanos = u64::try_from(spin.as_nanos()).unwrap_or(u64::MAX);
+    WORKER_SPIN_NS.store(nanos, Ordering::Relaxed);
+}
+
+/// The workers' current spin ([`set_worker_spin`]).
+pub fn worker_spin() -> Duration {
+    Duration::from_nanos(WORKER_SPIN_NS.load(Ordering::Relaxed))
+}
+
+/// Runs one parallel region, `body`: first tells any polling worker that a
+/// region has started (so that it returns to rayon and takes its share),
+/// then, once `body` is done, keeps the pool's other workers polling for
+/// the next region ([`set_worker_spin`]).
+fn region<R>(body: impl FnOnce() -> R) -> R {
+    REGIONS.fetch_add(1, Ordering::AcqRel);
+    let result = body();
+    keep_workers_polling();
+    result
+}
+
+/// Gives every other thread of the current pool a job that returns when
+/// the next region starts or the spin time has passed, whichever is first.
+fn keep_workers_polling() {
+    let spin = worker_spin();
+    if spin.is_zero() {
+        return;
+    }
+    let region = REGIONS.load(Ordering::Acquire);
+    let caller = rayon::current_thread_index();
+    rayon::spawn_broadcast(move |ctx| {
+        if Some(ctx.index()) == caller {
+            return;
+        }
+        let start = Instant::now();
+        // Each poll yields the CPU, so that a thread that shares it with
+        // this worker (the one that will start the next region, say) runs
+        // first; on an idle CPU a yield returns at once.
+        while REGIONS.load(Ordering::Acquire) == region && start.elapsed() < spin {
+            std::thread::yield_now();
+        }
+    });
+}
+
 /// Number of threads rayon will use.
 pub fn num_threads() -> usize {
     rayon::current_num_threads()
@@ -95,9 +177,11 @@ pub fn for_each_block<T: Send>(
         return;
     }
     if work >= PAR_MIN_WORK && out.len() > block_len && num_threads() > 1 {
-        out.par_chunks_mut(block_len)
-            .enumerate()
-            .for_each(|(i, c)| f(i, c));
+        region(|| {
+            out.par_chunks_mut(block_len)
+                .enumerate()
+                .for_each(|(i, c)| f(i, c))
+        });
     } else {
         out.chunks_mut(block_len)
             .enumerate()
@@ -126,10 +210,12 @@ pub fn for_each_block_pair<A: Send, B: Send>(
         "for_each_block_pair: the two outputs cut into different numbers of blocks"
     );
     if work >= PAR_MIN_WORK && a.len() > a_len && num_threads() > 1 {
-        a.par_chunks_mut(a_len)
-            .zip(b.par_chunks_mut(b_len))
-            .enumerate()
-            .for_each(|(i, (x, y))| f(i, x, y));
+        region(|| {
+            a.par_chunks_mut(a_len)
+                .zip(b.par_chunks_mut(b_len))
+                .enumerate()
+                .for_each(|(i, (x, y))| f(i, x, y))
+        });
     } else {
         a.chunks_mut(a_len)
             .zip(b.chunks_mut(b_len))
@@ -145,7 +231,7 @@ pub fn map_range<R: Send>(
     f: impl Fn(usize) -> R + Sync + Send,
 ) -> Vec<R> {
     if work >= PAR_MIN_WORK && count > 1 && num_threads() > 1 {
-        (0..count).into_par_iter().map(f).collect()
+        region(|| (0..count).into_par_iter().map(f).collect())
     } else {
         (0..count).map(f).collect()
     }

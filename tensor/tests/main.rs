@@ -6,6 +6,7 @@ mod broadcast_ref;
 mod conv;
 mod layout_ref;
 mod matmul_ref;
+mod parallel;
 mod precision;
 mod reduce_ref;
 mod vmath;
