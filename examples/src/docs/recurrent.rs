@@ -1,6 +1,8 @@
-//! The recurrent-epoch table of `docs/PERFORMANCE.md`: one epoch of
-//! `syna-rnn` with each recurrent cell, for each build listed in
-//! `results/recurrent-epoch/provenance.json` (`"builds"`, oldest first),
+//! The recurrent-epoch tables of `docs/PERFORMANCE.md`, one per sitting
+//! (`results/recurrent-epoch/` and its siblings `results/recurrent-epoch-*/`,
+//! each written by `results/run_recurrent_epoch.sh`): one epoch of
+//! `syna-rnn` with each recurrent cell, for each build listed in the
+//! sitting's `provenance.json` (`"builds"`, oldest first),
 //! from the `summary.json` of each run (`<cell>-<label>-r<N>/`, N = 1, 2,
 //! …: the mean and standard deviation over the runs), with the speed-up of
 //! each build's mean over the first's.
@@ -123,11 +125,43 @@ fn builds(dir: &Path) -> Result<Vec<Build>, DocsError> {
     Ok(builds)
 }
 
+/// One table per sitting: the folder [`DIR`] and any sibling whose name
+/// starts with it (`results/recurrent-epoch-family25-model17`, a sitting
+/// on another host), in the order of their names; see [`sitting_table`].
+pub fn table(root: &Path) -> Result<String, DocsError> {
+    let first = root.join(DIR);
+    let parent = first.parent().unwrap_or(root);
+    let prefix = first
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default()
+        .to_string();
+    let mut sittings: Vec<_> = std::fs::read_dir(parent)
+        .map_err(|e| malformed(parent, &format!("cannot be listed: {e}")))?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.is_dir()
+                && p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with(&prefix))
+        })
+        .collect();
+    sittings.sort();
+    if !sittings.contains(&first) {
+        return Err(malformed(&first, "is missing"));
+    }
+    let tables = sittings
+        .iter()
+        .map(|dir| sitting_table(dir))
+        .collect::<Result<Vec<String>, DocsError>>()?;
+    Ok(tables.join("\n"))
+}
+
 /// The epoch time of each build for each cell (mean ± standard deviation
 /// over its runs) with its speed-up over the first build, and the machine
-/// below.
-pub fn table(root: &Path) -> Result<String, DocsError> {
-    let dir = root.join(DIR);
+/// below, from the sitting in `dir`.
+fn sitting_table(dir: &Path) -> Result<String, DocsError> {
+    let dir = dir.to_path_buf();
     let provenance = Provenance::of(&dir)?;
     let builds = builds(&dir)?;
     let heads: String = builds
@@ -250,6 +284,39 @@ mod tests {
         fs::remove_dir_all(&root).unwrap();
         let root = fixture("missing", r#"["aaa", "zzz"]"#);
         assert!(table(&root).unwrap_err().to_string().contains("zzz"));
+        fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn a_sitting_on_another_host_gets_a_table_of_its_own_after_the_first() {
+        let root = fixture("hosts", r#"["aaa", "bbb"]"#);
+        // A sibling folder `<DIR>-zen4` with its own provenance and runs.
+        let other = root.join(format!("{}-zen4", super::DIR));
+        fs::create_dir_all(&other).unwrap();
+        fs::write(
+            other.join("provenance.json"),
+            r#"{"cpu": "another CPU", "date": "later", "command": "mnist", "conditions": "quiet", "builds": ["aaa", "ddd"]}"#,
+        )
+        .unwrap();
+        for cell in ["synapse", "gru", "tanh"] {
+            for (commit, seconds) in [("aaa", 16.0), ("ddd", 8.0)] {
+                let run = other.join(format!("{cell}-{commit}-r1"));
+                fs::create_dir_all(&run).unwrap();
+                let summary = format!(r#"{{"mean_epoch_seconds": {seconds}}}"#);
+                fs::write(run.join("summary.json"), summary).unwrap();
+            }
+        }
+        let out = table(&root).unwrap();
+        let (first, second) = (out.find("a CPU").unwrap(), out.find("another CPU").unwrap());
+        assert!(first < second, "{out}");
+        assert!(out.contains("| `aaa` | `ddd` |"), "{out}");
+        assert!(
+            out.contains("| 16.0 ± 0.0 s | 8.0 ± 0.0 s (2.00×) |"),
+            "{out}"
+        );
+        // A sitting missing a run is an error, as for the first.
+        fs::remove_dir_all(other.join("gru-ddd-r1")).unwrap();
+        assert!(table(&root).unwrap_err().to_string().contains("gru-ddd-r1"));
         fs::remove_dir_all(&root).unwrap();
     }
 
