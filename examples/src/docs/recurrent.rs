@@ -137,7 +137,7 @@ pub fn table(root: &Path) -> Result<String, DocsError> {
         .unwrap_or_default()
         .to_string();
     let mut sittings: Vec<_> = std::fs::read_dir(parent)
-        .map_err(|e| malformed(parent, &format!("cannot be listed: {e}")))?
+        .map_err(|e| malformed(parent, format!("cannot be listed: {e}")))?
         .filter_map(|entry| entry.ok().map(|e| e.path()))
         .filter(|p| {
             p.is_dir()
