@@ -28,12 +28,21 @@
 //! [`I_BLOCK`] rows of B (whose vectors, and dB's, stay in L1 cache); per
 //! row i it loads one vector of B, computes q = g[k, i]/(1 − B·X) for the
 //! `ROWS` rows with one masked division each (q = 0 where the factor was
-//! clamped), subtracts q·B into dX and adds −Σ_r q·X into dB[i, ·]. The
-//! division is the bottleneck. We also tried the hardware's reciprocal
-//! estimate (`vrcp14ps`) refined by one Newton step, r₁ = r₀·(2 − f·r₀):
-//! on the Zen 5 machine of `docs/PERFORMANCE.md` it was slower than the
-//! division (N = 128, n = m = 784, one thread), and on a Zen 4 host (whose
-//! AVX-512 units are 256 bits wide) too, by about a fifth, so the kernel
+//! clamped), subtracts q·B into dX and adds −Σ_r q·X into dB[i, ·].
+//!
+//! **What bounds it.** Per 16 terms: a multiplication, a subtraction and
+//! a comparison for the factor, the division, and two fused
+//! multiply-adds. On a Zen 4 core (512-bit operations on 256-bit units)
+//! the division and the multiply-adds compete for the same two pipes, so
+//! that cheaper divisions buy little. We tried, on that core, three ways
+//! to divide less and kept none: the hardware's reciprocal estimate
+//! (`vrcp14ps`) refined by one Newton step, r₁ = r₀·(2 − f·r₀) (slower,
+//! as on the Zen 5 machine of `docs/PERFORMANCE.md`: four more operations
+//! on the same pipes); one division for two terms of a row of X, with
+//! t = g/(f_a·f_b), q_a = t·f_b and q_b = t·f_a, where the reaches prove
+//! that no factor clamps (a few per cent faster: three more
+//! multiplications in place of a division); and, as a bound, no division
+//! at all (wrong results; only about a tenth faster). So the kernel
 //! divides, exactly.
 
 use super::bands::{ColumnBands, PaddedRows};
