@@ -334,6 +334,57 @@ fn pool_case() -> impl Strategy<Value = ([usize; 4], Pair, Pair, Pair)> {
         })
 }
 
+/// [`random`] in f32.
+fn random_f32(shape: &[usize], seed: u64) -> Tensor<f32> {
+    Tensor::uniform(shape, -1.0, 1.0, &mut seeded(seed))
+}
+
+/// Random f32 values from the five levels −2, −1, 0, 1, 2, so that
+/// pooling windows often tie.
+fn f32_levels(shape: &[usize], seed: u64) -> Tensor<f32> {
+    random_f32(shape, seed).map(|v| (v * 2.0).round())
+}
+
+/// Max pooling of f32 by its definition: each window's first maximum in
+/// row-major order (a NaN beats any number; the first NaN stays), and the
+/// gradient that adds each output's dY at its maximum. Returns (Y, dX).
+fn naive_max_pool_f32(
+    x: &Tensor<f32>,
+    gy: &Tensor<f32>,
+    k: Pair,
+    s: Pair,
+    p: Pair,
+) -> (Tensor<f32>, Tensor<f32>) {
+    let shape: [usize; 4] = x.shape().try_into().unwrap();
+    let (oh, ow) = pooled_size(&shape, k, s, p);
+    let mut y = Tensor::zeros(&[shape[0], shape[1], oh, ow]);
+    let mut gx = Tensor::zeros(&shape);
+    for n in 0..shape[0] {
+        for c in 0..shape[1] {
+            for yo in 0..oh {
+                for xo in 0..ow {
+                    let mut best: Option<(f32, usize, usize)> = None;
+                    for (r, col) in window(&shape, yo, xo, k, s, p) {
+                        let v = x.get(&[n, c, r, col]);
+                        let wins = match best {
+                            None => true,
+                            Some((b, _, _)) => v > b || (v.is_nan() && !b.is_nan()),
+                        };
+                        if wins {
+                            best = Some((v, r, col));
+                        }
+                    }
+                    let (v, r, col) = best.unwrap();
+                    y.set(&[n, c, yo, xo], v);
+                    let g = gx.get(&[n, c, r, col]) + gy.get(&[n, c, yo, xo]);
+                    gx.set(&[n, c, r, col], g);
+                }
+            }
+        }
+    }
+    (y, gx)
+}
+
 /// The in-image pixels `(r, c)` of window `(y, x)`.
 fn window(
     shape: &[usize; 4],
@@ -401,6 +452,47 @@ proptest! {
         }
         assert_close(&r.output, &want, "max_pool2d");
         assert_close(&max_pool2d_backward(&gy, &r.indices, &shape), &want_gx, "max_pool2d backward");
+    }
+
+    #[test]
+    fn max_pool2d_f32_matches_naive((shape, k, s, p) in pool_case(), seed in any::<u64>()) {
+        // The f32 kernels against the definition, exactly: values from
+        // five levels, so that windows tie.
+        let x = f32_levels(&shape, seed);
+        let (oh, ow) = pooled_size(&shape, k, s, p);
+        let gy = random_f32(&[shape[0], shape[1], oh, ow], seed ^ 1);
+        let r = max_pool2d(&x, k, s, p);
+        let gx = max_pool2d_backward(&gy, &r.indices, &shape);
+        let (want, want_gx) = naive_max_pool_f32(&x, &gy, k, s, p);
+        prop_assert_eq!(r.output.data(), want.data());
+        prop_assert_eq!(gx.data(), want_gx.data());
+    }
+
+    #[test]
+    fn max_pool2d_2x2_f32_matches_naive(
+        n in 1usize..3,
+        c in 1usize..3,
+        h in 2usize..30,
+        w in 2usize..40,
+        nan_at in proptest::option::of(any::<usize>()),
+        seed in any::<u64>(),
+    ) {
+        // The 2×2 path: rows of up to 19 windows, odd sizes (a last row or
+        // column in no window), ties, and a NaN (which wins its window).
+        let shape = [n, c, h, w];
+        let mut x = f32_levels(&shape, seed).into_vec();
+        if let Some(at) = nan_at {
+            let len = x.len();
+            x[at % len] = f32::NAN;
+        }
+        let x = Tensor::from_vec(x, &shape);
+        let gy = random_f32(&[n, c, h / 2, w / 2], seed ^ 1);
+        let r = max_pool2d(&x, (2, 2), (2, 2), (0, 0));
+        let gx = max_pool2d_backward(&gy, &r.indices, &shape);
+        let (want, want_gx) = naive_max_pool_f32(&x, &gy, (2, 2), (2, 2), (0, 0));
+        let bits = |t: &Tensor<f32>| t.data().iter().map(|v| v.to_bits()).collect::<Vec<u32>>();
+        prop_assert_eq!(bits(&r.output), bits(&want));
+        prop_assert_eq!(gx.data(), want_gx.data());
     }
 
     #[test]
