@@ -81,6 +81,23 @@ proptest! {
     }
 
     #[test]
+    fn a_fold_over_the_last_axis_is_the_fold_of_each_row_in_order(
+        rows in 0usize..6,
+        len in 0usize..40,
+        seed: u64,
+    ) {
+        // The last axis has its own loop; the same sums, bit for bit, as
+        // adding each row from the left (and an empty axis gives 0).
+        let x = random(&[rows, len], seed).map(|v| v * 1e3);
+        let sums = x.sum(&[-1], KeepDim::No);
+        for (r, &got) in sums.data().iter().enumerate() {
+            let row = &x.data()[r * len..(r + 1) * len];
+            prop_assert_eq!(got.to_bits(), row.iter().fold(0.0, |a, &v| a + v).to_bits());
+        }
+        prop_assert_eq!(sums.shape(), &[rows]);
+    }
+
+    #[test]
     fn sum_all_and_mean_all(s in prop::collection::vec(1usize..5, 0..4), seed: u64) {
         let x = random(&s, seed);
         let total: f64 = x.data().iter().sum();
