@@ -104,6 +104,68 @@ fn batch_norm_without_affine_or_running_stats() {
     }
 }
 
+/// Batch norm in training of `x` `[N, C, …]` by the formulas, element by
+/// element in memory order: the statistics summed channel by channel as
+/// the values come, then y = ((x − mean)·(1/√(var + ε)))·γ + β.
+fn batch_norm_by_the_formulas(x: &Tensor<f32>, gamma: &[f32], beta: &[f32], eps: f32) -> Vec<f32> {
+    let shape = x.shape();
+    let (n, c) = (shape[0], shape[1]);
+    let s: usize = shape[2..].iter().product();
+    let d = x.data();
+    let channel = |i: usize| (i / s) % c;
+    let count = (n * s) as f32;
+    let mut mean = vec![0.0f32; c];
+    for (i, &v) in d.iter().enumerate() {
+        mean[channel(i)] += v;
+    }
+    mean.iter_mut().for_each(|m| *m /= count);
+    let mut var = vec![0.0f32; c];
+    for (i, &v) in d.iter().enumerate() {
+        let dev = v - mean[channel(i)];
+        var[channel(i)] += dev * dev;
+    }
+    var.iter_mut().for_each(|v| *v /= count);
+    let inv_std: Vec<f32> = var.iter().map(|&v| 1.0 / (v + eps).sqrt()).collect();
+    d.iter()
+        .enumerate()
+        .map(|(i, &v)| {
+            let ch = channel(i);
+            (v - mean[ch]) * inv_std[ch] * gamma[ch] + beta[ch]
+        })
+        .collect()
+}
+
+#[test]
+fn batch_norm_in_training_is_its_formulas_to_the_bit() {
+    // [N, C] (one value per channel and sample, the rows path) and
+    // [N, C, H, W]: the same bits as the formulas summed in memory order.
+    let mut rng = seeded(11);
+    for shape in [
+        vec![7usize, 5],
+        vec![100, 50],
+        vec![3, 4, 5, 6],
+        vec![2, 3, 1, 1],
+    ] {
+        let c = shape[1];
+        let x = Tensor::<f32>::normal(&shape, 0.5, 2.0, &mut rng);
+        let gamma = Tensor::<f32>::uniform(&[c], 0.5, 1.5, &mut rng);
+        let beta = Tensor::<f32>::uniform(&[c], -1.0, 1.0, &mut rng);
+        let (gv, bv) = (Var::constant(gamma.clone()), Var::constant(beta.clone()));
+        let y = synann_nn::functional::batch_norm(
+            &Var::constant(x.clone()),
+            None,
+            Some(&gv),
+            Some(&bv),
+            true,
+            0.1,
+            1e-5,
+        );
+        let want = batch_norm_by_the_formulas(&x, gamma.data(), beta.data(), 1e-5);
+        let bits = |v: &[f32]| v.iter().map(|a| a.to_bits()).collect::<Vec<u32>>();
+        assert_eq!(bits(y.value().data()), bits(&want), "shape {shape:?}");
+    }
+}
+
 #[test]
 fn batch_norm_eval_uses_running_stats_and_does_not_update_them() {
     let mut bn = BatchNorm1d::<f64>::new(1);

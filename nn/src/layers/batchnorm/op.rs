@@ -48,26 +48,95 @@ fn ncs(shape: &[usize]) -> (usize, usize, usize) {
     (shape[0], shape[1], shape[2..].iter().product())
 }
 
-/// Calls `f(c, flat_index)` for every element, visiting channel by channel
-/// in memory order within each sample.
-fn for_each_channel(shape: &[usize], mut f: impl FnMut(usize, usize)) {
+/// Calls `f(values, c)` for every run of values of one channel, in memory
+/// order: with `S` > 1, each sample's `S` values of channel `c`; with
+/// `S` = 1 (an `[N, C]` input), where a run would be one value, the whole
+/// row of a sample instead, with `c` = `None`: then `values[j]` is channel
+/// j's. Each of `data`'s runs is handed with the same run of every slice in
+/// `with` (tensors of `data`'s shape), so that the callers' loops are
+/// slice loops that the compiler vectorises.
+fn for_each_run<T: Float, const K: usize>(
+    shape: &[usize],
+    data: [&[T]; K],
+    mut f: impl FnMut([&[T]; K], Option<usize>),
+) {
     let (n, c, s) = ncs(shape);
-    for b in 0..n {
-        for ch in 0..c {
-            let start = (b * c + ch) * s;
-            for i in start..start + s {
-                f(ch, i);
-            }
-        }
+    let run = if s == 1 { c } else { s };
+    if run == 0 {
+        return;
+    }
+    for (k, start) in (0..n * c * s).step_by(run).enumerate() {
+        let runs = data.map(|d| &d[start..start + run]);
+        f(runs, (s != 1).then_some(k % c));
     }
 }
 
-/// Per-channel sums of `value(i)` over the flat indices i of an
-/// `[N, C, …]` tensor.
-fn channel_sums<T: Float>(shape: &[usize], value: impl Fn(usize) -> T) -> Vec<T> {
+/// [`for_each_run`] writing into `out` (of `data`'s shape): `f(out_run,
+/// data_runs, c)`.
+fn map_runs<T: Float, const K: usize>(
+    shape: &[usize],
+    out: &mut [T],
+    data: [&[T]; K],
+    mut f: impl FnMut(&mut [T], [&[T]; K], Option<usize>),
+) {
+    let (_, c, s) = ncs(shape);
+    let run = if s == 1 { c } else { s };
+    if run == 0 {
+        return;
+    }
+    for (k, out_run) in out.chunks_exact_mut(run).enumerate() {
+        let start = k * run;
+        let runs = data.map(|d| &d[start..start + run]);
+        f(out_run, runs, (s != 1).then_some(k % c));
+    }
+}
+
+/// Per-channel sums of `term(values…)` over `[N, C, …]` tensors of one
+/// shape, each channel's terms added in memory order.
+fn channel_sums<T: Float, const K: usize>(
+    shape: &[usize],
+    data: [&[T]; K],
+    term: impl Fn([T; K]) -> T,
+) -> Vec<T> {
     let mut out = vec![T::ZERO; shape[1]];
-    for_each_channel(shape, |c, i| out[c] += value(i));
+    for_each_run(shape, data, |runs, c| match c {
+        // One value per channel: channel j's term is the row's j-th.
+        None => {
+            for (j, o) in out.iter_mut().enumerate() {
+                *o += term(runs.map(|r| r[j]));
+            }
+        }
+        Some(c) => {
+            for j in 0..runs[0].len() {
+                out[c] += term(runs.map(|r| r[j]));
+            }
+        }
+    });
     out
+}
+
+/// `out[i] = f(values[i]…, params[c])` for every element i of channel c:
+/// an element-wise map with per-channel parameters.
+fn map_channels<T: Float, P: Copy, const K: usize>(
+    shape: &[usize],
+    out: &mut [T],
+    data: [&[T]; K],
+    params: &[P],
+    f: impl Fn([T; K], P) -> T,
+) {
+    map_runs(shape, out, data, |o, runs, c| match c {
+        None => {
+            for (j, (o, &p)) in o.iter_mut().zip(params).enumerate() {
+                *o = f(runs.map(|r| r[j]), p);
+            }
+        }
+        Some(c) => {
+            let p = params[c];
+            for (j, o) in o.iter_mut().enumerate() {
+                *o = f(runs.map(|r| r[j]), p);
+            }
+        }
+    });
 }
 
 /// Per-channel mean and biased variance of `x` `[N, C, …]` (two passes).
@@ -75,17 +144,31 @@ pub(crate) fn channel_stats<T: Float>(x: &Tensor<T>) -> (Vec<T>, Vec<T>) {
     let (n, _, s) = ncs(x.shape());
     let m = T::from_usize(n * s);
     let d = x.data();
-    let mean: Vec<T> = channel_sums(x.shape(), |i| d[i])
+    let mean: Vec<T> = channel_sums(x.shape(), [d], |[v]| v)
         .into_iter()
         .map(|sum| sum / m)
         .collect();
-    let mut var = vec![T::ZERO; mean.len()];
-    for_each_channel(x.shape(), |c, i| {
-        let dev = d[i] - mean[c];
-        var[c] += dev * dev;
-    });
+    let mut var = squared_deviations(x.shape(), d, &mean);
     var.iter_mut().for_each(|v| *v /= m);
     (mean, var)
+}
+
+/// Per-channel Σ (x − mean[c])² of `x` `[N, C, …]`.
+fn squared_deviations<T: Float>(shape: &[usize], x: &[T], mean: &[T]) -> Vec<T> {
+    let mut out = vec![T::ZERO; shape[1]];
+    for_each_run(shape, [x], |[run], c| match c {
+        None => {
+            for ((o, &v), &m) in out.iter_mut().zip(run).zip(mean) {
+                *o += (v - m) * (v - m);
+            }
+        }
+        Some(c) => {
+            for &v in run {
+                out[c] += (v - mean[c]) * (v - mean[c]);
+            }
+        }
+    });
+    out
 }
 
 impl<T: Float> Function<T> for BatchNormOp<T> {
@@ -102,21 +185,31 @@ impl<T: Float> Function<T> for BatchNormOp<T> {
             .map(|&v| T::ONE / (v + eps).sqrt())
             .collect();
         let mut x_hat = x.clone();
-        let xd = x.data();
-        let (mean, inv_std) = (&self.mean, &self.inv_std);
-        let out = x_hat.data_mut();
-        for_each_channel(x.shape(), |c, i| out[i] = (xd[i] - mean[c]) * inv_std[c]);
+        let shape = x.shape();
+        let params: Vec<(T, T)> = self
+            .mean
+            .iter()
+            .copied()
+            .zip(self.inv_std.iter().copied())
+            .collect();
+        map_channels(
+            shape,
+            x_hat.data_mut(),
+            [x.data()],
+            &params,
+            |[v], (m, s)| (v - m) * s,
+        );
         let mut y = x_hat.clone();
-        let yd = y.data_mut();
         let mut next = 1;
         if self.has_weight {
             let gamma = inputs[next].data();
-            for_each_channel(x.shape(), |c, i| yd[i] *= gamma[c]);
+            map_channels(shape, y.data_mut(), [x_hat.data()], gamma, |[v], g| v * g);
             next += 1;
         }
         if self.has_bias {
             let beta = inputs[next].data();
-            for_each_channel(x.shape(), |c, i| yd[i] += beta[c]);
+            let scaled = y.clone();
+            map_channels(shape, y.data_mut(), [scaled.data()], beta, |[v], b| v + b);
         }
         self.x_hat = x_hat;
         y
@@ -133,8 +226,8 @@ impl<T: Float> Function<T> for BatchNormOp<T> {
             vec![T::ONE; channels]
         };
         let (gd, xh) = (g.data(), self.x_hat.data());
-        let sum_g = channel_sums(shape, |i| gd[i]);
-        let sum_g_xhat = channel_sums(shape, |i| gd[i] * xh[i]);
+        let sum_g = channel_sums(shape, [gd], |[g]| g);
+        let sum_g_xhat = channel_sums(shape, [gd, xh], |[g, x]| g * x);
         // The sums over the whole (all ranks') batch, for dL/dx.
         let reduced = match (&self.group, self.batch_stats && ctx.needs_grad[0]) {
             (Some(group), true) => {
@@ -160,14 +253,16 @@ impl<T: Float> Function<T> for BatchNormOp<T> {
             let inv_std = &self.inv_std;
             if self.batch_stats {
                 // Remove from g its channel mean and its projection on x̂.
-                let mean_g: Vec<T> = all_g.iter().map(|&v| v / m).collect();
-                let mean_g_xhat: Vec<T> = all_g_xhat.iter().map(|&v| v / m).collect();
-                for_each_channel(shape, |c, i| {
-                    let centred = gd[i] - mean_g[c] - xh[i] * mean_g_xhat[c];
-                    out[i] = gamma[c] * inv_std[c] * centred;
+                // Per channel: (γ·1/√(σ² + ε), mean of g, mean of g·x̂).
+                let params: Vec<(T, T, T)> = (0..channels)
+                    .map(|c| (gamma[c] * inv_std[c], all_g[c] / m, all_g_xhat[c] / m))
+                    .collect();
+                map_channels(shape, out, [gd, xh], &params, |[g, x], (scale, mg, mgx)| {
+                    scale * (g - mg - x * mgx)
                 });
             } else {
-                for_each_channel(shape, |c, i| out[i] = gamma[c] * inv_std[c] * gd[i]);
+                let scale: Vec<T> = (0..channels).map(|c| gamma[c] * inv_std[c]).collect();
+                map_channels(shape, out, [gd], &scale, |[g], s| s * g);
             }
             dx
         }));
@@ -294,7 +389,7 @@ fn synced_channel_stats<T: Float>(
 ) -> (Vec<T>, Vec<T>, usize) {
     let (n, c, s) = ncs(x.shape());
     let d = x.data();
-    let mut sums: Vec<f64> = channel_sums(x.shape(), |i| d[i])
+    let mut sums: Vec<f64> = channel_sums(x.shape(), [d], |[v]| v)
         .into_iter()
         .map(|v| v.to_f64())
         .chain([(n * s) as f64])
@@ -305,11 +400,7 @@ fn synced_channel_stats<T: Float>(
         .iter()
         .map(|&sum| T::from_f64(sum / count.max(1) as f64))
         .collect();
-    let mut squares = vec![T::ZERO; c];
-    for_each_channel(x.shape(), |ch, i| {
-        let dev = d[i] - mean[ch];
-        squares[ch] += dev * dev;
-    });
+    let squares = squared_deviations(x.shape(), d, &mean);
     let mut squares: Vec<f64> = squares.into_iter().map(|v| v.to_f64()).collect();
     group.all_reduce_sum_f64(&mut squares);
     let var = squares
