@@ -8,7 +8,7 @@ use synann_tensor::conv::{
     max_pool2d, max_pool2d_backward, Conv2dParams,
 };
 use synann_tensor::random::seeded;
-use synann_tensor::Tensor;
+use synann_tensor::{Float, Tensor};
 
 /// One random convolution problem.
 #[derive(Clone, Debug)]
@@ -345,16 +345,16 @@ fn f32_levels(shape: &[usize], seed: u64) -> Tensor<f32> {
     random_f32(shape, seed).map(|v| (v * 2.0).round())
 }
 
-/// Max pooling of f32 by its definition: each window's first maximum in
+/// Max pooling by its definition: each window's first maximum in
 /// row-major order (a NaN beats any number; the first NaN stays), and the
 /// gradient that adds each output's dY at its maximum. Returns (Y, dX).
-fn naive_max_pool_f32(
-    x: &Tensor<f32>,
-    gy: &Tensor<f32>,
+fn naive_max_pool<T: Float>(
+    x: &Tensor<T>,
+    gy: &Tensor<T>,
     k: Pair,
     s: Pair,
     p: Pair,
-) -> (Tensor<f32>, Tensor<f32>) {
+) -> (Tensor<T>, Tensor<T>) {
     let shape: [usize; 4] = x.shape().try_into().unwrap();
     let (oh, ow) = pooled_size(&shape, k, s, p);
     let mut y = Tensor::zeros(&[shape[0], shape[1], oh, ow]);
@@ -363,7 +363,7 @@ fn naive_max_pool_f32(
         for c in 0..shape[1] {
             for yo in 0..oh {
                 for xo in 0..ow {
-                    let mut best: Option<(f32, usize, usize)> = None;
+                    let mut best: Option<(T, usize, usize)> = None;
                     for (r, col) in window(&shape, yo, xo, k, s, p) {
                         let v = x.get(&[n, c, r, col]);
                         let wins = match best {
@@ -430,26 +430,7 @@ proptest! {
         let (oh, ow) = pooled_size(&shape, k, s, p);
         let gy = random(&[shape[0], shape[1], oh, ow], seed ^ 1);
         let r = max_pool2d(&x, k, s, p);
-        let mut want = Tensor::zeros(&[shape[0], shape[1], oh, ow]);
-        let mut want_gx = Tensor::zeros(&shape);
-        for n in 0..shape[0] {
-            for c in 0..shape[1] {
-                for y in 0..oh {
-                    for xo in 0..ow {
-                        let (r0, c0) = window(&shape, y, xo, k, s, p)
-                            .into_iter()
-                            .fold(None, |best: Option<(usize, usize)>, rc| match best {
-                                Some(b) if x.get(&[n, c, b.0, b.1]) >= x.get(&[n, c, rc.0, rc.1]) => Some(b),
-                                _ => Some(rc),
-                            })
-                            .unwrap();
-                        want.set(&[n, c, y, xo], x.get(&[n, c, r0, c0]));
-                        let g = want_gx.get(&[n, c, r0, c0]) + gy.get(&[n, c, y, xo]);
-                        want_gx.set(&[n, c, r0, c0], g);
-                    }
-                }
-            }
-        }
+        let (want, want_gx) = naive_max_pool(&x, &gy, k, s, p);
         assert_close(&r.output, &want, "max_pool2d");
         assert_close(&max_pool2d_backward(&gy, &r.indices, &shape), &want_gx, "max_pool2d backward");
     }
@@ -463,7 +444,7 @@ proptest! {
         let gy = random_f32(&[shape[0], shape[1], oh, ow], seed ^ 1);
         let r = max_pool2d(&x, k, s, p);
         let gx = max_pool2d_backward(&gy, &r.indices, &shape);
-        let (want, want_gx) = naive_max_pool_f32(&x, &gy, k, s, p);
+        let (want, want_gx) = naive_max_pool(&x, &gy, k, s, p);
         prop_assert_eq!(r.output.data(), want.data());
         prop_assert_eq!(gx.data(), want_gx.data());
     }
@@ -489,7 +470,7 @@ proptest! {
         let gy = random_f32(&[n, c, h / 2, w / 2], seed ^ 1);
         let r = max_pool2d(&x, (2, 2), (2, 2), (0, 0));
         let gx = max_pool2d_backward(&gy, &r.indices, &shape);
-        let (want, want_gx) = naive_max_pool_f32(&x, &gy, (2, 2), (2, 2), (0, 0));
+        let (want, want_gx) = naive_max_pool(&x, &gy, (2, 2), (2, 2), (0, 0));
         let bits = |t: &Tensor<f32>| t.data().iter().map(|v| v.to_bits()).collect::<Vec<u32>>();
         prop_assert_eq!(bits(&r.output), bits(&want));
         prop_assert_eq!(gx.data(), want_gx.data());
