@@ -1,6 +1,7 @@
 //! The fused batch-norm op and [`batch_norm`], PyTorch's `F.batch_norm`.
 
 use crate::distributed::ProcessGroup;
+use std::ops::Range;
 use std::rc::Rc;
 use synann_autograd::{apply, BackwardCtx, Function, Var};
 use synann_tensor::{Float, Tensor};
@@ -48,70 +49,46 @@ fn ncs(shape: &[usize]) -> (usize, usize, usize) {
     (shape[0], shape[1], shape[2..].iter().product())
 }
 
-/// Calls `f(values, c)` for every run of values of one channel, in memory
-/// order: with `S` > 1, each sample's `S` values of channel `c`; with
-/// `S` = 1 (an `[N, C]` input), where a run would be one value, the whole
-/// row of a sample instead, with `c` = `None`: then `values[j]` is channel
-/// j's. Each of `data`'s runs is handed with the same run of every slice in
-/// `with` (tensors of `data`'s shape), so that the callers' loops are
-/// slice loops that the compiler vectorises.
-fn for_each_run<T: Float, const K: usize>(
-    shape: &[usize],
-    data: [&[T]; K],
-    mut f: impl FnMut([&[T]; K], Option<usize>),
-) {
+/// The runs of an `[N, C, …]` tensor in memory order, as (flat range,
+/// channel): with `S` > 1, each sample's `S` values of one channel; with
+/// `S` = 1 (an `[N, C]` input), where such a run would be one value, each
+/// sample's whole row instead, channel `None` (value j of the run is
+/// channel j's). The per-channel loops below walk these runs as slices,
+/// which the compiler vectorises, rather than one call per element.
+fn runs(shape: &[usize]) -> impl Iterator<Item = (Range<usize>, Option<usize>)> {
     let (n, c, s) = ncs(shape);
-    let run = if s == 1 { c } else { s };
-    if run == 0 {
-        return;
-    }
-    for (k, start) in (0..n * c * s).step_by(run).enumerate() {
-        let runs = data.map(|d| &d[start..start + run]);
-        f(runs, (s != 1).then_some(k % c));
-    }
+    let (count, run) = if s == 1 { (n, c) } else { (n * c, s) };
+    (0..count).map(move |k| {
+        let channel = (s != 1).then_some(k % c);
+        (k * run..(k + 1) * run, channel)
+    })
 }
 
-/// [`for_each_run`] writing into `out` (of `data`'s shape): `f(out_run,
-/// data_runs, c)`.
-fn map_runs<T: Float, const K: usize>(
-    shape: &[usize],
-    out: &mut [T],
-    data: [&[T]; K],
-    mut f: impl FnMut(&mut [T], [&[T]; K], Option<usize>),
-) {
-    let (_, c, s) = ncs(shape);
-    let run = if s == 1 { c } else { s };
-    if run == 0 {
-        return;
-    }
-    for (k, out_run) in out.chunks_exact_mut(run).enumerate() {
-        let start = k * run;
-        let runs = data.map(|d| &d[start..start + run]);
-        f(out_run, runs, (s != 1).then_some(k % c));
-    }
-}
-
-/// Per-channel sums of `term(values…)` over `[N, C, …]` tensors of one
-/// shape, each channel's terms added in memory order.
-fn channel_sums<T: Float, const K: usize>(
+/// Per-channel sums of `term(values…, params[c])` over `[N, C, …]`
+/// tensors of one shape, each channel's terms added in memory order.
+fn channel_sums<T: Float, P: Copy, const K: usize>(
     shape: &[usize],
     data: [&[T]; K],
-    term: impl Fn([T; K]) -> T,
+    params: &[P],
+    term: impl Fn([T; K], P) -> T,
 ) -> Vec<T> {
     let mut out = vec![T::ZERO; shape[1]];
-    for_each_run(shape, data, |runs, c| match c {
-        // One value per channel: channel j's term is the row's j-th.
-        None => {
-            for (j, o) in out.iter_mut().enumerate() {
-                *o += term(runs.map(|r| r[j]));
+    for (range, c) in runs(shape) {
+        let runs = data.map(|d| &d[range.clone()]);
+        match c {
+            // One value per channel: channel j's term is the row's j-th.
+            None => {
+                for (j, (o, &p)) in out.iter_mut().zip(params).enumerate() {
+                    *o += term(runs.map(|r| r[j]), p);
+                }
+            }
+            Some(c) => {
+                for j in 0..range.len() {
+                    out[c] += term(runs.map(|r| r[j]), params[c]);
+                }
             }
         }
-        Some(c) => {
-            for j in 0..runs[0].len() {
-                out[c] += term(runs.map(|r| r[j]));
-            }
-        }
-    });
+    }
     out
 }
 
@@ -124,19 +101,32 @@ fn map_channels<T: Float, P: Copy, const K: usize>(
     params: &[P],
     f: impl Fn([T; K], P) -> T,
 ) {
-    map_runs(shape, out, data, |o, runs, c| match c {
-        None => {
-            for (j, (o, &p)) in o.iter_mut().zip(params).enumerate() {
-                *o = f(runs.map(|r| r[j]), p);
+    for (range, c) in runs(shape) {
+        let runs = data.map(|d| &d[range.clone()]);
+        let out = &mut out[range];
+        match c {
+            None => {
+                for (j, (o, &p)) in out.iter_mut().zip(params).enumerate() {
+                    *o = f(runs.map(|r| r[j]), p);
+                }
+            }
+            Some(c) => {
+                for (j, o) in out.iter_mut().enumerate() {
+                    *o = f(runs.map(|r| r[j]), params[c]);
+                }
             }
         }
-        Some(c) => {
-            let p = params[c];
-            for (j, o) in o.iter_mut().enumerate() {
-                *o = f(runs.map(|r| r[j]), p);
-            }
-        }
-    });
+    }
+}
+
+/// No per-channel parameters, for [`channel_sums`] of plain terms.
+fn no_params(shape: &[usize]) -> Vec<()> {
+    vec![(); shape[1]]
+}
+
+/// Per-channel Σ (x − mean[c])² of `x` `[N, C, …]`.
+fn squared_deviations<T: Float>(shape: &[usize], x: &[T], mean: &[T]) -> Vec<T> {
+    channel_sums(shape, [x], mean, |[v], m| (v - m) * (v - m))
 }
 
 /// Per-channel mean and biased variance of `x` `[N, C, …]` (two passes).
@@ -144,31 +134,13 @@ pub(crate) fn channel_stats<T: Float>(x: &Tensor<T>) -> (Vec<T>, Vec<T>) {
     let (n, _, s) = ncs(x.shape());
     let m = T::from_usize(n * s);
     let d = x.data();
-    let mean: Vec<T> = channel_sums(x.shape(), [d], |[v]| v)
+    let mean: Vec<T> = channel_sums(x.shape(), [d], &no_params(x.shape()), |[v], ()| v)
         .into_iter()
         .map(|sum| sum / m)
         .collect();
     let mut var = squared_deviations(x.shape(), d, &mean);
     var.iter_mut().for_each(|v| *v /= m);
     (mean, var)
-}
-
-/// Per-channel Σ (x − mean[c])² of `x` `[N, C, …]`.
-fn squared_deviations<T: Float>(shape: &[usize], x: &[T], mean: &[T]) -> Vec<T> {
-    let mut out = vec![T::ZERO; shape[1]];
-    for_each_run(shape, [x], |[run], c| match c {
-        None => {
-            for ((o, &v), &m) in out.iter_mut().zip(run).zip(mean) {
-                *o += (v - m) * (v - m);
-            }
-        }
-        Some(c) => {
-            for &v in run {
-                out[c] += (v - mean[c]) * (v - mean[c]);
-            }
-        }
-    });
-    out
 }
 
 impl<T: Float> Function<T> for BatchNormOp<T> {
@@ -199,17 +171,21 @@ impl<T: Float> Function<T> for BatchNormOp<T> {
             &params,
             |[v], (m, s)| (v - m) * s,
         );
+        // y = x̂·γ + β, with whichever of γ and β the op has.
+        let gamma = self.has_weight.then(|| inputs[1].data());
+        let beta = self
+            .has_bias
+            .then(|| inputs[1 + usize::from(self.has_weight)].data());
         let mut y = x_hat.clone();
-        let mut next = 1;
-        if self.has_weight {
-            let gamma = inputs[next].data();
-            map_channels(shape, y.data_mut(), [x_hat.data()], gamma, |[v], g| v * g);
-            next += 1;
-        }
-        if self.has_bias {
-            let beta = inputs[next].data();
-            let scaled = y.clone();
-            map_channels(shape, y.data_mut(), [scaled.data()], beta, |[v], b| v + b);
+        let (out, xh) = (y.data_mut(), x_hat.data());
+        match (gamma, beta) {
+            (Some(g), Some(b)) => {
+                let gb: Vec<(T, T)> = g.iter().copied().zip(b.iter().copied()).collect();
+                map_channels(shape, out, [xh], &gb, |[v], (g, b)| v * g + b);
+            }
+            (Some(g), None) => map_channels(shape, out, [xh], g, |[v], g| v * g),
+            (None, Some(b)) => map_channels(shape, out, [xh], b, |[v], b| v + b),
+            (None, None) => {}
         }
         self.x_hat = x_hat;
         y
@@ -226,8 +202,9 @@ impl<T: Float> Function<T> for BatchNormOp<T> {
             vec![T::ONE; channels]
         };
         let (gd, xh) = (g.data(), self.x_hat.data());
-        let sum_g = channel_sums(shape, [gd], |[g]| g);
-        let sum_g_xhat = channel_sums(shape, [gd, xh], |[g, x]| g * x);
+        let none = no_params(shape);
+        let sum_g = channel_sums(shape, [gd], &none, |[g], ()| g);
+        let sum_g_xhat = channel_sums(shape, [gd, xh], &none, |[g, x], ()| g * x);
         // The sums over the whole (all ranks') batch, for dL/dx.
         let reduced = match (&self.group, self.batch_stats && ctx.needs_grad[0]) {
             (Some(group), true) => {
@@ -389,7 +366,7 @@ fn synced_channel_stats<T: Float>(
 ) -> (Vec<T>, Vec<T>, usize) {
     let (n, c, s) = ncs(x.shape());
     let d = x.data();
-    let mut sums: Vec<f64> = channel_sums(x.shape(), [d], |[v]| v)
+    let mut sums: Vec<f64> = channel_sums(x.shape(), [d], &no_params(x.shape()), |[v], ()| v)
         .into_iter()
         .map(|v| v.to_f64())
         .chain([(n * s) as f64])
