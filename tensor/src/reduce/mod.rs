@@ -59,21 +59,19 @@ impl<T: Float> Tensor<T> {
         let mut out = vec![init; outer * inner];
         if inner == 1 {
             // The last axis: each output folds one contiguous run, in the
-            // same order as below (so the same bits), without a slice per
+            // same order as the general loop (so the same bits), without a slice per
             // element.
             for (acc, run) in out.iter_mut().zip(d.chunks_exact(len.max(1))) {
                 *acc = run.iter().fold(init, |m, &v| f(m, v));
             }
-            let mut shape = self.shape().to_vec();
-            shape[a] = 1;
-            return Tensor::from_vec(out, &shape);
-        }
-        for o in 0..outer {
-            let acc = &mut out[o * inner..(o + 1) * inner];
-            for l in 0..len {
-                let row = &d[(o * len + l) * inner..(o * len + l + 1) * inner];
-                for (x, &v) in acc.iter_mut().zip(row) {
-                    *x = f(*x, v);
+        } else {
+            for o in 0..outer {
+                let acc = &mut out[o * inner..(o + 1) * inner];
+                for l in 0..len {
+                    let row = &d[(o * len + l) * inner..(o * len + l + 1) * inner];
+                    for (x, &v) in acc.iter_mut().zip(row) {
+                        *x = f(*x, v);
+                    }
                 }
             }
         }

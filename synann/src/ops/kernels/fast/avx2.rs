@@ -202,21 +202,20 @@ pub(super) unsafe fn backward_band(
     // band, so that the choice, and the bits, do not depend on the thread
     // count.
     let b_columns = column_reaches(b, n, band.clone());
+    let mut group_clamp_free: Vec<bool> = Vec::with_capacity(rows.div_ceil(ROWS));
     // One block of B's columns, packed: I_BLOCK rows of 8, and dB's.
     let mut bp = vec![0.0f32; I_BLOCK * WIDTH];
     let mut dbp = vec![0.0f32; I_BLOCK * WIDTH];
     for j0 in band.clone().step_by(WIDTH) {
         let cols = j0..(j0 + WIDTH).min(band.end);
         let b_reach = max_reach(&b_columns[cols.start - band.start..cols.end - band.start]);
-        let group_clamp_free: Vec<bool> = (0..rows)
-            .step_by(ROWS)
-            .map(|k0| {
-                let x_reach = (k0..(k0 + ROWS).min(rows))
-                    .map(|k| reach(&padded.x(k)[cols.clone()]))
-                    .fold(0.0, f64::max);
-                clamp_free(b_reach, x_reach)
-            })
-            .collect();
+        group_clamp_free.clear();
+        group_clamp_free.extend((0..rows).step_by(ROWS).map(|k0| {
+            let x_reach = (k0..(k0 + ROWS).min(rows))
+                .map(|k| reach(&padded.x(k)[cols.clone()]))
+                .fold(0.0, f64::max);
+            clamp_free(b_reach, x_reach)
+        }));
         for i0 in (0..m).step_by(I_BLOCK) {
             let i1 = (i0 + I_BLOCK).min(m);
             let len = (i1 - i0) * WIDTH;
