@@ -161,9 +161,8 @@ pub fn table(root: &Path) -> Result<String, DocsError> {
 /// over its runs) with its speed-up over the first build, and the machine
 /// below, from the sitting in `dir`.
 fn sitting_table(dir: &Path) -> Result<String, DocsError> {
-    let dir = dir.to_path_buf();
-    let provenance = Provenance::of(&dir)?;
-    let builds = builds(&dir)?;
+    let provenance = Provenance::of(dir)?;
+    let builds = builds(dir)?;
     let heads: String = builds
         .iter()
         .map(|b| format!(" {} |", b.heading()))
@@ -174,7 +173,7 @@ fn sitting_table(dir: &Path) -> Result<String, DocsError> {
     for (cell, label) in CELLS {
         let stats = builds
             .iter()
-            .map(|b| run_seconds(&dir, cell, &b.label()))
+            .map(|b| run_seconds(dir, cell, &b.label()))
             .collect::<Result<Vec<Vec<f64>>, _>>()?;
         runs = runs.max(stats.iter().map(Vec::len).max().unwrap_or(0));
         let stats: Vec<(f64, f64)> = stats.iter().map(|t| mean_std(t)).collect();
