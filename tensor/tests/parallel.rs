@@ -72,3 +72,23 @@ fn regions_give_the_same_results_with_and_without_polling() {
     assert_eq!(polling, idling);
     assert_eq!(polling[4095], 4095 * (0..50).sum::<u64>());
 }
+
+#[test]
+fn filled_writes_every_element_in_blocks_or_not() {
+    use synann_tensor::parallel::filled;
+    for len in [0, 1, 17, 1000, 4099] {
+        for block in [0, 1, 7, 1000, 5000] {
+            // Work below and above the parallel threshold, on two threads.
+            for work in [0, 1 << 24] {
+                let v = with_threads(2, || filled(len, 2.5f32, block, work)).unwrap();
+                assert_eq!(v.len(), len);
+                assert!(
+                    v.iter().all(|&x| x == 2.5),
+                    "len {len}, block {block}, work {work}"
+                );
+                let i = with_threads(2, || filled(len, 7usize, block, work)).unwrap();
+                assert!(i.len() == len && i.iter().all(|&x| x == 7));
+            }
+        }
+    }
+}

@@ -50,10 +50,12 @@
 use super::im2col::{col2im_ld, im2col_ld, ConvGeometry, Tap};
 use super::params::Conv2dParams;
 #[cfg(target_arch = "x86_64")]
-use super::{first_layer_avx512, patch_rows_avx512};
+use super::{first_layer_avx512, in_place_avx512, patch_rows_avx512};
 use crate::element::Float;
+#[cfg(target_arch = "x86_64")]
+use crate::linalg::strips_avx512::{gemm_gathered, Gathered, Output};
 use crate::linalg::{gemm_abt, gemm_serial, MatRef, Rows};
-use crate::parallel::{for_each_block, map_range, num_threads};
+use crate::parallel::{filled, for_each_block, map_range, num_threads};
 use crate::tensor::Tensor;
 use std::ops::Range;
 
@@ -98,6 +100,30 @@ struct Dims {
     pointwise: bool,
     /// The im2col copy plan of one image, shared by all of them.
     taps: Vec<Tap>,
+    /// Where the im2col matrix can be read in place (`in_place_avx512`),
+    /// the offsets that read it.
+    #[cfg(target_arch = "x86_64")]
+    in_place: Option<InPlace>,
+}
+
+/// The offsets of [`in_place_avx512`] for one conv2d call: the taps', and
+/// the pixels' of the largest chunk of samples (a shorter chunk's are their
+/// first ones).
+#[cfg(target_arch = "x86_64")]
+struct InPlace {
+    taps: Vec<usize>,
+    pixels: Vec<usize>,
+}
+
+/// Which matrix of a chunk's patches a GEMM reads in place.
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy)]
+enum Patches {
+    /// im2col's `[C/g·kh·kw, S·P]`, a row per tap (the forward's).
+    TapRows,
+    /// Its transpose `[S·P, C/g·kh·kw]`, a row per pixel (the weight
+    /// gradient's).
+    PixelRows,
 }
 
 impl Dims {
@@ -118,7 +144,8 @@ impl Dims {
         }
         let geom = ConvGeometry::new(cg, (h, w), (kh, kw), p);
         let pointwise = (kh, kw) == (1, 1) && p.stride == (1, 1) && p.padding == (0, 0);
-        Dims {
+        #[allow(unused_mut)] // (mutated on x86-64 only)
+        let mut d = Dims {
             n,
             c,
             o,
@@ -126,7 +153,63 @@ impl Dims {
             geom,
             pointwise,
             taps: if pointwise { Vec::new() } else { geom.taps() },
+            #[cfg(target_arch = "x86_64")]
+            in_place: None,
+        };
+        #[cfg(target_arch = "x86_64")]
+        if !pointwise && in_place_avx512::applies(&geom) {
+            d.in_place = Some(InPlace {
+                taps: in_place_avx512::tap_offsets(&geom),
+                pixels: in_place_avx512::pixel_offsets(&geom, d.chunk(), d.in_len()),
+            });
         }
+        d
+    }
+
+    /// C = A · (the patches of group `g` of the samples `chunk` of `x`, as
+    /// `layout`), or C + that for `Output::Accumulate`, read in place
+    /// (`in_place_avx512`), and `true`; or `false`, with `c` untouched,
+    /// where that does not serve: elements other than f32, a geometry
+    /// `in_place_avx512` does not read, or an A too wide for the narrow
+    /// GEMM.
+    #[cfg(target_arch = "x86_64")]
+    #[allow(clippy::too_many_arguments)]
+    fn gemm_in_place<T: Float>(
+        &self,
+        a: MatRef<'_, T>,
+        x: &[T],
+        chunk: Range<usize>,
+        g: usize,
+        layout: Patches,
+        c: &mut [T],
+        out: Output,
+    ) -> bool {
+        let Some(offsets) = &self.in_place else {
+            return false;
+        };
+        let (Some(ad), Some(x), Some(c)) = (
+            T::as_f32_slice(a.data),
+            T::as_f32_slice(x),
+            T::as_f32_slice_mut(c),
+        ) else {
+            return false;
+        };
+        if !crate::linalg::strips_avx512::narrow(a.rows, a.cols) {
+            return false;
+        }
+        let pixels = &offsets.pixels[..chunk.len() * self.geom.col_cols()];
+        let (row_at, col_at) = match layout {
+            Patches::TapRows => (&offsets.taps[..], pixels),
+            Patches::PixelRows => (pixels, &offsets.taps[..]),
+        };
+        let data = &x[chunk.start * self.in_len() + g * self.geom.image_len()..];
+        let b = Gathered {
+            data,
+            row_at,
+            col_at,
+        };
+        gemm_gathered(1.0, a.with_data(ad), b, c, out);
+        true
     }
 
     /// Whether the first-layer kernels ([`first_layer_avx512`]) serve this
@@ -348,7 +431,7 @@ pub fn conv2d<T: Float>(
     let (x, w) = (input.data(), weight.data());
     let (out_len, p, og) = (d.out_len(), d.geom.col_cols(), d.og());
     let spb = d.samples_per_block();
-    let mut out = vec![T::ZERO; d.n * out_len];
+    let mut out = filled(d.n * out_len, T::ZERO, spb * out_len, d.work());
     #[cfg(target_arch = "x86_64")]
     if d.first_layer_avx512() {
         if let (Some(x), Some(w), Some(out_f32)) = (
@@ -368,9 +451,43 @@ pub fn conv2d<T: Float>(
         }
     }
     for_each_block(&mut out, spb * out_len, d.work(), |blk, out_blk| {
-        let (mut col, mut y) = d.scratch();
         let first = blk * spb;
-        for chunk in d.chunks(first..first + out_blk.len() / out_len) {
+        let samples = first..first + out_blk.len() / out_len;
+        let bias_of = |g: usize, o: usize| bias.map_or(T::ZERO, |b| b.data()[g * og + o]);
+        #[cfg(target_arch = "x86_64")]
+        if d.in_place.is_some() {
+            // Y_g[O/g, P] = W_g · col, the columns read in place, straight
+            // into each sample's output; then the bias. (Whether this
+            // serves does not depend on the sample: if the first one is
+            // refused, nothing has been written.)
+            let mut served = true;
+            'samples: for i in samples.clone() {
+                let dst = &mut out_blk[(i - first) * out_len..][..out_len];
+                for (g, y_g) in dst.chunks_exact_mut(og * p).enumerate() {
+                    served = d.gemm_in_place(
+                        d.weight(w, g),
+                        x,
+                        i..i + 1,
+                        g,
+                        Patches::TapRows,
+                        y_g,
+                        Output::Overwrite,
+                    );
+                    if !served {
+                        break 'samples;
+                    }
+                    for (o, row) in y_g.chunks_exact_mut(p).enumerate() {
+                        let b = bias_of(g, o);
+                        row.iter_mut().for_each(|r| *r += b);
+                    }
+                }
+            }
+            if served {
+                return;
+            }
+        }
+        let (mut col, mut y) = d.scratch();
+        for chunk in d.chunks(samples) {
             let ld = chunk.len() * p;
             for g in 0..d.groups {
                 // Y_g[O/g, S·P] = W_g · col, then each sample's rows to its place.
@@ -379,7 +496,7 @@ pub fn conv2d<T: Float>(
                 for (s, i) in chunk.clone().enumerate() {
                     let dst = &mut out_blk[(i - first) * out_len + g * og * p..][..og * p];
                     for (o, row) in dst.chunks_exact_mut(p).enumerate() {
-                        let b = bias.map_or(T::ZERO, |b| b.data()[g * og + o]);
+                        let b = bias_of(g, o);
                         let src = &y[o * ld + s * p..][..p];
                         row.iter_mut().zip(src).for_each(|(r, &v)| *r = v + b);
                     }
@@ -413,7 +530,7 @@ pub fn conv2d_backward_input<T: Float>(
     let (gy, w) = (grad_output.data(), weight.data());
     let (in_len, img, p) = (d.in_len(), d.geom.image_len(), d.geom.col_cols());
     let spb = d.samples_per_block();
-    let mut grad_in = vec![T::ZERO; d.n * in_len];
+    let mut grad_in = filled(d.n * in_len, T::ZERO, spb * in_len, d.work());
     for_each_block(&mut grad_in, spb * in_len, d.work(), |blk, gin_blk| {
         let (mut col, mut buf) = d.scratch();
         let first = blk * spb;
@@ -432,13 +549,18 @@ pub fn conv2d_backward_input<T: Float>(
                 // col = W_gᵀ · dY_g, then each sample's columns back onto its image.
                 gemm_serial(T::ONE, wt, dy, T::ZERO, &mut col[..wt.rows * ld]);
                 for (s, i) in chunk.clone().enumerate() {
-                    col2im_ld(
-                        &d.geom,
-                        &d.taps,
-                        &col[s * p..],
-                        &mut gin_blk[image(i)..][..img],
-                        ld,
-                    );
+                    let gx = &mut gin_blk[image(i)..][..img];
+                    #[cfg(target_arch = "x86_64")]
+                    if d.in_place.is_some() {
+                        if let (Some(col), Some(gx)) =
+                            (T::as_f32_slice(&col), T::as_f32_slice_mut(gx))
+                        {
+                            // The image is still zero: written, not added to.
+                            in_place_avx512::col2im_rows(&d.geom, col, ld, s, gx);
+                            continue;
+                        }
+                    }
+                    col2im_ld(&d.geom, &d.taps, &col[s * p..], gx, ld);
                 }
             }
         }
@@ -506,6 +628,21 @@ pub fn conv2d_backward_weight<T: Float>(
                     // dW_g += dY_g · (the patches as rows): no packing.
                     let cols_t = MatRef::row_major(&col[..dy.cols * k], dy.cols, k);
                     gemm_serial(T::ONE, dy, cols_t, T::ONE, gw_g);
+                    continue;
+                }
+                // Else (wider kernel rows) the same rows read in place. (Where
+                // both serve, the copy wins: a strip of 16 taps of a 5-wide
+                // kernel is 4 or 5 pieces, a masked load each per pixel.)
+                #[cfg(target_arch = "x86_64")]
+                if d.gemm_in_place(
+                    dy,
+                    x,
+                    chunk.clone(),
+                    g,
+                    Patches::PixelRows,
+                    gw_g,
+                    Output::Accumulate,
+                ) {
                     continue;
                 }
                 let cols = d.patches(x, chunk.clone(), g, &mut col);

@@ -8,6 +8,7 @@
 //! | `im2col` | [`im2col`] / [`col2im`]: a convolution as one matrix product |
 //! | `conv2d` | [`conv2d`] and its input, weight and bias gradients |
 //! | `first_layer_avx512` | the f32 AVX-512 direct convolution for few input taps (first layers) |
+//! | `in_place_avx512` | the f32 AVX-512 im2col matrix read in place, and col2im by pixel rows |
 //! | `patch_rows_avx512` | the patches as rows, for the f32 weight gradient on AVX-512 |
 //! | `pool` | max, average and global pooling, forward and backward |
 //!
@@ -17,6 +18,8 @@ mod conv2d;
 #[cfg(target_arch = "x86_64")]
 mod first_layer_avx512;
 mod im2col;
+#[cfg(target_arch = "x86_64")]
+mod in_place_avx512;
 mod params;
 #[cfg(target_arch = "x86_64")]
 mod patch_rows_avx512;

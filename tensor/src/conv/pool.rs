@@ -17,7 +17,7 @@
 
 use super::params::output_len;
 use crate::element::Float;
-use crate::parallel::{for_each_block, for_each_block_pair, num_threads};
+use crate::parallel::{filled, for_each_block, for_each_block_pair, num_threads};
 use crate::tensor::Tensor;
 
 /// What [`max_pool2d`] and [`global_max_pool2d`] return: the pooled values
@@ -148,9 +148,9 @@ pub fn max_pool2d<T: Float>(
     let d = PoolDims::new("max_pool2d", input.shape(), kernel, stride, padding);
     let (x, in_plane, out_plane) = (input.data(), d.in_plane(), d.out_plane());
     let ppb = d.planes_per_block();
-    let mut out = vec![T::NEG_INFINITY; d.planes * out_plane];
-    let mut indices = vec![0usize; d.planes * out_plane];
     let (blk_len, work) = (ppb * out_plane, d.work());
+    let mut out = filled(d.planes * out_plane, T::NEG_INFINITY, blk_len, work);
+    let mut indices = filled(d.planes * out_plane, 0usize, blk_len, work);
     let pairs = d.padding == (0, 0) && d.kernel == (2, 2) && d.stride == (2, 2);
     let windows = (d.padding == (0, 0)).then(|| Windows::new(&d));
     for_each_block_pair(
@@ -370,8 +370,13 @@ pub fn max_pool2d_backward<T: Float>(
     );
     let (in_plane, out_plane) = (input_shape[2] * input_shape[3], gs[2] * gs[3]);
     let planes = gs[0] * gs[1];
-    let mut grad_in = vec![T::ZERO; planes * in_plane];
     let ppb = planes.div_ceil(2 * num_threads()).max(1);
+    let mut grad_in = filled(
+        planes * in_plane,
+        T::ZERO,
+        ppb * in_plane,
+        grad_output.numel(),
+    );
     let gy = grad_output.data();
     for_each_block(
         &mut grad_in,

@@ -55,7 +55,7 @@ impl<'a, T> MatRef<'a, T> {
     /// The same shape and strides over `data` (the same elements, seen as
     /// another type).
     #[cfg(target_arch = "x86_64")]
-    fn with_data<U>(&self, data: &'a [U]) -> MatRef<'a, U> {
+    pub(crate) fn with_data<U>(&self, data: &'a [U]) -> MatRef<'a, U> {
         MatRef {
             data,
             rows: self.rows,

@@ -25,10 +25,23 @@
 //! way a plain dot product would sum it, whatever the thread count. A is
 //! read as broadcasts from memory and must stay in L1 cache
 //! ([`MAX_A`]); B's rows must be contiguous (unit column stride).
+//!
+//! **B read where it lies** ([`gemm_gathered`]). The same loop serves a B
+//! that is never written out: one whose element (k, j) is
+//! `data[row_at[k] + col_at[j]]` (a [`Gathered`] matrix). A convolution's
+//! im2col matrix is one (k a kernel tap, j an output pixel: `row_at` the
+//! taps' offsets in the image, `col_at` the pixels'), and so are its
+//! patches as rows. Where `col_at` runs in steps of one, a strip of 16
+//! columns is a few contiguous pieces of `data`, each read with one masked
+//! load; the sums are the same chains, so C has the same bits as from the
+//! matrix written out.
 
 use super::MatRef;
 use crate::simd::{block_len, lane_mask, load, load_masked_unchecked, store, with_block, LANES};
-use std::arch::x86_64::{_mm512_fmadd_ps, _mm512_mul_ps, _mm512_set1_ps, _mm512_setzero_ps};
+use std::arch::x86_64::{
+    __m512, __mmask16, _mm512_fmadd_ps, _mm512_mask_loadu_ps, _mm512_mul_ps, _mm512_set1_ps,
+    _mm512_setzero_ps,
+};
 
 /// A narrow A has at most this many rows…
 pub const MAX_ROWS: usize = 24;
@@ -87,19 +100,282 @@ pub fn gemm(alpha: f32, a: MatRef<'_, f32>, b: MatRef<'_, f32>, c: &mut [f32], o
     b.check_bounds("strip gemm");
     // SAFETY: `applies` checked that the CPU has AVX-512F; the operands
     // were checked against their slices.
-    unsafe { gemm_avx512(alpha, a, b, c, out) }
+    unsafe { gemm_avx512(alpha, a, &b, c, out) }
 }
 
-/// [`gemm`] after its checks.
+/// A matrix B whose element (k, j) is `data[row_at[k] + col_at[j]]`, for
+/// [`gemm_gathered`]: `row_at.len()` rows, `col_at.len()` columns.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Gathered<'a> {
+    /// The values B's elements are read from.
+    pub data: &'a [f32],
+    /// Where each row starts in `data`.
+    pub row_at: &'a [usize],
+    /// Where each column lies, from its row's start.
+    pub col_at: &'a [usize],
+}
+
+impl Gathered<'_> {
+    /// Panics, for `op`, unless every element lies inside `data`.
+    fn check_bounds(&self, op: &str) {
+        let (Some(&r), Some(&c)) = (self.row_at.iter().max(), self.col_at.iter().max()) else {
+            return;
+        };
+        assert!(
+            r.checked_add(c).is_some_and(|last| last < self.data.len()),
+            "{op}: a gathered {}×{} matrix reads element {r} + {c} of {}",
+            self.row_at.len(),
+            self.col_at.len(),
+            self.data.len()
+        );
+    }
+}
+
+/// C = α·A·B (+ C) as [`gemm`] does, for a B read in place through its
+/// offsets ([`Gathered`], see the module docs): the same sums, so the
+/// same bits as [`gemm`] on B written out. Panics unless A is narrow
+/// ([`narrow`]), the shapes chain and B lies inside its slice.
+pub(crate) fn gemm_gathered(
+    alpha: f32,
+    a: MatRef<'_, f32>,
+    b: Gathered<'_>,
+    c: &mut [f32],
+    out: Output,
+) {
+    let (k, n) = (b.row_at.len(), b.col_at.len());
+    assert!(
+        narrow(a.rows, a.cols) && a.cols == k && c.len() == a.rows * n,
+        "strip gemm: [{}, {}] @ gathered [{k}, {n}] into {} elements",
+        a.rows,
+        a.cols,
+        c.len()
+    );
+    a.check_bounds("strip gemm");
+    b.check_bounds("strip gemm");
+    // SAFETY: `narrow` checked that the CPU has AVX-512F; the operands
+    // were checked against their slices.
+    unsafe { gemm_avx512(alpha, a, &b, c, out) }
+}
+
+/// A B that [`block`] reads one strip of up to 16 columns at a time.
+trait Strips {
+    /// Rows (A's columns).
+    fn rows(&self) -> usize;
+    /// Columns.
+    fn cols(&self) -> usize;
+    /// `acc[r]` = Σ_k A[r0 + r, k] · B[k, j0..j0 + len] (zeros past len),
+    /// as [`strip_sums`] sums.
+    ///
+    /// # Safety
+    /// As [`gemm_avx512`], r0 + R ≤ a.rows, j0 + len ≤ self.cols() and
+    /// len ≤ 16.
+    unsafe fn strip_sums<const R: usize>(
+        &self,
+        a: &MatRef<'_, f32>,
+        r0: usize,
+        j0: usize,
+        len: usize,
+    ) -> [__m512; R];
+}
+
+/// One strip of B, a row at a time.
+trait StripRows {
+    /// Row `k` of the strip in a register, zeros past its end.
+    ///
+    /// # Safety
+    /// The CPU must support AVX-512F and `k` must be a row of B.
+    unsafe fn row(&self, k: usize) -> __m512;
+}
+
+/// `acc[r]` = Σ_k A[r0 + r, k] · `rows.row(k)` over the `k` rows: one fused
+/// multiply-add chain per lane, in k order.
+///
+/// # Safety
+/// The CPU must support AVX-512F, A's elements (r0..r0 + R, 0..k) must lie
+/// inside its slice and `rows` must read k rows.
+#[inline(always)]
+unsafe fn strip_sums<const R: usize>(
+    a: &MatRef<'_, f32>,
+    r0: usize,
+    k: usize,
+    rows: &impl StripRows,
+) -> [__m512; R] {
+    // SAFETY (all of the body): AVX-512F by the contract.
+    let mut acc = [unsafe { _mm512_setzero_ps() }; R];
+    for kk in 0..k {
+        // SAFETY: kk is a row of B (contract).
+        let bv = unsafe { rows.row(kk) };
+        for (r, v) in acc.iter_mut().enumerate() {
+            let at = (r0 + r) * a.row_stride + kk * a.col_stride;
+            // SAFETY: A's element (r0 + r, kk) is in bounds (contract).
+            let av = unsafe { *a.data.get_unchecked(at) };
+            *v = unsafe { _mm512_fmadd_ps(_mm512_set1_ps(av), bv, *v) };
+        }
+    }
+    acc
+}
+
+/// A strip of a row-major B: its first column and the mask of its lanes.
+struct DenseStrip<'a> {
+    b: &'a MatRef<'a, f32>,
+    j0: usize,
+    mask: __mmask16,
+}
+
+impl StripRows for DenseStrip<'_> {
+    #[inline(always)]
+    unsafe fn row(&self, k: usize) -> __m512 {
+        // SAFETY: the elements (k, j0..j0 + len) are in bounds (checked by
+        // the caller), and the columns are contiguous.
+        unsafe { load_masked_unchecked(self.b.data, k * self.b.row_stride + self.j0, self.mask) }
+    }
+}
+
+impl Strips for MatRef<'_, f32> {
+    fn rows(&self) -> usize {
+        self.rows
+    }
+
+    fn cols(&self) -> usize {
+        self.cols
+    }
+
+    #[inline(always)]
+    unsafe fn strip_sums<const R: usize>(
+        &self,
+        a: &MatRef<'_, f32>,
+        r0: usize,
+        j0: usize,
+        len: usize,
+    ) -> [__m512; R] {
+        let strip = DenseStrip {
+            b: self,
+            j0,
+            mask: lane_mask(len),
+        };
+        // SAFETY: as for this function (contract).
+        unsafe { strip_sums(a, r0, self.rows, &strip) }
+    }
+}
+
+/// A strip of a [`Gathered`] matrix as its `P` contiguous pieces: piece p
+/// fills the lanes of `mask[p]` from `data[row_at[k] + offset[p] + lane]`
+/// (the offset is the piece's first column's, less its first lane). The
+/// count is a constant, so that the pieces stay in registers.
+struct Pieces<'a, const P: usize> {
+    b: &'a Gathered<'a>,
+    mask: [__mmask16; P],
+    offset: [isize; P],
+}
+
+impl<const P: usize> StripRows for Pieces<'_, P> {
+    #[inline(always)]
+    unsafe fn row(&self, k: usize) -> __m512 {
+        // SAFETY: k is a row (contract).
+        let row = unsafe { *self.b.row_at.get_unchecked(k) };
+        let base = self.b.data.as_ptr().wrapping_add(row);
+        // SAFETY: AVX-512F (contract).
+        let mut v = unsafe { _mm512_setzero_ps() };
+        for (&mask, &offset) in self.mask.iter().zip(&self.offset) {
+            // SAFETY: the lanes of `mask` read data[row + col_at[j]] for
+            // the strip's columns j, in bounds (`check_bounds`); the
+            // others are not read, wherever the pointer points.
+            v = unsafe { _mm512_mask_loadu_ps(v, mask, base.wrapping_offset(offset)) };
+        }
+        v
+    }
+}
+
+/// Pieces counted at run time, for strips of more than
+/// [`MAX_FIXED_PIECES`].
+struct ManyPieces<'a> {
+    b: &'a Gathered<'a>,
+    len: usize,
+    mask: [__mmask16; LANES],
+    offset: [isize; LANES],
+}
+
+impl StripRows for ManyPieces<'_> {
+    #[inline(always)]
+    unsafe fn row(&self, k: usize) -> __m512 {
+        // SAFETY: k is a row (contract).
+        let row = unsafe { *self.b.row_at.get_unchecked(k) };
+        let base = self.b.data.as_ptr().wrapping_add(row);
+        // SAFETY: AVX-512F (contract).
+        let mut v = unsafe { _mm512_setzero_ps() };
+        for (&mask, &offset) in self.mask[..self.len].iter().zip(&self.offset) {
+            // SAFETY: as for `Pieces::row`.
+            v = unsafe { _mm512_mask_loadu_ps(v, mask, base.wrapping_offset(offset)) };
+        }
+        v
+    }
+}
+
+/// The most pieces per strip compiled with their count fixed.
+const MAX_FIXED_PIECES: usize = 4;
+
+impl Strips for Gathered<'_> {
+    fn rows(&self) -> usize {
+        self.row_at.len()
+    }
+
+    fn cols(&self) -> usize {
+        self.col_at.len()
+    }
+
+    #[inline(always)]
+    unsafe fn strip_sums<const R: usize>(
+        &self,
+        a: &MatRef<'_, f32>,
+        r0: usize,
+        j0: usize,
+        len: usize,
+    ) -> [__m512; R] {
+        let mut p = ManyPieces {
+            b: self,
+            len: 0,
+            mask: [0; LANES],
+            offset: [0; LANES],
+        };
+        for (lane, &at) in self.col_at[j0..j0 + len].iter().enumerate() {
+            let continues = lane > 0 && at == self.col_at[j0 + lane - 1] + 1;
+            if !continues {
+                p.offset[p.len] = at as isize - lane as isize;
+                p.len += 1;
+            }
+            p.mask[p.len - 1] |= 1 << lane;
+        }
+        fn fixed<'a, const P: usize>(p: &ManyPieces<'a>) -> Pieces<'a, P> {
+            Pieces {
+                b: p.b,
+                mask: p.mask[..P].try_into().expect("P pieces"),
+                offset: p.offset[..P].try_into().expect("P pieces"),
+            }
+        }
+        let k = self.rows();
+        // SAFETY (each arm): as for this function (contract).
+        unsafe {
+            match p.len {
+                1 => strip_sums(a, r0, k, &fixed::<1>(&p)),
+                2 => strip_sums(a, r0, k, &fixed::<2>(&p)),
+                3 => strip_sums(a, r0, k, &fixed::<3>(&p)),
+                MAX_FIXED_PIECES => strip_sums(a, r0, k, &fixed::<MAX_FIXED_PIECES>(&p)),
+                _ => strip_sums(a, r0, k, &p),
+            }
+        }
+    }
+}
+
+/// [`gemm`] and [`gemm_gathered`] after their checks.
 ///
 /// # Safety
 /// The CPU must support AVX-512F, and every element (i, j) of `a` and `b`
 /// must lie inside its slice (`check_bounds`).
 #[target_feature(enable = "avx512f")]
-unsafe fn gemm_avx512(
+unsafe fn gemm_avx512<B: Strips>(
     alpha: f32,
     a: MatRef<'_, f32>,
-    b: MatRef<'_, f32>,
+    b: &B,
     c: &mut [f32],
     out: Output,
 ) {
@@ -107,7 +383,7 @@ unsafe fn gemm_avx512(
     while r0 < a.rows {
         let len = block_len(a.rows - r0);
         // SAFETY: as for this function (contract).
-        unsafe { with_block!(len, block(alpha, (&a, &b), r0, c, out)) };
+        unsafe { with_block!(len, block(alpha, (&a, b), r0, c, out)) };
         r0 += len;
     }
 }
@@ -120,27 +396,16 @@ unsafe fn gemm_avx512(
 #[target_feature(enable = "avx512f")]
 unsafe fn block<const R: usize>(
     alpha: f32,
-    (a, b): (&MatRef<'_, f32>, &MatRef<'_, f32>),
+    (a, b): (&MatRef<'_, f32>, &impl Strips),
     r0: usize,
     c: &mut [f32],
     out: Output,
 ) {
-    let (n, k) = (b.cols, a.cols);
+    let n = b.cols();
     for j0 in (0..n).step_by(LANES) {
         let len = LANES.min(n - j0);
-        let mask = lane_mask(len);
-        let mut acc = [_mm512_setzero_ps(); R];
-        for kk in 0..k {
-            // SAFETY: B's elements (kk, j0..j0 + len) are in bounds
-            // (contract), and its columns are contiguous.
-            let bv = unsafe { load_masked_unchecked(b.data, kk * b.row_stride + j0, mask) };
-            for (r, v) in acc.iter_mut().enumerate() {
-                let at = (r0 + r) * a.row_stride + kk * a.col_stride;
-                // SAFETY: A's element (r0 + r, kk) is in bounds (contract).
-                let av = unsafe { *a.data.get_unchecked(at) };
-                *v = _mm512_fmadd_ps(_mm512_set1_ps(av), bv, *v);
-            }
-        }
+        // SAFETY: as for this function (contract).
+        let acc: [__m512; R] = unsafe { b.strip_sums(a, r0, j0, len) };
         let scale = _mm512_set1_ps(alpha);
         for (r, &v) in acc.iter().enumerate() {
             let dst = &mut c[(r0 + r) * n + j0..][..len];
@@ -155,7 +420,7 @@ unsafe fn block<const R: usize>(
 
 #[cfg(test)]
 mod tests {
-    use super::{applies, gemm, Output};
+    use super::{applies, gemm, gemm_gathered, Gathered, Output};
     use crate::linalg::MatRef;
 
     #[test]
@@ -185,5 +450,70 @@ mod tests {
         for (q, &v) in c.iter().enumerate() {
             assert_eq!(v, 3.0 * want(q / n, q % n), "element {q}");
         }
+    }
+
+    #[test]
+    fn a_gathered_b_gives_the_bits_of_b_written_out() {
+        if !std::arch::is_x86_feature_detected!("avx512f") {
+            return;
+        }
+        // Columns in runs of 3, 1 and 7 (pieces of a strip), one going
+        // backwards, and a partial last strip: 37 columns.
+        let col_at: Vec<usize> = (0..37)
+            .map(|j| match j % 11 {
+                0..=2 => 40 * (j / 11) + j % 11,
+                3 => 200 - j,
+                r => 40 * (j / 11) + 10 + r,
+            })
+            .collect();
+        let row_at: Vec<usize> = (0..9).map(|k| (k * 13) % 50).collect();
+        let data: Vec<f32> = (0..300)
+            .map(|v| ((v * 37) % 101) as f32 / 7.0 - 6.0)
+            .collect();
+        let (m, k, n) = (11, row_at.len(), col_at.len());
+        let a_data: Vec<f32> = (0..m * k).map(|v| (v % 13) as f32 * 0.37 - 2.0).collect();
+        let a = MatRef::row_major(&a_data, m, k);
+        let dense: Vec<f32> = row_at
+            .iter()
+            .flat_map(|&r| col_at.iter().map(move |&c| r + c))
+            .map(|at| data[at])
+            .collect();
+        let b = Gathered {
+            data: &data,
+            row_at: &row_at,
+            col_at: &col_at,
+        };
+        for out in [Output::Overwrite, Output::Accumulate] {
+            let (mut want, mut got) = (vec![0.5f32; m * n], vec![0.5f32; m * n]);
+            gemm(1.5, a, MatRef::row_major(&dense, k, n), &mut want, out);
+            gemm_gathered(1.5, a, b, &mut got, out);
+            assert_eq!(
+                got.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                want.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                "{out:?}"
+            );
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "reads element")]
+    fn a_gathered_b_outside_its_slice_is_refused() {
+        if !std::arch::is_x86_feature_detected!("avx512f") {
+            panic!("reads element (no AVX-512 here: nothing to check)");
+        }
+        let data = [1.0f32; 10];
+        let b = Gathered {
+            data: &data,
+            row_at: &[0, 5],
+            col_at: &[0, 5],
+        };
+        let a = [1.0f32; 2];
+        gemm_gathered(
+            1.0,
+            MatRef::row_major(&a, 1, 2),
+            b,
+            &mut [0.0; 2],
+            Output::Overwrite,
+        );
     }
 }
