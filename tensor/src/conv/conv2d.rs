@@ -49,6 +49,7 @@
 
 use super::im2col::{col2im_ld, im2col_ld, ConvGeometry, Tap};
 use super::params::Conv2dParams;
+use super::spectral;
 #[cfg(target_arch = "x86_64")]
 use super::{first_layer_avx512, in_place_avx512, patch_rows_avx512};
 use crate::element::Float;
@@ -210,6 +211,14 @@ impl Dims {
         };
         gemm_gathered(1.0, a.with_data(ad), b, c, out);
         true
+    }
+
+    /// Whether the spectral path ([`spectral`]) serves this call: f32
+    /// elements (f64 keeps the direct sums, the reference) and a geometry
+    /// where it saves enough.
+    fn spectral<T: Float>(&self) -> bool {
+        T::as_f32_slice(&[] as &[T]).is_some()
+            && spectral::worth_it(&self.geom, self.groups, (self.n, self.o))
     }
 
     /// Whether the first-layer kernels ([`first_layer_avx512`]) serve this
@@ -429,6 +438,11 @@ pub fn conv2d<T: Float>(
         );
     }
     let (x, w) = (input.data(), weight.data());
+    if d.spectral::<T>() {
+        let b = bias.map(|b| b.data());
+        let out = spectral::forward(&d.geom, (d.n, d.o), x, w, b);
+        return Tensor::from_vec(out, &d.out_shape());
+    }
     let (out_len, p, og) = (d.out_len(), d.geom.col_cols(), d.og());
     let spb = d.samples_per_block();
     let mut out = filled(d.n * out_len, T::ZERO, spb * out_len, d.work());
@@ -528,6 +542,10 @@ pub fn conv2d_backward_input<T: Float>(
     let d = Dims::new(op, input_shape, weight.shape(), params);
     check_grad_output(op, &d, grad_output.shape());
     let (gy, w) = (grad_output.data(), weight.data());
+    if d.spectral::<T>() {
+        let grad_in = spectral::backward_input(&d.geom, (d.n, d.o), gy, w);
+        return Tensor::from_vec(grad_in, input_shape);
+    }
     let (in_len, img, p) = (d.in_len(), d.geom.image_len(), d.geom.col_cols());
     let spb = d.samples_per_block();
     let mut grad_in = filled(d.n * in_len, T::ZERO, spb * in_len, d.work());
@@ -589,6 +607,10 @@ pub fn conv2d_backward_weight<T: Float>(
     let d = Dims::new(op, input.shape(), weight_shape, params);
     check_grad_output(op, &d, grad_output.shape());
     let (gy, x) = (grad_output.data(), input.data());
+    if d.spectral::<T>() {
+        let gw = spectral::backward_weight(&d.geom, (d.n, d.o), gy, x);
+        return Tensor::from_vec(gw, weight_shape);
+    }
     let (og, k) = (d.og(), d.geom.col_rows());
     let spb = d.samples_per_block();
     #[cfg(target_arch = "x86_64")]

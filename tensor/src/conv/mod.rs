@@ -10,6 +10,7 @@
 //! | `first_layer_avx512` | the f32 AVX-512 direct convolution for few input taps (first layers) |
 //! | `in_place_avx512` | the f32 AVX-512 im2col matrix read in place, and col2im by pixel rows |
 //! | `patch_rows_avx512` | the patches as rows, for the f32 weight gradient on AVX-512 |
+//! | `spectral` | conv2d by the discrete Fourier transform, for large kernels on small images (f32) |
 //! | `pool` | max, average and global pooling, forward and backward |
 //!
 //! Weights are `[out, in/groups, kh, kw]` as in PyTorch.
@@ -24,6 +25,7 @@ mod params;
 #[cfg(target_arch = "x86_64")]
 mod patch_rows_avx512;
 mod pool;
+mod spectral;
 
 pub use conv2d::{conv2d, conv2d_backward_bias, conv2d_backward_input, conv2d_backward_weight};
 pub use im2col::{col2im, im2col, ConvGeometry};

@@ -1,0 +1,689 @@
+//! Convolution by the discrete Fourier transform, for large kernels over
+//! small images (the seed Keras network's 7×7 convolution of 112 channels
+//! of 20×20 into 784 channels).
+//!
+//! **Why.** Written as a GEMM, a convolution costs one multiply-add per
+//! output pixel, output channel and input tap: O·P·C·kh·kw per sample
+//! (843 M for that layer). In the frequency domain the sum over the
+//! kernel's taps becomes one product per frequency, and what is left is,
+//! for each frequency, a complex matrix product over the channels: about
+//! 4·O·C·(H·(W/2 + 1)) real multiply-adds per sample (77 M there), plus the
+//! transforms.
+//!
+//! **The maths.** Take the input's own size as the period, (Pₕ, P_w) =
+//! (H, W), and the 2-d DFT â[u, v] = Σ_{y,x} a[y, x]·e^{−2πi(uy/Pₕ + vx/P_w)}
+//! of any array placed in the top-left corner of that grid (zeros
+//! elsewhere). With stride 1 and no padding every window lies inside the
+//! image (y + i ≤ oh − 1 + kh − 1 = H − 1), so the convolution is the
+//! circular one, cropped, and with ∗ the complex conjugate:
+//!
+//! ```text
+//! forward   Y[y, x]  = Σ_{c,i,j} w[o,c,i,j]·X[c, y+i, x+j]      Ŷ[o] = Σ_c ŵ[o,c]* · X̂[c]
+//! input     dX[y, x] = Σ_{o,i,j} w[o,c,i,j]·dY[o, y−i, x−j]     dX̂[c] = Σ_o ŵ[o,c] · dŶ[o]
+//! weight    dw[i, j] = Σ_{y,x} dY[o, y, x]·X[c, y+i, x+j]       dŵ[o,c] = Σ_n dŶ[n,o]* · X̂[n,c]
+//! ```
+//!
+//! per frequency (u, v) (for the input gradient, dY is zero outside its
+//! oh × ow corner, so the circular sum is the true one as well), followed
+//! by the inverse transform a[y, x] = (1/(Pₕ·P_w))·Σ_{u,v} â[u, v]·e^{+2πi(…)}
+//! cropped to the result's size. The arrays are real, so their spectra are
+//! Hermitian (â[−u, −v] = â[u, v]*): only the columns v = 0..=P_w/2 are
+//! computed, and the inverse counts each other column twice, taking the
+//! real part.
+//!
+//! **How.** Everything is a GEMM: the transform along x multiplies each
+//! row by a [w, 2V] matrix of cosines and sines (V = P_w/2 + 1 columns of
+//! frequencies), the one along y the result by [h, Pₕ] matrices; then, one
+//! column v at a time (so that only one column of the weight's spectra is
+//! held), the products over the channels, four real GEMMs per frequency;
+//! then the inverse, along y per column and along x at the end. The
+//! results differ from the direct sums by rounding only: about the f32
+//! epsilon times the sums of the terms' magnitudes, as a GEMM's.
+//!
+//! conv2d takes this path ([`worth_it`]) for f32 when it costs a quarter of
+//! the direct GEMM's multiply-adds or less (the products here are strided
+//! and the transforms' inner sizes small, so they run slower per
+//! multiply-add); f64 keeps the direct sums, the reference.
+
+use super::ConvGeometry;
+use crate::element::Float;
+use crate::linalg::{gemm_serial, MatRef};
+use crate::parallel::{for_each_block, for_each_block_pair, num_threads};
+use std::f64::consts::PI;
+
+/// The grid of one call's transforms: the period (the input's height and
+/// width) and the columns of frequencies kept.
+#[derive(Clone, Copy, Debug)]
+struct Grid {
+    /// Period along y: the input's height, and the number of rows u of
+    /// frequencies.
+    ph: usize,
+    /// Period along x: the input's width.
+    pw: usize,
+    /// Columns v = 0..V of frequencies kept: V = P_w/2 + 1.
+    v: usize,
+}
+
+impl Grid {
+    fn new(geom: &ConvGeometry) -> Self {
+        let (ph, pw) = geom.input;
+        Grid {
+            ph,
+            pw,
+            v: pw / 2 + 1,
+        }
+    }
+
+    /// The [w, 2V] matrix of the transform along x of rows of `w` values:
+    /// column v is cos(2π·v·x/P_w), column V + v is −sin(2π·v·x/P_w).
+    fn along_x<T: Float>(&self, w: usize) -> Vec<T> {
+        let mut m = vec![T::ZERO; w * 2 * self.v];
+        for x in 0..w {
+            for v in 0..self.v {
+                let t = 2.0 * PI * (v * x % self.pw) as f64 / self.pw as f64;
+                m[x * 2 * self.v + v] = T::from_f64(t.cos());
+                m[x * 2 * self.v + self.v + v] = T::from_f64(-t.sin());
+            }
+        }
+        m
+    }
+
+    /// The [a, b] matrices cos(2π·r·s/Pₕ) and sin(2π·r·s/Pₕ) for rows r and
+    /// columns s: the transform along y (rows y, columns u) and its inverse
+    /// (rows u, columns y).
+    fn along_y<T: Float>(&self, a: usize, b: usize) -> (Vec<T>, Vec<T>) {
+        let angle = |r: usize, s: usize| 2.0 * PI * (r * s % self.ph) as f64 / self.ph as f64;
+        let (mut c, mut s) = (vec![T::ZERO; a * b], vec![T::ZERO; a * b]);
+        for r in 0..a {
+            for q in 0..b {
+                c[r * b + q] = T::from_f64(angle(r, q).cos());
+                s[r * b + q] = T::from_f64(angle(r, q).sin());
+            }
+        }
+        (c, s)
+    }
+
+    /// The [2V, w] matrix of the inverse transform along x to `w` columns,
+    /// with the Hermitian weights and the 1/(Pₕ·P_w) of the inverse: row v
+    /// is c_v·cos(2π·v·x/P_w)/(Pₕ·P_w), row V + v is −c_v·sin(…)/(Pₕ·P_w),
+    /// c_v = 1 for v = 0 and for v = P_w/2 (P_w even), 2 for the others
+    /// (they stand for their conjugate columns too).
+    fn inverse_x<T: Float>(&self, w: usize) -> Vec<T> {
+        let scale = 1.0 / (self.ph * self.pw) as f64;
+        let mut m = vec![T::ZERO; 2 * self.v * w];
+        for v in 0..self.v {
+            let twice = v != 0 && 2 * v != self.pw;
+            let c = if twice { 2.0 } else { 1.0 } * scale;
+            for x in 0..w {
+                let t = 2.0 * PI * (v * x % self.pw) as f64 / self.pw as f64;
+                m[v * w + x] = T::from_f64(c * t.cos());
+                m[(self.v + v) * w + x] = T::from_f64(-c * t.sin());
+            }
+        }
+        m
+    }
+
+    /// Frequencies per column v (the rows u).
+    fn rows(&self) -> usize {
+        self.ph
+    }
+}
+
+/// The spectra of `count` real arrays of `h × w` values (each in the
+/// top-left corner of the grid), one column v of frequencies at a time.
+struct Spectra<T> {
+    /// The transform along x, `[h, 2V, count]`: for row y and column v of
+    /// frequencies, the real parts of all the arrays (at v), then their
+    /// imaginary parts (at V + v). A column's rows y are then rows of a
+    /// matrix whose columns are the arrays, which the narrow GEMM reads in
+    /// place.
+    rows: Vec<T>,
+    count: usize,
+    h: usize,
+    grid: Grid,
+    /// cos and sin of 2π·u·y/Pₕ, `[Pₕ, h]`.
+    cos: Vec<T>,
+    sin: Vec<T>,
+}
+
+impl<T: Float> Spectra<T> {
+    fn new(arrays: &[T], count: usize, (h, w): (usize, usize), grid: Grid) -> Self {
+        assert_eq!(
+            arrays.len(),
+            count * h * w,
+            "spectral conv2d: array lengths"
+        );
+        let (v2, coef) = (2 * grid.v, grid.along_x::<T>(w));
+        let coef_t = MatRef::row_major(&coef, w, v2).t();
+        // The arrays transposed, [h·w, count], so that row y of all of them
+        // is a [w, count] matrix with contiguous rows: [2V, w]·[w, count].
+        let by_pixel = transpose(arrays, count, h * w);
+        let mut rows = vec![T::ZERO; h * v2 * count];
+        for_each_block(&mut rows, v2 * count, h * w * v2 * count, |y, out| {
+            let row_y = MatRef::row_major(&by_pixel[y * w * count..][..w * count], w, count);
+            gemm_serial(T::ONE, coef_t, row_y, T::ZERO, out);
+        });
+        let (cos, sin) = grid.along_y(grid.rows(), h);
+        Spectra {
+            rows,
+            count,
+            h,
+            grid,
+            cos,
+            sin,
+        }
+    }
+
+    /// Column v of the spectra: `[re; im]`, each `[Pₕ, count]`
+    /// (frequency-major: one frequency's values for all the arrays
+    /// together, as the products over channels read them). Along y, with
+    /// b = b_r + i·b_i the transform along x and θ = 2π·u·y/Pₕ:
+    /// (b_r + i·b_i)(cos θ − i·sin θ) = (b_r·cos + b_i·sin) + i(b_i·cos − b_r·sin).
+    fn column(&self, v: usize, out: &mut [T]) {
+        let (count, u) = (self.count, self.grid.rows());
+        // Rows y of the real (part 0) or imaginary (part 1) transforms.
+        let part = |part: usize| MatRef {
+            data: &self.rows[(part * self.grid.v + v) * count..],
+            rows: self.h,
+            cols: count,
+            row_stride: 2 * self.grid.v * count,
+            col_stride: 1,
+        };
+        let (br, bi) = (part(0), part(1));
+        let (c, s) = (
+            MatRef::row_major(&self.cos, u, self.h),
+            MatRef::row_major(&self.sin, u, self.h),
+        );
+        // The real parts on one thread, the imaginary ones on another.
+        for_each_block(out, u * count, 4 * u * self.h * count, |which, out| {
+            if which == 0 {
+                gemm_serial(T::ONE, c, br, T::ZERO, out);
+                gemm_serial(T::ONE, s, bi, T::ONE, out);
+            } else {
+                gemm_serial(T::ONE, c, bi, T::ZERO, out);
+                gemm_serial(-T::ONE, s, br, T::ONE, out);
+            }
+        });
+    }
+
+    /// A buffer for one column ([`Spectra::column`]).
+    fn column_buffer(&self) -> Vec<T> {
+        vec![T::ZERO; 2 * self.grid.rows() * self.count]
+    }
+}
+
+/// Frequency u of a frequency-major column of spectra ([`Spectra::column`]:
+/// `[re; im]`, `r·q` values per frequency, the arrays (r, q) in row-major
+/// order) as two `[r, q]` matrices.
+fn at_frequency<T>(spectra: &[T], u: usize, (r, q): (usize, usize)) -> [MatRef<'_, T>; 2] {
+    let (re, im) = spectra.split_at(spectra.len() / 2);
+    [re, im].map(|s| MatRef::row_major(&s[u * r * q..][..r * q], r, q))
+}
+
+/// Rows of 16 columns moved together by [`transpose_into`].
+const TILE: usize = 16;
+
+/// `dst` `[cols, rows]` = the transpose of `src` `[rows, cols]`, in
+/// parallel blocks of `dst`'s rows, tile by tile.
+fn transpose_into<T: Float>(src: &[T], rows: usize, cols: usize, dst: &mut [T]) {
+    assert!(
+        src.len() == rows * cols && dst.len() == rows * cols,
+        "spectral conv2d: transpose of [{rows}, {cols}] from {} into {} elements",
+        src.len(),
+        dst.len()
+    );
+    if rows == 0 || cols == 0 {
+        return;
+    }
+    let per_block = cols.div_ceil(2 * num_threads()).max(1);
+    for_each_block(dst, per_block * rows, rows * cols, |blk, out| {
+        let c0 = blk * per_block;
+        let block_cols = out.len() / rows;
+        for r0 in (0..rows).step_by(TILE) {
+            let r1 = (r0 + TILE).min(rows);
+            for j in 0..block_cols {
+                let column = &mut out[j * rows..][r0..r1];
+                for (r, d) in (r0..r1).zip(column) {
+                    *d = src[r * cols + c0 + j];
+                }
+            }
+        }
+    });
+}
+
+/// The transpose of `src` `[rows, cols]` ([`transpose_into`]).
+fn transpose<T: Float>(src: &[T], rows: usize, cols: usize) -> Vec<T> {
+    let mut dst = vec![T::ZERO; rows * cols];
+    transpose_into(src, rows, cols, &mut dst);
+    dst
+}
+
+/// The inverse transform of `count` arrays to `h × w` values (cropped from
+/// the grid), a column v of frequencies at a time.
+struct Inverse<T> {
+    /// After the inverse along y: `[h, 2V, count]`, as [`Spectra`]'s rows.
+    cols: Vec<T>,
+    /// One column's inverse along y, `[2, h, count]`.
+    scratch: Vec<T>,
+    count: usize,
+    h: usize,
+    w: usize,
+    grid: Grid,
+    /// cos and sin of 2π·y·u/Pₕ, `[h, Pₕ]`.
+    cos: Vec<T>,
+    sin: Vec<T>,
+}
+
+impl<T: Float> Inverse<T> {
+    fn new(count: usize, (h, w): (usize, usize), grid: Grid) -> Self {
+        let (cos, sin) = grid.along_y(h, grid.rows());
+        Inverse {
+            cols: vec![T::ZERO; h * 2 * grid.v * count],
+            scratch: vec![T::ZERO; 2 * h * count],
+            count,
+            h,
+            w,
+            grid,
+            cos,
+            sin,
+        }
+    }
+
+    /// Takes column v of the spectra, `[re; im]` frequency-major (each
+    /// `[Pₕ, count]`). Along y, θ = 2π·u·y/Pₕ:
+    /// (Y_r + i·Y_i)(cos θ + i·sin θ) = (Y_r·cos − Y_i·sin) + i(Y_r·sin + Y_i·cos).
+    fn add_column(&mut self, v: usize, spectra: &[T]) {
+        let (u, count, h) = (self.grid.rows(), self.count, self.h);
+        let (re, im) = spectra.split_at(u * count);
+        let (yr, yi) = (
+            MatRef::row_major(re, u, count),
+            MatRef::row_major(im, u, count),
+        );
+        let (c, s) = (
+            MatRef::row_major(&self.cos, h, u),
+            MatRef::row_major(&self.sin, h, u),
+        );
+        for_each_block(
+            &mut self.scratch,
+            h * count,
+            4 * h * u * count,
+            |which, g| {
+                if which == 0 {
+                    gemm_serial(T::ONE, c, yr, T::ZERO, g);
+                    gemm_serial(-T::ONE, s, yi, T::ONE, g);
+                } else {
+                    gemm_serial(T::ONE, s, yr, T::ZERO, g);
+                    gemm_serial(T::ONE, c, yi, T::ONE, g);
+                }
+            },
+        );
+        // Row y of part p to row (y, p·V + v).
+        for (p, part) in self.scratch.chunks_exact(h * count).enumerate() {
+            for (y, row) in part.chunks_exact(count).enumerate() {
+                let at = (y * 2 * self.grid.v + p * self.grid.v + v) * count;
+                self.cols[at..at + count].copy_from_slice(row);
+            }
+        }
+    }
+
+    /// The arrays, `[count, h, w]`, once every column has been added: along
+    /// x for each row y, `[w, 2V] · [2V, count]` (see [`Grid::inverse_x`]),
+    /// then transposed.
+    fn finish(self) -> Vec<T> {
+        let (count, h, w, v2) = (self.count, self.h, self.w, 2 * self.grid.v);
+        let coef = self.grid.inverse_x::<T>(w);
+        let coef_t = MatRef::row_major(&coef, v2, w).t();
+        let mut by_row = vec![T::ZERO; h * w * count];
+        for_each_block(&mut by_row, w * count, h * w * v2 * count, |y, out| {
+            let g = MatRef::row_major(&self.cols[y * v2 * count..][..v2 * count], v2, count);
+            gemm_serial(T::ONE, coef_t, g, T::ZERO, out);
+        });
+        transpose(&by_row, h * w, count)
+    }
+}
+
+/// For each frequency u of one column: `f(u, re, im)` writes the `[m, n]`
+/// complex product of that frequency into `re` and `im`; the frequencies
+/// in parallel blocks, `out` frequency-major `[re; im]` (each `[Pₕ, m·n]`).
+fn per_frequency<T: Float>(
+    (m, n, k): (usize, usize, usize),
+    out: &mut [T],
+    f: impl Fn(usize, &mut [T], &mut [T]) + Sync + Send,
+) {
+    let len = m * n;
+    let (out_re, out_im) = out.split_at_mut(out.len() / 2);
+    let count = out_re.len() / len.max(1);
+    let per_block = count.div_ceil(2 * num_threads()).max(1);
+    let work = 4 * count * m * n * k;
+    for_each_block_pair(
+        out_re,
+        per_block * len,
+        out_im,
+        per_block * len,
+        work,
+        |blk, re, im| {
+            let pairs = re.chunks_exact_mut(len).zip(im.chunks_exact_mut(len));
+            for (q, (re, im)) in pairs.enumerate() {
+                f(blk * per_block + q, re, im);
+            }
+        },
+    );
+}
+
+/// Whether the spectral path serves this convolution and saves enough:
+/// one group, stride 1, no padding or dilation, and at most a quarter of
+/// the direct path's multiply-adds by the estimate of [`cost`].
+pub(crate) fn worth_it(geom: &ConvGeometry, groups: usize, (n, o): (usize, usize)) -> bool {
+    let (kh, kw) = geom.kernel;
+    let direct = n * o * geom.col_cols() * geom.col_rows();
+    groups == 1
+        && geom.stride == (1, 1)
+        && geom.padding == (0, 0)
+        && geom.dilation == (1, 1)
+        && kh * kw > 1
+        && geom.output.0 > 0
+        && geom.output.1 > 0
+        && 4 * cost(geom, (n, o)) <= direct
+}
+
+/// Multiply-adds of one spectral pass (the forward; each backward pass
+/// costs about as much): the transforms of both operands, the products
+/// and the inverse.
+fn cost(geom: &ConvGeometry, (n, o): (usize, usize)) -> usize {
+    let grid = Grid::new(geom);
+    let (c, (h, w), (kh, kw), (oh, ow)) = (geom.channels, geom.input, geom.kernel, geom.output);
+    let (u, v) = (grid.rows(), grid.v);
+    let spectra = |count: usize, rows: usize, cols: usize| {
+        count * rows * cols * 2 * v + v * 4 * count * rows * u
+    };
+    let products = 4 * u * v * n * o * c;
+    let inverse = v * 4 * n * o * u * oh + n * o * oh * 2 * v * ow;
+    spectra(n * c, h, w) + spectra(o * c, kh, kw) + products + inverse
+}
+
+/// The forward of [`conv2d`](super::conv2d) by the DFT: `[n, o, oh, ow]`
+/// from `x` `[n, C, H, W]`, `w` `[o, C, kh, kw]` and the bias `[o]`.
+pub(crate) fn forward<T: Float>(
+    geom: &ConvGeometry,
+    (n, o): (usize, usize),
+    x: &[T],
+    w: &[T],
+    bias: Option<&[T]>,
+) -> Vec<T> {
+    let (grid, c) = (Grid::new(geom), geom.channels);
+    let xs = Spectra::new(x, n * c, geom.input, grid);
+    let ws = Spectra::new(w, o * c, geom.kernel, grid);
+    let mut inverse = Inverse::new(n * o, geom.output, grid);
+    let (mut xf, mut wf) = (xs.column_buffer(), ws.column_buffer());
+    let mut yf = vec![T::ZERO; 2 * grid.rows() * n * o];
+    for v in 0..grid.v {
+        xs.column(v, &mut xf);
+        ws.column(v, &mut wf);
+        // Ŷ[n, o] = Σ_c X̂[n, c]·ŵ[o, c]*:
+        //   re = X_r·W_rᵀ + X_i·W_iᵀ,  im = X_i·W_rᵀ − X_r·W_iᵀ.
+        per_frequency((n, o, c), &mut yf, |f, re, im| {
+            let [x_r, x_i] = at_frequency(&xf, f, (n, c));
+            let [w_r, w_i] = at_frequency(&wf, f, (o, c)).map(MatRef::t);
+            gemm_serial(T::ONE, x_r, w_r, T::ZERO, re);
+            gemm_serial(T::ONE, x_i, w_i, T::ONE, re);
+            gemm_serial(T::ONE, x_i, w_r, T::ZERO, im);
+            gemm_serial(-T::ONE, x_r, w_i, T::ONE, im);
+        });
+        inverse.add_column(v, &yf);
+    }
+    let mut out = inverse.finish();
+    if let Some(b) = bias {
+        let plane = geom.col_cols();
+        for (q, channel) in out.chunks_exact_mut(plane).enumerate() {
+            let b = b[q % o];
+            channel.iter_mut().for_each(|y| *y += b);
+        }
+    }
+    out
+}
+
+/// dL/d(input) by the DFT: `[n, C, H, W]` from `gy` `[n, o, oh, ow]` and
+/// `w` `[o, C, kh, kw]`.
+pub(crate) fn backward_input<T: Float>(
+    geom: &ConvGeometry,
+    (n, o): (usize, usize),
+    gy: &[T],
+    w: &[T],
+) -> Vec<T> {
+    let (grid, c) = (Grid::new(geom), geom.channels);
+    let gs = Spectra::new(gy, n * o, geom.output, grid);
+    let ws = Spectra::new(w, o * c, geom.kernel, grid);
+    let mut inverse = Inverse::new(n * c, geom.input, grid);
+    let (mut gf, mut wf) = (gs.column_buffer(), ws.column_buffer());
+    let mut xf = vec![T::ZERO; 2 * grid.rows() * n * c];
+    for v in 0..grid.v {
+        gs.column(v, &mut gf);
+        ws.column(v, &mut wf);
+        // dX̂[n, c] = Σ_o dŶ[n, o]·ŵ[o, c]:
+        //   re = G_r·W_r − G_i·W_i,  im = G_r·W_i + G_i·W_r.
+        per_frequency((n, c, o), &mut xf, |f, re, im| {
+            let [g_r, g_i] = at_frequency(&gf, f, (n, o));
+            let [w_r, w_i] = at_frequency(&wf, f, (o, c));
+            gemm_serial(T::ONE, g_r, w_r, T::ZERO, re);
+            gemm_serial(-T::ONE, g_i, w_i, T::ONE, re);
+            gemm_serial(T::ONE, g_r, w_i, T::ZERO, im);
+            gemm_serial(T::ONE, g_i, w_r, T::ONE, im);
+        });
+        inverse.add_column(v, &xf);
+    }
+    inverse.finish()
+}
+
+/// dL/d(weight) by the DFT: `[o, C, kh, kw]` from `gy` `[n, o, oh, ow]`
+/// and `x` `[n, C, H, W]`.
+pub(crate) fn backward_weight<T: Float>(
+    geom: &ConvGeometry,
+    (n, o): (usize, usize),
+    gy: &[T],
+    x: &[T],
+) -> Vec<T> {
+    let (grid, c) = (Grid::new(geom), geom.channels);
+    let gs = Spectra::new(gy, n * o, geom.output, grid);
+    let xs = Spectra::new(x, n * c, geom.input, grid);
+    let mut inverse = Inverse::new(o * c, geom.kernel, grid);
+    let (mut gf, mut xf) = (gs.column_buffer(), xs.column_buffer());
+    let mut wf = vec![T::ZERO; 2 * grid.rows() * o * c];
+    for v in 0..grid.v {
+        gs.column(v, &mut gf);
+        xs.column(v, &mut xf);
+        // dŵ[o, c] = Σ_n dŶ[n, o]*·X̂[n, c]:
+        //   re = G_rᵀ·X_r + G_iᵀ·X_i,  im = G_rᵀ·X_i − G_iᵀ·X_r.
+        per_frequency((o, c, n), &mut wf, |f, re, im| {
+            let [g_r, g_i] = at_frequency(&gf, f, (n, o)).map(MatRef::t);
+            let [x_r, x_i] = at_frequency(&xf, f, (n, c));
+            gemm_serial(T::ONE, g_r, x_r, T::ZERO, re);
+            gemm_serial(T::ONE, g_i, x_i, T::ONE, re);
+            gemm_serial(T::ONE, g_r, x_i, T::ZERO, im);
+            gemm_serial(-T::ONE, g_i, x_r, T::ONE, im);
+        });
+        inverse.add_column(v, &wf);
+    }
+    inverse.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{backward_input, backward_weight, forward, worth_it};
+    use crate::conv::{Conv2dParams, ConvGeometry};
+
+    /// The three passes by their definitions, in f64.
+    fn direct(
+        geom: &ConvGeometry,
+        (n, o): (usize, usize),
+        x: &[f64],
+        w: &[f64],
+        gy: &[f64],
+    ) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+        let (c, (h, wd), (kh, kw), (oh, ow)) =
+            (geom.channels, geom.input, geom.kernel, geom.output);
+        let (mut y, mut gx, mut gw) = (
+            vec![0.0; n * o * oh * ow],
+            vec![0.0; n * c * h * wd],
+            vec![0.0; o * c * kh * kw],
+        );
+        for s in 0..n {
+            for q in 0..o {
+                for r in 0..c {
+                    for i in 0..kh {
+                        for j in 0..kw {
+                            let wi = ((q * c + r) * kh + i) * kw + j;
+                            for py in 0..oh {
+                                for px in 0..ow {
+                                    let yi = ((s * o + q) * oh + py) * ow + px;
+                                    let xi = ((s * c + r) * h + py + i) * wd + px + j;
+                                    y[yi] += w[wi] * x[xi];
+                                    gx[xi] += w[wi] * gy[yi];
+                                    gw[wi] += gy[yi] * x[xi];
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        (y, gx, gw)
+    }
+
+    fn values(len: usize, seed: usize) -> Vec<f64> {
+        (0..len)
+            .map(|i| (((i * 7919 + seed * 104729) % 2003) as f64 / 1001.0) - 1.0)
+            .collect()
+    }
+
+    fn assert_close(got: &[f64], want: &[f64], what: &str) {
+        assert_eq!(got.len(), want.len(), "{what}: lengths");
+        for (q, (&g, &e)) in got.iter().zip(want).enumerate() {
+            assert!(
+                (g - e).abs() <= 1e-11 * (1.0 + e.abs()),
+                "{what}[{q}]: {g} against {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_three_passes_are_their_definitions() {
+        // Even and odd periods, square and not, a kernel as large as the
+        // image and a 1-row kernel.
+        for (c, hw, k, n, o) in [
+            (3, (8, 8), (3, 3), 2, 4),
+            (2, (7, 9), (4, 2), 3, 2),
+            (1, (5, 6), (5, 6), 2, 3),
+            (2, (6, 5), (1, 3), 1, 2),
+        ] {
+            let geom = ConvGeometry::new(c, hw, k, &Conv2dParams::default());
+            let (oh, ow) = geom.output;
+            let x = values(n * c * hw.0 * hw.1, 1);
+            let w = values(o * c * k.0 * k.1, 2);
+            let gy = values(n * o * oh * ow, 3);
+            let b = values(o, 4);
+            let (y, gx, gw) = direct(&geom, (n, o), &x, &w, &gy);
+            let with_bias: Vec<f64> = y
+                .iter()
+                .enumerate()
+                .map(|(q, v)| v + b[q / (oh * ow) % o])
+                .collect();
+            let what = format!("{geom:?}");
+            assert_close(
+                &forward(&geom, (n, o), &x, &w, Some(&b)),
+                &with_bias,
+                &format!("forward {what}"),
+            );
+            assert_close(
+                &backward_input(&geom, (n, o), &gy, &w),
+                &gx,
+                &format!("input {what}"),
+            );
+            assert_close(
+                &backward_weight(&geom, (n, o), &gy, &x),
+                &gw,
+                &format!("weight {what}"),
+            );
+        }
+    }
+
+    #[test]
+    fn it_is_chosen_for_large_kernels_on_small_images_only() {
+        let params = Conv2dParams::default();
+        // The seed Keras network's last convolution: 112 → 784, 7×7 on 20×20.
+        let keras = ConvGeometry::new(112, (20, 20), (7, 7), &params);
+        assert!(worth_it(&keras, 1, (64, 784)));
+        assert!(!worth_it(&keras, 2, (64, 784)), "one group only");
+        // The seed PyTorch network's second: 10 → 20, 5×5 on 12×12.
+        let torch = ConvGeometry::new(10, (12, 12), (5, 5), &params);
+        assert!(!worth_it(&torch, 1, (100, 20)));
+        // A 3×3 kernel on a larger image.
+        let small = ConvGeometry::new(28, (26, 26), (3, 3), &params);
+        assert!(!worth_it(&small, 1, (64, 56)));
+        let strided = ConvGeometry::new(
+            112,
+            (20, 20),
+            (7, 7),
+            &Conv2dParams {
+                stride: (2, 2),
+                ..params
+            },
+        );
+        assert!(!worth_it(&strided, 1, (64, 784)));
+    }
+
+    /// In f32, conv2d and its gradients take this path for a large kernel
+    /// on a small image, and agree with the direct sums in f64 to within
+    /// f32 rounding of the terms' magnitudes.
+    #[test]
+    fn conv2d_in_f32_takes_it_and_agrees_with_the_direct_sums() {
+        use crate::conv::{conv2d, conv2d_backward_input, conv2d_backward_weight};
+        use crate::Tensor;
+        let (n, c, hw, k, o) = (16, 16, (20, 20), (9, 9), 64);
+        let params = Conv2dParams::default();
+        let geom = ConvGeometry::new(c, hw, k, &params);
+        assert!(worth_it(&geom, 1, (n, o)));
+        let (oh, ow) = geom.output;
+        let t = |shape: &[usize], seed| {
+            let v = values(shape.iter().product(), seed);
+            Tensor::from_vec(v, shape)
+        };
+        let x = t(&[n, c, hw.0, hw.1], 5);
+        let w = t(&[o, c, k.0, k.1], 6);
+        let gy = t(&[n, o, oh, ow], 7);
+        let f32_of = |t: &Tensor<f64>| t.cast::<f32>();
+        let (x32, w32, gy32) = (f32_of(&x), f32_of(&w), f32_of(&gy));
+        let abs = |t: &Tensor<f64>| t.map(f64::abs);
+        // Each result against the direct f64 sums, within 1e-6 of the
+        // largest sum of the terms' magnitudes.
+        let check = |got: &Tensor<f32>, want: &Tensor<f64>, scale: &Tensor<f64>, what: &str| {
+            let bound = 1e-6 * scale.data().iter().fold(0.0f64, |m, &v| m.max(v));
+            let worst = got
+                .data()
+                .iter()
+                .zip(want.data())
+                .map(|(&g, &e)| (g as f64 - e).abs())
+                .fold(0.0, f64::max);
+            assert!(worst <= bound, "{what}: error {worst:e} above {bound:e}");
+        };
+        check(
+            &conv2d(&x32, &w32, None, &params),
+            &conv2d(&x, &w, None, &params),
+            &conv2d(&abs(&x), &abs(&w), None, &params),
+            "forward",
+        );
+        let shape = [n, c, hw.0, hw.1];
+        check(
+            &conv2d_backward_input(&gy32, &w32, &shape, &params),
+            &conv2d_backward_input(&gy, &w, &shape, &params),
+            &conv2d_backward_input(&abs(&gy), &abs(&w), &shape, &params),
+            "input gradient",
+        );
+        let shape = [o, c, k.0, k.1];
+        check(
+            &conv2d_backward_weight(&gy32, &x32, &shape, &params),
+            &conv2d_backward_weight(&gy, &x, &shape, &params),
+            &conv2d_backward_weight(&abs(&gy), &abs(&x), &shape, &params),
+            "weight gradient",
+        );
+    }
+}
