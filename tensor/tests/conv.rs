@@ -859,3 +859,41 @@ fn conv2d_f32_weight_gradient_with_an_infinite_pixel() {
         }
     }
 }
+
+/// The global max pool is max pooling with the whole plane as its window:
+/// the same maxima and positions, ties, NaNs and planes of −∞ included,
+/// in f32 and f64.
+#[test]
+fn global_max_pool_is_max_pool_with_the_whole_plane() {
+    fn check<T: Float>(shape: [usize; 4]) {
+        let (h, w) = (shape[2], shape[3]);
+        let plane = h * w;
+        let values: Vec<T> = (0..shape.iter().product::<usize>())
+            .map(|k| match (k / plane) % 4 {
+                // Ties: three equal maxima.
+                0 => T::from_f64(((k % plane) % 3) as f64),
+                // A NaN after the maximum.
+                1 if k % plane == plane / 2 => T::from_f64(f64::NAN),
+                // All −∞.
+                2 => T::NEG_INFINITY,
+                _ => T::from_f64(((k * 37) % 11) as f64 - 5.0),
+            })
+            .collect();
+        let x = Tensor::from_vec(values, &shape);
+        let got = global_max_pool2d(&x);
+        let want = max_pool2d(&x, (h, w), (1, 1), (0, 0));
+        assert_eq!(got.indices, want.indices, "{shape:?}");
+        let bits = |t: &Tensor<T>| {
+            t.data()
+                .iter()
+                .map(|v| v.to_f64().to_bits())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(bits(&got.output), bits(&want.output), "{shape:?}");
+        assert_eq!(got.output.shape(), want.output.shape());
+    }
+    for shape in [[2, 4, 3, 5], [3, 8, 14, 14], [1, 5, 1, 1]] {
+        check::<f32>(shape);
+        check::<f64>(shape);
+    }
+}

@@ -511,7 +511,47 @@ pub fn global_max_pool2d<T: Float>(input: &Tensor<T>) -> MaxPool2dOutput<T> {
         s.len() == 4,
         "global_max_pool2d: input {s:?} is not [N, C, H, W]"
     );
-    max_pool2d(input, (s[2], s[3]), (1, 1), (0, 0))
+    let plane = s[2] * s[3];
+    let planes = s[0] * s[1];
+    let mut output = vec![T::NEG_INFINITY; planes];
+    let mut indices = vec![0usize; planes];
+    if plane > 0 {
+        let x = input.data();
+        let per_block = planes.div_ceil(2 * num_threads()).max(1);
+        for_each_block_pair(
+            &mut output,
+            per_block,
+            &mut indices,
+            per_block,
+            input.numel(),
+            |blk, vals, idx| {
+                let planes = x[blk * per_block * plane..].chunks_exact(plane);
+                for ((v, i), p) in vals.iter_mut().zip(idx.iter_mut()).zip(planes) {
+                    (*v, *i) = plane_max(p);
+                }
+            },
+        );
+    }
+    MaxPool2dOutput {
+        output: Tensor::from_vec(output, &[s[0], s[1], 1, 1]),
+        indices,
+    }
+}
+
+/// The maximum of a (non-empty) plane and where a row-major scan finds it
+/// ([`beats`]: the first of equal maxima, the first NaN): the maximum in
+/// one pass, then its first position in another, both plain loops over
+/// the slice (as [`max_pool2d`] with the whole plane as its window, which
+/// visits the plane a tap at a time).
+fn plane_max<T: Float>(plane: &[T]) -> (T, usize) {
+    let best = plane
+        .iter()
+        .fold(T::NEG_INFINITY, |b, &v| if beats(v, b) { v } else { b });
+    let at = plane
+        .iter()
+        .position(|&v| v == best || (v.is_nan() && best.is_nan()))
+        .unwrap_or(0);
+    (best, at)
 }
 
 /// Global average pooling: the mean of each `H × W` plane, as `[N, C, 1, 1]`.
