@@ -132,15 +132,16 @@ impl Grid {
 /// The spectra of `count` real arrays of `h × w` values (each in the
 /// top-left corner of the grid), one column v of frequencies at a time.
 struct Spectra<T> {
-    /// The transform along x, `[h, 2V, count]`: for row y and column v of
-    /// frequencies, the real parts of all the arrays (at v), then their
-    /// imaginary parts (at V + v). A column's rows y are then rows of a
-    /// matrix whose columns are the arrays, which the narrow GEMM reads in
-    /// place.
-    rows: Vec<T>,
+    /// The arrays transposed, `[h·w, count]`: row y of all of them is a
+    /// `[w, count]` matrix with contiguous rows, which the narrow GEMM
+    /// reads in place.
+    by_pixel: Vec<T>,
     count: usize,
     h: usize,
+    w: usize,
     grid: Grid,
+    /// The transform along x ([`Grid::along_x`]), `[w, 2V]`.
+    along_x: Vec<T>,
     /// cos and sin of 2π·u·y/Pₕ, `[Pₕ, h]`.
     cos: Vec<T>,
     sin: Vec<T>,
@@ -153,22 +154,14 @@ impl<T: Float> Spectra<T> {
             count * h * w,
             "spectral conv2d: array lengths"
         );
-        let (v2, coef) = (2 * grid.v, grid.along_x::<T>(w));
-        let coef_t = MatRef::row_major(&coef, w, v2).t();
-        // The arrays transposed, [h·w, count], so that row y of all of them
-        // is a [w, count] matrix with contiguous rows: [2V, w]·[w, count].
-        let by_pixel = transpose(arrays, count, h * w);
-        let mut rows = vec![T::ZERO; h * v2 * count];
-        for_each_block(&mut rows, v2 * count, h * w * v2 * count, |y, out| {
-            let row_y = MatRef::row_major(&by_pixel[y * w * count..][..w * count], w, count);
-            gemm_serial(T::ONE, coef_t, row_y, T::ZERO, out);
-        });
         let (cos, sin) = grid.along_y(grid.rows(), h);
         Spectra {
-            rows,
+            by_pixel: transpose(arrays, count, h * w),
             count,
             h,
+            w,
             grid,
+            along_x: grid.along_x(w),
             cos,
             sin,
         }
@@ -176,26 +169,40 @@ impl<T: Float> Spectra<T> {
 
     /// Column v of the spectra: `[re; im]`, each `[Pₕ, count]`
     /// (frequency-major: one frequency's values for all the arrays
-    /// together, as the products over channels read them). Along y, with
-    /// b = b_r + i·b_i the transform along x and θ = 2π·u·y/Pₕ:
+    /// together, as the products over channels read them), with
+    /// `scratch` ([`Spectra::column_buffers`]). Along x, each row y:
+    /// b[y] = `[2, w] · [w, count]` (real and imaginary parts); then along
+    /// y, with θ = 2π·u·y/Pₕ:
     /// (b_r + i·b_i)(cos θ − i·sin θ) = (b_r·cos + b_i·sin) + i(b_i·cos − b_r·sin).
-    fn column(&self, v: usize, out: &mut [T]) {
-        let (count, u) = (self.count, self.grid.rows());
+    fn column(&self, v: usize, out: &mut [T], scratch: &mut [T]) {
+        let (count, h, w, u) = (self.count, self.h, self.w, self.grid.rows());
+        // Columns v and V + v of the transform along x, as a [2, w] matrix.
+        let coef = MatRef {
+            data: &self.along_x[v..],
+            rows: 2,
+            cols: w,
+            row_stride: self.grid.v,
+            col_stride: 2 * self.grid.v,
+        };
+        for_each_block(scratch, 2 * count, 2 * h * w * count, |y, b| {
+            let row_y = MatRef::row_major(&self.by_pixel[y * w * count..][..w * count], w, count);
+            gemm_serial(T::ONE, coef, row_y, T::ZERO, b);
+        });
         // Rows y of the real (part 0) or imaginary (part 1) transforms.
         let part = |part: usize| MatRef {
-            data: &self.rows[(part * self.grid.v + v) * count..],
-            rows: self.h,
+            data: &scratch[part * count..],
+            rows: h,
             cols: count,
-            row_stride: 2 * self.grid.v * count,
+            row_stride: 2 * count,
             col_stride: 1,
         };
         let (br, bi) = (part(0), part(1));
         let (c, s) = (
-            MatRef::row_major(&self.cos, u, self.h),
-            MatRef::row_major(&self.sin, u, self.h),
+            MatRef::row_major(&self.cos, u, h),
+            MatRef::row_major(&self.sin, u, h),
         );
         // The real parts on one thread, the imaginary ones on another.
-        for_each_block(out, u * count, 4 * u * self.h * count, |which, out| {
+        for_each_block(out, u * count, 4 * u * h * count, |which, out| {
             if which == 0 {
                 gemm_serial(T::ONE, c, br, T::ZERO, out);
                 gemm_serial(T::ONE, s, bi, T::ONE, out);
@@ -206,9 +213,13 @@ impl<T: Float> Spectra<T> {
         });
     }
 
-    /// A buffer for one column ([`Spectra::column`]).
-    fn column_buffer(&self) -> Vec<T> {
-        vec![T::ZERO; 2 * self.grid.rows() * self.count]
+    /// Buffers for one column ([`Spectra::column`]): its output and its
+    /// scratch.
+    fn column_buffers(&self) -> (Vec<T>, Vec<T>) {
+        (
+            vec![T::ZERO; 2 * self.grid.rows() * self.count],
+            vec![T::ZERO; 2 * self.h * self.count],
+        )
     }
 }
 
@@ -338,6 +349,9 @@ impl<T: Float> Inverse<T> {
             let g = MatRef::row_major(&self.cols[y * v2 * count..][..v2 * count], v2, count);
             gemm_serial(T::ONE, coef_t, g, T::ZERO, out);
         });
+        // (The columns are no longer needed: freed before the transpose
+        // allocates its result.)
+        drop(self);
         transpose(&by_row, h * w, count)
     }
 }
@@ -414,11 +428,11 @@ pub(crate) fn forward<T: Float>(
     let xs = Spectra::new(x, n * c, geom.input, grid);
     let ws = Spectra::new(w, o * c, geom.kernel, grid);
     let mut inverse = Inverse::new(n * o, geom.output, grid);
-    let (mut xf, mut wf) = (xs.column_buffer(), ws.column_buffer());
+    let ((mut xf, mut xt), (mut wf, mut wt)) = (xs.column_buffers(), ws.column_buffers());
     let mut yf = vec![T::ZERO; 2 * grid.rows() * n * o];
     for v in 0..grid.v {
-        xs.column(v, &mut xf);
-        ws.column(v, &mut wf);
+        xs.column(v, &mut xf, &mut xt);
+        ws.column(v, &mut wf, &mut wt);
         // Ŷ[n, o] = Σ_c X̂[n, c]·ŵ[o, c]*:
         //   re = X_r·W_rᵀ + X_i·W_iᵀ,  im = X_i·W_rᵀ − X_r·W_iᵀ.
         per_frequency((n, o, c), &mut yf, |f, re, im| {
@@ -431,6 +445,7 @@ pub(crate) fn forward<T: Float>(
         });
         inverse.add_column(v, &yf);
     }
+    drop((xs, ws, xf, xt, wf, wt, yf));
     let mut out = inverse.finish();
     if let Some(b) = bias {
         let plane = geom.col_cols();
@@ -454,11 +469,11 @@ pub(crate) fn backward_input<T: Float>(
     let gs = Spectra::new(gy, n * o, geom.output, grid);
     let ws = Spectra::new(w, o * c, geom.kernel, grid);
     let mut inverse = Inverse::new(n * c, geom.input, grid);
-    let (mut gf, mut wf) = (gs.column_buffer(), ws.column_buffer());
+    let ((mut gf, mut gt), (mut wf, mut wt)) = (gs.column_buffers(), ws.column_buffers());
     let mut xf = vec![T::ZERO; 2 * grid.rows() * n * c];
     for v in 0..grid.v {
-        gs.column(v, &mut gf);
-        ws.column(v, &mut wf);
+        gs.column(v, &mut gf, &mut gt);
+        ws.column(v, &mut wf, &mut wt);
         // dX̂[n, c] = Σ_o dŶ[n, o]·ŵ[o, c]:
         //   re = G_r·W_r − G_i·W_i,  im = G_r·W_i + G_i·W_r.
         per_frequency((n, c, o), &mut xf, |f, re, im| {
@@ -471,6 +486,7 @@ pub(crate) fn backward_input<T: Float>(
         });
         inverse.add_column(v, &xf);
     }
+    drop((gs, ws, gf, gt, wf, wt, xf));
     inverse.finish()
 }
 
@@ -486,11 +502,11 @@ pub(crate) fn backward_weight<T: Float>(
     let gs = Spectra::new(gy, n * o, geom.output, grid);
     let xs = Spectra::new(x, n * c, geom.input, grid);
     let mut inverse = Inverse::new(o * c, geom.kernel, grid);
-    let (mut gf, mut xf) = (gs.column_buffer(), xs.column_buffer());
+    let ((mut gf, mut gt), (mut xf, mut xt)) = (gs.column_buffers(), xs.column_buffers());
     let mut wf = vec![T::ZERO; 2 * grid.rows() * o * c];
     for v in 0..grid.v {
-        gs.column(v, &mut gf);
-        xs.column(v, &mut xf);
+        gs.column(v, &mut gf, &mut gt);
+        xs.column(v, &mut xf, &mut xt);
         // dŵ[o, c] = Σ_n dŶ[n, o]*·X̂[n, c]:
         //   re = G_rᵀ·X_r + G_iᵀ·X_i,  im = G_rᵀ·X_i − G_iᵀ·X_r.
         per_frequency((o, c, n), &mut wf, |f, re, im| {
@@ -503,6 +519,7 @@ pub(crate) fn backward_weight<T: Float>(
         });
         inverse.add_column(v, &wf);
     }
+    drop((gs, xs, gf, gt, xf, xt, wf));
     inverse.finish()
 }
 
