@@ -40,6 +40,16 @@
 //! [`first_layer_avx512::MAX_TAPS`] input taps per output) in f32 on a CPU
 //! with AVX-512 skip im2col altogether: see [`first_layer_avx512`] for the
 //! direct-convolution kernels of the forward and the weight gradient.
+//! With stride 1 and no padding, f32 on AVX-512 also reads the im2col
+//! matrix in place where the narrow GEMM serves the product (the forward
+//! of a layer with few output channels), and col2im sums a pixel row at a
+//! time ([`in_place_avx512`]).
+//!
+//! Large kernels on small images in f32 (the seed Keras network's 7×7
+//! convolution of 20×20 images) go through the frequency domain instead,
+//! where the sum over the kernel's taps is one product per frequency:
+//! see [`spectral`], which [`Dims::spectral`] chooses by the count of
+//! multiply-adds.
 //!
 //! Parallelism: the batch is cut into a few blocks of samples, one rayon task
 //! each ([`crate::parallel`]); a task owns its scratch buffers, reused for all
