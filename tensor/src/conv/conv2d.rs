@@ -714,12 +714,20 @@ pub fn conv2d_backward_bias<T: Float>(grad_output: &Tensor<T>) -> Tensor<T> {
         "conv2d_backward_bias: grad_output {s:?} is not [N, O, oh, ow]"
     );
     let (n, o, p) = (s[0], s[1], s[2] * s[3]);
+    // Each channel summed over the samples in order, as one thread would:
+    // blocks of channels in parallel for a large gradient, with the same
+    // bits for any thread count.
+    let data = grad_output.data();
     let mut gb = vec![T::ZERO; o];
-    for sample in grad_output.data().chunks_exact(o * p.max(1)).take(n) {
-        for (acc, plane) in gb.iter_mut().zip(sample.chunks_exact(p.max(1))) {
-            *acc += sum_lanes(plane);
+    let per_block = o.div_ceil(2 * num_threads()).max(1);
+    for_each_block(&mut gb, per_block, data.len(), |blk, sums| {
+        for (q, acc) in sums.iter_mut().enumerate() {
+            let channel = blk * per_block + q;
+            for s in 0..n {
+                *acc += sum_lanes(&data[(s * o + channel) * p..][..p]);
+            }
         }
-    }
+    });
     Tensor::from_vec(gb, &[o])
 }
 

@@ -5,8 +5,8 @@
 //! is a plain zip over the two buffers.
 
 use crate::element::Float;
-use crate::parallel::for_each_block;
-use crate::shape::{broadcast_shapes, for_each_broadcast_run, numel};
+use crate::parallel::{filled, for_each_block, num_threads};
+use crate::shape::{broadcast_shapes, for_each_broadcast_run, numel, BroadcastRun};
 use crate::tensor::Tensor;
 
 impl<T: Float> Tensor<T> {
@@ -33,36 +33,20 @@ impl<T: Float> Tensor<T> {
                 other.shape()
             )
         });
-        let mut out = vec![T::ZERO; numel(&shape)];
         let (a, b) = (self.data(), other.data());
-        for_each_broadcast_run(self.shape(), other.shape(), &shape, |r| {
-            let dst = &mut out[r.out..r.out + r.len];
-            // The common runs as slice loops: both operands in order, or one
-            // of them a single value (a bias, a mask per channel).
-            match (r.a_step, r.b_step) {
-                (1, 1) => {
-                    let (a, b) = (&a[r.a..r.a + r.len], &b[r.b..r.b + r.len]);
-                    for ((d, &x), &y) in dst.iter_mut().zip(a).zip(b) {
-                        *d = f(x, y);
-                    }
-                }
-                (1, 0) => {
-                    let y = b[r.b];
-                    for (d, &x) in dst.iter_mut().zip(&a[r.a..r.a + r.len]) {
-                        *d = f(x, y);
-                    }
-                }
-                (0, 1) => {
-                    let x = a[r.a];
-                    for (d, &y) in dst.iter_mut().zip(&b[r.b..r.b + r.len]) {
-                        *d = f(x, y);
-                    }
-                }
-                (sa, sb) => {
-                    for (j, d) in dst.iter_mut().enumerate() {
-                        *d = f(a[r.a + j * sa], b[r.b + j * sb]);
-                    }
-                }
+        // The runs, all of one length and in output order, cut into blocks
+        // of whole runs for the threads.
+        let mut runs = Vec::new();
+        for_each_broadcast_run(self.shape(), other.shape(), &shape, |r| runs.push(r));
+        let run_len = runs.first().map_or(0, |r| r.len);
+        let per_block = runs.len().div_ceil(2 * num_threads()).max(1);
+        let mut out = filled(numel(&shape), T::ZERO, per_block * run_len, numel(&shape));
+        for_each_block(&mut out, per_block * run_len, numel(&shape), |blk, out| {
+            for (r, dst) in runs[blk * per_block..]
+                .iter()
+                .zip(out.chunks_exact_mut(run_len))
+            {
+                apply_run(r, dst, a, b, &f);
             }
         });
         Tensor::from_vec(out, &shape)
@@ -101,5 +85,38 @@ impl<T: Float> Tensor<T> {
     /// Element-wise minimum with broadcasting.
     pub fn minimum(&self, other: &Self) -> Self {
         self.zip_map(other, "minimum", |a, b| if a <= b { a } else { b })
+    }
+}
+
+/// One run of a broadcast element-wise op ([`BroadcastRun`]):
+/// `dst[j] = f(a[r.a + j·a_step], b[r.b + j·b_step])`, as slice loops for
+/// the common runs (both operands in order, or one of them a single value:
+/// a bias, a mask per channel).
+#[inline(always)]
+fn apply_run<T: Float>(r: &BroadcastRun, dst: &mut [T], a: &[T], b: &[T], f: &impl Fn(T, T) -> T) {
+    match (r.a_step, r.b_step) {
+        (1, 1) => {
+            let (a, b) = (&a[r.a..r.a + r.len], &b[r.b..r.b + r.len]);
+            for ((d, &x), &y) in dst.iter_mut().zip(a).zip(b) {
+                *d = f(x, y);
+            }
+        }
+        (1, 0) => {
+            let y = b[r.b];
+            for (d, &x) in dst.iter_mut().zip(&a[r.a..r.a + r.len]) {
+                *d = f(x, y);
+            }
+        }
+        (0, 1) => {
+            let x = a[r.a];
+            for (d, &y) in dst.iter_mut().zip(&b[r.b..r.b + r.len]) {
+                *d = f(x, y);
+            }
+        }
+        (sa, sb) => {
+            for (j, d) in dst.iter_mut().enumerate() {
+                *d = f(a[r.a + j * sa], b[r.b + j * sb]);
+            }
+        }
     }
 }
