@@ -125,6 +125,7 @@ fn train_on_thread_ranks(
     ranks: usize,
     batch_norm: BatchNormSync,
 ) -> Result<(), AnyError> {
+    synann_tensor::conv::set_conv2d_algorithms(config.conv);
     let mnist = load_data(config)?;
     run_thread_ranks(ranks, config.threads, batch_norm, |d| {
         let zoo_model = zoo::build(&config.model, &config.zoo_options())?;
@@ -136,6 +137,7 @@ fn train_on_thread_ranks(
 fn run(config: &Config, distributed: Option<Distributed>) -> Result<(), AnyError> {
     synann_tensor::parallel::init_global_pool(config.threads)?;
     synann_tensor::memory::retain_freed_memory();
+    synann_tensor::conv::set_conv2d_algorithms(config.conv);
     let mnist = load_data(config)?;
     let options = config.zoo_options();
     let zoo_model = zoo::build(&config.model, &options)?;

@@ -24,6 +24,7 @@ use synann::zoo::{
     MODEL_NAMES,
 };
 use synann_datasets::IdxError;
+use synann_tensor::conv::Conv2dAlgorithms;
 use synann_train::distributed::BatchNormSync;
 
 /// The exit status of a wrong command line.
@@ -111,6 +112,11 @@ struct Args {
     /// softmax or sigmoid.
     #[arg(long, default_value = "softmax")]
     synapse_input: String,
+    /// Which algorithms the convolutions may choose: any (the spectral
+    /// path included, for large kernels on small images) or direct (the
+    /// direct sums only).
+    #[arg(long, default_value = "any")]
+    conv: String,
     /// Hold out N training images as a validation set (the same images for
     /// every seed), evaluated after every epoch; best.safetensors is then
     /// chosen on it instead of the test set.
@@ -259,6 +265,9 @@ pub struct Config {
     pub rnn_cell: RecurrentCell,
     /// The activation in front of the Synapse of syna-mlp and seed-torch.
     pub synapse_input: SynapseInput,
+    /// Which algorithms the convolutions may choose (process-wide:
+    /// `synann_tensor::conv::set_conv2d_algorithms`).
+    pub conv: Conv2dAlgorithms,
     /// Training images held out for validation.
     pub validation: Option<usize>,
     /// Gradient clipping.
@@ -429,6 +438,11 @@ where
         .ok_or_else(|| choice("rnn-cell", &a.rnn_cell, RecurrentCell::NAMES))?;
     let synapse_input = SynapseInput::from_name(&a.synapse_input)
         .ok_or_else(|| choice("synapse-input", &a.synapse_input, SynapseInput::NAMES))?;
+    let conv = match a.conv.as_str() {
+        "any" => Conv2dAlgorithms::Any,
+        "direct" => Conv2dAlgorithms::Direct,
+        _ => return Err(choice("conv", &a.conv, &["any", "direct"])),
+    };
     let validation = positive("validation", a.validation)?;
     let task = match (a.eval_only, a.predict) {
         (true, Some(_)) => {
@@ -536,6 +550,7 @@ where
         synapse_conv,
         rnn_cell,
         synapse_input,
+        conv,
         validation,
         clip_grad_norm,
         data_dir: a.data_dir,
@@ -626,6 +641,16 @@ fn check_file(flag: &'static str, path: &Path) -> Result<(), CliError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn conv_flag() {
+        assert_eq!(parse_args(["mnist"]).unwrap().conv, Conv2dAlgorithms::Any);
+        let direct = parse_args(["mnist", "--conv", "direct"]).unwrap();
+        assert_eq!(direct.conv, Conv2dAlgorithms::Direct);
+        let err = parse_args(["mnist", "--conv", "fast"]).unwrap_err();
+        assert!(err.to_string().contains("--conv"), "{err}");
+        assert!(err.to_string().contains("any, direct"), "{err}");
+    }
 
     #[test]
     fn distributed_flags() {

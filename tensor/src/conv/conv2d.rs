@@ -223,11 +223,13 @@ impl Dims {
         true
     }
 
-    /// Whether the spectral path ([`spectral`]) serves this call: f32
+    /// Whether the spectral path ([`spectral`]) serves this call: allowed
+    /// ([`set_conv2d_algorithms`](super::set_conv2d_algorithms)), f32
     /// elements (f64 keeps the direct sums, the reference) and a geometry
     /// where it saves enough.
     fn spectral<T: Float>(&self) -> bool {
-        T::as_f32_slice(&[] as &[T]).is_some()
+        super::conv2d_algorithms() == super::Conv2dAlgorithms::Any
+            && T::as_f32_slice(&[] as &[T]).is_some()
             && spectral::worth_it(&self.geom, self.groups, (self.n, self.o))
     }
 

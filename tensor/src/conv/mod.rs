@@ -4,6 +4,7 @@
 //!
 //! | file | what it holds |
 //! |---|---|
+//! | `algorithms` | [`set_conv2d_algorithms`]: whether conv2d may choose the spectral path |
 //! | `params` | [`Conv2dParams`] (stride, padding, dilation, groups) and the output-size formula |
 //! | `im2col` | [`im2col`] / [`col2im`]: a convolution as one matrix product |
 //! | `conv2d` | [`conv2d`] and its input, weight and bias gradients |
@@ -15,6 +16,7 @@
 //!
 //! Weights are `[out, in/groups, kh, kw]` as in PyTorch.
 
+mod algorithms;
 mod conv2d;
 #[cfg(target_arch = "x86_64")]
 mod first_layer_avx512;
@@ -27,6 +29,7 @@ mod patch_rows_avx512;
 mod pool;
 mod spectral;
 
+pub use algorithms::{conv2d_algorithms, set_conv2d_algorithms, Conv2dAlgorithms};
 pub use conv2d::{conv2d, conv2d_backward_bias, conv2d_backward_input, conv2d_backward_weight};
 pub use im2col::{col2im, im2col, ConvGeometry};
 pub use params::{output_len, Conv2dParams};

@@ -703,4 +703,38 @@ mod tests {
             "weight gradient",
         );
     }
+
+    /// `Conv2dAlgorithms::Direct` keeps conv2d off this path: its result is
+    /// then not this path's (other rounding), and `Any` brings it back.
+    #[test]
+    fn the_direct_setting_turns_it_off() {
+        use crate::conv::{conv2d, set_conv2d_algorithms, Conv2dAlgorithms};
+        use crate::Tensor;
+        let (n, c, hw, k, o) = (16, 16, (20, 20), (9, 9), 64);
+        let params = Conv2dParams::default();
+        let geom = ConvGeometry::new(c, hw, k, &params);
+        let x: Vec<f32> = values(n * c * hw.0 * hw.1, 8)
+            .iter()
+            .map(|&v| v as f32)
+            .collect();
+        let w: Vec<f32> = values(o * c * k.0 * k.1, 9)
+            .iter()
+            .map(|&v| v as f32)
+            .collect();
+        let spectral = forward(&geom, (n, o), &x, &w, None);
+        let (xt, wt) = (
+            Tensor::from_vec(x, &[n, c, hw.0, hw.1]),
+            Tensor::from_vec(w, &[o, c, k.0, k.1]),
+        );
+        set_conv2d_algorithms(Conv2dAlgorithms::Direct);
+        let direct = conv2d(&xt, &wt, None, &params);
+        set_conv2d_algorithms(Conv2dAlgorithms::Any);
+        let any = conv2d(&xt, &wt, None, &params);
+        assert_eq!(any.data(), &spectral[..], "Any takes the spectral path");
+        assert_ne!(direct.data(), &spectral[..], "Direct does not");
+        let scale = spectral.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        for (d, s) in direct.data().iter().zip(&spectral) {
+            assert!((d - s).abs() <= 1e-5 * scale, "{d} against {s}");
+        }
+    }
 }
