@@ -415,6 +415,40 @@ fn cost(geom: &ConvGeometry, (n, o): (usize, usize)) -> usize {
     spectra(n * c, h, w) + spectra(o * c, kh, kw) + products + inverse
 }
 
+/// Arrays for one pass: their values, count and `(h, w)`.
+type Arrays<'a, T> = (&'a [T], usize, (usize, usize));
+
+/// One pass: the spectra of two sets of arrays, a column of frequencies at
+/// a time; for each frequency f, `product(f, a, b, re, im)` writes the
+/// `[m, n]` complex product (over k) of the two columns' values `a` and
+/// `b` (frequency-major, see [`Spectra::column`]) into `re` and `im`; then
+/// the inverse of the products, `out_count` arrays of `out_size` values.
+fn pass<T: Float>(
+    grid: Grid,
+    (a, b): (Arrays<'_, T>, Arrays<'_, T>),
+    (out_count, out_size): (usize, (usize, usize)),
+    (m, n, k): (usize, usize, usize),
+    product: impl Fn(usize, &[T], &[T], &mut [T], &mut [T]) + Sync + Send,
+) -> Vec<T> {
+    let (sa, sb) = (
+        Spectra::new(a.0, a.1, a.2, grid),
+        Spectra::new(b.0, b.1, b.2, grid),
+    );
+    let mut inverse = Inverse::new(out_count, out_size, grid);
+    let ((mut af, mut at), (mut bf, mut bt)) = (sa.column_buffers(), sb.column_buffers());
+    let mut products = vec![T::ZERO; 2 * grid.rows() * m * n];
+    for v in 0..grid.v {
+        sa.column(v, &mut af, &mut at);
+        sb.column(v, &mut bf, &mut bt);
+        per_frequency((m, n, k), &mut products, |f, re, im| {
+            product(f, &af, &bf, re, im)
+        });
+        inverse.add_column(v, &products);
+    }
+    drop((sa, sb, af, at, bf, bt, products));
+    inverse.finish()
+}
+
 /// The forward of [`conv2d`](super::conv2d) by the DFT: `[n, o, oh, ow]`
 /// from `x` `[n, C, H, W]`, `w` `[o, C, kh, kw]` and the bias `[o]`.
 pub(crate) fn forward<T: Float>(
@@ -424,29 +458,20 @@ pub(crate) fn forward<T: Float>(
     w: &[T],
     bias: Option<&[T]>,
 ) -> Vec<T> {
-    let (grid, c) = (Grid::new(geom), geom.channels);
-    let xs = Spectra::new(x, n * c, geom.input, grid);
-    let ws = Spectra::new(w, o * c, geom.kernel, grid);
-    let mut inverse = Inverse::new(n * o, geom.output, grid);
-    let ((mut xf, mut xt), (mut wf, mut wt)) = (xs.column_buffers(), ws.column_buffers());
-    let mut yf = vec![T::ZERO; 2 * grid.rows() * n * o];
-    for v in 0..grid.v {
-        xs.column(v, &mut xf, &mut xt);
-        ws.column(v, &mut wf, &mut wt);
-        // Ŷ[n, o] = Σ_c X̂[n, c]·ŵ[o, c]*:
-        //   re = X_r·W_rᵀ + X_i·W_iᵀ,  im = X_i·W_rᵀ − X_r·W_iᵀ.
-        per_frequency((n, o, c), &mut yf, |f, re, im| {
-            let [x_r, x_i] = at_frequency(&xf, f, (n, c));
-            let [w_r, w_i] = at_frequency(&wf, f, (o, c)).map(MatRef::t);
-            gemm_serial(T::ONE, x_r, w_r, T::ZERO, re);
-            gemm_serial(T::ONE, x_i, w_i, T::ONE, re);
-            gemm_serial(T::ONE, x_i, w_r, T::ZERO, im);
-            gemm_serial(-T::ONE, x_r, w_i, T::ONE, im);
-        });
-        inverse.add_column(v, &yf);
-    }
-    drop((xs, ws, xf, xt, wf, wt, yf));
-    let mut out = inverse.finish();
+    let c = geom.channels;
+    let operands = ((x, n * c, geom.input), (w, o * c, geom.kernel));
+    // Ŷ[n, o] = Σ_c X̂[n, c]·ŵ[o, c]*:
+    //   re = X_r·W_rᵀ + X_i·W_iᵀ,  im = X_i·W_rᵀ − X_r·W_iᵀ.
+    let product = |f, xf: &[T], wf: &[T], re: &mut [T], im: &mut [T]| {
+        let [x_r, x_i] = at_frequency(xf, f, (n, c));
+        let [w_r, w_i] = at_frequency(wf, f, (o, c)).map(MatRef::t);
+        gemm_serial(T::ONE, x_r, w_r, T::ZERO, re);
+        gemm_serial(T::ONE, x_i, w_i, T::ONE, re);
+        gemm_serial(T::ONE, x_i, w_r, T::ZERO, im);
+        gemm_serial(-T::ONE, x_r, w_i, T::ONE, im);
+    };
+    let out_arrays = (n * o, geom.output);
+    let mut out = pass(Grid::new(geom), operands, out_arrays, (n, o, c), product);
     if let Some(b) = bias {
         let plane = geom.col_cols();
         for (q, channel) in out.chunks_exact_mut(plane).enumerate() {
@@ -465,29 +490,25 @@ pub(crate) fn backward_input<T: Float>(
     gy: &[T],
     w: &[T],
 ) -> Vec<T> {
-    let (grid, c) = (Grid::new(geom), geom.channels);
-    let gs = Spectra::new(gy, n * o, geom.output, grid);
-    let ws = Spectra::new(w, o * c, geom.kernel, grid);
-    let mut inverse = Inverse::new(n * c, geom.input, grid);
-    let ((mut gf, mut gt), (mut wf, mut wt)) = (gs.column_buffers(), ws.column_buffers());
-    let mut xf = vec![T::ZERO; 2 * grid.rows() * n * c];
-    for v in 0..grid.v {
-        gs.column(v, &mut gf, &mut gt);
-        ws.column(v, &mut wf, &mut wt);
-        // dX̂[n, c] = Σ_o dŶ[n, o]·ŵ[o, c]:
-        //   re = G_r·W_r − G_i·W_i,  im = G_r·W_i + G_i·W_r.
-        per_frequency((n, c, o), &mut xf, |f, re, im| {
-            let [g_r, g_i] = at_frequency(&gf, f, (n, o));
-            let [w_r, w_i] = at_frequency(&wf, f, (o, c));
-            gemm_serial(T::ONE, g_r, w_r, T::ZERO, re);
-            gemm_serial(-T::ONE, g_i, w_i, T::ONE, re);
-            gemm_serial(T::ONE, g_r, w_i, T::ZERO, im);
-            gemm_serial(T::ONE, g_i, w_r, T::ONE, im);
-        });
-        inverse.add_column(v, &xf);
-    }
-    drop((gs, ws, gf, gt, wf, wt, xf));
-    inverse.finish()
+    let c = geom.channels;
+    let operands = ((gy, n * o, geom.output), (w, o * c, geom.kernel));
+    // dX̂[n, c] = Σ_o dŶ[n, o]·ŵ[o, c]:
+    //   re = G_r·W_r − G_i·W_i,  im = G_r·W_i + G_i·W_r.
+    let product = |f, gf: &[T], wf: &[T], re: &mut [T], im: &mut [T]| {
+        let [g_r, g_i] = at_frequency(gf, f, (n, o));
+        let [w_r, w_i] = at_frequency(wf, f, (o, c));
+        gemm_serial(T::ONE, g_r, w_r, T::ZERO, re);
+        gemm_serial(-T::ONE, g_i, w_i, T::ONE, re);
+        gemm_serial(T::ONE, g_r, w_i, T::ZERO, im);
+        gemm_serial(T::ONE, g_i, w_r, T::ONE, im);
+    };
+    pass(
+        Grid::new(geom),
+        operands,
+        (n * c, geom.input),
+        (n, c, o),
+        product,
+    )
 }
 
 /// dL/d(weight) by the DFT: `[o, C, kh, kw]` from `gy` `[n, o, oh, ow]`
@@ -498,29 +519,25 @@ pub(crate) fn backward_weight<T: Float>(
     gy: &[T],
     x: &[T],
 ) -> Vec<T> {
-    let (grid, c) = (Grid::new(geom), geom.channels);
-    let gs = Spectra::new(gy, n * o, geom.output, grid);
-    let xs = Spectra::new(x, n * c, geom.input, grid);
-    let mut inverse = Inverse::new(o * c, geom.kernel, grid);
-    let ((mut gf, mut gt), (mut xf, mut xt)) = (gs.column_buffers(), xs.column_buffers());
-    let mut wf = vec![T::ZERO; 2 * grid.rows() * o * c];
-    for v in 0..grid.v {
-        gs.column(v, &mut gf, &mut gt);
-        xs.column(v, &mut xf, &mut xt);
-        // dŵ[o, c] = Σ_n dŶ[n, o]*·X̂[n, c]:
-        //   re = G_rᵀ·X_r + G_iᵀ·X_i,  im = G_rᵀ·X_i − G_iᵀ·X_r.
-        per_frequency((o, c, n), &mut wf, |f, re, im| {
-            let [g_r, g_i] = at_frequency(&gf, f, (n, o)).map(MatRef::t);
-            let [x_r, x_i] = at_frequency(&xf, f, (n, c));
-            gemm_serial(T::ONE, g_r, x_r, T::ZERO, re);
-            gemm_serial(T::ONE, g_i, x_i, T::ONE, re);
-            gemm_serial(T::ONE, g_r, x_i, T::ZERO, im);
-            gemm_serial(-T::ONE, g_i, x_r, T::ONE, im);
-        });
-        inverse.add_column(v, &wf);
-    }
-    drop((gs, xs, gf, gt, xf, xt, wf));
-    inverse.finish()
+    let c = geom.channels;
+    let operands = ((gy, n * o, geom.output), (x, n * c, geom.input));
+    // dŵ[o, c] = Σ_n dŶ[n, o]*·X̂[n, c]:
+    //   re = G_rᵀ·X_r + G_iᵀ·X_i,  im = G_rᵀ·X_i − G_iᵀ·X_r.
+    let product = |f, gf: &[T], xf: &[T], re: &mut [T], im: &mut [T]| {
+        let [g_r, g_i] = at_frequency(gf, f, (n, o)).map(MatRef::t);
+        let [x_r, x_i] = at_frequency(xf, f, (n, c));
+        gemm_serial(T::ONE, g_r, x_r, T::ZERO, re);
+        gemm_serial(T::ONE, g_i, x_i, T::ONE, re);
+        gemm_serial(T::ONE, g_r, x_i, T::ZERO, im);
+        gemm_serial(-T::ONE, g_i, x_r, T::ONE, im);
+    };
+    pass(
+        Grid::new(geom),
+        operands,
+        (o * c, geom.kernel),
+        (o, c, n),
+        product,
+    )
 }
 
 #[cfg(test)]

@@ -271,19 +271,36 @@ struct Pieces<'a, const P: usize> {
 impl<const P: usize> StripRows for Pieces<'_, P> {
     #[inline(always)]
     unsafe fn row(&self, k: usize) -> __m512 {
-        // SAFETY: k is a row (contract).
-        let row = unsafe { *self.b.row_at.get_unchecked(k) };
-        let base = self.b.data.as_ptr().wrapping_add(row);
-        // SAFETY: AVX-512F (contract).
-        let mut v = unsafe { _mm512_setzero_ps() };
-        for (&mask, &offset) in self.mask.iter().zip(&self.offset) {
-            // SAFETY: the lanes of `mask` read data[row + col_at[j]] for
-            // the strip's columns j, in bounds (`check_bounds`); the
-            // others are not read, wherever the pointer points.
-            v = unsafe { _mm512_mask_loadu_ps(v, mask, base.wrapping_offset(offset)) };
-        }
-        v
+        // SAFETY: as for this function (contract).
+        unsafe { load_pieces(self.b, k, &self.mask, &self.offset) }
     }
+}
+
+/// Row `k` of a strip of `b` from its pieces (see [`Pieces`]).
+///
+/// # Safety
+/// The CPU must support AVX-512F, `k` must be a row of `b`, `b` must have
+/// been checked against its slice, and the pieces must be those of one of
+/// its strips.
+#[inline(always)]
+unsafe fn load_pieces(
+    b: &Gathered<'_>,
+    k: usize,
+    masks: &[__mmask16],
+    offsets: &[isize],
+) -> __m512 {
+    // SAFETY: k is a row (contract).
+    let row = unsafe { *b.row_at.get_unchecked(k) };
+    let base = b.data.as_ptr().wrapping_add(row);
+    // SAFETY: AVX-512F (contract).
+    let mut v = unsafe { _mm512_setzero_ps() };
+    for (&mask, &offset) in masks.iter().zip(offsets) {
+        // SAFETY: the lanes of `mask` read data[row + col_at[j]] for the
+        // strip's columns j, in bounds (`check_bounds`); the others are
+        // not read, wherever the pointer points.
+        v = unsafe { _mm512_mask_loadu_ps(v, mask, base.wrapping_offset(offset)) };
+    }
+    v
 }
 
 /// Pieces counted at run time, for strips of more than
@@ -298,16 +315,8 @@ struct ManyPieces<'a> {
 impl StripRows for ManyPieces<'_> {
     #[inline(always)]
     unsafe fn row(&self, k: usize) -> __m512 {
-        // SAFETY: k is a row (contract).
-        let row = unsafe { *self.b.row_at.get_unchecked(k) };
-        let base = self.b.data.as_ptr().wrapping_add(row);
-        // SAFETY: AVX-512F (contract).
-        let mut v = unsafe { _mm512_setzero_ps() };
-        for (&mask, &offset) in self.mask[..self.len].iter().zip(&self.offset) {
-            // SAFETY: as for `Pieces::row`.
-            v = unsafe { _mm512_mask_loadu_ps(v, mask, base.wrapping_offset(offset)) };
-        }
-        v
+        // SAFETY: as for this function (contract).
+        unsafe { load_pieces(self.b, k, &self.mask[..self.len], &self.offset) }
     }
 }
 
