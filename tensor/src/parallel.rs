@@ -193,9 +193,9 @@ pub fn for_each_block<T: Send>(
 /// blocks in parallel when `work` is large enough: an output that a kernel
 /// will then fill with [`for_each_block`] and the same `block_len`, each
 /// thread finding the block it wrote in its cache. (`vec![value; len]`
-/// writes it all on the calling thread, before the parallel region: in the
-/// seed network's step, a first convolution's 2.3 MB output and its max
-/// pool's gradient each cost more than a tenth of a millisecond that way.)
+/// writes it all on the calling thread, before the parallel region, while
+/// the other threads wait: for a first convolution's output of a few
+/// megabytes, a visible part of a training step.)
 ///
 /// ```
 /// let v = synann_tensor::parallel::filled(1000, 0.0f32, 300, 1 << 20);

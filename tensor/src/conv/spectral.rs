@@ -43,7 +43,13 @@
 //! conv2d takes this path ([`worth_it`]) for f32 when it costs a quarter of
 //! the direct GEMM's multiply-adds or less (the products here are strided
 //! and the transforms' inner sizes small, so they run slower per
-//! multiply-add); f64 keeps the direct sums, the reference.
+//! multiply-add); f64 keeps the direct sums, the reference, and
+//! [`set_conv2d_algorithms`](super::set_conv2d_algorithms) can rule it
+//! out. Besides its result, a pass holds both operands transposed, one
+//! column of their spectra, and the inverse's columns: each row of each
+//! result array with its P_w/2 + 1 complex frequencies, so as much as the
+//! result again or more (the direct path holds a few samples' im2col
+//! matrices).
 
 use super::ConvGeometry;
 use crate::element::Float;
