@@ -193,10 +193,55 @@ pub fn for_each_broadcast_run(
     a: &[usize],
     b: &[usize],
     out: &[usize],
-    mut f: impl FnMut(BroadcastRun),
+    f: impl FnMut(BroadcastRun),
 ) {
+    let (count, _) = broadcast_runs(a, b, out);
+    for_each_broadcast_run_in(a, b, out, 0..count, f);
+}
+
+/// How many runs [`for_each_broadcast_run`] gives for these shapes, and
+/// their common length (every run has the same; `(0, 0)` for an empty
+/// output).
+///
+/// ```
+/// use synann_tensor::shape::broadcast_runs;
+/// assert_eq!(broadcast_runs(&[2, 3], &[2, 1], &[2, 3]), (2, 3));
+/// assert_eq!(broadcast_runs(&[2, 3], &[2, 3], &[2, 3]), (1, 6)); // merged
+/// ```
+pub fn broadcast_runs(a: &[usize], b: &[usize], out: &[usize]) -> (usize, usize) {
     let n = numel(out);
     if n == 0 {
+        return (0, 0);
+    }
+    let (dims, _, _) = merge_axes(out, &broadcast_strides(a, out), &broadcast_strides(b, out));
+    let len = dims.last().copied().unwrap_or(1);
+    (n / len, len)
+}
+
+/// [`for_each_broadcast_run`] for the runs numbered `runs` only (in
+/// output order, see [`broadcast_runs`]), so that blocks of runs can go to
+/// different threads. Panics if `runs` goes past the last run.
+///
+/// ```
+/// use synann_tensor::shape::{for_each_broadcast_run, for_each_broadcast_run_in};
+/// let (mut all, mut tail) = (Vec::new(), Vec::new());
+/// for_each_broadcast_run(&[2, 3, 4], &[3, 1], &[2, 3, 4], |r| all.push(r));
+/// for_each_broadcast_run_in(&[2, 3, 4], &[3, 1], &[2, 3, 4], 2..6, |r| tail.push(r));
+/// assert_eq!(&all[2..], &tail[..]);
+/// ```
+pub fn for_each_broadcast_run_in(
+    a: &[usize],
+    b: &[usize],
+    out: &[usize],
+    runs: std::ops::Range<usize>,
+    mut f: impl FnMut(BroadcastRun),
+) {
+    let (count, _) = broadcast_runs(a, b, out);
+    assert!(
+        runs.start <= runs.end && runs.end <= count,
+        "broadcast runs {runs:?} of {count} for {a:?} and {b:?} into {out:?}"
+    );
+    if runs.is_empty() {
         return;
     }
     let (out, sa, sb) = merge_axes(out, &broadcast_strides(a, out), &broadcast_strides(b, out));
@@ -214,19 +259,25 @@ pub fn for_each_broadcast_run(
     }
     let inner = out[rank - 1];
     let (ia, ib) = (sa[rank - 1], sb[rank - 1]);
+    // The multi-index over the outer axes of the first run, and its offsets.
     let mut idx = vec![0usize; rank];
     let (mut oa, mut ob) = (0usize, 0usize);
-    let mut o = 0;
-    while o < n {
+    let mut rest = runs.start;
+    for ax in (0..rank - 1).rev() {
+        idx[ax] = rest % out[ax];
+        rest /= out[ax];
+        oa += idx[ax] * sa[ax];
+        ob += idx[ax] * sb[ax];
+    }
+    for run in runs {
         f(BroadcastRun {
-            out: o,
+            out: run * inner,
             a: oa,
             a_step: ia,
             b: ob,
             b_step: ib,
             len: inner,
         });
-        o += inner;
         // Advance the multi-index over the outer axes (odometer style).
         let mut ax = rank - 1;
         while ax > 0 {

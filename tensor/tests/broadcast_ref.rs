@@ -119,3 +119,29 @@ proptest! {
 fn incompatible_shapes_panic() {
     Tensor::<f32>::zeros(&[2, 3]).add(&Tensor::zeros(&[4]));
 }
+
+/// Runs taken in any two ranges are the runs of the whole walk.
+#[test]
+fn runs_from_any_start_are_the_runs_of_the_whole_walk() {
+    use synann_tensor::shape::{broadcast_runs, for_each_broadcast_run, for_each_broadcast_run_in};
+    let cases: [(&[usize], &[usize], &[usize]); 5] = [
+        (&[2, 3, 4], &[3, 1], &[2, 3, 4]),
+        (&[4, 1, 3], &[5, 1], &[4, 5, 3]),
+        (&[2, 5, 2], &[2], &[2, 5, 2]),
+        (&[1, 1], &[1], &[1, 1]),
+        (&[3, 1, 4, 1], &[1, 2, 1, 5], &[3, 2, 4, 5]),
+    ];
+    for (a, b, out) in cases {
+        let mut all = Vec::new();
+        for_each_broadcast_run(a, b, out, |r| all.push(r));
+        let (count, len) = broadcast_runs(a, b, out);
+        assert_eq!(all.len(), count, "{a:?} {b:?}");
+        assert!(all.iter().all(|r| r.len == len));
+        for split in 0..=count {
+            let mut parts = Vec::new();
+            for_each_broadcast_run_in(a, b, out, 0..split, |r| parts.push(r));
+            for_each_broadcast_run_in(a, b, out, split..count, |r| parts.push(r));
+            assert_eq!(parts, all, "{a:?} {b:?} split at {split}");
+        }
+    }
+}

@@ -897,3 +897,9 @@ fn global_max_pool_is_max_pool_with_the_whole_plane() {
         check::<f64>(shape);
     }
 }
+
+#[test]
+#[should_panic(expected = "empty planes")]
+fn global_max_pool_of_empty_planes_is_refused() {
+    global_max_pool2d(&Tensor::<f32>::zeros(&[2, 3, 0, 4]));
+}

@@ -91,6 +91,14 @@ const ROW_DOT_MAX_OUT: usize = 16;
 /// See [`ROW_DOT_MAX_OUT`].
 const ROW_DOT_MIN: usize = 512;
 
+/// The shortest run of consecutive inputs (output row or kernel row) for
+/// which the GEMM reads the im2col matrix in place: a strip of 16 columns
+/// is then at most three runs, one masked load each (with shorter runs,
+/// the loads outnumber the multiply-adds they feed, and writing the matrix
+/// out costs less).
+#[cfg(target_arch = "x86_64")]
+const MIN_RUN: usize = 8;
+
 /// Elements after the column matrix in its scratch buffer (see
 /// `patch_rows_avx512`).
 #[cfg(target_arch = "x86_64")]
@@ -205,7 +213,13 @@ impl Dims {
         ) else {
             return false;
         };
-        if !crate::linalg::strips_avx512::narrow(a.rows, a.cols) {
+        // The runs of consecutive inputs a strip of 16 columns is made of:
+        // output rows (the forward) or kernel rows (the weight gradient).
+        let run = match layout {
+            Patches::TapRows => self.geom.output.1,
+            Patches::PixelRows => self.geom.kernel.1,
+        };
+        if run < MIN_RUN || !crate::linalg::strips_avx512::narrow(a.rows, a.cols) {
             return false;
         }
         let pixels = &offsets.pixels[..chunk.len() * self.geom.col_cols()];
@@ -394,6 +408,17 @@ impl Dims {
     }
 }
 
+/// Whether every value is finite. The spectral path mixes every input of a
+/// sample into every output of it (every weight, for the weight
+/// gradient), so a NaN or an infinity anywhere would make all of them NaN;
+/// it takes finite operands only, and the direct sums keep a non-finite
+/// value's effect to the windows that read it. (A branch-free fold per
+/// block, so the scan vectorises.)
+fn all_finite<T: Float>(v: &[T]) -> bool {
+    v.chunks(1024)
+        .all(|block| block.iter().fold(true, |ok, x| ok & x.is_finite()))
+}
+
 /// A row-major [`MatRef`] as the [`Rows`] that [`gemm_abt`] reads.
 fn row_major<T>(m: MatRef<'_, T>) -> Rows<'_, T> {
     assert_eq!(
@@ -450,7 +475,7 @@ pub fn conv2d<T: Float>(
         );
     }
     let (x, w) = (input.data(), weight.data());
-    if d.spectral::<T>() {
+    if d.spectral::<T>() && all_finite(x) && all_finite(w) {
         let b = bias.map(|b| b.data());
         let out = spectral::forward(&d.geom, (d.n, d.o), x, w, b);
         return Tensor::from_vec(out, &d.out_shape());
@@ -554,7 +579,7 @@ pub fn conv2d_backward_input<T: Float>(
     let d = Dims::new(op, input_shape, weight.shape(), params);
     check_grad_output(op, &d, grad_output.shape());
     let (gy, w) = (grad_output.data(), weight.data());
-    if d.spectral::<T>() {
+    if d.spectral::<T>() && all_finite(gy) && all_finite(w) {
         let grad_in = spectral::backward_input(&d.geom, (d.n, d.o), gy, w);
         return Tensor::from_vec(grad_in, input_shape);
     }
@@ -619,7 +644,7 @@ pub fn conv2d_backward_weight<T: Float>(
     let d = Dims::new(op, input.shape(), weight_shape, params);
     check_grad_output(op, &d, grad_output.shape());
     let (gy, x) = (grad_output.data(), input.data());
-    if d.spectral::<T>() {
+    if d.spectral::<T>() && all_finite(gy) && all_finite(x) {
         let gw = spectral::backward_weight(&d.geom, (d.n, d.o), gy, x);
         return Tensor::from_vec(gw, weight_shape);
     }

@@ -512,26 +512,28 @@ pub fn global_max_pool2d<T: Float>(input: &Tensor<T>) -> MaxPool2dOutput<T> {
         "global_max_pool2d: input {s:?} is not [N, C, H, W]"
     );
     let plane = s[2] * s[3];
+    assert!(
+        plane > 0,
+        "global_max_pool2d: input {s:?} has empty planes (no maximum)"
+    );
     let planes = s[0] * s[1];
     let mut output = vec![T::NEG_INFINITY; planes];
     let mut indices = vec![0usize; planes];
-    if plane > 0 {
-        let x = input.data();
-        let per_block = planes.div_ceil(2 * num_threads()).max(1);
-        for_each_block_pair(
-            &mut output,
-            per_block,
-            &mut indices,
-            per_block,
-            input.numel(),
-            |blk, vals, idx| {
-                let planes = x[blk * per_block * plane..].chunks_exact(plane);
-                for ((v, i), p) in vals.iter_mut().zip(idx.iter_mut()).zip(planes) {
-                    (*v, *i) = plane_max(p);
-                }
-            },
-        );
-    }
+    let x = input.data();
+    let per_block = planes.div_ceil(2 * num_threads()).max(1);
+    for_each_block_pair(
+        &mut output,
+        per_block,
+        &mut indices,
+        per_block,
+        input.numel(),
+        |blk, vals, idx| {
+            let planes = x[blk * per_block * plane..].chunks_exact(plane);
+            for ((v, i), p) in vals.iter_mut().zip(idx.iter_mut()).zip(planes) {
+                (*v, *i) = plane_max(p);
+            }
+        },
+    );
     MaxPool2dOutput {
         output: Tensor::from_vec(output, &[s[0], s[1], 1, 1]),
         indices,

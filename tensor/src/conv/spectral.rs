@@ -760,4 +760,41 @@ mod tests {
             assert!((d - s).abs() <= 1e-5 * scale, "{d} against {s}");
         }
     }
+
+    /// An infinity in the input of a shape that takes this path: conv2d
+    /// keeps it to the windows that read it (the direct sums), instead of
+    /// mixing it into every output of the sample.
+    #[test]
+    fn a_non_finite_operand_stays_in_its_windows() {
+        use crate::conv::conv2d;
+        use crate::Tensor;
+        let (n, c, (h, w), (kh, kw), o) = (16, 16, (20, 20), (9, 9), 64);
+        let params = Conv2dParams::default();
+        let geom = ConvGeometry::new(c, (h, w), (kh, kw), &params);
+        assert!(worth_it(&geom, 1, (n, o)));
+        let (oh, ow) = geom.output;
+        let mut x: Vec<f32> = values(n * c * h * w, 10)
+            .iter()
+            .map(|&v| v as f32)
+            .collect();
+        // Sample 3, channel 2, pixel (5, 7).
+        let (bad_n, bad_y, bad_x) = (3, 5, 7);
+        x[((bad_n * c + 2) * h + bad_y) * w + bad_x] = f32::INFINITY;
+        let wt: Vec<f32> = values(o * c * kh * kw, 11)
+            .iter()
+            .map(|&v| v as f32)
+            .collect();
+        let y = conv2d(
+            &Tensor::from_vec(x, &[n, c, h, w]),
+            &Tensor::from_vec(wt, &[o, c, kh, kw]),
+            None,
+            &params,
+        );
+        for (q, v) in y.data().iter().enumerate() {
+            let (s, py, px) = (q / (o * oh * ow), q / ow % oh, q % ow);
+            let reads =
+                s == bad_n && (py..py + kh).contains(&bad_y) && (px..px + kw).contains(&bad_x);
+            assert_eq!(!v.is_finite(), reads, "output {q} = {v}");
+        }
+    }
 }

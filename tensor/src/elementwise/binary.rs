@@ -6,7 +6,9 @@
 
 use crate::element::Float;
 use crate::parallel::{filled, for_each_block, num_threads};
-use crate::shape::{broadcast_shapes, for_each_broadcast_run, numel, BroadcastRun};
+use crate::shape::{
+    broadcast_runs, broadcast_shapes, for_each_broadcast_run_in, numel, BroadcastRun,
+};
 use crate::tensor::Tensor;
 
 impl<T: Float> Tensor<T> {
@@ -34,20 +36,24 @@ impl<T: Float> Tensor<T> {
             )
         });
         let (a, b) = (self.data(), other.data());
-        // The runs, all of one length and in output order, cut into blocks
-        // of whole runs for the threads.
-        let mut runs = Vec::new();
-        for_each_broadcast_run(self.shape(), other.shape(), &shape, |r| runs.push(r));
-        let run_len = runs.first().map_or(0, |r| r.len);
-        let per_block = runs.len().div_ceil(2 * num_threads()).max(1);
-        let mut out = filled(numel(&shape), T::ZERO, per_block * run_len, numel(&shape));
-        for_each_block(&mut out, per_block * run_len, numel(&shape), |blk, out| {
-            for (r, dst) in runs[blk * per_block..]
-                .iter()
-                .zip(out.chunks_exact_mut(run_len))
-            {
-                apply_run(r, dst, a, b, &f);
-            }
+        // The runs, all of one length and in output order, in blocks of
+        // whole runs for the threads.
+        let (count, run_len) = broadcast_runs(self.shape(), other.shape(), &shape);
+        let per_block = count.div_ceil(2 * num_threads()).max(1);
+        let n = numel(&shape);
+        let mut out = filled(n, T::ZERO, per_block * run_len, n);
+        for_each_block(&mut out, per_block * run_len, n, |blk, out| {
+            let runs = blk * per_block..(blk * per_block + out.len() / run_len);
+            let mut dst = out.chunks_exact_mut(run_len);
+            for_each_broadcast_run_in(self.shape(), other.shape(), &shape, runs, |r| {
+                apply_run(
+                    &r,
+                    dst.next().expect("one block of output per run"),
+                    a,
+                    b,
+                    &f,
+                );
+            });
         });
         Tensor::from_vec(out, &shape)
     }
