@@ -37,8 +37,12 @@
 //! column v at a time (so that only one column of the weight's spectra is
 //! held), the products over the channels, four real GEMMs per frequency;
 //! then the inverse, along y per column and along x at the end. The
-//! results differ from the direct sums by rounding only: about the f32
-//! epsilon times the sums of the terms' magnitudes, as a GEMM's.
+//! results differ from the direct sums by rounding only, but relative to
+//! the magnitudes of the whole image and kernel (every frequency mixes
+//! all of them), not of each window: a small output beside large ones
+//! keeps less of its relative accuracy than from the direct sums. For the
+//! same reason a NaN or an infinity anywhere in a sample would reach all
+//! its outputs: conv2d takes this path for finite operands only.
 //!
 //! conv2d takes this path ([`worth_it`]) for f32 when it costs a quarter of
 //! the direct GEMM's multiply-adds or less (the products here are strided
