@@ -801,4 +801,34 @@ mod tests {
             assert_eq!(!v.is_finite(), reads, "output {q} = {v}");
         }
     }
+
+    /// The three passes give the same bits on 1, 2 and 4 threads (every
+    /// GEMM is single-threaded inside blocks of whole frequencies, rows or
+    /// arrays).
+    #[test]
+    fn the_passes_do_not_depend_on_the_thread_count() {
+        use crate::parallel::with_threads;
+        let (n, c, hw, k, o) = (8, 8, (12, 11), (5, 4), 16);
+        let geom = ConvGeometry::new(c, hw, k, &Conv2dParams::default());
+        let (oh, ow) = geom.output;
+        let f32s =
+            |len, seed| -> Vec<f32> { values(len, seed).iter().map(|&v| v as f32).collect() };
+        let (x, w) = (f32s(n * c * hw.0 * hw.1, 12), f32s(o * c * k.0 * k.1, 13));
+        let (gy, b) = (f32s(n * o * oh * ow, 14), f32s(o, 15));
+        let run = |threads| {
+            with_threads(threads, || {
+                [
+                    forward(&geom, (n, o), &x, &w, Some(&b)),
+                    backward_input(&geom, (n, o), &gy, &w),
+                    backward_weight(&geom, (n, o), &gy, &x),
+                ]
+                .map(|v| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>())
+            })
+            .expect("a pool of threads")
+        };
+        let one = run(1);
+        for threads in [2, 4] {
+            assert!(run(threads) == one, "{threads} threads");
+        }
+    }
 }
