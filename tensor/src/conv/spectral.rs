@@ -50,10 +50,10 @@
 //! multiply-add); f64 keeps the direct sums, the reference, and
 //! [`set_conv2d_algorithms`](super::set_conv2d_algorithms) can rule it
 //! out. Besides its result, a pass holds both operands transposed, one
-//! column of their spectra, and the inverse's columns: each row of each
-//! result array with its P_w/2 + 1 complex frequencies, so as much as the
-//! result again or more (the direct path holds a few samples' im2col
-//! matrices).
+//! column of their spectra and of their products, and a few columns of the
+//! inverse ([`COLUMNS_HELD`]) before it adds them along x into the result:
+//! in all about as much as its operands and result again (the direct path
+//! holds a few samples' im2col matrices).
 
 use super::ConvGeometry;
 use crate::element::Float;
@@ -279,17 +279,31 @@ fn transpose<T: Float>(src: &[T], rows: usize, cols: usize) -> Vec<T> {
     dst
 }
 
+/// Columns of frequencies the inverse holds before it takes them along x
+/// ([`Inverse`]): a few, so that it holds a few of the result rows'
+/// frequencies rather than all of them (in seed-keras's weight gradient,
+/// the step's peak), at the cost of adding into the result once per few.
+const COLUMNS_HELD: usize = 4;
+
 /// The inverse transform of `count` arrays to `h × w` values (cropped from
 /// the grid), a column v of frequencies at a time.
 struct Inverse<T> {
-    /// After the inverse along y: `[h, 2V, count]`, as [`Spectra`]'s rows.
+    /// The result so far, `[h, w, count]`: the columns taken along x.
+    by_row: Vec<T>,
+    /// Up to [`COLUMNS_HELD`] columns after the inverse along y, not yet
+    /// taken along x: `[h, COLUMNS_HELD, 2, count]`, the real and the
+    /// imaginary part of each held column (in `held` order) for each row.
     cols: Vec<T>,
+    /// The columns v held in `cols`.
+    held: Vec<usize>,
     /// One column's inverse along y, `[2, h, count]`.
     scratch: Vec<T>,
     count: usize,
     h: usize,
     w: usize,
     grid: Grid,
+    /// The inverse along x ([`Grid::inverse_x`]), `[2V, w]`.
+    along_x: Vec<T>,
     /// cos and sin of 2π·y·u/Pₕ, `[h, Pₕ]`.
     cos: Vec<T>,
     sin: Vec<T>,
@@ -299,12 +313,15 @@ impl<T: Float> Inverse<T> {
     fn new(count: usize, (h, w): (usize, usize), grid: Grid) -> Self {
         let (cos, sin) = grid.along_y(h, grid.rows());
         Inverse {
-            cols: vec![T::ZERO; h * 2 * grid.v * count],
+            by_row: vec![T::ZERO; h * w * count],
+            cols: vec![T::ZERO; h * COLUMNS_HELD * 2 * count],
+            held: Vec::with_capacity(COLUMNS_HELD),
             scratch: vec![T::ZERO; 2 * h * count],
             count,
             h,
             w,
             grid,
+            along_x: grid.inverse_x(w),
             cos,
             sin,
         }
@@ -338,27 +355,56 @@ impl<T: Float> Inverse<T> {
                 }
             },
         );
-        // Row y of part p to row (y, p·V + v).
+        // Row y of part p to row (y, j, p), j the column's place.
+        let j = self.held.len();
         for (p, part) in self.scratch.chunks_exact(h * count).enumerate() {
             for (y, row) in part.chunks_exact(count).enumerate() {
-                let at = (y * 2 * self.grid.v + p * self.grid.v + v) * count;
+                let at = ((y * COLUMNS_HELD + j) * 2 + p) * count;
                 self.cols[at..at + count].copy_from_slice(row);
             }
         }
+        self.held.push(v);
+        if self.held.len() == COLUMNS_HELD {
+            self.take_along_x();
+        }
     }
 
-    /// The arrays, `[count, h, w]`, once every column has been added: along
-    /// x for each row y, `[w, 2V] · [2V, count]` (see [`Grid::inverse_x`]),
-    /// then transposed.
-    fn finish(self) -> Vec<T> {
-        let (count, h, w, v2) = (self.count, self.h, self.w, 2 * self.grid.v);
-        let coef = self.grid.inverse_x::<T>(w);
-        let coef_t = MatRef::row_major(&coef, v2, w).t();
-        let mut by_row = vec![T::ZERO; h * w * count];
-        for_each_block(&mut by_row, w * count, h * w * v2 * count, |y, out| {
-            let g = MatRef::row_major(&self.cols[y * v2 * count..][..v2 * count], v2, count);
-            gemm_serial(T::ONE, coef_t, g, T::ZERO, out);
+    /// Adds the held columns along x into the result: for each row y,
+    /// `[w, 2k] · [2k, count]` with the rows of [`Grid::inverse_x`] for the
+    /// k held columns.
+    fn take_along_x(&mut self) {
+        let (count, w, k) = (self.count, self.w, self.held.len());
+        if k == 0 {
+            return;
+        }
+        // Rows (j, p) of the inverse along x: column held[j], part p.
+        let mut coef = Vec::with_capacity(2 * k * w);
+        for &v in &self.held {
+            for p in 0..2 {
+                let row = p * self.grid.v + v;
+                coef.extend_from_slice(&self.along_x[row * w..(row + 1) * w]);
+            }
+        }
+        let coef_t = MatRef::row_major(&coef, 2 * k, w).t();
+        let cols = &self.cols;
+        let work = self.h * w * 2 * k * count;
+        for_each_block(&mut self.by_row, w * count, work, |y, out| {
+            let g = MatRef::row_major(
+                &cols[y * COLUMNS_HELD * 2 * count..][..2 * k * count],
+                2 * k,
+                count,
+            );
+            gemm_serial(T::ONE, coef_t, g, T::ONE, out);
         });
+        self.held.clear();
+    }
+
+    /// The arrays, `[count, h, w]`, once every column has been added: the
+    /// columns still held taken along x, then the result transposed.
+    fn finish(mut self) -> Vec<T> {
+        self.take_along_x();
+        let (count, h, w) = (self.count, self.h, self.w);
+        let by_row = std::mem::take(&mut self.by_row);
         // (The columns are no longer needed: freed before the transpose
         // allocates its result.)
         drop(self);
