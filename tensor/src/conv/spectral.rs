@@ -471,6 +471,37 @@ fn cost(geom: &ConvGeometry, (n, o): (usize, usize)) -> usize {
     spectra(n * c, h, w) + spectra(o * c, kh, kw) + products + inverse
 }
 
+/// Which factor of a complex product is conjugated ([`complex_product`]).
+#[derive(Clone, Copy)]
+enum Conjugate {
+    Neither,
+    A,
+    B,
+}
+
+/// `re + i·im` = A·B for complex matrices given as real and imaginary
+/// parts, either factor conjugated: with s_a, s_b = −1 for a conjugated
+/// factor (else 1),
+/// (A_r + i·s_a·A_i)(B_r + i·s_b·B_i) = (A_r·B_r − s_a·s_b·A_i·B_i) + i(s_a·A_i·B_r + s_b·A_r·B_i),
+/// four real GEMMs on the calling thread.
+fn complex_product<T: Float>(
+    [a_r, a_i]: [MatRef<'_, T>; 2],
+    [b_r, b_i]: [MatRef<'_, T>; 2],
+    conjugate: Conjugate,
+    re: &mut [T],
+    im: &mut [T],
+) {
+    let (s_a, s_b) = match conjugate {
+        Conjugate::Neither => (T::ONE, T::ONE),
+        Conjugate::A => (-T::ONE, T::ONE),
+        Conjugate::B => (T::ONE, -T::ONE),
+    };
+    gemm_serial(T::ONE, a_r, b_r, T::ZERO, re);
+    gemm_serial(-(s_a * s_b), a_i, b_i, T::ONE, re);
+    gemm_serial(s_a, a_i, b_r, T::ZERO, im);
+    gemm_serial(s_b, a_r, b_i, T::ONE, im);
+}
+
 /// Arrays for one pass: their values, count and `(h, w)`.
 type Arrays<'a, T> = (&'a [T], usize, (usize, usize));
 
@@ -516,15 +547,10 @@ pub(crate) fn forward<T: Float>(
 ) -> Vec<T> {
     let c = geom.channels;
     let operands = ((x, n * c, geom.input), (w, o * c, geom.kernel));
-    // Ŷ[n, o] = Σ_c X̂[n, c]·ŵ[o, c]*:
-    //   re = X_r·W_rᵀ + X_i·W_iᵀ,  im = X_i·W_rᵀ − X_r·W_iᵀ.
+    // Ŷ[n, o] = Σ_c X̂[n, c]·ŵ[o, c]*: X̂·(ŵ*)ᵀ.
     let product = |f, xf: &[T], wf: &[T], re: &mut [T], im: &mut [T]| {
-        let [x_r, x_i] = at_frequency(xf, f, (n, c));
-        let [w_r, w_i] = at_frequency(wf, f, (o, c)).map(MatRef::t);
-        gemm_serial(T::ONE, x_r, w_r, T::ZERO, re);
-        gemm_serial(T::ONE, x_i, w_i, T::ONE, re);
-        gemm_serial(T::ONE, x_i, w_r, T::ZERO, im);
-        gemm_serial(-T::ONE, x_r, w_i, T::ONE, im);
+        let (x, w) = (at_frequency(xf, f, (n, c)), at_frequency(wf, f, (o, c)));
+        complex_product(x, w.map(MatRef::t), Conjugate::B, re, im);
     };
     let out_arrays = (n * o, geom.output);
     let mut out = pass(Grid::new(geom), operands, out_arrays, (n, o, c), product);
@@ -548,15 +574,10 @@ pub(crate) fn backward_input<T: Float>(
 ) -> Vec<T> {
     let c = geom.channels;
     let operands = ((gy, n * o, geom.output), (w, o * c, geom.kernel));
-    // dX̂[n, c] = Σ_o dŶ[n, o]·ŵ[o, c]:
-    //   re = G_r·W_r − G_i·W_i,  im = G_r·W_i + G_i·W_r.
+    // dX̂[n, c] = Σ_o dŶ[n, o]·ŵ[o, c]: dŶ·ŵ.
     let product = |f, gf: &[T], wf: &[T], re: &mut [T], im: &mut [T]| {
-        let [g_r, g_i] = at_frequency(gf, f, (n, o));
-        let [w_r, w_i] = at_frequency(wf, f, (o, c));
-        gemm_serial(T::ONE, g_r, w_r, T::ZERO, re);
-        gemm_serial(-T::ONE, g_i, w_i, T::ONE, re);
-        gemm_serial(T::ONE, g_r, w_i, T::ZERO, im);
-        gemm_serial(T::ONE, g_i, w_r, T::ONE, im);
+        let (g, w) = (at_frequency(gf, f, (n, o)), at_frequency(wf, f, (o, c)));
+        complex_product(g, w, Conjugate::Neither, re, im);
     };
     pass(
         Grid::new(geom),
@@ -577,15 +598,10 @@ pub(crate) fn backward_weight<T: Float>(
 ) -> Vec<T> {
     let c = geom.channels;
     let operands = ((gy, n * o, geom.output), (x, n * c, geom.input));
-    // dŵ[o, c] = Σ_n dŶ[n, o]*·X̂[n, c]:
-    //   re = G_rᵀ·X_r + G_iᵀ·X_i,  im = G_rᵀ·X_i − G_iᵀ·X_r.
+    // dŵ[o, c] = Σ_n dŶ[n, o]*·X̂[n, c]: (dŶ*)ᵀ·X̂.
     let product = |f, gf: &[T], xf: &[T], re: &mut [T], im: &mut [T]| {
-        let [g_r, g_i] = at_frequency(gf, f, (n, o)).map(MatRef::t);
-        let [x_r, x_i] = at_frequency(xf, f, (n, c));
-        gemm_serial(T::ONE, g_r, x_r, T::ZERO, re);
-        gemm_serial(T::ONE, g_i, x_i, T::ONE, re);
-        gemm_serial(T::ONE, g_r, x_i, T::ZERO, im);
-        gemm_serial(-T::ONE, g_i, x_r, T::ONE, im);
+        let (g, x) = (at_frequency(gf, f, (n, o)), at_frequency(xf, f, (n, c)));
+        complex_product(g.map(MatRef::t), x, Conjugate::A, re, im);
     };
     pass(
         Grid::new(geom),
