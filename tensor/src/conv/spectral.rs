@@ -53,7 +53,9 @@
 //! column of their spectra and of their products, and a few columns of the
 //! inverse ([`COLUMNS_HELD`]) before it adds them along x into the result:
 //! in all about as much as its operands and result again (the direct path
-//! holds a few samples' im2col matrices).
+//! holds a few samples' im2col matrices). So each of the three runs as
+//! passes over chunks of output channels ([`channel_chunks`]), a chunk's
+//! output and weight no larger than the input.
 
 use super::ConvGeometry;
 use crate::element::Float;
@@ -158,15 +160,13 @@ struct Spectra<T> {
 }
 
 impl<T: Float> Spectra<T> {
-    fn new(arrays: &[T], count: usize, (h, w): (usize, usize), grid: Grid) -> Self {
-        assert_eq!(
-            arrays.len(),
-            count * h * w,
-            "spectral conv2d: array lengths"
-        );
+    fn new(arrays: &Arrays<'_, T>, grid: Grid) -> Self {
+        let ((h, w), count) = (arrays.size, arrays.count());
         let (cos, sin) = grid.along_y(grid.rows(), h);
+        let mut by_pixel = vec![T::ZERO; count * h * w];
+        transpose_rows_into(arrays.values, &arrays.starts, h * w, &mut by_pixel);
         Spectra {
-            by_pixel: transpose(arrays, count, h * w),
+            by_pixel,
             count,
             h,
             w,
@@ -244,12 +244,14 @@ fn at_frequency<T>(spectra: &[T], u: usize, (r, q): (usize, usize)) -> [MatRef<'
 /// Rows of 16 columns moved together by [`transpose_into`].
 const TILE: usize = 16;
 
-/// `dst` `[cols, rows]` = the transpose of `src` `[rows, cols]`, in
+/// `dst` `[cols, rows]` = the transpose of the `[rows, cols]` matrix whose
+/// row r is `src[starts[r]..starts[r] + cols]` (rows = `starts.len()`), in
 /// parallel blocks of `dst`'s rows, tile by tile.
-fn transpose_into<T: Float>(src: &[T], rows: usize, cols: usize, dst: &mut [T]) {
+fn transpose_rows_into<T: Float>(src: &[T], starts: &[usize], cols: usize, dst: &mut [T]) {
+    let rows = starts.len();
     assert!(
-        src.len() == rows * cols && dst.len() == rows * cols,
-        "spectral conv2d: transpose of [{rows}, {cols}] from {} into {} elements",
+        dst.len() == rows * cols && starts.iter().all(|&at| at + cols <= src.len()),
+        "spectral conv2d: transpose of {rows} rows of {cols} from {} into {} elements",
         src.len(),
         dst.len()
     );
@@ -264,18 +266,19 @@ fn transpose_into<T: Float>(src: &[T], rows: usize, cols: usize, dst: &mut [T]) 
             let r1 = (r0 + TILE).min(rows);
             for j in 0..block_cols {
                 let column = &mut out[j * rows..][r0..r1];
-                for (r, d) in (r0..r1).zip(column) {
-                    *d = src[r * cols + c0 + j];
+                for (&at, d) in starts[r0..r1].iter().zip(column) {
+                    *d = src[at + c0 + j];
                 }
             }
         }
     });
 }
 
-/// The transpose of `src` `[rows, cols]` ([`transpose_into`]).
+/// The transpose of `src` `[rows, cols]` ([`transpose_rows_into`]).
 fn transpose<T: Float>(src: &[T], rows: usize, cols: usize) -> Vec<T> {
+    let starts: Vec<usize> = (0..rows).map(|r| r * cols).collect();
     let mut dst = vec![T::ZERO; rows * cols];
-    transpose_into(src, rows, cols, &mut dst);
+    transpose_rows_into(src, &starts, cols, &mut dst);
     dst
 }
 
@@ -502,8 +505,46 @@ fn complex_product<T: Float>(
     gemm_serial(s_b, a_r, b_i, T::ONE, im);
 }
 
-/// Arrays for one pass: their values, count and `(h, w)`.
-type Arrays<'a, T> = (&'a [T], usize, (usize, usize));
+/// The arrays of one operand of a pass: `h × w` values each, array q
+/// starting at `values[starts[q]]`.
+struct Arrays<'a, T> {
+    values: &'a [T],
+    starts: Vec<usize>,
+    size: (usize, usize),
+}
+
+impl<'a, T> Arrays<'a, T> {
+    /// All of `values`, `count` consecutive arrays.
+    fn all(values: &'a [T], count: usize, (h, w): (usize, usize)) -> Self {
+        Arrays {
+            values,
+            starts: (0..count).map(|q| q * h * w).collect(),
+            size: (h, w),
+        }
+    }
+
+    /// Of `values` `[n, channels, h, w]`, the channels in `range` of every
+    /// sample: array (s, j) is channel `range.start + j` of sample s.
+    fn channels(
+        values: &'a [T],
+        (n, channels): (usize, usize),
+        range: std::ops::Range<usize>,
+        (h, w): (usize, usize),
+    ) -> Self {
+        let starts = (0..n)
+            .flat_map(|s| range.clone().map(move |j| (s * channels + j) * h * w))
+            .collect();
+        Arrays {
+            values,
+            starts,
+            size: (h, w),
+        }
+    }
+
+    fn count(&self) -> usize {
+        self.starts.len()
+    }
+}
 
 /// One pass: the spectra of two sets of arrays, a column of frequencies at
 /// a time; for each frequency f, `product(f, a, b, re, im)` writes the
@@ -517,10 +558,7 @@ fn pass<T: Float>(
     (m, n, k): (usize, usize, usize),
     product: impl Fn(usize, &[T], &[T], &mut [T], &mut [T]) + Sync + Send,
 ) -> Vec<T> {
-    let (sa, sb) = (
-        Spectra::new(a.0, a.1, a.2, grid),
-        Spectra::new(b.0, b.1, b.2, grid),
-    );
+    let (sa, sb) = (Spectra::new(&a, grid), Spectra::new(&b, grid));
     let mut inverse = Inverse::new(out_count, out_size, grid);
     let ((mut af, mut at), (mut bf, mut bt)) = (sa.column_buffers(), sb.column_buffers());
     let mut products = vec![T::ZERO; 2 * grid.rows() * m * n];
@@ -536,8 +574,43 @@ fn pass<T: Float>(
     inverse.finish()
 }
 
+/// The output channels in chunks, each one pass: enough chunks that a
+/// chunk of the output (or its gradient) and of the weight each holds no
+/// more values than the input. A pass holds about its operands and result
+/// again (see the module docs); in seed-keras's conv4 the output (784
+/// channels of 14×14) and the weight (784 × 112 kernels of 7×7) are 3.4
+/// and 1.5 times the input (112 channels of 20×20), so in four chunks a
+/// pass holds about a quarter of what it held in one. The price is one
+/// more transform of the operand every chunk needs (the input, in the
+/// forward and the weight gradient) or one more inverse (the input
+/// gradient, summed over the chunks in order), each a few per cent of a
+/// pass.
+fn channel_chunks(geom: &ConvGeometry, (n, o): (usize, usize)) -> Vec<std::ops::Range<usize>> {
+    let (c, (h, w), (kh, kw), (oh, ow)) = (geom.channels, geom.input, geom.kernel, geom.output);
+    let largest = (n * o * oh * ow).max(o * c * kh * kw);
+    let chunks = largest.div_ceil((n * c * h * w).max(1)).clamp(1, o.max(1));
+    let per_chunk = o.div_ceil(chunks).max(1);
+    (0..o)
+        .step_by(per_chunk)
+        .map(|o0| o0..(o0 + per_chunk).min(o))
+        .collect()
+}
+
+/// The kernels of output channels `range` of a weight `[o, C, kh, kw]`, as
+/// arrays.
+fn weight_chunk<'a, T>(
+    w: &'a [T],
+    geom: &ConvGeometry,
+    range: &std::ops::Range<usize>,
+) -> Arrays<'a, T> {
+    let kernel = geom.channels * geom.kernel.0 * geom.kernel.1;
+    let values = &w[range.start * kernel..range.end * kernel];
+    Arrays::all(values, range.len() * geom.channels, geom.kernel)
+}
+
 /// The forward of [`conv2d`](super::conv2d) by the DFT: `[n, o, oh, ow]`
-/// from `x` `[n, C, H, W]`, `w` `[o, C, kh, kw]` and the bias `[o]`.
+/// from `x` `[n, C, H, W]`, `w` `[o, C, kh, kw]` and the bias `[o]`, in
+/// [`channel_chunks`].
 pub(crate) fn forward<T: Float>(
     geom: &ConvGeometry,
     (n, o): (usize, usize),
@@ -545,17 +618,33 @@ pub(crate) fn forward<T: Float>(
     w: &[T],
     bias: Option<&[T]>,
 ) -> Vec<T> {
-    let c = geom.channels;
-    let operands = ((x, n * c, geom.input), (w, o * c, geom.kernel));
-    // Ŷ[n, o] = Σ_c X̂[n, c]·ŵ[o, c]*: X̂·(ŵ*)ᵀ.
-    let product = |f, xf: &[T], wf: &[T], re: &mut [T], im: &mut [T]| {
-        let (x, w) = (at_frequency(xf, f, (n, c)), at_frequency(wf, f, (o, c)));
-        complex_product(x, w.map(MatRef::t), Conjugate::B, re, im);
-    };
-    let out_arrays = (n * o, geom.output);
-    let mut out = pass(Grid::new(geom), operands, out_arrays, (n, o, c), product);
+    let (c, plane) = (geom.channels, geom.col_cols());
+    let chunks = channel_chunks(geom, (n, o));
+    let mut out = Vec::new();
+    for range in &chunks {
+        let oc = range.len();
+        let operands = (
+            Arrays::all(x, n * c, geom.input),
+            weight_chunk(w, geom, range),
+        );
+        // Ŷ[n, o] = Σ_c X̂[n, c]·ŵ[o, c]*: X̂·(ŵ*)ᵀ.
+        let product = |f, xf: &[T], wf: &[T], re: &mut [T], im: &mut [T]| {
+            let (x, w) = (at_frequency(xf, f, (n, c)), at_frequency(wf, f, (oc, c)));
+            complex_product(x, w.map(MatRef::t), Conjugate::B, re, im);
+        };
+        let out_arrays = (n * oc, geom.output);
+        let part = pass(Grid::new(geom), operands, out_arrays, (n, oc, c), product);
+        if chunks.len() == 1 {
+            out = part;
+            break;
+        }
+        // The chunk's channels of each sample into their place.
+        out.resize(n * o * plane, T::ZERO);
+        for (s, sample) in part.chunks_exact(oc * plane).enumerate() {
+            out[(s * o + range.start) * plane..][..oc * plane].copy_from_slice(sample);
+        }
+    }
     if let Some(b) = bias {
-        let plane = geom.col_cols();
         for (q, channel) in out.chunks_exact_mut(plane).enumerate() {
             let b = b[q % o];
             channel.iter_mut().for_each(|y| *y += b);
@@ -565,7 +654,7 @@ pub(crate) fn forward<T: Float>(
 }
 
 /// dL/d(input) by the DFT: `[n, C, H, W]` from `gy` `[n, o, oh, ow]` and
-/// `w` `[o, C, kh, kw]`.
+/// `w` `[o, C, kh, kw]`, summed over [`channel_chunks`] in order.
 pub(crate) fn backward_input<T: Float>(
     geom: &ConvGeometry,
     (n, o): (usize, usize),
@@ -573,23 +662,31 @@ pub(crate) fn backward_input<T: Float>(
     w: &[T],
 ) -> Vec<T> {
     let c = geom.channels;
-    let operands = ((gy, n * o, geom.output), (w, o * c, geom.kernel));
-    // dX̂[n, c] = Σ_o dŶ[n, o]·ŵ[o, c]: dŶ·ŵ.
-    let product = |f, gf: &[T], wf: &[T], re: &mut [T], im: &mut [T]| {
-        let (g, w) = (at_frequency(gf, f, (n, o)), at_frequency(wf, f, (o, c)));
-        complex_product(g, w, Conjugate::Neither, re, im);
-    };
-    pass(
-        Grid::new(geom),
-        operands,
-        (n * c, geom.input),
-        (n, c, o),
-        product,
-    )
+    let mut grad: Option<Vec<T>> = None;
+    for range in channel_chunks(geom, (n, o)) {
+        let oc = range.len();
+        let operands = (
+            Arrays::channels(gy, (n, o), range.clone(), geom.output),
+            weight_chunk(w, geom, &range),
+        );
+        // dX̂[n, c] = Σ_o dŶ[n, o]·ŵ[o, c]: dŶ·ŵ.
+        let product = |f, gf: &[T], wf: &[T], re: &mut [T], im: &mut [T]| {
+            let (g, w) = (at_frequency(gf, f, (n, oc)), at_frequency(wf, f, (oc, c)));
+            complex_product(g, w, Conjugate::Neither, re, im);
+        };
+        let out_arrays = (n * c, geom.input);
+        let part = pass(Grid::new(geom), operands, out_arrays, (n, c, oc), product);
+        match &mut grad {
+            None => grad = Some(part),
+            Some(sum) => sum.iter_mut().zip(&part).for_each(|(s, &p)| *s += p),
+        }
+    }
+    grad.unwrap_or_else(|| vec![T::ZERO; n * c * geom.input.0 * geom.input.1])
 }
 
 /// dL/d(weight) by the DFT: `[o, C, kh, kw]` from `gy` `[n, o, oh, ow]`
-/// and `x` `[n, C, H, W]`.
+/// and `x` `[n, C, H, W]`, each of [`channel_chunks`] a pass whose result
+/// is its part of the gradient.
 pub(crate) fn backward_weight<T: Float>(
     geom: &ConvGeometry,
     (n, o): (usize, usize),
@@ -597,24 +694,37 @@ pub(crate) fn backward_weight<T: Float>(
     x: &[T],
 ) -> Vec<T> {
     let c = geom.channels;
-    let operands = ((gy, n * o, geom.output), (x, n * c, geom.input));
-    // dŵ[o, c] = Σ_n dŶ[n, o]*·X̂[n, c]: (dŶ*)ᵀ·X̂.
-    let product = |f, gf: &[T], xf: &[T], re: &mut [T], im: &mut [T]| {
-        let (g, x) = (at_frequency(gf, f, (n, o)), at_frequency(xf, f, (n, c)));
-        complex_product(g.map(MatRef::t), x, Conjugate::A, re, im);
-    };
-    pass(
-        Grid::new(geom),
-        operands,
-        (o * c, geom.kernel),
-        (o, c, n),
-        product,
-    )
+    let mut gw = Vec::new();
+    for range in channel_chunks(geom, (n, o)) {
+        let oc = range.len();
+        let operands = (
+            Arrays::channels(gy, (n, o), range, geom.output),
+            Arrays::all(x, n * c, geom.input),
+        );
+        // dŵ[o, c] = Σ_n dŶ[n, o]*·X̂[n, c]: (dŶ*)ᵀ·X̂.
+        let product = |f, gf: &[T], xf: &[T], re: &mut [T], im: &mut [T]| {
+            let (g, x) = (at_frequency(gf, f, (n, oc)), at_frequency(xf, f, (n, c)));
+            complex_product(g.map(MatRef::t), x, Conjugate::A, re, im);
+        };
+        let part = pass(
+            Grid::new(geom),
+            operands,
+            (oc * c, geom.kernel),
+            (oc, c, n),
+            product,
+        );
+        if gw.is_empty() {
+            gw = part;
+        } else {
+            gw.extend_from_slice(&part);
+        }
+    }
+    gw
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{backward_input, backward_weight, forward, worth_it};
+    use super::{backward_input, backward_weight, channel_chunks, forward, worth_it};
     use crate::conv::{Conv2dParams, ConvGeometry};
 
     /// The three passes by their definitions, in f64.
@@ -674,12 +784,14 @@ mod tests {
     #[test]
     fn the_three_passes_are_their_definitions() {
         // Even and odd periods, square and not, a kernel as large as the
-        // image and a 1-row kernel.
+        // image (in 2 chunks of output channels) and a 1-row kernel, and
+        // 7 output channels in chunks of 2, 2, 2 and 1.
         for (c, hw, k, n, o) in [
             (3, (8, 8), (3, 3), 2, 4),
             (2, (7, 9), (4, 2), 3, 2),
             (1, (5, 6), (5, 6), 2, 3),
             (2, (6, 5), (1, 3), 1, 2),
+            (1, (6, 6), (3, 3), 2, 7),
         ] {
             let geom = ConvGeometry::new(c, hw, k, &Conv2dParams::default());
             let (oh, ow) = geom.output;
@@ -710,6 +822,27 @@ mod tests {
                 &format!("weight {what}"),
             );
         }
+    }
+
+    #[test]
+    fn output_channels_are_chunked_by_their_size_against_the_input() {
+        let params = Conv2dParams::default();
+        // seed-keras's conv4: the output is 3.4 times the input, 4 chunks.
+        let conv4 = ConvGeometry::new(112, (20, 20), (7, 7), &params);
+        let chunks = channel_chunks(&conv4, (64, 784));
+        assert_eq!(chunks, [0..196, 196..392, 392..588, 588..784]);
+        // Its conv3 (56 → 112, 5×5 on 24×24): 1.4 times, 2 chunks.
+        let conv3 = ConvGeometry::new(56, (24, 24), (5, 5), &params);
+        assert_eq!(channel_chunks(&conv3, (64, 112)), [0..56, 56..112]);
+        // No larger than the input: one chunk; uneven: the last is short.
+        let small = ConvGeometry::new(3, (8, 8), (3, 3), &params);
+        assert_eq!(channel_chunks(&small, (2, 4)), [0..4]);
+        let uneven = ConvGeometry::new(1, (6, 6), (3, 3), &params);
+        assert_eq!(channel_chunks(&uneven, (2, 7)), [0..2, 2..4, 4..6, 6..7]);
+        // Never more chunks than channels, and no chunk without any.
+        let wide = ConvGeometry::new(1, (2, 2), (1, 1), &params);
+        assert_eq!(channel_chunks(&wide, (1, 3)), [0..1, 1..2, 2..3]);
+        assert!(channel_chunks(&wide, (1, 0)).is_empty());
     }
 
     #[test]
