@@ -836,7 +836,7 @@ mod tests {
         assert_eq!(channel_chunks(&conv3, (64, 112)), [0..56, 56..112]);
         // No larger than the input: one chunk; uneven: the last is short.
         let small = ConvGeometry::new(3, (8, 8), (3, 3), &params);
-        assert_eq!(channel_chunks(&small, (2, 4)), [0..4]);
+        assert_eq!(channel_chunks(&small, (2, 4)), vec![0..4]);
         let uneven = ConvGeometry::new(1, (6, 6), (3, 3), &params);
         assert_eq!(channel_chunks(&uneven, (2, 7)), [0..2, 2..4, 4..6, 6..7]);
         // Never more chunks than channels, and no chunk without any.
