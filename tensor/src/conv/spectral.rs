@@ -241,7 +241,7 @@ fn at_frequency<T>(spectra: &[T], u: usize, (r, q): (usize, usize)) -> [MatRef<'
     [re, im].map(|s| MatRef::row_major(&s[u * r * q..][..r * q], r, q))
 }
 
-/// Rows of 16 columns moved together by [`transpose_into`].
+/// Rows of 16 columns moved together by [`transpose_rows_into`].
 const TILE: usize = 16;
 
 /// `dst` `[cols, rows]` = the transpose of the `[rows, cols]` matrix whose
@@ -580,7 +580,8 @@ fn pass<T: Float>(
 /// again (see the module docs); in seed-keras's conv4 the output (784
 /// channels of 14×14) and the weight (784 × 112 kernels of 7×7) are 3.4
 /// and 1.5 times the input (112 channels of 20×20), so in four chunks a
-/// pass holds about a quarter of what it held in one. The price is one
+/// pass holds a quarter of their spectra and of the result it builds,
+/// the input's as before. The price is one
 /// more transform of the operand every chunk needs (the input, in the
 /// forward and the weight gradient) or one more inverse (the input
 /// gradient, summed over the chunks in order), each a few per cent of a
