@@ -295,7 +295,13 @@ fn weight_channels<const OB: usize>(
 
 /// dW[r, t0 + t] += Σ_q dY_wide[r, q] · X[shift(t) + q] for OB channels r
 /// and TB taps t of one image, over the real output positions.
-#[inline]
+///
+/// Not inlined, and with one array of OB sums per tap: inlined into
+/// [`weight_image`], or with the sums as one `[[_; TB]; OB]` array, LLVM
+/// kept five or six of the twenty sums of a 10 × 2 tile on the stack (a
+/// load and a store around each of their multiply-adds) while 13 of the
+/// 32 registers went unused; on its own it keeps them all in registers.
+#[inline(never)]
 #[target_feature(enable = "avx512f")]
 fn weight_tile<const OB: usize, const TB: usize>(
     (g_rows, gw_rows): (&[f32], &mut [f32]),
@@ -313,22 +319,23 @@ fn weight_tile<const OB: usize, const TB: usize>(
         g_rows.len() == OB * lp && lp >= l.div_ceil(LANES) * LANES,
         "direct conv2d: gradient rows too short"
     );
-    let mut acc = [[_mm512_setzero_ps(); TB]; OB];
+    let mut acc = [[_mm512_setzero_ps(); OB]; TB];
     for (q0, &mask) in (0..l).step_by(LANES).zip(valid) {
         // SAFETY: the lanes of `mask` are positions q < l, and
         // shift + l ≤ x.len() (asserted).
         let xs: [__m512; TB] =
             std::array::from_fn(|t| unsafe { load_masked_unchecked(x, shifts[t] + q0, mask) });
-        for (r, sums) in acc.iter_mut().enumerate() {
+        #[allow(clippy::needless_range_loop)]
+        for r in 0..OB {
             // SAFETY: r·lp + q0 + 16 ≤ OB·lp (asserted: rows are padded).
             let g = unsafe { load_at(g_rows, r * lp + q0, LANES) };
-            for (a, &xv) in sums.iter_mut().zip(&xs) {
-                *a = _mm512_fmadd_ps(g, xv, *a);
+            for t in 0..TB {
+                acc[t][r] = _mm512_fmadd_ps(g, xs[t], acc[t][r]);
             }
         }
     }
-    for (r, sums) in acc.iter().enumerate() {
-        for (t, &a) in sums.iter().enumerate() {
+    for (t, sums) in acc.iter().enumerate() {
+        for (r, &a) in sums.iter().enumerate() {
             gw_rows[r * taps + t0 + t] += _mm512_reduce_add_ps(a);
         }
     }
