@@ -371,6 +371,11 @@ pub fn max_pool2d_backward<T: Float>(
     let (in_plane, out_plane) = (input_shape[2] * input_shape[3], gs[2] * gs[3]);
     let planes = gs[0] * gs[1];
     let ppb = planes.div_ceil(2 * num_threads()).max(1);
+    // The zeros are written (not a zeroed allocation) before the gradients
+    // are added into them: a fresh page first *read* (by `+=`) is mapped
+    // to the shared zero page, so that its first write faults again and
+    // flushes the other cores' TLBs (with two threads, a third of the seed
+    // network's step when the buffer came zeroed).
     let mut grad_in = filled(
         planes * in_plane,
         T::ZERO,
@@ -383,12 +388,6 @@ pub fn max_pool2d_backward<T: Float>(
         ppb * in_plane,
         grad_output.numel(),
         |blk, gin_blk| {
-            // Write the zeros again before adding into them: the fresh
-            // buffer's pages are not mapped yet, and a page first *read*
-            // (by `+=`) is mapped to the shared zero page, so that its first
-            // write faults again and flushes the other cores' TLBs. With
-            // two threads that was a third of the seed network's step.
-            gin_blk.fill(T::ZERO);
             for (q, gx) in gin_blk.chunks_mut(in_plane).enumerate() {
                 let k0 = (blk * ppb + q) * out_plane;
                 for (&i, &g) in indices[k0..k0 + out_plane]
