@@ -298,9 +298,9 @@ fn weight_channels<const OB: usize>(
 ///
 /// Not inlined, and with one array of OB sums per tap: inlined into
 /// [`weight_image`], or with the sums as one `[[_; TB]; OB]` array, LLVM
-/// kept five or six of the twenty sums of a 10 × 2 tile on the stack (a
-/// load and a store around each of their multiply-adds) while 13 of the
-/// 32 registers went unused; on its own it keeps them all in registers.
+/// kept some of the sums of a 10 × 2 tile on the stack (a load and a
+/// store around each of their multiply-adds) with registers to spare; on
+/// its own it keeps them all in registers (`results/kernel-ab/`).
 #[inline(never)]
 #[target_feature(enable = "avx512f")]
 fn weight_tile<const OB: usize, const TB: usize>(
