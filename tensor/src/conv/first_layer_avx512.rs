@@ -296,11 +296,12 @@ fn weight_channels<const OB: usize>(
 /// dW[r, t0 + t] += Σ_q dY_wide[r, q] · X[shift(t) + q] for OB channels r
 /// and TB taps t of one image, over the real output positions.
 ///
-/// Not inlined, and with one array of OB sums per tap: inlined into
-/// [`weight_image`], or with the sums as one `[[_; TB]; OB]` array, LLVM
-/// kept some of the sums of a 10 × 2 tile on the stack (a load and a
-/// store around each of their multiply-adds) with registers to spare; on
-/// its own it keeps them all in registers (`results/kernel-ab/`).
+/// One array of OB sums per tap, and not inlined: with the sums as one
+/// `[[_; TB]; OB]` array (inlined into [`weight_image`] or not), LLVM kept
+/// some of the sums of a 10 × 2 tile on the stack (a load and a store
+/// around each of their multiply-adds) with registers to spare; with an
+/// array per tap it keeps them in registers, and inlined that version
+/// came out slower (`results/kernel-ab/`).
 #[inline(never)]
 #[target_feature(enable = "avx512f")]
 fn weight_tile<const OB: usize, const TB: usize>(

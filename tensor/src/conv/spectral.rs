@@ -55,7 +55,7 @@
 //! in all about as much as its operands and result again (the direct path
 //! holds a few samples' im2col matrices). So each of the three runs as
 //! passes over chunks of output channels ([`channel_chunks`]), a chunk's
-//! output and weight no larger than the input.
+//! output and weight each no larger than the input.
 
 use super::ConvGeometry;
 use crate::element::Float;
@@ -516,6 +516,12 @@ struct Arrays<'a, T> {
 impl<'a, T> Arrays<'a, T> {
     /// All of `values`, `count` consecutive arrays.
     fn all(values: &'a [T], count: usize, (h, w): (usize, usize)) -> Self {
+        assert_eq!(
+            values.len(),
+            count * h * w,
+            "spectral conv2d: {count} arrays of {h}×{w} in {} values",
+            values.len()
+        );
         Arrays {
             values,
             starts: (0..count).map(|q| q * h * w).collect(),
@@ -574,23 +580,29 @@ fn pass<T: Float>(
     inverse.finish()
 }
 
-/// The output channels in chunks, each one pass: enough chunks that a
-/// chunk of the output (or its gradient) and of the weight each holds no
-/// more values than the input. A pass holds about its operands and result
-/// again (see the module docs); in seed-keras's conv4 the output (784
-/// channels of 14×14) and the weight (784 × 112 kernels of 7×7) are 3.4
-/// and 1.5 times the input (112 channels of 20×20), so in four chunks a
-/// pass holds a quarter of their spectra and of the result it builds,
-/// the input's as before. The price is one
-/// more transform of the operand every chunk needs (the input, in the
-/// forward and the weight gradient) or one more inverse (the input
-/// gradient, summed over the chunks in order), each a few per cent of a
-/// pass.
+/// The output channels in chunks, each one pass: as few chunks as keep a
+/// chunk's output (or its gradient) and its weight each no larger than the
+/// input (or one channel a chunk, where one alone is larger), of nearly
+/// equal sizes. A pass holds about its operands and
+/// result again (see the module docs); in seed-keras's conv4 the output
+/// (784 channels of 14×14) and the weight (784 × 112 kernels of 7×7) are
+/// 3.4 and 1.5 times the input (112 channels of 20×20), so in four chunks
+/// a pass holds a quarter of the output's and the weight's spectra (the
+/// input's whole, and in the input gradient its whole result and the sum
+/// so far). The price is one more transform of the operand every chunk
+/// needs (the input, in the forward and the weight gradient) or one more
+/// inverse (the input gradient, summed over the chunks in order), each a
+/// few per cent of a pass.
 fn channel_chunks(geom: &ConvGeometry, (n, o): (usize, usize)) -> Vec<std::ops::Range<usize>> {
+    if o == 0 {
+        return Vec::new();
+    }
     let (c, (h, w), (kh, kw), (oh, ow)) = (geom.channels, geom.input, geom.kernel, geom.output);
-    let largest = (n * o * oh * ow).max(o * c * kh * kw);
-    let chunks = largest.div_ceil((n * c * h * w).max(1)).clamp(1, o.max(1));
-    let per_chunk = o.div_ceil(chunks).max(1);
+    // Values of the output and of the weight per output channel.
+    let per_channel = (n * oh * ow).max(c * kh * kw).max(1);
+    let most = (n * c * h * w / per_channel).max(1);
+    let chunks = o.div_ceil(most);
+    let per_chunk = o.div_ceil(chunks);
     (0..o)
         .step_by(per_chunk)
         .map(|o0| o0..(o0 + per_chunk).min(o))
@@ -716,6 +728,7 @@ pub(crate) fn backward_weight<T: Float>(
         );
         if gw.is_empty() {
             gw = part;
+            gw.reserve_exact(o * c * geom.kernel.0 * geom.kernel.1 - gw.len());
         } else {
             gw.extend_from_slice(&part);
         }
@@ -844,6 +857,32 @@ mod tests {
         let wide = ConvGeometry::new(1, (2, 2), (1, 1), &params);
         assert_eq!(channel_chunks(&wide, (1, 3)), [0..1, 1..2, 2..3]);
         assert!(channel_chunks(&wide, (1, 0)).is_empty());
+        // In general: the chunks cover the channels in order, each no
+        // larger than the input (or of one channel), as few as that allows.
+        for (c, hw, k, n, o) in [
+            (1, (10, 10), (3, 3), 1, 3),
+            (3, (9, 7), (2, 4), 5, 11),
+            (2, (6, 6), (6, 6), 3, 40),
+            (16, (5, 5), (3, 3), 2, 9),
+        ] {
+            let geom = ConvGeometry::new(c, hw, k, &params);
+            let (oh, ow) = geom.output;
+            let input = n * c * hw.0 * hw.1;
+            let per_channel = (n * oh * ow).max(c * k.0 * k.1);
+            let chunks = channel_chunks(&geom, (n, o));
+            let ends: Vec<usize> = chunks.iter().map(|r| r.end).collect();
+            assert_eq!(chunks[0].start, 0, "{geom:?}");
+            assert!(chunks.windows(2).all(|p| p[0].end == p[1].start));
+            assert_eq!(ends.last(), Some(&o));
+            for r in &chunks {
+                assert!(
+                    r.len() * per_channel <= input || r.len() == 1,
+                    "{geom:?}: {r:?}"
+                );
+            }
+            let most = (input / per_channel).max(1);
+            assert_eq!(chunks.len(), o.div_ceil(most), "{geom:?}");
+        }
     }
 
     #[test]
