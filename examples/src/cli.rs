@@ -438,11 +438,8 @@ where
         .ok_or_else(|| choice("rnn-cell", &a.rnn_cell, RecurrentCell::NAMES))?;
     let synapse_input = SynapseInput::from_name(&a.synapse_input)
         .ok_or_else(|| choice("synapse-input", &a.synapse_input, SynapseInput::NAMES))?;
-    let conv = match a.conv.as_str() {
-        "any" => Conv2dAlgorithms::Any,
-        "direct" => Conv2dAlgorithms::Direct,
-        _ => return Err(choice("conv", &a.conv, &["any", "direct"])),
-    };
+    let conv = Conv2dAlgorithms::from_name(&a.conv)
+        .ok_or_else(|| choice("conv", &a.conv, Conv2dAlgorithms::NAMES))?;
     let validation = positive("validation", a.validation)?;
     let task = match (a.eval_only, a.predict) {
         (true, Some(_)) => {

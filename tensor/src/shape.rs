@@ -195,8 +195,96 @@ pub fn for_each_broadcast_run(
     out: &[usize],
     f: impl FnMut(BroadcastRun),
 ) {
-    let (count, _) = broadcast_runs(a, b, out);
-    for_each_broadcast_run_in(a, b, out, 0..count, f);
+    let merged = MergedAxes::new(a, b, out);
+    let (count, _) = merged.runs();
+    merged.walk(0..count, f);
+}
+
+/// The output's axes merged ([`merge_axes`]) with both operands' strides,
+/// and the output's size: what the run walks below need, computed once.
+struct MergedAxes {
+    dims: Vec<usize>,
+    sa: Vec<usize>,
+    sb: Vec<usize>,
+    numel: usize,
+}
+
+impl MergedAxes {
+    fn new(a: &[usize], b: &[usize], out: &[usize]) -> Self {
+        let (dims, sa, sb) =
+            merge_axes(out, &broadcast_strides(a, out), &broadcast_strides(b, out));
+        MergedAxes {
+            dims,
+            sa,
+            sb,
+            numel: numel(out),
+        }
+    }
+
+    /// The number of runs and their common length ([`broadcast_runs`]).
+    fn runs(&self) -> (usize, usize) {
+        if self.numel == 0 {
+            return (0, 0);
+        }
+        let len = self.dims.last().copied().unwrap_or(1);
+        (self.numel / len, len)
+    }
+
+    /// Calls `f` on the runs numbered `runs`, in order (they exist).
+    fn walk(&self, runs: std::ops::Range<usize>, mut f: impl FnMut(BroadcastRun)) {
+        if runs.is_empty() {
+            return;
+        }
+        let (out, sa, sb) = (&self.dims, &self.sa, &self.sb);
+        let rank = out.len();
+        if rank == 0 {
+            f(BroadcastRun {
+                out: 0,
+                a: 0,
+                a_step: 0,
+                b: 0,
+                b_step: 0,
+                len: 1,
+            });
+            return;
+        }
+        let inner = out[rank - 1];
+        let (ia, ib) = (sa[rank - 1], sb[rank - 1]);
+        // The multi-index over the outer axes of the first run, and its offsets.
+        let mut idx = vec![0usize; rank];
+        let (mut oa, mut ob) = (0usize, 0usize);
+        let mut rest = runs.start;
+        for ax in (0..rank - 1).rev() {
+            idx[ax] = rest % out[ax];
+            rest /= out[ax];
+            oa += idx[ax] * sa[ax];
+            ob += idx[ax] * sb[ax];
+        }
+        for run in runs {
+            f(BroadcastRun {
+                out: run * inner,
+                a: oa,
+                a_step: ia,
+                b: ob,
+                b_step: ib,
+                len: inner,
+            });
+            // Advance the multi-index over the outer axes (odometer style).
+            let mut ax = rank - 1;
+            while ax > 0 {
+                ax -= 1;
+                idx[ax] += 1;
+                oa += sa[ax];
+                ob += sb[ax];
+                if idx[ax] < out[ax] {
+                    break;
+                }
+                oa -= sa[ax] * out[ax];
+                ob -= sb[ax] * out[ax];
+                idx[ax] = 0;
+            }
+        }
+    }
 }
 
 /// How many runs [`for_each_broadcast_run`] gives for these shapes, and
@@ -209,13 +297,7 @@ pub fn for_each_broadcast_run(
 /// assert_eq!(broadcast_runs(&[2, 3], &[2, 3], &[2, 3]), (1, 6)); // merged
 /// ```
 pub fn broadcast_runs(a: &[usize], b: &[usize], out: &[usize]) -> (usize, usize) {
-    let n = numel(out);
-    if n == 0 {
-        return (0, 0);
-    }
-    let (dims, _, _) = merge_axes(out, &broadcast_strides(a, out), &broadcast_strides(b, out));
-    let len = dims.last().copied().unwrap_or(1);
-    (n / len, len)
+    MergedAxes::new(a, b, out).runs()
 }
 
 /// [`for_each_broadcast_run`] for the runs numbered `runs` only (in
@@ -234,63 +316,13 @@ pub fn for_each_broadcast_run_in(
     b: &[usize],
     out: &[usize],
     runs: std::ops::Range<usize>,
-    mut f: impl FnMut(BroadcastRun),
+    f: impl FnMut(BroadcastRun),
 ) {
-    let (count, _) = broadcast_runs(a, b, out);
+    let merged = MergedAxes::new(a, b, out);
+    let (count, _) = merged.runs();
     assert!(
         runs.start <= runs.end && runs.end <= count,
         "broadcast runs {runs:?} of {count} for {a:?} and {b:?} into {out:?}"
     );
-    if runs.is_empty() {
-        return;
-    }
-    let (out, sa, sb) = merge_axes(out, &broadcast_strides(a, out), &broadcast_strides(b, out));
-    let rank = out.len();
-    if rank == 0 {
-        f(BroadcastRun {
-            out: 0,
-            a: 0,
-            a_step: 0,
-            b: 0,
-            b_step: 0,
-            len: 1,
-        });
-        return;
-    }
-    let inner = out[rank - 1];
-    let (ia, ib) = (sa[rank - 1], sb[rank - 1]);
-    // The multi-index over the outer axes of the first run, and its offsets.
-    let mut idx = vec![0usize; rank];
-    let (mut oa, mut ob) = (0usize, 0usize);
-    let mut rest = runs.start;
-    for ax in (0..rank - 1).rev() {
-        idx[ax] = rest % out[ax];
-        rest /= out[ax];
-        oa += idx[ax] * sa[ax];
-        ob += idx[ax] * sb[ax];
-    }
-    for run in runs {
-        f(BroadcastRun {
-            out: run * inner,
-            a: oa,
-            a_step: ia,
-            b: ob,
-            b_step: ib,
-            len: inner,
-        });
-        // Advance the multi-index over the outer axes (odometer style).
-        let mut ax = rank - 1;
-        while ax > 0 {
-            ax -= 1;
-            idx[ax] += 1;
-            oa += sa[ax];
-            ob += sb[ax];
-            if idx[ax] < out[ax] {
-                break;
-            }
-            oa -= sa[ax] * out[ax];
-            ob -= sb[ax] * out[ax];
-            idx[ax] = 0;
-        }
-    }
+    merged.walk(runs, f);
 }

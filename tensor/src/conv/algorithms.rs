@@ -18,6 +18,27 @@ pub enum Conv2dAlgorithms {
     Direct,
 }
 
+impl Conv2dAlgorithms {
+    /// The settings' names, in the order of the variants (as a command
+    /// line spells them).
+    pub const NAMES: &'static [&'static str] = &["any", "direct"];
+
+    /// The setting called `name` (one of [`Conv2dAlgorithms::NAMES`]).
+    ///
+    /// ```
+    /// use synann_tensor::conv::Conv2dAlgorithms;
+    /// assert_eq!(Conv2dAlgorithms::from_name("direct"), Some(Conv2dAlgorithms::Direct));
+    /// assert_eq!(Conv2dAlgorithms::from_name("fast"), None);
+    /// ```
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "any" => Some(Conv2dAlgorithms::Any),
+            "direct" => Some(Conv2dAlgorithms::Direct),
+            _ => None,
+        }
+    }
+}
+
 /// Whether the spectral path is allowed: the one bit the setting holds.
 static SPECTRAL_ALLOWED: AtomicBool = AtomicBool::new(true);
 

@@ -237,14 +237,17 @@ impl Dims {
         true
     }
 
-    /// Whether the spectral path ([`spectral`]) serves this call: allowed
+    /// Whether the spectral path ([`spectral`]) serves this call on the
+    /// operands `a` and `b`: allowed
     /// ([`set_conv2d_algorithms`](super::set_conv2d_algorithms)), f32
-    /// elements (f64 keeps the direct sums, the reference) and a geometry
-    /// where it saves enough.
-    fn spectral<T: Float>(&self) -> bool {
+    /// elements (f64 keeps the direct sums, the reference), a geometry
+    /// where it saves enough, and finite operands ([`all_finite`]).
+    fn spectral<T: Float>(&self, a: &[T], b: &[T]) -> bool {
         super::conv2d_algorithms() == super::Conv2dAlgorithms::Any
             && T::as_f32_slice(&[] as &[T]).is_some()
             && spectral::worth_it(&self.geom, self.groups, (self.n, self.o))
+            && all_finite(a)
+            && all_finite(b)
     }
 
     /// Whether the first-layer kernels ([`first_layer_avx512`]) serve this
@@ -475,7 +478,7 @@ pub fn conv2d<T: Float>(
         );
     }
     let (x, w) = (input.data(), weight.data());
-    if d.spectral::<T>() && all_finite(x) && all_finite(w) {
+    if d.spectral(x, w) {
         let b = bias.map(|b| b.data());
         let out = spectral::forward(&d.geom, (d.n, d.o), x, w, b);
         return Tensor::from_vec(out, &d.out_shape());
@@ -579,7 +582,7 @@ pub fn conv2d_backward_input<T: Float>(
     let d = Dims::new(op, input_shape, weight.shape(), params);
     check_grad_output(op, &d, grad_output.shape());
     let (gy, w) = (grad_output.data(), weight.data());
-    if d.spectral::<T>() && all_finite(gy) && all_finite(w) {
+    if d.spectral(gy, w) {
         let grad_in = spectral::backward_input(&d.geom, (d.n, d.o), gy, w);
         return Tensor::from_vec(grad_in, input_shape);
     }
@@ -644,7 +647,7 @@ pub fn conv2d_backward_weight<T: Float>(
     let d = Dims::new(op, input.shape(), weight_shape, params);
     check_grad_output(op, &d, grad_output.shape());
     let (gy, x) = (grad_output.data(), input.data());
-    if d.spectral::<T>() && all_finite(gy) && all_finite(x) {
+    if d.spectral(gy, x) {
         let gw = spectral::backward_weight(&d.geom, (d.n, d.o), gy, x);
         return Tensor::from_vec(gw, weight_shape);
     }
