@@ -42,7 +42,7 @@
 //! assert_eq!(err.layer.as_deref(), Some("Sqrt"));
 //! ```
 
-use crate::function::{BackwardCtx, Function};
+use crate::function::{BackwardCtx, Function, InPlaceCtx};
 use std::cell::{Cell, RefCell};
 use std::fmt;
 use synann_tensor::{Float, Tensor};
@@ -350,6 +350,15 @@ impl<T: Float> Function<T> for InModule<T> {
             }
         }
         grads
+    }
+
+    /// The op's in-place backward, its result checked as `backward`'s.
+    fn backward_in_place(&self, ctx: &InPlaceCtx<'_, T>, grad: &mut Tensor<T>) -> bool {
+        let written = self.op.backward_in_place(ctx, grad);
+        if written && is_anomaly_enabled() && !grad.all_finite() {
+            report(Phase::Backward, self.op.name(), self.location.clone(), grad);
+        }
+        written
     }
 }
 

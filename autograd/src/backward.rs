@@ -10,12 +10,14 @@
 //!
 //! Unless the graph is retained, each node's function and input links are
 //! dropped as soon as its backward has run, so saved tensors are freed
-//! during the pass, not after it.
+//! during the pass, not after it. The incoming gradient is the pass's own,
+//! so an op whose single needed input gradient it can write over does so
+//! ([`Function::backward_in_place`](crate::Function::backward_in_place)).
 
 use crate::anomaly::{self, Phase};
-use crate::function::BackwardCtx;
+use crate::function::{BackwardCtx, InPlaceCtx};
 use crate::profile;
-use crate::var::Var;
+use crate::var::{GradFn, Var};
 use std::collections::{HashMap, HashSet};
 use synann_tensor::{Float, Tensor};
 
@@ -102,14 +104,8 @@ impl<T: Float> Var<T> {
             let inputs: Vec<&Tensor<T>> = input_values.iter().map(|r| &**r).collect();
             let needs: Vec<bool> = gf.inputs.iter().map(|v| v.requires_grad()).collect();
             let output = node.value();
-            let ctx = BackwardCtx {
-                inputs: &inputs,
-                output: &output,
-                grad_output: &g,
-                needs_grad: &needs,
-            };
             let start = profile::start();
-            let grads = gf.op.backward(&ctx);
+            let grads = input_grads(gf, &inputs, &output, g, &needs);
             profile::finish(start, gf.op.name(), Phase::Backward);
             assert_eq!(
                 grads.len(),
@@ -145,6 +141,38 @@ impl<T: Float> Var<T> {
         // belongs to nodes outside the order, which cannot happen.
         debug_assert!(pending.is_empty());
     }
+}
+
+/// The gradients of `gf`'s inputs from dL/d(output) `g`: written over `g`
+/// when only one input needs one and the op can
+/// ([`Function::backward_in_place`](crate::Function::backward_in_place)),
+/// else from the op's backward.
+fn input_grads<T: Float>(
+    gf: &GradFn<T>,
+    inputs: &[&Tensor<T>],
+    output: &Tensor<T>,
+    mut g: Tensor<T>,
+    needs: &[bool],
+) -> Vec<Option<Tensor<T>>> {
+    let mut needing = needs.iter().enumerate().filter(|(_, &n)| n);
+    if let (Some((input, _)), None) = (needing.next(), needing.next()) {
+        let ctx = InPlaceCtx {
+            inputs,
+            output,
+            input,
+        };
+        if gf.op.backward_in_place(&ctx, &mut g) {
+            let mut grads: Vec<Option<Tensor<T>>> = inputs.iter().map(|_| None).collect();
+            grads[input] = Some(g);
+            return grads;
+        }
+    }
+    gf.op.backward(&BackwardCtx {
+        inputs,
+        output,
+        grad_output: &g,
+        needs_grad: needs,
+    })
 }
 
 /// Every node reachable from `root` through nodes that require grad, each

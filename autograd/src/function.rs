@@ -50,6 +50,17 @@ pub struct BackwardCtx<'a, T: Float> {
     pub needs_grad: &'a [bool],
 }
 
+/// What a [`Function::backward_in_place`] receives besides the gradient it
+/// overwrites.
+pub struct InPlaceCtx<'a, T: Float> {
+    /// The input values, as they were in forward.
+    pub inputs: &'a [&'a Tensor<T>],
+    /// The output value computed by forward.
+    pub output: &'a Tensor<T>,
+    /// The one input whose gradient is needed (an index into `inputs`).
+    pub input: usize,
+}
+
 /// A differentiable operation: forward computes the output, backward the
 /// vector–Jacobian product.
 pub trait Function<T: Float> {
@@ -63,6 +74,26 @@ pub trait Function<T: Float> {
     /// Given dL/d(output) in `ctx`, returns dL/d(input) for each input, in
     /// order, with the input's shape (`None` for an input needing none).
     fn backward(&self, ctx: &BackwardCtx<'_, T>) -> Vec<Option<Tensor<T>>>;
+
+    /// Backward without a new buffer: overwrites `grad`, which holds
+    /// dL/d(output), with dL/d(`inputs[ctx.input]`) and returns `true`.
+    ///
+    /// The engine tries it first whenever exactly one input needs a
+    /// gradient, since it owns dL/d(output) and would drop it right after
+    /// [`Function::backward`]. An element-wise op whose gradient has the
+    /// output's shape (ReLU, dropout's mask, a reshape) can then compute it
+    /// where dL/d(output) lies, and the pass holds one gradient of that
+    /// size instead of two (PyTorch's autograd frees the incoming gradient
+    /// only after the op's backward returns). An op that cannot, for this
+    /// input or these shapes, returns `false` and leaves `grad` as it was;
+    /// the default does so for every op.
+    ///
+    /// The result must be what [`Function::backward`] returns for that
+    /// input; the built-in ops write both through one function.
+    fn backward_in_place(&self, ctx: &InPlaceCtx<'_, T>, grad: &mut Tensor<T>) -> bool {
+        let _ = (ctx, grad);
+        false
+    }
 }
 
 /// Runs `f` forward on the inputs' values and, if gradients are enabled and

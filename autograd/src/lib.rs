@@ -37,7 +37,7 @@ pub mod profile;
 pub mod var;
 
 pub use anomaly::{catch_anomaly, detect_anomaly, Anomaly};
-pub use function::{apply, BackwardCtx, Function};
+pub use function::{apply, BackwardCtx, Function, InPlaceCtx};
 pub use gradcheck::{
     gradcheck, gradcheck_checkable, gradcheck_named, Checkable, ElementMismatch,
     FiniteDifferenceError, GradcheckError, GradcheckOptions, GradcheckReport, Location,

@@ -13,4 +13,5 @@ mod grad_reduce;
 mod grad_shape;
 mod grad_softmax;
 mod grad_unary;
+mod in_place;
 mod precision_kernels;

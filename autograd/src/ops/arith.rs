@@ -21,7 +21,7 @@
 //! output shape; its gradient is the output-shaped gradient summed back
 //! down to `s` ([`Tensor::sum_to`]).
 
-use crate::function::{apply, BackwardCtx, Function};
+use crate::function::{apply, BackwardCtx, Function, InPlaceCtx};
 use crate::var::Var;
 use synann_tensor::{Float, Tensor};
 
@@ -118,6 +118,37 @@ impl<T: Float> Function<T> for BinaryOp {
             gb.map(|t| t.into_sum_to(b.shape())),
         ]
     }
+
+    fn backward_in_place(&self, ctx: &InPlaceCtx<'_, T>, grad: &mut Tensor<T>) -> bool {
+        self.input_grad_in_place(ctx, grad)
+    }
+}
+
+impl BinaryOp {
+    /// dL/da or dL/db written over g = dL/dz, for add, sub, mul and div when
+    /// that input and every other operand the formula reads have z's shape
+    /// (no sum over broadcast axes). The same element-wise formulas as
+    /// `backward`'s, operand for operand.
+    fn input_grad_in_place<T: Float>(&self, ctx: &InPlaceCtx<'_, T>, g: &mut Tensor<T>) -> bool {
+        let (a, b, z) = (ctx.inputs[0], ctx.inputs[1], ctx.output);
+        let full = |t: &Tensor<T>| t.shape() == z.shape();
+        if !full(ctx.inputs[ctx.input]) {
+            return false;
+        }
+        match (self.0, ctx.input) {
+            (Binary::Add, _) | (Binary::Sub, 0) => {}
+            (Binary::Sub, 1) => g.map_(|g| -g),
+            (Binary::Mul, 0) if full(b) => g.zip_map_(b, "mul", |g, b| g * b),
+            (Binary::Mul, 1) if full(a) => g.zip_map_(a, "mul", |g, a| g * a),
+            (Binary::Div, 0) if full(b) => g.zip_map_(b, "div", |g, b| g / b),
+            (Binary::Div, 1) if full(b) => {
+                g.zip_map_(z, "mul", |g, z| g * z);
+                g.zip_map_(b, "div", |t, b| -(t / b));
+            }
+            _ => return false,
+        }
+        true
+    }
 }
 
 /// z = a·x + c for scalars a and c: ∂z/∂x = a.
@@ -135,7 +166,21 @@ impl<T: Float> Function<T> for Affine<T> {
         x[0].map(|v| a * v + c)
     }
     fn backward(&self, ctx: &BackwardCtx<'_, T>) -> Vec<Option<Tensor<T>>> {
-        vec![Some(ctx.grad_output.mul_scalar(self.scale))]
+        let mut g = ctx.grad_output.clone();
+        self.backward_in_place(
+            &InPlaceCtx {
+                inputs: ctx.inputs,
+                output: ctx.output,
+                input: 0,
+            },
+            &mut g,
+        );
+        vec![Some(g)]
+    }
+    fn backward_in_place(&self, _: &InPlaceCtx<'_, T>, grad: &mut Tensor<T>) -> bool {
+        let s = self.scale;
+        grad.map_(|g| g * s);
+        true
     }
 }
 

@@ -3,7 +3,7 @@
 //! permute's applies the inverse permutation; broadcast_to's sums over the
 //! broadcast axes.
 
-use crate::function::{apply, BackwardCtx, Function};
+use crate::function::{apply, BackwardCtx, Function, InPlaceCtx};
 use crate::var::Var;
 use synann_tensor::{Float, Tensor};
 
@@ -20,6 +20,11 @@ impl<T: Float> Function<T> for Reshape {
     }
     fn backward(&self, ctx: &BackwardCtx<'_, T>) -> Vec<Option<Tensor<T>>> {
         vec![Some(ctx.grad_output.reshape(ctx.inputs[0].shape()))]
+    }
+    /// The same elements under the input's shape: nothing to compute.
+    fn backward_in_place(&self, ctx: &InPlaceCtx<'_, T>, grad: &mut Tensor<T>) -> bool {
+        grad.reshape_(ctx.inputs[0].shape());
+        true
     }
 }
 

@@ -16,8 +16,12 @@
 //! | `softplus` | ln(1 + eˣ) | eˣ/(1 + eˣ) = σ(x) |
 //! | `powf(p)` | xᵖ | p·xᵖ⁻¹ |
 //! | `clamp(lo, hi)` | clamp(x, lo, hi) | 1 inside (lo, hi), 0 where clamped |
+//!
+//! dL/dx has the shape of dL/dy and each element needs only its own, so
+//! the backward writes it over dL/dy when the engine hands that over
+//! ([`Function::backward_in_place`]).
 
-use crate::function::{apply, BackwardCtx, Function};
+use crate::function::{apply, BackwardCtx, Function, InPlaceCtx};
 use crate::var::Var;
 use synann_tensor::{Float, Tensor};
 
@@ -88,17 +92,30 @@ impl<T: Float> Function<T> for UnaryOp<T> {
     }
 
     fn backward(&self, ctx: &BackwardCtx<'_, T>) -> Vec<Option<Tensor<T>>> {
-        let (x, y, g) = (ctx.inputs[0], ctx.output, ctx.grad_output);
+        let mut g = ctx.grad_output.clone();
+        self.input_grad_(ctx.inputs[0], ctx.output, &mut g);
+        vec![Some(g)]
+    }
+
+    fn backward_in_place(&self, ctx: &InPlaceCtx<'_, T>, grad: &mut Tensor<T>) -> bool {
+        self.input_grad_(ctx.inputs[0], ctx.output, grad);
+        true
+    }
+}
+
+impl<T: Float> UnaryOp<T> {
+    /// Overwrites `g` = dL/dy with dL/dx = f'(·)·g, f' written through x or
+    /// through y as is simplest.
+    fn input_grad_(&self, x: &Tensor<T>, y: &Tensor<T>, g: &mut Tensor<T>) {
         let one = T::ONE;
         let two = one + one;
-        // dL/dx = f'(·)·g, with f' of x or of y as is simplest.
-        let dx = match self.0 {
-            Unary::Exp => y.mul(g),
-            Unary::Ln => g.div(x),
-            Unary::Ln1p => g.zip_map(x, "ln_1p", |g, x| g / (one + x)),
-            Unary::ExpM1 => y.zip_map(g, "exp_m1", |y, g| (y + one) * g),
-            Unary::Sqrt => y.zip_map(g, "sqrt", |y, g| g / (two * y)),
-            Unary::Abs => x.zip_map(g, "abs", |x, g| {
+        match self.0 {
+            Unary::Exp => g.zip_map_(y, "exp", |g, y| y * g),
+            Unary::Ln => g.zip_map_(x, "ln", |g, x| g / x),
+            Unary::Ln1p => g.zip_map_(x, "ln_1p", |g, x| g / (one + x)),
+            Unary::ExpM1 => g.zip_map_(y, "exp_m1", |g, y| (y + one) * g),
+            Unary::Sqrt => g.zip_map_(y, "sqrt", |g, y| g / (two * y)),
+            Unary::Abs => g.zip_map_(x, "abs", |g, x| {
                 if x > T::ZERO {
                     g
                 } else if x < T::ZERO {
@@ -107,20 +124,19 @@ impl<T: Float> Function<T> for UnaryOp<T> {
                     T::ZERO
                 }
             }),
-            Unary::Relu => x.zip_map(g, "relu", |x, g| if x > T::ZERO { g } else { T::ZERO }),
-            Unary::Sigmoid => y.zip_map(g, "sigmoid", |y, g| y * (one - y) * g),
-            Unary::Tanh => y.zip_map(g, "tanh", |y, g| (one - y * y) * g),
-            Unary::Softplus => x.zip_map(g, "softplus", |x, g| x.sigmoid() * g),
-            Unary::Powf(p) => x.zip_map(g, "powf", |x, g| p * x.powf(p - one) * g),
+            Unary::Relu => g.zip_map_(x, "relu", |g, x| if x > T::ZERO { g } else { T::ZERO }),
+            Unary::Sigmoid => g.zip_map_(y, "sigmoid", |g, y| y * (one - y) * g),
+            Unary::Tanh => g.zip_map_(y, "tanh", |g, y| (one - y * y) * g),
+            Unary::Softplus => g.zip_map_(x, "softplus", |g, x| x.sigmoid() * g),
+            Unary::Powf(p) => g.zip_map_(x, "powf", |g, x| p * x.powf(p - one) * g),
             Unary::Clamp(lo, hi) => {
-                x.zip_map(
-                    g,
+                g.zip_map_(
+                    x,
                     "clamp",
-                    |x, g| if x > lo && x < hi { g } else { T::ZERO },
+                    |g, x| if x > lo && x < hi { g } else { T::ZERO },
                 )
             }
-        };
-        vec![Some(dx)]
+        }
     }
 }
 

@@ -58,6 +58,30 @@ impl<T: Float> Tensor<T> {
         Tensor::from_vec(out, &shape)
     }
 
+    /// `self[i] = f(self[i], other[i])` in place (in parallel for large
+    /// tensors): [`Tensor::zip_map`] without a new buffer, for operands of
+    /// one shape; panics naming `op` and both shapes otherwise.
+    ///
+    /// ```
+    /// use synann_tensor::Tensor;
+    /// let mut g = Tensor::from_vec(vec![1.0f32, 2.0, 3.0], &[3]);
+    /// let x = Tensor::from_vec(vec![-1.0, 0.5, 2.0], &[3]);
+    /// g.zip_map_(&x, "relu", |g, x| if x > 0.0 { g } else { 0.0 });
+    /// assert_eq!(g.data(), &[0.0, 2.0, 3.0]);
+    /// ```
+    pub fn zip_map_(&mut self, other: &Self, op: &str, f: impl Fn(T, T) -> T + Sync + Send) {
+        self.assert_same_shape(other, op);
+        let b = other.data();
+        const BLOCK: usize = 1 << 14;
+        let n = b.len();
+        for_each_block(self.data_mut(), BLOCK, n, |i, chunk| {
+            let s = i * BLOCK;
+            for (a, &b) in chunk.iter_mut().zip(&b[s..]) {
+                *a = f(*a, b);
+            }
+        });
+    }
+
     /// Element-wise sum with broadcasting.
     pub fn add(&self, other: &Self) -> Self {
         self.zip_map(other, "add", |a, b| a + b)

@@ -22,6 +22,17 @@ impl<T: Float> Tensor<T> {
         })
     }
 
+    /// Applies `f` to every element in place (in parallel for large
+    /// tensors): [`Tensor::map`] without a new buffer.
+    pub fn map_(&mut self, f: impl Fn(T) -> T + Sync + Send) {
+        let n = self.numel();
+        for_each_block(self.data_mut(), BLOCK, n, |_, block| {
+            for v in block {
+                *v = f(*v);
+            }
+        });
+    }
+
     /// [`Tensor::map`] with a slice kernel for f32: each block of an f32
     /// tensor goes through `fast`, any other type through `f`.
     fn map_with_f32_kernel(

@@ -33,6 +33,12 @@ impl<T: Float> Tensor<T> {
         Tensor::from_vec(self.into_vec(), shape)
     }
 
+    /// Like [`Tensor::reshape`] but in place: only the shape changes.
+    pub fn reshape_(&mut self, shape: &[usize]) {
+        let t = std::mem::replace(self, Tensor::from_vec(Vec::new(), &[0]));
+        *self = t.into_reshape(shape);
+    }
+
     /// Reshape where one entry of `shape` may be −1, inferred from the rest
     /// (PyTorch's `view(-1, n)`).
     pub fn reshape_infer(&self, shape: &[isize]) -> Self {
