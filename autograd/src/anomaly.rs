@@ -352,6 +352,10 @@ impl<T: Float> Function<T> for InModule<T> {
         grads
     }
 
+    fn backward_needs_output(&self) -> bool {
+        self.op.backward_needs_output()
+    }
+
     /// The op's in-place backward, its result checked as `backward`'s.
     fn backward_in_place(&self, ctx: &InPlaceCtx<'_, T>, grad: &mut Tensor<T>) -> bool {
         let written = self.op.backward_in_place(ctx, grad);

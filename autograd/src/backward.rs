@@ -12,13 +12,17 @@
 //! dropped as soon as its backward has run, so saved tensors are freed
 //! during the pass, not after it. The incoming gradient is the pass's own,
 //! so an op whose single needed input gradient it can write over does so
-//! ([`Function::backward_in_place`](crate::Function::backward_in_place)).
+//! ([`Function::backward_in_place`](crate::Function::backward_in_place)),
+//! and a node that nothing outside the pass holds loses its value before
+//! its backward runs when that backward does not read it
+//! ([`Function::backward_needs_output`](crate::Function::backward_needs_output)).
 
 use crate::anomaly::{self, Phase};
 use crate::function::{BackwardCtx, InPlaceCtx};
 use crate::profile;
 use crate::var::{GradFn, Var};
 use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 use synann_tensor::{Float, Tensor};
 
 impl<T: Float> Var<T> {
@@ -103,6 +107,12 @@ impl<T: Float> Var<T> {
             let input_values: Vec<_> = gf.inputs.iter().map(|v| v.value()).collect();
             let inputs: Vec<&Tensor<T>> = input_values.iter().map(|r| &**r).collect();
             let needs: Vec<bool> = gf.inputs.iter().map(|v| v.requires_grad()).collect();
+            if !retain_graph && !gf.op.backward_needs_output() && Rc::strong_count(&node.0) == 1 {
+                // Nothing but this pass holds the node and its backward
+                // does not read the output: free it now rather than after
+                // the backward, which would hold it beside the gradients.
+                node.0.value.replace(Tensor::from_vec(Vec::new(), &[0]));
+            }
             let output = node.value();
             let start = profile::start();
             let grads = input_grads(gf, &inputs, &output, g, &needs);

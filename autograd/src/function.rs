@@ -41,9 +41,10 @@ use synann_tensor::{Float, Tensor};
 pub struct BackwardCtx<'a, T: Float> {
     /// The input values, as they were in forward.
     pub inputs: &'a [&'a Tensor<T>],
-    /// The output value computed by forward.
+    /// The output value computed by forward (empty if the op's
+    /// [`Function::backward_needs_output`] says it is not read).
     pub output: &'a Tensor<T>,
-    /// dL/d(output), the same shape as `output`.
+    /// dL/d(output), the shape of the output.
     pub grad_output: &'a Tensor<T>,
     /// For each input, whether its gradient is needed; a backward may return
     /// `None` for the others and skip their work.
@@ -55,7 +56,8 @@ pub struct BackwardCtx<'a, T: Float> {
 pub struct InPlaceCtx<'a, T: Float> {
     /// The input values, as they were in forward.
     pub inputs: &'a [&'a Tensor<T>],
-    /// The output value computed by forward.
+    /// The output value computed by forward (empty if the op's
+    /// [`Function::backward_needs_output`] says it is not read).
     pub output: &'a Tensor<T>,
     /// The one input whose gradient is needed (an index into `inputs`).
     pub input: usize,
@@ -93,6 +95,20 @@ pub trait Function<T: Float> {
     fn backward_in_place(&self, ctx: &InPlaceCtx<'_, T>, grad: &mut Tensor<T>) -> bool {
         let _ = (ctx, grad);
         false
+    }
+
+    /// Whether the backward reads the output value (`ctx.output`); the
+    /// default says it does.
+    ///
+    /// An op whose backward needs only its inputs (a convolution, a matrix
+    /// product, ReLU through x) answers `false`: when the pass reaches a
+    /// node of it that nothing outside the pass holds (an intermediate
+    /// result the caller has dropped), it frees the output before calling
+    /// the backward instead of after, so that the output is never held
+    /// beside the input gradients computed from it. `ctx.output` is then an
+    /// empty tensor of shape `[0]`.
+    fn backward_needs_output(&self) -> bool {
+        true
     }
 }
 

@@ -4,6 +4,7 @@
 //!
 //! `gradcheck_api.rs` stays a binary of its own: it counts the process's live graph nodes (`live_nodes`), which tests running beside it in one process would change.
 
+mod backward_memory;
 mod grad_arith;
 mod grad_conv;
 mod grad_im2row;
@@ -13,5 +14,4 @@ mod grad_reduce;
 mod grad_shape;
 mod grad_softmax;
 mod grad_unary;
-mod in_place;
 mod precision_kernels;

@@ -46,6 +46,11 @@ impl<T: Float> Function<T> for Conv2d {
         }
         grads
     }
+
+    /// The gradients need the inputs only.
+    fn backward_needs_output(&self) -> bool {
+        false
+    }
 }
 
 impl<T: Float> Var<T> {

@@ -39,6 +39,11 @@ impl<T: Float> Function<T> for MatMul {
         });
         vec![ga, gb]
     }
+
+    /// The gradients need the inputs only.
+    fn backward_needs_output(&self) -> bool {
+        false
+    }
 }
 
 /// y = x·Wᵀ + b, PyTorch's `F.linear`, as one op: W is `[out, in]`.
@@ -76,6 +81,11 @@ impl<T: Float> Function<T> for Linear {
             out.push(ctx.needs_grad[2].then(|| g.sum(&[0], KeepDim::No)));
         }
         out
+    }
+
+    /// The gradients need the inputs only.
+    fn backward_needs_output(&self) -> bool {
+        false
     }
 }
 

@@ -101,6 +101,14 @@ impl<T: Float> Function<T> for UnaryOp<T> {
         self.input_grad_(ctx.inputs[0], ctx.output, grad);
         true
     }
+
+    /// Only the ops whose f' is written through y read the output.
+    fn backward_needs_output(&self) -> bool {
+        matches!(
+            self.0,
+            Unary::Exp | Unary::ExpM1 | Unary::Sqrt | Unary::Sigmoid | Unary::Tanh
+        )
+    }
 }
 
 impl<T: Float> UnaryOp<T> {

@@ -1,13 +1,16 @@
-//! The engine's in-place backward ([`Function::backward_in_place`]): which
-//! ops it asks, what it does with their answer, and that the gradients it
-//! gets that way are bit for bit those of the ops' `backward`.
+//! The backward pass's two ways of holding less: the in-place backward
+//! ([`Function::backward_in_place`]: which ops it asks, what it does with
+//! their answer, and that the gradients it gets that way are bit for bit
+//! those of the ops' `backward`), and outputs freed before a backward that
+//! does not read them ([`Function::backward_needs_output`]).
 
 use proptest::prelude::*;
 use std::cell::Cell;
 use std::rc::Rc;
 use synann_autograd::{apply, BackwardCtx, Function, InPlaceCtx, Var};
+use synann_tensor::conv::Conv2dParams;
 use synann_tensor::Tensor;
-use synann_testing::strategies::{broadcast_pair, signed, uniform};
+use synann_testing::strategies::{broadcast_pair, conv2d_case, signed, uniform};
 use synann_testing::{prop_gradcheck, CASES};
 
 /// z = a·b (a, b of one shape) that counts its two backward paths and
@@ -172,5 +175,116 @@ proptest! {
                 prop_gradcheck(|v| call(op, varying, &v[0], &fixed), std::slice::from_ref(x))?;
             }
         }
+    }
+}
+
+/// y = 2x that records the number of output elements its backward saw and
+/// says whether it reads them.
+struct Double {
+    needs_output: bool,
+    seen: Rc<Cell<Option<usize>>>,
+}
+
+impl Function<f64> for Double {
+    fn name(&self) -> &str {
+        "double"
+    }
+    fn forward(&mut self, x: &[&Tensor<f64>]) -> Tensor<f64> {
+        x[0].mul_scalar(2.0)
+    }
+    fn backward(&self, ctx: &BackwardCtx<'_, f64>) -> Vec<Option<Tensor<f64>>> {
+        self.seen.set(Some(ctx.output.numel()));
+        vec![Some(ctx.grad_output.mul_scalar(2.0))]
+    }
+    fn backward_needs_output(&self) -> bool {
+        self.needs_output
+    }
+}
+
+/// Whether the caller keeps its handle on the intermediate node.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Handle {
+    Dropped,
+    Kept,
+}
+
+/// Runs Σ(double(x)²) with the given answer of `backward_needs_output` and
+/// returns how many output elements `double`'s backward saw and x's
+/// gradient.
+fn run_double(needs_output: bool, handle: Handle) -> (usize, Vec<f64>) {
+    let seen = Rc::new(Cell::new(None));
+    let x = Var::requiring_grad(Tensor::from_vec(vec![1.0, -3.0], &[2]));
+    let y = apply(
+        Double {
+            needs_output,
+            seen: seen.clone(),
+        },
+        &[&x],
+    );
+    let loss = y.mul(&y).sum_all();
+    let kept = (handle == Handle::Kept).then(|| y.clone());
+    drop(y);
+    loss.backward();
+    if let Some(y) = kept {
+        // A handle the caller kept still reads the value after backward.
+        assert_eq!(y.value().data(), &[2.0, -6.0]);
+    }
+    let g = x.grad().unwrap().data().to_vec();
+    (seen.get().expect("double's backward ran"), g)
+}
+
+#[test]
+fn an_output_nobody_holds_is_freed_before_a_backward_that_does_not_read_it() {
+    // d/dx Σ(2x)² = 8x.
+    assert_eq!(run_double(false, Handle::Dropped), (0, vec![8.0, -24.0]));
+    assert_eq!(run_double(true, Handle::Dropped), (2, vec![8.0, -24.0]));
+    assert_eq!(run_double(false, Handle::Kept), (2, vec![8.0, -24.0]));
+}
+
+#[test]
+fn a_retained_graph_keeps_its_outputs() {
+    let seen = Rc::new(Cell::new(None));
+    let x = Var::requiring_grad(Tensor::from_vec(vec![1.0], &[1]));
+    let y = apply(
+        Double {
+            needs_output: false,
+            seen: seen.clone(),
+        },
+        &[&x],
+    );
+    let loss = y.exp();
+    drop(y);
+    loss.backward_retaining_graph(Tensor::ones(&[1]));
+    assert_eq!(seen.get(), Some(1));
+    loss.backward_with(Tensor::ones(&[1]));
+    assert_eq!(seen.get(), Some(0));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(16))]
+
+    /// The ops that say their backward does not read the output, checked
+    /// inside a larger graph, where that output is freed before their
+    /// backward (a gradient check of the op alone keeps it: the caller
+    /// holds the result).
+    #[test]
+    fn ops_freeing_their_output_inside_a_graph(case in conv2d_case(), seed: u64) {
+        let params: Conv2dParams = case.params;
+        let conv = move |v: &[Var<f64>]| v[0].conv2d(&v[1], v.get(2), params).mul_scalar(1.5);
+        prop_gradcheck(conv, &case.tensors(seed))?;
+        let (x, w, b) = (uniform(&[3, 4], seed, -1.0, 1.0), uniform(&[5, 4], seed ^ 1, -1.0, 1.0), uniform(&[5], seed ^ 2, -1.0, 1.0));
+        prop_gradcheck(|v| v[0].linear(&v[1], Some(&v[2])).mul_scalar(1.5), &[x.clone(), w.clone(), b])?;
+        prop_gradcheck(|v| v[0].matmul(&v[1].transpose(0, 1)).mul_scalar(1.5), &[x.clone(), w])?;
+        let positive = uniform(&[3, 4], seed ^ 3, 0.2, 2.0);
+        let away_from_kinks = signed(&[3, 4], seed ^ 4, 0.05, 0.9);
+        prop_gradcheck(|v| v[0].ln().mul_scalar(1.5), std::slice::from_ref(&positive))?;
+        prop_gradcheck(|v| v[0].ln_1p().mul_scalar(1.5), std::slice::from_ref(&positive))?;
+        prop_gradcheck(|v| v[0].powf(1.7).mul_scalar(1.5), std::slice::from_ref(&positive))?;
+        prop_gradcheck(|v| v[0].abs().mul_scalar(1.5), std::slice::from_ref(&away_from_kinks))?;
+        prop_gradcheck(|v| v[0].relu().mul_scalar(1.5), std::slice::from_ref(&away_from_kinks))?;
+        prop_gradcheck(|v| v[0].softplus().mul_scalar(1.5), std::slice::from_ref(&away_from_kinks))?;
+        // Both sides of both bounds, none near them.
+        let around_bounds = Tensor::from_vec(vec![-0.9, -0.3, 0.2, 0.7], &[4]);
+        prop_gradcheck(|v| v[0].clamp(-0.5, 0.5).mul_scalar(1.5), &[around_bounds])?;
     }
 }
