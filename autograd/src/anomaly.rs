@@ -356,6 +356,10 @@ impl<T: Float> Function<T> for InModule<T> {
         self.op.backward_needs_output()
     }
 
+    fn backward_needs_input(&self, i: usize) -> bool {
+        self.op.backward_needs_input(i)
+    }
+
     /// The op's in-place backward, its result checked as `backward`'s.
     fn backward_in_place(&self, ctx: &InPlaceCtx<'_, T>, grad: &mut Tensor<T>) -> bool {
         let written = self.op.backward_in_place(ctx, grad);

@@ -13,9 +13,12 @@
 //! during the pass, not after it. The incoming gradient is the pass's own,
 //! so an op whose single needed input gradient it can write over does so
 //! ([`Function::backward_in_place`](crate::Function::backward_in_place)),
-//! and a node that nothing outside the pass holds loses its value before
-//! its backward runs when that backward does not read it
-//! ([`Function::backward_needs_output`](crate::Function::backward_needs_output)).
+//! and a node that nothing outside the pass holds loses its value as soon
+//! as no backward still to run reads it: at the start, if neither its own
+//! backward nor its consumers' read it
+//! ([`Function::backward_needs_output`](crate::Function::backward_needs_output),
+//! [`Function::backward_needs_input`](crate::Function::backward_needs_input)),
+//! else just before its own backward if that one does not.
 
 use crate::anomaly::{self, Phase};
 use crate::function::{BackwardCtx, InPlaceCtx};
@@ -76,6 +79,15 @@ impl<T: Float> Var<T> {
             panic!("backward: the output does not require grad (no parameter or input with requires_grad reaches it)");
         }
         let mut order = topological_order(self);
+        let freed_shapes = if retain_graph {
+            HashMap::new()
+        } else {
+            free_unread_values(&order)
+        };
+        let shape_of = |v: &Var<T>| match freed_shapes.get(&v.id()) {
+            Some(shape) => shape.clone(),
+            None => v.shape(),
+        };
         let mut pending: HashMap<usize, Tensor<T>> = HashMap::new();
         pending.insert(self.id(), grad);
         // Pop from the end (outputs first); dropping each handle when done
@@ -111,7 +123,7 @@ impl<T: Float> Var<T> {
                 // Nothing but this pass holds the node and its backward
                 // does not read the output: free it now rather than after
                 // the backward, which would hold it beside the gradients.
-                node.0.value.replace(Tensor::from_vec(Vec::new(), &[0]));
+                node.0.value.replace(empty());
             }
             let output = node.value();
             let start = profile::start();
@@ -130,13 +142,14 @@ impl<T: Float> Var<T> {
                 if !need {
                     continue;
                 }
+                let shape = shape_of(input);
                 assert_eq!(
                     gi.shape(),
-                    input.value().shape(),
+                    shape,
                     "backward of `{}` returned a gradient of shape {:?} for an input of shape {:?}",
                     gf.op.name(),
                     gi.shape(),
-                    input.value().shape()
+                    shape
                 );
                 anomaly::check_backward(gf.op.name(), &gi);
                 match pending.get_mut(&input.id()) {
@@ -151,6 +164,53 @@ impl<T: Float> Var<T> {
         // belongs to nodes outside the order, which cannot happen.
         debug_assert!(pending.is_empty());
     }
+}
+
+/// What a freed value is replaced with: an empty tensor.
+fn empty<T: Float>() -> Tensor<T> {
+    Tensor::from_vec(Vec::new(), &[0])
+}
+
+/// Frees, before the pass, the value of each op node in `order` that
+/// nothing will read, and returns their shapes (by node id). A value is
+/// unread when its own op's backward does not read the output
+/// ([`Function::backward_needs_output`](crate::Function::backward_needs_output)),
+/// no consumer's backward reads it as an input
+/// ([`Function::backward_needs_input`](crate::Function::backward_needs_input)),
+/// and nothing but the pass and those consumers holds the node (no handle
+/// of the caller's, no op outside this pass). A convolution's output
+/// followed by a ReLU is one: PyTorch frees it in the forward already,
+/// since nothing saved it; our graph keeps every node's value until here.
+fn free_unread_values<T: Float>(order: &[Var<T>]) -> HashMap<usize, Vec<usize>> {
+    // For each node: its links from consumers in the pass, and whether one
+    // of those consumers reads it.
+    let mut links: HashMap<usize, (usize, bool)> = HashMap::new();
+    for node in order {
+        if let Some(gf) = node.0.grad_fn.borrow().as_ref() {
+            for (i, input) in gf.inputs.iter().enumerate() {
+                let entry = links.entry(input.id()).or_insert((0, false));
+                entry.0 += 1;
+                entry.1 |= gf.op.backward_needs_input(i);
+            }
+        }
+    }
+    let mut shapes = HashMap::new();
+    for node in order {
+        let unread = match node.0.grad_fn.borrow().as_ref() {
+            // Leaves (parameters, inputs) keep their values.
+            None => false,
+            Some(gf) => {
+                let (count, read) = links.get(&node.id()).copied().unwrap_or((0, false));
+                // One reference is `order`'s own.
+                !read && !gf.op.backward_needs_output() && Rc::strong_count(&node.0) == 1 + count
+            }
+        };
+        if unread {
+            let value = node.0.value.replace(empty());
+            shapes.insert(node.id(), value.shape().to_vec());
+        }
+    }
+    shapes
 }
 
 /// The gradients of `gf`'s inputs from dL/d(output) `g`: written over `g`

@@ -39,7 +39,8 @@ use synann_tensor::{Float, Tensor};
 
 /// What a [`Function::backward`] receives.
 pub struct BackwardCtx<'a, T: Float> {
-    /// The input values, as they were in forward.
+    /// The input values, as they were in forward (one may be empty if
+    /// the op's [`Function::backward_needs_input`] says it is not read).
     pub inputs: &'a [&'a Tensor<T>],
     /// The output value computed by forward (empty if the op's
     /// [`Function::backward_needs_output`] says it is not read).
@@ -54,7 +55,8 @@ pub struct BackwardCtx<'a, T: Float> {
 /// What a [`Function::backward_in_place`] receives besides the gradient it
 /// overwrites.
 pub struct InPlaceCtx<'a, T: Float> {
-    /// The input values, as they were in forward.
+    /// The input values, as they were in forward (one may be empty if
+    /// the op's [`Function::backward_needs_input`] says it is not read).
     pub inputs: &'a [&'a Tensor<T>],
     /// The output value computed by forward (empty if the op's
     /// [`Function::backward_needs_output`] says it is not read).
@@ -108,6 +110,20 @@ pub trait Function<T: Float> {
     /// beside the input gradients computed from it. `ctx.output` is then an
     /// empty tensor of shape `[0]`.
     fn backward_needs_output(&self) -> bool {
+        true
+    }
+
+    /// Whether the backward reads input `i`'s value (`ctx.inputs[i]`),
+    /// its shape included; the default says it does.
+    ///
+    /// An op whose gradients are written through its output alone (ReLU,
+    /// sigmoid, tanh, exp) answers `false` for its input: the pass then
+    /// frees, before it starts, an input that nothing else will read (a
+    /// convolution's output under a ReLU, which PyTorch frees in the
+    /// forward since nothing saves it), and `ctx.inputs[i]` is an empty
+    /// tensor of shape `[0]`.
+    fn backward_needs_input(&self, i: usize) -> bool {
+        let _ = i;
         true
     }
 }

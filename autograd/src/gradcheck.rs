@@ -15,7 +15,12 @@
 //! values it checks what PyTorch's `gradcheck` checks: each gradient has its
 //! input's shape, a second backward gives bitwise the same result
 //! (reentrancy), and the backward is linear in the output gradient
-//! (backward(2v) = 2·backward(v)). The fast mode (for large inputs) also
+//! (backward(2v) = 2·backward(v)); and, since the backward runs with f
+//! between exact copies (x·1) of its inputs and output, that the op's
+//! backward reads no value it says it does not
+//! ([`Function::backward_needs_input`](crate::Function::backward_needs_input),
+//! [`Function::backward_needs_output`](crate::Function::backward_needs_output):
+//! the pass frees those). The fast mode (for large inputs) also
 //! draws a random direction u per input and compares vᵀJu with a single
 //! directional difference.
 //!
@@ -370,10 +375,20 @@ where
             .iter()
             .map(|t| Var::requiring_grad(t.clone()))
             .collect();
-        let y = (self.0)(&vars);
+        // f runs between exact copies (x·1), so that its inputs and output
+        // are intermediate values that the pass frees wherever the ops
+        // say their backward does not read them
+        // ([`Function::backward_needs_input`](crate::Function::backward_needs_input)
+        // and `_output`): a backward that reads one anyway fails here, not
+        // only inside a user's larger graph.
+        let copies: Vec<Var<f64>> = vars.iter().map(|x| x.mul_scalar(1.0)).collect();
+        let y = (self.0)(&copies);
+        drop(copies);
         let op = y.op_name();
         if y.requires_grad() {
-            y.backward_with(v.clone());
+            let y_copy = y.mul_scalar(1.0);
+            drop(y);
+            y_copy.backward_with(v.clone());
         }
         (vars.iter().map(|var| var.take_grad()).collect(), op)
     }

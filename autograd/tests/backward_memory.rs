@@ -178,27 +178,54 @@ proptest! {
     }
 }
 
-/// y = 2x that records the number of output elements its backward saw and
-/// says whether it reads them.
-struct Double {
+/// Where a [`Probe`]'s backward records (output elements, input elements)
+/// of what it was given.
+type Seen = Rc<Cell<Option<(usize, usize)>>>;
+
+/// y = 2x that records how many elements of its output and input its
+/// backward was given, and says whether it reads them.
+struct Probe {
     needs_output: bool,
-    seen: Rc<Cell<Option<usize>>>,
+    needs_input: bool,
+    seen: Seen,
 }
 
-impl Function<f64> for Double {
+impl Function<f64> for Probe {
     fn name(&self) -> &str {
-        "double"
+        "probe"
     }
     fn forward(&mut self, x: &[&Tensor<f64>]) -> Tensor<f64> {
         x[0].mul_scalar(2.0)
     }
     fn backward(&self, ctx: &BackwardCtx<'_, f64>) -> Vec<Option<Tensor<f64>>> {
-        self.seen.set(Some(ctx.output.numel()));
+        self.seen
+            .set(Some((ctx.output.numel(), ctx.inputs[0].numel())));
         vec![Some(ctx.grad_output.mul_scalar(2.0))]
     }
     fn backward_needs_output(&self) -> bool {
         self.needs_output
     }
+    fn backward_needs_input(&self, _: usize) -> bool {
+        self.needs_input
+    }
+}
+
+/// What a [`Probe`] reads.
+#[derive(Clone, Copy, Debug)]
+enum Reads {
+    Input,
+    Output,
+}
+
+/// A [`Probe`] of `x` reading `reads`, and the cell its backward fills.
+fn probe(x: &Var<f64>, reads: Reads) -> (Var<f64>, Seen) {
+    let seen = Rc::new(Cell::new(None));
+    let op = Probe {
+        needs_output: matches!(reads, Reads::Output),
+        needs_input: matches!(reads, Reads::Input),
+        seen: seen.clone(),
+    };
+    (apply(op, &[x]), seen)
 }
 
 /// Whether the caller keeps its handle on the intermediate node.
@@ -208,65 +235,93 @@ enum Handle {
     Kept,
 }
 
-/// Runs Σ(double(x)²) with the given answer of `backward_needs_output` and
-/// returns how many output elements `double`'s backward saw and x's
-/// gradient.
-fn run_double(needs_output: bool, handle: Handle) -> (usize, Vec<f64>) {
-    let seen = Rc::new(Cell::new(None));
+/// L = Σ second(first(x))² with `first` and `second` probes reading
+/// `first_reads` and `second_reads`: returns (what first's backward saw,
+/// what second's saw, x's gradient), each seen as (output elements, input
+/// elements). x has 2 elements.
+fn run_chain(
+    first_reads: Reads,
+    second_reads: Reads,
+    handle: Handle,
+) -> ((usize, usize), (usize, usize), Vec<f64>) {
     let x = Var::requiring_grad(Tensor::from_vec(vec![1.0, -3.0], &[2]));
-    let y = apply(
-        Double {
-            needs_output,
-            seen: seen.clone(),
-        },
-        &[&x],
-    );
-    let loss = y.mul(&y).sum_all();
+    let (y, first_seen) = probe(&x, first_reads);
+    let (z, second_seen) = probe(&y, second_reads);
+    let loss = z.mul(&z).sum_all();
     let kept = (handle == Handle::Kept).then(|| y.clone());
-    drop(y);
+    drop((y, z));
     loss.backward();
     if let Some(y) = kept {
         // A handle the caller kept still reads the value after backward.
         assert_eq!(y.value().data(), &[2.0, -6.0]);
     }
     let g = x.grad().unwrap().data().to_vec();
-    (seen.get().expect("double's backward ran"), g)
+    (first_seen.get().unwrap(), second_seen.get().unwrap(), g)
 }
 
 #[test]
-fn an_output_nobody_holds_is_freed_before_a_backward_that_does_not_read_it() {
-    // d/dx Σ(2x)² = 8x.
-    assert_eq!(run_double(false, Handle::Dropped), (0, vec![8.0, -24.0]));
-    assert_eq!(run_double(true, Handle::Dropped), (2, vec![8.0, -24.0]));
-    assert_eq!(run_double(false, Handle::Kept), (2, vec![8.0, -24.0]));
-}
-
-#[test]
-fn a_retained_graph_keeps_its_outputs() {
-    let seen = Rc::new(Cell::new(None));
-    let x = Var::requiring_grad(Tensor::from_vec(vec![1.0], &[1]));
-    let y = apply(
-        Double {
-            needs_output: false,
-            seen: seen.clone(),
-        },
-        &[&x],
+fn values_nobody_reads_are_freed_and_the_gradients_unchanged() {
+    use Reads::{Input, Output};
+    // d/dx Σ(4x)² = 32x.
+    let g = vec![32.0, -96.0];
+    // y unread by its own backward and by z's: freed before the pass.
+    // (z's output is read by the product that follows it.)
+    assert_eq!(
+        run_chain(Input, Output, Handle::Dropped),
+        ((0, 2), (2, 0), g.clone())
     );
+    // y read by z's backward: kept for it, then freed before y's own;
+    // z's output, read by the product, freed before z's backward.
+    assert_eq!(
+        run_chain(Input, Input, Handle::Dropped),
+        ((0, 2), (0, 2), g.clone())
+    );
+    // y read by its own backward: kept (z's backward is given it too,
+    // though it reads only its output).
+    assert_eq!(
+        run_chain(Output, Output, Handle::Dropped),
+        ((2, 2), (2, 2), g.clone())
+    );
+    // The caller holds y: kept.
+    assert_eq!(run_chain(Input, Output, Handle::Kept), ((2, 2), (2, 2), g));
+}
+
+#[test]
+fn a_value_an_op_outside_the_pass_reads_is_kept_for_it() {
+    let x = Var::requiring_grad(Tensor::from_vec(vec![1.0, -3.0], &[2]));
+    let (y, _) = probe(&x, Reads::Input);
+    let (a, _) = probe(&y, Reads::Output);
+    // A second consumer of y, reading it, outside the first pass.
+    let (b, b_seen) = probe(&y, Reads::Input);
+    drop(y);
+    a.sum_all().backward();
+    assert_eq!(x.grad().unwrap().data(), &[4.0, 4.0]);
+    // The first pass released y's link to x (as PyTorch frees the graph
+    // without retain_graph), so this one stops at y; what matters here is
+    // that b's backward still reads y.
+    b.sum_all().backward();
+    assert_eq!(b_seen.get(), Some((2, 2)));
+}
+
+#[test]
+fn a_retained_graph_keeps_its_values() {
+    let x = Var::requiring_grad(Tensor::from_vec(vec![1.0], &[1]));
+    let (y, seen) = probe(&x, Reads::Input);
     let loss = y.exp();
     drop(y);
     loss.backward_retaining_graph(Tensor::ones(&[1]));
-    assert_eq!(seen.get(), Some(1));
+    assert_eq!(seen.get(), Some((1, 1)));
     loss.backward_with(Tensor::ones(&[1]));
-    assert_eq!(seen.get(), Some(0));
+    assert_eq!(seen.get(), Some((0, 1)));
 }
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(16))]
 
-    /// The ops that say their backward does not read the output, checked
-    /// inside a larger graph, where that output is freed before their
-    /// backward (a gradient check of the op alone keeps it: the caller
-    /// holds the result).
+    /// The ops that say their backward does not read the output or the
+    /// input, checked inside a larger graph, where those values are freed
+    /// (a gradient check of an op alone keeps them: the caller holds the
+    /// result, and the inputs are leaves).
     #[test]
     fn ops_freeing_their_output_inside_a_graph(case in conv2d_case(), seed: u64) {
         let params: Conv2dParams = case.params;
@@ -283,8 +338,74 @@ proptest! {
         prop_gradcheck(|v| v[0].abs().mul_scalar(1.5), std::slice::from_ref(&away_from_kinks))?;
         prop_gradcheck(|v| v[0].relu().mul_scalar(1.5), std::slice::from_ref(&away_from_kinks))?;
         prop_gradcheck(|v| v[0].softplus().mul_scalar(1.5), std::slice::from_ref(&away_from_kinks))?;
+        // Through y only, after an op whose output they free.
+        prop_gradcheck(|v| v[0].mul_scalar(1.5).relu(), std::slice::from_ref(&away_from_kinks))?;
+        prop_gradcheck(|v| v[0].mul_scalar(1.5).sigmoid().tanh().exp().exp_m1().sqrt(), std::slice::from_ref(&away_from_kinks))?;
+        prop_gradcheck(|v| v[0].conv2d(&v[1], v.get(2), params).relu().sigmoid(), &case.tensors(seed))?;
         // Both sides of both bounds, none near them.
         let around_bounds = Tensor::from_vec(vec![-0.9, -0.3, 0.2, 0.7], &[4]);
         prop_gradcheck(|v| v[0].clamp(-0.5, 0.5).mul_scalar(1.5), &[around_bounds])?;
     }
+}
+
+/// y = x² whose backward reads x (2x·dL/dy) though it says it does not.
+struct DishonestSquare;
+
+impl Function<f64> for DishonestSquare {
+    fn name(&self) -> &str {
+        "dishonest_square"
+    }
+    fn forward(&mut self, x: &[&Tensor<f64>]) -> Tensor<f64> {
+        x[0].mul(x[0])
+    }
+    fn backward(&self, ctx: &BackwardCtx<'_, f64>) -> Vec<Option<Tensor<f64>>> {
+        let x = ctx.inputs[0];
+        vec![Some(x.zip_map(
+            ctx.grad_output,
+            "dishonest_square",
+            |x, g| 2.0 * x * g,
+        ))]
+    }
+    fn backward_needs_input(&self, _: usize) -> bool {
+        false
+    }
+}
+
+#[test]
+fn gradcheck_catches_a_backward_that_reads_a_value_it_disowned() {
+    let x = [Tensor::from_vec(vec![1.0, -2.0, 0.5], &[3])];
+    let check = std::panic::catch_unwind(|| {
+        synann_autograd::gradcheck(
+            |v| apply(DishonestSquare, &[&v[0]]),
+            &x,
+            &synann_autograd::GradcheckOptions::default(),
+        )
+    });
+    let message = match check {
+        Ok(result) => panic!("gradcheck passed a dishonest op: {result:?}"),
+        Err(payload) => payload
+            .downcast_ref::<String>()
+            .cloned()
+            .unwrap_or_default(),
+    };
+    assert!(message.contains("dishonest_square"), "{message}");
+    // The same op, honest about what it reads, passes.
+    struct HonestSquare;
+    impl Function<f64> for HonestSquare {
+        fn name(&self) -> &str {
+            "square"
+        }
+        fn forward(&mut self, x: &[&Tensor<f64>]) -> Tensor<f64> {
+            DishonestSquare.forward(x)
+        }
+        fn backward(&self, ctx: &BackwardCtx<'_, f64>) -> Vec<Option<Tensor<f64>>> {
+            DishonestSquare.backward(ctx)
+        }
+    }
+    let checked = synann_autograd::gradcheck(
+        |v| apply(HonestSquare, &[&v[0]]),
+        &x,
+        &synann_autograd::GradcheckOptions::default(),
+    );
+    assert!(checked.is_ok(), "{checked:?}");
 }

@@ -182,6 +182,13 @@ impl<T: Float> Function<T> for Affine<T> {
         grad.map_(|g| g * s);
         true
     }
+    /// dL/dx = a·dL/dz reads neither x nor z.
+    fn backward_needs_output(&self) -> bool {
+        false
+    }
+    fn backward_needs_input(&self, _: usize) -> bool {
+        false
+    }
 }
 
 impl<T: Float> Var<T> {

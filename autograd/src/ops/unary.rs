@@ -10,13 +10,15 @@
 //! | `exp_m1` | eˣ − 1 | eˣ = y + 1 |
 //! | `sqrt` | √x | 1/(2√x) = 1/(2y) |
 //! | `abs` | \|x\| | sign x (0 at 0) |
-//! | `relu` | max(x, 0) | 1 for x > 0, else 0 |
+//! | `relu` | max(x, 0) | 1 for x > 0, else 0 (= 1 where y > 0) |
 //! | `sigmoid` | σ(x) = 1/(1 + e⁻ˣ) | σ(x)(1 − σ(x)) = y(1 − y) |
 //! | `tanh` | tanh x | 1 − tanh² x = 1 − y² |
 //! | `softplus` | ln(1 + eˣ) | eˣ/(1 + eˣ) = σ(x) |
 //! | `powf(p)` | xᵖ | p·xᵖ⁻¹ |
 //! | `clamp(lo, hi)` | clamp(x, lo, hi) | 1 inside (lo, hi), 0 where clamped |
 //!
+//! Each f' reads x or y, never both, so the pass can free the other one
+//! ([`Function::backward_needs_output`], [`Function::backward_needs_input`]).
 //! dL/dx has the shape of dL/dy and each element needs only its own, so
 //! the backward writes it over dL/dy when the engine hands that over
 //! ([`Function::backward_in_place`]).
@@ -102,16 +104,27 @@ impl<T: Float> Function<T> for UnaryOp<T> {
         true
     }
 
-    /// Only the ops whose f' is written through y read the output.
+    /// The ops whose f' is written through y read the output, the others
+    /// the input: never both.
     fn backward_needs_output(&self) -> bool {
-        matches!(
-            self.0,
-            Unary::Exp | Unary::ExpM1 | Unary::Sqrt | Unary::Sigmoid | Unary::Tanh
-        )
+        self.through_output()
+    }
+
+    fn backward_needs_input(&self, _: usize) -> bool {
+        !self.through_output()
     }
 }
 
 impl<T: Float> UnaryOp<T> {
+    /// Whether f' is written through y (and so the backward reads the
+    /// output, not the input).
+    fn through_output(&self) -> bool {
+        matches!(
+            self.0,
+            Unary::Exp | Unary::ExpM1 | Unary::Sqrt | Unary::Relu | Unary::Sigmoid | Unary::Tanh
+        )
+    }
+
     /// Overwrites `g` = dL/dy with dL/dx = f'(·)·g, f' written through x or
     /// through y as is simplest.
     fn input_grad_(&self, x: &Tensor<T>, y: &Tensor<T>, g: &mut Tensor<T>) {
@@ -132,7 +145,7 @@ impl<T: Float> UnaryOp<T> {
                     T::ZERO
                 }
             }),
-            Unary::Relu => g.zip_map_(x, "relu", |g, x| if x > T::ZERO { g } else { T::ZERO }),
+            Unary::Relu => g.zip_map_(y, "relu", |g, y| if y > T::ZERO { g } else { T::ZERO }),
             Unary::Sigmoid => g.zip_map_(y, "sigmoid", |g, y| y * (one - y) * g),
             Unary::Tanh => g.zip_map_(y, "tanh", |g, y| (one - y * y) * g),
             Unary::Softplus => g.zip_map_(x, "softplus", |g, x| x.sigmoid() * g),
