@@ -13,12 +13,13 @@
 //! during the pass, not after it. The incoming gradient is the pass's own,
 //! so an op whose single needed input gradient it can write over does so
 //! ([`Function::backward_in_place`](crate::Function::backward_in_place)),
-//! and a node that nothing outside the pass holds loses its value as soon
-//! as no backward still to run reads it: at the start, if neither its own
-//! backward nor its consumers' read it
+//! and a node that nothing outside the pass holds loses its value (not its
+//! shape) early: at the start, if neither its own backward nor its
+//! consumers' read it
 //! ([`Function::backward_needs_output`](crate::Function::backward_needs_output),
 //! [`Function::backward_needs_input`](crate::Function::backward_needs_input)),
-//! else just before its own backward if that one does not.
+//! else, if its own backward does not read it, just before that backward
+//! (after every consumer's).
 
 use crate::anomaly::{self, Phase};
 use crate::function::{BackwardCtx, InPlaceCtx};
@@ -79,15 +80,9 @@ impl<T: Float> Var<T> {
             panic!("backward: the output does not require grad (no parameter or input with requires_grad reaches it)");
         }
         let mut order = topological_order(self);
-        let freed_shapes = if retain_graph {
-            HashMap::new()
-        } else {
-            free_unread_values(&order)
-        };
-        let shape_of = |v: &Var<T>| match freed_shapes.get(&v.id()) {
-            Some(shape) => shape.clone(),
-            None => v.shape(),
-        };
+        if !retain_graph {
+            free_unread_values(&order);
+        }
         let mut pending: HashMap<usize, Tensor<T>> = HashMap::new();
         pending.insert(self.id(), grad);
         // Pop from the end (outputs first); dropping each handle when done
@@ -123,7 +118,7 @@ impl<T: Float> Var<T> {
                 // Nothing but this pass holds the node and its backward
                 // does not read the output: free it now rather than after
                 // the backward, which would hold it beside the gradients.
-                node.0.value.replace(empty());
+                node.free_value();
             }
             let output = node.value();
             let start = profile::start();
@@ -142,7 +137,7 @@ impl<T: Float> Var<T> {
                 if !need {
                     continue;
                 }
-                let shape = shape_of(input);
+                let shape = input.shape();
                 assert_eq!(
                     gi.shape(),
                     shape,
@@ -166,14 +161,18 @@ impl<T: Float> Var<T> {
     }
 }
 
-/// What a freed value is replaced with: an empty tensor.
-fn empty<T: Float>() -> Tensor<T> {
-    Tensor::from_vec(Vec::new(), &[0])
+/// How the nodes of a pass use one node's value.
+#[derive(Default)]
+struct Consumers {
+    /// Links to it from the op nodes of the pass (one per input slot).
+    links: usize,
+    /// Whether one of those ops' backward reads it.
+    read: bool,
 }
 
 /// Frees, before the pass, the value of each op node in `order` that
-/// nothing will read, and returns their shapes (by node id). A value is
-/// unread when its own op's backward does not read the output
+/// nothing will read. A value is unread when its own op's backward does not
+/// read the output
 /// ([`Function::backward_needs_output`](crate::Function::backward_needs_output)),
 /// no consumer's backward reads it as an input
 /// ([`Function::backward_needs_input`](crate::Function::backward_needs_input)),
@@ -181,36 +180,32 @@ fn empty<T: Float>() -> Tensor<T> {
 /// of the caller's, no op outside this pass). A convolution's output
 /// followed by a ReLU is one: PyTorch frees it in the forward already,
 /// since nothing saved it; our graph keeps every node's value until here.
-fn free_unread_values<T: Float>(order: &[Var<T>]) -> HashMap<usize, Vec<usize>> {
-    // For each node: its links from consumers in the pass, and whether one
-    // of those consumers reads it.
-    let mut links: HashMap<usize, (usize, bool)> = HashMap::new();
+fn free_unread_values<T: Float>(order: &[Var<T>]) {
+    let mut consumers: HashMap<usize, Consumers> = HashMap::new();
     for node in order {
         if let Some(gf) = node.0.grad_fn.borrow().as_ref() {
             for (i, input) in gf.inputs.iter().enumerate() {
-                let entry = links.entry(input.id()).or_insert((0, false));
-                entry.0 += 1;
-                entry.1 |= gf.op.backward_needs_input(i);
+                let c = consumers.entry(input.id()).or_default();
+                c.links += 1;
+                c.read |= gf.op.backward_needs_input(i);
             }
         }
     }
-    let mut shapes = HashMap::new();
     for node in order {
         let unread = match node.0.grad_fn.borrow().as_ref() {
             // Leaves (parameters, inputs) keep their values.
             None => false,
             Some(gf) => {
-                let (count, read) = links.get(&node.id()).copied().unwrap_or((0, false));
+                let c = consumers.remove(&node.id()).unwrap_or_default();
                 // One reference is `order`'s own.
-                !read && !gf.op.backward_needs_output() && Rc::strong_count(&node.0) == 1 + count
+                let held_elsewhere = Rc::strong_count(&node.0) > 1 + c.links;
+                !c.read && !gf.op.backward_needs_output() && !held_elsewhere
             }
         };
         if unread {
-            let value = node.0.value.replace(empty());
-            shapes.insert(node.id(), value.shape().to_vec());
+            node.free_value();
         }
     }
-    shapes
 }
 
 /// The gradients of `gf`'s inputs from dL/d(output) `g`: written over `g`
@@ -224,8 +219,12 @@ fn input_grads<T: Float>(
     mut g: Tensor<T>,
     needs: &[bool],
 ) -> Vec<Option<Tensor<T>>> {
-    let mut needing = needs.iter().enumerate().filter(|(_, &n)| n);
-    if let (Some((input, _)), None) = (needing.next(), needing.next()) {
+    let needing = needs.iter().filter(|&&n| n).count();
+    if needing == 1 {
+        let input = needs
+            .iter()
+            .position(|&n| n)
+            .expect("one input needs a gradient");
         let ctx = InPlaceCtx {
             inputs,
             output,

@@ -39,11 +39,12 @@ use synann_tensor::{Float, Tensor};
 
 /// What a [`Function::backward`] receives.
 pub struct BackwardCtx<'a, T: Float> {
-    /// The input values, as they were in forward (one may be empty if
-    /// the op's [`Function::backward_needs_input`] says it is not read).
+    /// The input values, as they were in forward (one the op's
+    /// [`Function::backward_needs_input`] says it does not read may be
+    /// empty).
     pub inputs: &'a [&'a Tensor<T>],
-    /// The output value computed by forward (empty if the op's
-    /// [`Function::backward_needs_output`] says it is not read).
+    /// The output value computed by forward (may be empty if the op's
+    /// [`Function::backward_needs_output`] says it does not read it).
     pub output: &'a Tensor<T>,
     /// dL/d(output), the shape of the output.
     pub grad_output: &'a Tensor<T>,
@@ -55,11 +56,12 @@ pub struct BackwardCtx<'a, T: Float> {
 /// What a [`Function::backward_in_place`] receives besides the gradient it
 /// overwrites.
 pub struct InPlaceCtx<'a, T: Float> {
-    /// The input values, as they were in forward (one may be empty if
-    /// the op's [`Function::backward_needs_input`] says it is not read).
+    /// The input values, as they were in forward (one the op's
+    /// [`Function::backward_needs_input`] says it does not read may be
+    /// empty).
     pub inputs: &'a [&'a Tensor<T>],
-    /// The output value computed by forward (empty if the op's
-    /// [`Function::backward_needs_output`] says it is not read).
+    /// The output value computed by forward (may be empty if the op's
+    /// [`Function::backward_needs_output`] says it does not read it).
     pub output: &'a Tensor<T>,
     /// The one input whose gradient is needed (an index into `inputs`).
     pub input: usize,
@@ -93,22 +95,24 @@ pub trait Function<T: Float> {
     /// the default does so for every op.
     ///
     /// The result must be what [`Function::backward`] returns for that
-    /// input; the built-in ops write both through one function.
+    /// input: [`gradcheck`](crate::gradcheck()) compares the two, giving
+    /// each input a gradient alone and all of them together.
     fn backward_in_place(&self, ctx: &InPlaceCtx<'_, T>, grad: &mut Tensor<T>) -> bool {
         let _ = (ctx, grad);
         false
     }
 
-    /// Whether the backward reads the output value (`ctx.output`); the
-    /// default says it does.
+    /// Whether the backward (or the in-place backward) reads the output
+    /// value (`ctx.output`), its shape included; the default says it does.
     ///
     /// An op whose backward needs only its inputs (a convolution, a matrix
-    /// product, ReLU through x) answers `false`: when the pass reaches a
-    /// node of it that nothing outside the pass holds (an intermediate
-    /// result the caller has dropped), it frees the output before calling
-    /// the backward instead of after, so that the output is never held
-    /// beside the input gradients computed from it. `ctx.output` is then an
-    /// empty tensor of shape `[0]`.
+    /// product, ln or abs) answers `false`: when the pass reaches a node of
+    /// it that nothing outside the pass holds (an intermediate result the
+    /// caller has dropped), it frees the output before calling the
+    /// backward instead of after, so that the output is never held beside
+    /// the input gradients computed from it; if no consumer reads it
+    /// either, before the pass. `ctx.output` is then an empty tensor of
+    /// shape `[0]`.
     fn backward_needs_output(&self) -> bool {
         true
     }
@@ -120,8 +124,8 @@ pub trait Function<T: Float> {
     /// sigmoid, tanh, exp) answers `false` for its input: the pass then
     /// frees, before it starts, an input that nothing else will read (a
     /// convolution's output under a ReLU, which PyTorch frees in the
-    /// forward since nothing saves it), and `ctx.inputs[i]` is an empty
-    /// tensor of shape `[0]`.
+    /// forward since nothing saves it), and `ctx.inputs[i]` is then an
+    /// empty tensor of shape `[0]`.
     fn backward_needs_input(&self, i: usize) -> bool {
         let _ = i;
         true

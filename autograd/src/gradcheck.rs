@@ -15,12 +15,18 @@
 //! values it checks what PyTorch's `gradcheck` checks: each gradient has its
 //! input's shape, a second backward gives bitwise the same result
 //! (reentrancy), and the backward is linear in the output gradient
-//! (backward(2v) = 2·backward(v)); and, since the backward runs with f
-//! between exact copies (x·1) of its inputs and output, that the op's
-//! backward reads no value it says it does not
+//! (backward(2v) = 2·backward(v)). Two more checks concern our engine:
+//! with several inputs, each input's gradient is computed again with that
+//! input alone needing one, the path of
+//! [`Function::backward_in_place`](crate::Function::backward_in_place),
+//! and must agree; and since the backward runs with f between exact copies
+//! of its inputs and output ([`exact_copy`]), the pass frees every value
+//! the ops say they do not read
 //! ([`Function::backward_needs_input`](crate::Function::backward_needs_input),
-//! [`Function::backward_needs_output`](crate::Function::backward_needs_output):
-//! the pass frees those). The fast mode (for large inputs) also
+//! [`Function::backward_needs_output`](crate::Function::backward_needs_output)),
+//! so a backward that reads one anyway is given an empty tensor (a panic
+//! naming the op, or a mismatch) here rather than only inside a larger
+//! graph. The fast mode (for large inputs) also
 //! draws a random direction u per input and compares vᵀJu with a single
 //! directional difference.
 //!
@@ -270,6 +276,24 @@ pub enum GradcheckError {
         /// backward(2v).
         got: f64,
     },
+    /// An input's gradient differs when it alone needs one (the other
+    /// inputs constant) from when every input does: a wrong
+    /// [`Function::backward_in_place`](crate::Function::backward_in_place)
+    /// or a backward whose result depends on `needs_grad`.
+    AloneDiffers {
+        /// The op that produced the checked output, if any.
+        op: Option<String>,
+        /// Which input.
+        input: usize,
+        /// Its name.
+        name: String,
+        /// Multi-index of the first offending element.
+        index: Vec<usize>,
+        /// With every input needing a gradient.
+        together: f64,
+        /// With this input alone.
+        alone: f64,
+    },
     /// The function's output is not finite at the given inputs.
     NonFinite {
         /// The op that produced the checked output, if any.
@@ -324,6 +348,12 @@ impl fmt::Display for GradcheckError {
                 prefix(op),
                 index_str(index)
             ),
+            GradcheckError::AloneDiffers { op, name, index, together, alone, .. } => write!(
+                f,
+                "{}: {name}{}: the gradient differs when this input alone needs one ({alone:e}) from when every input does ({together:e}): check the op's `backward_in_place` and its use of `needs_grad`",
+                prefix(op),
+                index_str(index)
+            ),
             GradcheckError::NonFinite { op, what } => {
                 write!(f, "{}: non-finite value in {what}", prefix(op))
             }
@@ -347,6 +377,42 @@ pub trait Checkable {
         inputs: &[Tensor<f64>],
         v: &Tensor<f64>,
     ) -> (Vec<Option<Tensor<f64>>>, Option<String>);
+
+    /// The gradient vᵀJ of input `i` from a backward in which only that
+    /// input needs one (the others held constant): the path on which an
+    /// op may write it in place
+    /// ([`Function::backward_in_place`](crate::Function::backward_in_place))
+    /// and skips the other inputs' work (`needs_grad`). `None` where the
+    /// checkable cannot run f so (the default), or where input `i` got no
+    /// gradient.
+    fn gradient_alone(
+        &mut self,
+        inputs: &[Tensor<f64>],
+        v: &Tensor<f64>,
+        i: usize,
+    ) -> Option<Tensor<f64>> {
+        let _ = (inputs, v, i);
+        None
+    }
+}
+
+/// x + (−0), a copy of x in the graph with the same bits (x·1 would turn
+/// −0 into +0 through the op's `1·x + 0`), whose backward passes the
+/// gradient through unchanged and reads no value: f runs between such
+/// copies so that its own inputs and output are intermediate values, which
+/// the backward pass frees wherever the ops say they do not read them.
+pub fn exact_copy(x: &Var<f64>) -> Var<f64> {
+    x.add_scalar(-0.0)
+}
+
+/// Runs backward from `y` through an [`exact_copy`] of it (so that `y`
+/// itself is an intermediate value), if `y` requires a gradient at all.
+pub fn backward_through_copy(y: Var<f64>, v: &Tensor<f64>) {
+    if y.requires_grad() {
+        let copy = exact_copy(&y);
+        drop(y);
+        copy.backward_with(v.clone());
+    }
 }
 
 /// A closure over [`Var`]s as a [`Checkable`]: every input becomes a leaf
@@ -375,22 +441,50 @@ where
             .iter()
             .map(|t| Var::requiring_grad(t.clone()))
             .collect();
-        // f runs between exact copies (x·1), so that its inputs and output
-        // are intermediate values that the pass frees wherever the ops
-        // say their backward does not read them
-        // ([`Function::backward_needs_input`](crate::Function::backward_needs_input)
-        // and `_output`): a backward that reads one anyway fails here, not
-        // only inside a user's larger graph.
-        let copies: Vec<Var<f64>> = vars.iter().map(|x| x.mul_scalar(1.0)).collect();
-        let y = (self.0)(&copies);
-        drop(copies);
-        let op = y.op_name();
-        if y.requires_grad() {
-            let y_copy = y.mul_scalar(1.0);
-            drop(y);
-            y_copy.backward_with(v.clone());
-        }
+        let (y, op) = self.run_between_copies(&vars);
+        backward_through_copy(y, v);
         (vars.iter().map(|var| var.take_grad()).collect(), op)
+    }
+
+    fn gradient_alone(
+        &mut self,
+        inputs: &[Tensor<f64>],
+        v: &Tensor<f64>,
+        i: usize,
+    ) -> Option<Tensor<f64>> {
+        let vars: Vec<Var<f64>> = inputs
+            .iter()
+            .enumerate()
+            .map(|(j, t)| {
+                if j == i {
+                    Var::requiring_grad(t.clone())
+                } else {
+                    Var::constant(t.clone())
+                }
+            })
+            .collect();
+        let (y, _) = self.run_between_copies(&vars);
+        backward_through_copy(y, v);
+        vars[i].take_grad()
+    }
+}
+
+impl<F> Closure<F>
+where
+    F: Fn(&[Var<f64>]) -> Var<f64>,
+{
+    /// y = f(copies of `vars`) and the name of the op that produced it. f
+    /// runs on [`exact_copy`]s, so that its inputs are intermediate values
+    /// that the pass frees wherever the ops say their backward does not
+    /// read them
+    /// ([`Function::backward_needs_input`](crate::Function::backward_needs_input)
+    /// and `_output`): a backward that reads one anyway fails here, not
+    /// only inside a user's larger graph.
+    fn run_between_copies(&self, vars: &[Var<f64>]) -> (Var<f64>, Option<String>) {
+        let copies: Vec<Var<f64>> = vars.iter().map(exact_copy).collect();
+        let y = (self.0)(&copies);
+        let op = y.op_name();
+        (y, op)
     }
 }
 
@@ -510,6 +604,28 @@ pub fn gradcheck_checkable(
                     got,
                 });
             }
+        }
+    }
+
+    // Each input alone needing a gradient, where there are several.
+    for i in (0..inputs.len()).filter(|_| inputs.len() > 1) {
+        let Some(alone) = f.gradient_alone(inputs, &v, i) else {
+            continue;
+        };
+        let alone = complete(vec![Some(alone)], &inputs[i..=i], &names[i..=i], &op)?.remove(0);
+        let together = &g1[i];
+        if let Some(k) = (0..together.numel()).find(|&k| {
+            let (t, a) = (together.data()[k], alone.data()[k]);
+            (t - a).abs() > 1e-12 + 1e-9 * t.abs()
+        }) {
+            return Err(GradcheckError::AloneDiffers {
+                op,
+                input: i,
+                name: names[i].clone(),
+                index: unravel_index(k, inputs[i].shape()),
+                together: together.data()[k],
+                alone: alone.data()[k],
+            });
         }
     }
 

@@ -59,6 +59,9 @@ pub(crate) struct GradFn<T: Float> {
 
 pub(crate) struct Node<T: Float> {
     pub(crate) value: RefCell<Tensor<T>>,
+    /// The value's shape once a backward pass has freed it (see
+    /// [`Var::free_value`]); `None` while the node holds its value.
+    pub(crate) freed_shape: RefCell<Option<Vec<usize>>>,
     pub(crate) grad: RefCell<Option<Tensor<T>>>,
     pub(crate) requires_grad: Cell<bool>,
     pub(crate) grad_fn: RefCell<Option<GradFn<T>>>,
@@ -100,6 +103,7 @@ impl<T: Float> Var<T> {
         LIVE_NODES.fetch_add(1, Ordering::Relaxed);
         Var(Rc::new(Node {
             value: RefCell::new(value),
+            freed_shape: RefCell::new(None),
             grad: RefCell::new(None),
             requires_grad: Cell::new(requires_grad),
             grad_fn: RefCell::new(grad_fn),
@@ -137,6 +141,10 @@ impl<T: Float> Var<T> {
     }
 
     /// The value, mutably: how optimizers update parameters in place.
+    ///
+    /// There is no version check as in PyTorch: changing a value that a
+    /// recorded op's backward reads (a ReLU's output, a matmul's input)
+    /// changes the gradients that backward computes.
     pub fn value_mut(&self) -> RefMut<'_, Tensor<T>> {
         self.0.value.borrow_mut()
     }
@@ -156,7 +164,22 @@ impl<T: Float> Var<T> {
 
     /// A copy of the shape.
     pub fn shape(&self) -> Vec<usize> {
-        self.value().shape().to_vec()
+        match self.0.freed_shape.borrow().as_ref() {
+            Some(shape) => shape.clone(),
+            None => self.value().shape().to_vec(),
+        }
+    }
+
+    /// Frees the value, keeping its shape: what a backward pass does to a
+    /// node whose value no backward still to run reads and that no handle
+    /// outside the pass reaches, so that nothing can see it (the value is
+    /// then an empty tensor of shape `[0]`; [`Var::shape`] still answers).
+    pub(crate) fn free_value(&self) {
+        let mut freed = self.0.freed_shape.borrow_mut();
+        if freed.is_none() {
+            let value = self.0.value.replace(Tensor::from_vec(Vec::new(), &[0]));
+            *freed = Some(value.shape().to_vec());
+        }
     }
 
     /// Whether gradients flow to or through this node.

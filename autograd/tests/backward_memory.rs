@@ -1,8 +1,10 @@
-//! The backward pass's two ways of holding less: the in-place backward
+//! How the backward pass holds less: the in-place backward
 //! ([`Function::backward_in_place`]: which ops it asks, what it does with
 //! their answer, and that the gradients it gets that way are bit for bit
-//! those of the ops' `backward`), and outputs freed before a backward that
-//! does not read them ([`Function::backward_needs_output`]).
+//! those of the ops' `backward`), and values freed once no backward still
+//! to run reads them ([`Function::backward_needs_output`],
+//! [`Function::backward_needs_input`]: which, when, and that the graph stays
+//! usable after), and gradcheck's checks of both.
 
 use proptest::prelude::*;
 use std::cell::Cell;
@@ -318,33 +320,18 @@ fn a_retained_graph_keeps_its_values() {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(16))]
 
-    /// The ops that say their backward does not read the output or the
-    /// input, checked inside a larger graph, where those values are freed
-    /// (a gradient check of an op alone keeps them: the caller holds the
-    /// result, and the inputs are leaves).
+    /// Chains of ops that free one another's values: a convolution's
+    /// output under a ReLU, and outputs read only by their own op. (Every
+    /// op's own gradient check frees what it says it does not read too:
+    /// gradcheck runs it between exact copies.)
     #[test]
-    fn ops_freeing_their_output_inside_a_graph(case in conv2d_case(), seed: u64) {
+    fn chains_that_free_values(case in conv2d_case(), seed: u64) {
         let params: Conv2dParams = case.params;
-        let conv = move |v: &[Var<f64>]| v[0].conv2d(&v[1], v.get(2), params).mul_scalar(1.5);
-        prop_gradcheck(conv, &case.tensors(seed))?;
-        let (x, w, b) = (uniform(&[3, 4], seed, -1.0, 1.0), uniform(&[5, 4], seed ^ 1, -1.0, 1.0), uniform(&[5], seed ^ 2, -1.0, 1.0));
-        prop_gradcheck(|v| v[0].linear(&v[1], Some(&v[2])).mul_scalar(1.5), &[x.clone(), w.clone(), b])?;
-        prop_gradcheck(|v| v[0].matmul(&v[1].transpose(0, 1)).mul_scalar(1.5), &[x.clone(), w])?;
-        let positive = uniform(&[3, 4], seed ^ 3, 0.2, 2.0);
-        let away_from_kinks = signed(&[3, 4], seed ^ 4, 0.05, 0.9);
-        prop_gradcheck(|v| v[0].ln().mul_scalar(1.5), std::slice::from_ref(&positive))?;
-        prop_gradcheck(|v| v[0].ln_1p().mul_scalar(1.5), std::slice::from_ref(&positive))?;
-        prop_gradcheck(|v| v[0].powf(1.7).mul_scalar(1.5), std::slice::from_ref(&positive))?;
-        prop_gradcheck(|v| v[0].abs().mul_scalar(1.5), std::slice::from_ref(&away_from_kinks))?;
-        prop_gradcheck(|v| v[0].relu().mul_scalar(1.5), std::slice::from_ref(&away_from_kinks))?;
-        prop_gradcheck(|v| v[0].softplus().mul_scalar(1.5), std::slice::from_ref(&away_from_kinks))?;
-        // Through y only, after an op whose output they free.
-        prop_gradcheck(|v| v[0].mul_scalar(1.5).relu(), std::slice::from_ref(&away_from_kinks))?;
-        prop_gradcheck(|v| v[0].mul_scalar(1.5).sigmoid().tanh().exp().exp_m1().sqrt(), std::slice::from_ref(&away_from_kinks))?;
         prop_gradcheck(|v| v[0].conv2d(&v[1], v.get(2), params).relu().sigmoid(), &case.tensors(seed))?;
-        // Both sides of both bounds, none near them.
-        let around_bounds = Tensor::from_vec(vec![-0.9, -0.3, 0.2, 0.7], &[4]);
-        prop_gradcheck(|v| v[0].clamp(-0.5, 0.5).mul_scalar(1.5), &[around_bounds])?;
+        let x = signed(&[3, 4], seed, 0.05, 0.9);
+        let w = uniform(&[5, 4], seed ^ 1, -1.0, 1.0);
+        prop_gradcheck(|v| v[0].linear(&v[1], None).relu().ln_1p(), &[x.clone(), w])?;
+        prop_gradcheck(|v| v[0].mul_scalar(1.5).sigmoid().tanh().exp().exp_m1().sqrt(), &[x])?;
     }
 }
 
@@ -408,4 +395,205 @@ fn gradcheck_catches_a_backward_that_reads_a_value_it_disowned() {
         &synann_autograd::GradcheckOptions::default(),
     );
     assert!(checked.is_ok(), "{checked:?}");
+}
+
+/// y = x, whose backward gives its input no gradient (`None`), as a
+/// backward may: the ops under it get no gradient from this pass.
+struct Stop;
+
+impl Function<f64> for Stop {
+    fn name(&self) -> &str {
+        "stop"
+    }
+    fn forward(&mut self, x: &[&Tensor<f64>]) -> Tensor<f64> {
+        x[0].clone()
+    }
+    fn backward(&self, _: &BackwardCtx<'_, f64>) -> Vec<Option<Tensor<f64>>> {
+        vec![None]
+    }
+}
+
+#[test]
+fn a_freed_value_keeps_its_shape_for_a_later_pass() {
+    // n = 2x is freed at the start of the first pass (exp reads its
+    // output, not n); exp gets no gradient there, so its link to n stays,
+    // and a second pass through it checks n's gradient against n's shape.
+    let x = Var::requiring_grad(Tensor::from_vec(vec![0.0, 1.0, -1.0], &[3]));
+    let n = x.mul_scalar(2.0);
+    let c = n.exp();
+    let d = apply(Stop, &[&c]);
+    drop(n);
+    d.sum_all().backward();
+    assert!(x.grad().is_none());
+    c.sum_all().backward();
+    let expected: Vec<f64> = [0.0f64, 1.0, -1.0]
+        .iter()
+        .map(|&v| 2.0 * (2.0 * v).exp())
+        .collect();
+    assert_eq!(x.grad().unwrap().data(), &expected[..]);
+}
+
+/// y = x, whose backward panics.
+struct Panicking;
+
+impl Function<f64> for Panicking {
+    fn name(&self) -> &str {
+        "panicking"
+    }
+    fn forward(&mut self, x: &[&Tensor<f64>]) -> Tensor<f64> {
+        x[0].clone()
+    }
+    fn backward(&self, _: &BackwardCtx<'_, f64>) -> Vec<Option<Tensor<f64>>> {
+        panic!("panicking: backward")
+    }
+}
+
+#[test]
+fn a_pass_that_panics_leaves_the_graph_usable() {
+    let x = Var::requiring_grad(Tensor::from_vec(vec![1.0, -1.0], &[2]));
+    let h = x.mul_scalar(3.0);
+    let a = h.relu();
+    let bad = apply(Panicking, &[&a]);
+    drop(h);
+    let caught =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| bad.sum_all().backward()));
+    assert!(caught.is_err());
+    a.sum_all().backward();
+    assert_eq!(x.grad().unwrap().data(), &[3.0, 0.0]);
+}
+
+#[test]
+fn a_value_with_several_links_is_freed_only_when_none_reads_it() {
+    // h feeds two ReLUs, one op twice (h·h reads h) and a probe that reads
+    // it: kept. g feeds two ReLUs and a sigmoid, none of which reads it:
+    // freed. The gradients are those of the formula either way.
+    let x = Var::requiring_grad(Tensor::from_vec(vec![0.5, -2.0], &[2]));
+    let h = x.mul_scalar(2.0);
+    let g = x.mul_scalar(3.0);
+    let (h_probe, seen) = probe(&h, Reads::Input);
+    let terms = [
+        h.relu(),
+        h.relu(),
+        h.mul(&h),
+        h_probe,
+        g.relu(),
+        g.relu(),
+        g.sigmoid(),
+    ];
+    drop((h, g));
+    let loss = terms
+        .iter()
+        .fold(Var::constant(Tensor::zeros(&[2])), |s, t| s.add(t))
+        .sum_all();
+    drop(terms);
+    loss.backward();
+    // The probe's own output was freed before its backward (only the sum
+    // read it), its input, h, was there.
+    assert_eq!(seen.get(), Some((0, 2)));
+    // d/dx of 2·relu(2x) + 4x² + 4x + 2·relu(3x) + σ(3x).
+    let expected: Vec<f64> = [0.5f64, -2.0]
+        .iter()
+        .map(|&x| {
+            let step = if x > 0.0 { 1.0 } else { 0.0 };
+            let s = 1.0 / (1.0 + (-3.0 * x).exp());
+            4.0 * step + 8.0 * x + 4.0 + 6.0 * step + 3.0 * s * (1.0 - s)
+        })
+        .collect();
+    let got = x.grad().unwrap().data().to_vec();
+    for (a, b) in got.iter().zip(&expected) {
+        assert!((a - b).abs() < 1e-12, "{got:?} against {expected:?}");
+    }
+}
+
+#[test]
+fn relu_through_its_output_gives_the_same_bits_as_through_its_input() {
+    let specials = vec![
+        0.0,
+        -0.0,
+        f64::NAN,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::MIN_POSITIVE / 4.0,
+        -f64::MIN_POSITIVE / 4.0,
+        1.5,
+        -1.5,
+    ];
+    let g = Tensor::from_vec(vec![-0.75; specials.len()], &[specials.len()]);
+    let x = Var::requiring_grad(Tensor::from_vec(specials.clone(), &[specials.len()]));
+    x.relu().backward_with(g.clone());
+    let through_x: Vec<u64> = specials
+        .iter()
+        .zip(g.data())
+        .map(|(&x, &g)| (if x > 0.0 { g } else { 0.0 }).to_bits())
+        .collect();
+    let got: Vec<u64> = x
+        .grad()
+        .unwrap()
+        .data()
+        .iter()
+        .map(|v| v.to_bits())
+        .collect();
+    assert_eq!(got, through_x);
+}
+
+#[test]
+fn in_place_and_freeing_work_under_anomaly_detection_in_a_module() {
+    let run = || {
+        let x = Var::requiring_grad(Tensor::from_vec(vec![0.5, -2.0], &[2]));
+        let (y, seen) = {
+            let _scope = synann_autograd::anomaly::enter_module("block");
+            let h = x.mul_scalar(2.0);
+            let (p, seen) = probe(&h, Reads::Output);
+            (p.relu(), seen)
+        };
+        y.sum_all().backward();
+        let g = x.grad().unwrap().data().to_vec();
+        (seen.get(), g)
+    };
+    let plain = run();
+    let detected = synann_autograd::detect_anomaly(run);
+    assert_eq!(plain, detected);
+    // The probe's input (2x) was freed: nothing reads it.
+    assert_eq!(detected.0, Some((2, 0)));
+}
+
+/// z = a·b (one shape) whose in-place backward forgets the factor.
+struct WrongInPlaceMul;
+
+impl Function<f64> for WrongInPlaceMul {
+    fn name(&self) -> &str {
+        "wrong_in_place_mul"
+    }
+    fn forward(&mut self, x: &[&Tensor<f64>]) -> Tensor<f64> {
+        x[0].mul(x[1])
+    }
+    fn backward(&self, ctx: &BackwardCtx<'_, f64>) -> Vec<Option<Tensor<f64>>> {
+        let g = ctx.grad_output;
+        vec![Some(g.mul(ctx.inputs[1])), Some(g.mul(ctx.inputs[0]))]
+    }
+    fn backward_in_place(&self, _: &InPlaceCtx<'_, f64>, _: &mut Tensor<f64>) -> bool {
+        true
+    }
+}
+
+#[test]
+fn gradcheck_compares_each_input_alone_with_all_together() {
+    let inputs = [
+        Tensor::from_vec(vec![1.0, 2.0], &[2]),
+        Tensor::from_vec(vec![3.0, -4.0], &[2]),
+    ];
+    let err = synann_autograd::gradcheck(
+        |v| apply(WrongInPlaceMul, &[&v[0], &v[1]]),
+        &inputs,
+        &synann_autograd::GradcheckOptions::default(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            synann_autograd::GradcheckError::AloneDiffers { input: 0, .. }
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("backward_in_place"), "{err}");
 }

@@ -35,6 +35,7 @@
 use crate::layers::FixedMasks;
 use crate::module::{Mode, Module};
 use std::fmt;
+use synann_autograd::gradcheck::{backward_through_copy, exact_copy};
 use synann_autograd::{
     gradcheck_checkable, no_grad, Checkable, GradcheckError, GradcheckOptions, GradcheckReport, Var,
 };
@@ -218,19 +219,48 @@ where
         v: &Tensor<f64>,
     ) -> (Vec<Option<Tensor<f64>>>, Option<String>) {
         let x = Var::requiring_grad(inputs[0].clone());
-        // Between exact copies (x·1), as `synann_autograd::gradcheck` runs
-        // an op: the pass frees the module's input and output wherever its
-        // ops say they do not read them, so a backward that reads one
-        // anyway fails here.
-        let y = self.run(inputs, &x.mul_scalar(1.0));
+        // Between exact copies, as `synann_autograd::gradcheck` runs an op:
+        // the pass frees the module's input and output wherever its ops
+        // say they do not read them, so a backward that reads one anyway
+        // fails here.
+        let y = self.run(inputs, &exact_copy(&x));
         let op = y.op_name();
-        if y.requires_grad() {
-            let y_copy = y.mul_scalar(1.0);
-            drop(y);
-            y_copy.backward_with(v.clone());
-        }
+        backward_through_copy(y, v);
         let mut grads = vec![x.take_grad()];
         grads.extend(self.params.iter().map(|(_, p)| p.take_grad()));
         (grads, op)
+    }
+
+    /// Input 0 is the module's input, the others its parameters: the
+    /// others are frozen (made constants) for the pass, then restored.
+    fn gradient_alone(
+        &mut self,
+        inputs: &[Tensor<f64>],
+        v: &Tensor<f64>,
+        i: usize,
+    ) -> Option<Tensor<f64>> {
+        let was: Vec<bool> = self.params.iter().map(|(_, p)| p.requires_grad()).collect();
+        if i > 0 && !was[i - 1] {
+            // A frozen parameter has no gradient to compare.
+            return None;
+        }
+        let x = if i == 0 {
+            Var::requiring_grad(inputs[0].clone())
+        } else {
+            Var::constant(inputs[0].clone())
+        };
+        for (j, (_, p)) in self.params.iter().enumerate() {
+            p.set_requires_grad(j + 1 == i);
+        }
+        let y = self.run(inputs, &exact_copy(&x));
+        backward_through_copy(y, v);
+        for ((_, p), &on) in self.params.iter().zip(&was) {
+            p.set_requires_grad(on);
+        }
+        if i == 0 {
+            x.take_grad()
+        } else {
+            self.params[i - 1].1.take_grad()
+        }
     }
 }

@@ -131,7 +131,9 @@ impl BinaryOp {
     /// `backward`'s, operand for operand.
     fn input_grad_in_place<T: Float>(&self, ctx: &InPlaceCtx<'_, T>, g: &mut Tensor<T>) -> bool {
         let (a, b, z) = (ctx.inputs[0], ctx.inputs[1], ctx.output);
-        let full = |t: &Tensor<T>| t.shape() == z.shape();
+        // g has z's shape.
+        let z_shape = g.shape().to_vec();
+        let full = |t: &Tensor<T>| t.shape() == z_shape;
         if !full(ctx.inputs[ctx.input]) {
             return false;
         }
@@ -141,7 +143,7 @@ impl BinaryOp {
             (Binary::Mul, 0) if full(b) => g.zip_map_(b, "mul", |g, b| g * b),
             (Binary::Mul, 1) if full(a) => g.zip_map_(a, "mul", |g, a| g * a),
             (Binary::Div, 0) if full(b) => g.zip_map_(b, "div", |g, b| g / b),
-            (Binary::Div, 1) if full(b) => {
+            (Binary::Div, 1) => {
                 g.zip_map_(z, "mul", |g, z| g * z);
                 g.zip_map_(b, "div", |t, b| -(t / b));
             }
