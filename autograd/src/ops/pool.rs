@@ -7,6 +7,10 @@
 //! global avg: dL/dX = dL/dY / (H·W) everywhere in the plane
 //! ```
 //!
+//! The backward passes read neither the input nor the output (max pooling
+//! saves the argmax positions, both save the input's shape), so the pass
+//! may free both.
+//!
 //! Max pooling is differentiable where each window has a single maximum;
 //! at a tie the gradient goes to the first maximum (row-major), as in
 //! PyTorch.
@@ -32,6 +36,8 @@ struct Window {
 struct MaxPool {
     window: Option<Window>,
     indices: Vec<usize>,
+    /// The input's shape: with `indices`, all the backward reads.
+    input_shape: Vec<usize>,
 }
 
 impl<T: Float> Function<T> for MaxPool {
@@ -48,6 +54,7 @@ impl<T: Float> Function<T> for MaxPool {
             None => global_max_pool2d(x[0]),
         };
         self.indices = r.indices;
+        self.input_shape = x[0].shape().to_vec();
         r.output
     }
 
@@ -55,35 +62,57 @@ impl<T: Float> Function<T> for MaxPool {
         vec![Some(max_pool2d_backward(
             ctx.grad_output,
             &self.indices,
-            ctx.inputs[0].shape(),
+            &self.input_shape,
         ))]
+    }
+
+    fn backward_needs_output(&self) -> bool {
+        false
+    }
+
+    fn backward_needs_input(&self, _: usize) -> bool {
+        false
     }
 }
 
-/// Average pooling (padding counted as zeros); `None` pools the whole plane.
-struct AvgPool(Option<Window>);
+/// Average pooling (padding counted as zeros); no window pools the whole
+/// plane.
+struct AvgPool {
+    window: Option<Window>,
+    /// The input's shape: all the backward reads.
+    input_shape: Vec<usize>,
+}
 
 impl<T: Float> Function<T> for AvgPool {
     fn name(&self) -> &str {
-        match self.0 {
+        match self.window {
             Some(_) => "avg_pool2d",
             None => "global_avg_pool2d",
         }
     }
 
     fn forward(&mut self, x: &[&Tensor<T>]) -> Tensor<T> {
-        match self.0 {
+        self.input_shape = x[0].shape().to_vec();
+        match self.window {
             Some(w) => avg_pool2d(x[0], w.kernel, w.stride, w.padding),
             None => global_avg_pool2d(x[0]),
         }
     }
 
     fn backward(&self, ctx: &BackwardCtx<'_, T>) -> Vec<Option<Tensor<T>>> {
-        let (g, shape) = (ctx.grad_output, ctx.inputs[0].shape());
-        vec![Some(match self.0 {
+        let (g, shape) = (ctx.grad_output, &self.input_shape[..]);
+        vec![Some(match self.window {
             Some(w) => avg_pool2d_backward(g, shape, w.kernel, w.stride, w.padding),
             None => global_avg_pool2d_backward(g, shape),
         })]
+    }
+
+    fn backward_needs_output(&self) -> bool {
+        false
+    }
+
+    fn backward_needs_input(&self, _: usize) -> bool {
+        false
     }
 }
 
@@ -115,6 +144,7 @@ impl<T: Float> Var<T> {
             MaxPool {
                 window,
                 indices: Vec::new(),
+                input_shape: Vec::new(),
             },
             &[self],
         )
@@ -139,11 +169,14 @@ impl<T: Float> Var<T> {
         padding: (usize, usize),
     ) -> Var<T> {
         apply(
-            AvgPool(Some(Window {
-                kernel,
-                stride,
-                padding,
-            })),
+            AvgPool {
+                window: Some(Window {
+                    kernel,
+                    stride,
+                    padding,
+                }),
+                input_shape: Vec::new(),
+            },
             &[self],
         )
     }
@@ -162,6 +195,7 @@ impl<T: Float> Var<T> {
             MaxPool {
                 window: None,
                 indices: Vec::new(),
+                input_shape: Vec::new(),
             },
             &[self],
         )
@@ -177,6 +211,12 @@ impl<T: Float> Var<T> {
     /// assert_eq!((y.shape(), y.value().item()), (vec![1, 1, 1, 1], 2.0));
     /// ```
     pub fn global_avg_pool2d(&self) -> Var<T> {
-        apply(AvgPool(None), &[self])
+        apply(
+            AvgPool {
+                window: None,
+                input_shape: Vec::new(),
+            },
+            &[self],
+        )
     }
 }

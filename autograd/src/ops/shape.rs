@@ -9,6 +9,8 @@ use synann_tensor::{Float, Tensor};
 
 struct Reshape {
     shape: Vec<usize>,
+    /// The input's shape, saved by forward: all the backward reads.
+    input_shape: Vec<usize>,
 }
 
 impl<T: Float> Function<T> for Reshape {
@@ -16,15 +18,22 @@ impl<T: Float> Function<T> for Reshape {
         "reshape"
     }
     fn forward(&mut self, x: &[&Tensor<T>]) -> Tensor<T> {
+        self.input_shape = x[0].shape().to_vec();
         x[0].reshape(&self.shape)
     }
     fn backward(&self, ctx: &BackwardCtx<'_, T>) -> Vec<Option<Tensor<T>>> {
-        vec![Some(ctx.grad_output.reshape(ctx.inputs[0].shape()))]
+        vec![Some(ctx.grad_output.reshape(&self.input_shape))]
     }
     /// The same elements under the input's shape: nothing to compute.
-    fn backward_in_place(&self, ctx: &InPlaceCtx<'_, T>, grad: &mut Tensor<T>) -> bool {
-        grad.reshape_(ctx.inputs[0].shape());
+    fn backward_in_place(&self, _: &InPlaceCtx<'_, T>, grad: &mut Tensor<T>) -> bool {
+        grad.reshape_(&self.input_shape);
         true
+    }
+    fn backward_needs_output(&self) -> bool {
+        false
+    }
+    fn backward_needs_input(&self, _: usize) -> bool {
+        false
     }
 }
 
@@ -47,10 +56,19 @@ impl<T: Float> Function<T> for Permute {
         }
         vec![Some(ctx.grad_output.permute(&inverse))]
     }
+    /// The backward needs the permutation only.
+    fn backward_needs_output(&self) -> bool {
+        false
+    }
+    fn backward_needs_input(&self, _: usize) -> bool {
+        false
+    }
 }
 
 struct BroadcastTo {
     shape: Vec<usize>,
+    /// The input's shape, saved by forward: all the backward reads.
+    input_shape: Vec<usize>,
 }
 
 impl<T: Float> Function<T> for BroadcastTo {
@@ -58,10 +76,17 @@ impl<T: Float> Function<T> for BroadcastTo {
         "broadcast_to"
     }
     fn forward(&mut self, x: &[&Tensor<T>]) -> Tensor<T> {
+        self.input_shape = x[0].shape().to_vec();
         x[0].broadcast_to(&self.shape)
     }
     fn backward(&self, ctx: &BackwardCtx<'_, T>) -> Vec<Option<Tensor<T>>> {
-        vec![Some(ctx.grad_output.sum_to(ctx.inputs[0].shape()))]
+        vec![Some(ctx.grad_output.sum_to(&self.input_shape))]
+    }
+    fn backward_needs_output(&self) -> bool {
+        false
+    }
+    fn backward_needs_input(&self, _: usize) -> bool {
+        false
     }
 }
 
@@ -71,6 +96,7 @@ impl<T: Float> Var<T> {
         apply(
             Reshape {
                 shape: shape.to_vec(),
+                input_shape: Vec::new(),
             },
             &[self],
         )
@@ -121,6 +147,7 @@ impl<T: Float> Var<T> {
         apply(
             BroadcastTo {
                 shape: shape.to_vec(),
+                input_shape: Vec::new(),
             },
             &[self],
         )
