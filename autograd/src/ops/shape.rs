@@ -1,7 +1,9 @@
 //! Shape ops: the elements move but do not change, so the backward moves
 //! the gradient back. reshape's backward reshapes to the input shape;
 //! permute's applies the inverse permutation; broadcast_to's sums over the
-//! broadcast axes.
+//! broadcast axes. None of them reads its input or output in backward
+//! (each keeps what it needs, the input's shape or the permutation), so the
+//! pass may free both.
 
 use crate::function::{apply, BackwardCtx, Function, InPlaceCtx};
 use crate::var::Var;
