@@ -168,17 +168,9 @@ impl<T: Float> Function<T> for Affine<T> {
         x[0].map(|v| a * v + c)
     }
     fn backward(&self, ctx: &BackwardCtx<'_, T>) -> Vec<Option<Tensor<T>>> {
-        let mut g = ctx.grad_output.clone();
-        self.backward_in_place(
-            &InPlaceCtx {
-                inputs: ctx.inputs,
-                output: ctx.output,
-                input: 0,
-            },
-            &mut g,
-        );
-        vec![Some(g)]
+        vec![Some(ctx.grad_output.mul_scalar(self.scale))]
     }
+    /// The same product, g·a, over g.
     fn backward_in_place(&self, _: &InPlaceCtx<'_, T>, grad: &mut Tensor<T>) -> bool {
         let s = self.scale;
         grad.map_(|g| g * s);

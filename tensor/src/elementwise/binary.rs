@@ -11,6 +11,9 @@ use crate::shape::{
 };
 use crate::tensor::Tensor;
 
+/// Elements per block of the (possibly parallel) same-shape zips.
+const BLOCK: usize = 1 << 14;
+
 impl<T: Float> Tensor<T> {
     /// Applies `f` to each pair of elements of `self` and `other`, broadcast
     /// to a common shape; panics naming `op` and both shapes if they do not
@@ -19,7 +22,6 @@ impl<T: Float> Tensor<T> {
         if self.shape() == other.shape() {
             let (a, b) = (self.data(), other.data());
             let mut out = vec![T::ZERO; a.len()];
-            const BLOCK: usize = 1 << 14;
             for_each_block(&mut out, BLOCK, a.len(), |i, chunk| {
                 let s = i * BLOCK;
                 for (j, o) in chunk.iter_mut().enumerate() {
@@ -72,9 +74,7 @@ impl<T: Float> Tensor<T> {
     pub fn zip_map_(&mut self, other: &Self, op: &str, f: impl Fn(T, T) -> T + Sync + Send) {
         self.assert_same_shape(other, op);
         let b = other.data();
-        const BLOCK: usize = 1 << 14;
-        let n = b.len();
-        for_each_block(self.data_mut(), BLOCK, n, |i, chunk| {
+        for_each_block(self.data_mut(), BLOCK, b.len(), |i, chunk| {
             let s = i * BLOCK;
             for (a, &b) in chunk.iter_mut().zip(&b[s..]) {
                 *a = f(*a, b);
