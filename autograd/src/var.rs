@@ -33,6 +33,7 @@
 //! | [`ops::index`](crate::ops::index) | `narrow`, `concat`, `stack`, `index_select`, `gather` |
 //! | [`ops::select`](crate::ops::select) | `where_` |
 //! | [`ops::conv`](crate::ops::conv) | `conv2d` |
+//! | [`ops::conv_pool`](crate::ops::conv_pool) | `conv2d_max_pool2d`, `conv2d_global_max_pool2d` |
 //! | [`ops::im2row`](crate::ops::im2row) | `im2row_same` |
 //! | [`ops::pool`](crate::ops::pool) | `max_pool2d`, `avg_pool2d`, `global_max_pool2d`, `global_avg_pool2d` |
 

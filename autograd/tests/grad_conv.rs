@@ -3,7 +3,7 @@
 use proptest::prelude::*;
 use synann_autograd::{gradcheck, GradcheckOptions, Var};
 use synann_tensor::conv::Conv2dParams;
-use synann_testing::strategies::{conv2d_case, pool2d_case, shape, tensor, Values};
+use synann_testing::strategies::{conv2d_case, pool2d_case, shape, tensor, Conv2dCase, Values};
 use synann_testing::{prop_gradcheck, strategies::uniform};
 
 fn random(shape: &[usize], seed: u64) -> synann_tensor::Tensor<f64> {
@@ -28,6 +28,19 @@ proptest! {
         prop_gradcheck(f, &case.tensors(seed))?;
     }
 
+    /// conv2d under a max pooling as one op, w.r.t. input, weight and bias:
+    /// against central differences, and against the two ops unfused (the
+    /// same values, bit for bit, and the same gradients up to rounding).
+    #[test]
+    fn conv2d_max_pool2d_gradients((case, (k, s, p)) in conv_pool_case(), seed: u64) {
+        let params = case.params;
+        let fused = move |v: &[Var<f64>]| v[0].conv2d_max_pool2d(&v[1], v.get(2), params, k, s, p);
+        let unfused = move |v: &[Var<f64>]| v[0].conv2d(&v[1], v.get(2), params).max_pool2d(k, s, p);
+        let inputs = case.tensors(seed);
+        prop_gradcheck(fused, &inputs)?;
+        same_as_unfused(fused, unfused, &inputs);
+    }
+
     #[test]
     fn max_pool2d_gradient(case in pool2d_case(), seed: u64) {
         let f = move |v: &[Var<f64>]| v[0].max_pool2d(case.kernel, case.stride, case.padding);
@@ -45,6 +58,83 @@ proptest! {
         prop_gradcheck(|v: &[Var<f64>]| v[0].global_max_pool2d(), std::slice::from_ref(&x))?;
         prop_gradcheck(|v: &[Var<f64>]| v[0].global_avg_pool2d(), &[x])?;
     }
+}
+
+/// A conv2d case and a max pooling (window and stride up to 2×2, padding
+/// up to half the window) that fits its output.
+fn conv_pool_case(
+) -> impl Strategy<Value = (Conv2dCase, ((usize, usize), (usize, usize), (usize, usize)))> {
+    (
+        conv2d_case(),
+        (
+            1usize..3,
+            1usize..3,
+            1usize..3,
+            1usize..3,
+            0usize..2,
+            0usize..2,
+        ),
+    )
+        .prop_filter_map(
+            "the pooling must fit the convolution's output",
+            |(case, (kh, kw, sh, sw, ph, pw))| {
+                let [_, _, h, w] = case.input;
+                let (oh, ow) = case
+                    .params
+                    .output_size((h, w), (case.weight[2], case.weight[3]));
+                let fits = |k: usize, p: usize, len: usize| 2 * p <= k && k <= len + 2 * p;
+                (fits(kh, ph, oh) && fits(kw, pw, ow))
+                    .then_some((case, ((kh, kw), (sh, sw), (ph, pw))))
+            },
+        )
+}
+
+/// `fused` and `unfused` give the same output bits and gradients within
+/// rounding, for every input.
+fn same_as_unfused(
+    fused: impl Fn(&[Var<f64>]) -> Var<f64>,
+    unfused: impl Fn(&[Var<f64>]) -> Var<f64>,
+    inputs: &[synann_tensor::Tensor<f64>],
+) {
+    let run = |f: &dyn Fn(&[Var<f64>]) -> Var<f64>| {
+        let v: Vec<Var<f64>> = inputs.iter().cloned().map(Var::requiring_grad).collect();
+        let y = f(&v);
+        let out = y.value().clone();
+        // A weighted sum, so that every output's gradient differs.
+        let weights = uniform(out.shape(), 99, -1.0, 1.0);
+        y.mul(&Var::constant(weights)).sum_all().backward();
+        let grads: Vec<_> = v.iter().map(|v| v.grad().unwrap().clone()).collect();
+        (out, grads)
+    };
+    let (y1, g1) = run(&fused);
+    let (y2, g2) = run(&unfused);
+    assert_eq!(y1.data(), y2.data(), "output");
+    for (i, (a, b)) in g1.iter().zip(&g2).enumerate() {
+        assert!(
+            a.allclose(b, 1e-12, 1e-12),
+            "gradient {i}: {a:?} against {b:?}"
+        );
+    }
+}
+
+/// conv2d under a global max pooling as one op: the input gradient, with
+/// 25 positions per winner, is summed over the winners alone.
+#[test]
+fn conv2d_global_max_pool2d_gradients() {
+    let params = Conv2dParams {
+        groups: 2,
+        padding: (1, 0),
+        ..Default::default()
+    };
+    let inputs = vec![
+        random(&[2, 4, 5, 7], 1),
+        random(&[6, 2, 3, 3], 2),
+        random(&[6], 3),
+    ];
+    let fused = move |v: &[Var<f64>]| v[0].conv2d_global_max_pool2d(&v[1], v.get(2), params);
+    let unfused = move |v: &[Var<f64>]| v[0].conv2d(&v[1], v.get(2), params).global_max_pool2d();
+    gradcheck(fused, &inputs, &GradcheckOptions::default()).unwrap();
+    same_as_unfused(fused, unfused, &inputs);
 }
 
 /// A small CNN chain, conv → max pool → conv → global average, checked end

@@ -4,8 +4,9 @@
 use proptest::prelude::*;
 use synann_tensor::conv::{
     avg_pool2d, avg_pool2d_backward, conv2d, conv2d_backward_bias, conv2d_backward_input,
-    conv2d_backward_weight, global_avg_pool2d, global_avg_pool2d_backward, global_max_pool2d,
-    max_pool2d, max_pool2d_backward, Conv2dParams,
+    conv2d_backward_weight, conv2d_max_pool2d_backward_input, conv2d_max_pool2d_backward_weight,
+    global_avg_pool2d, global_avg_pool2d_backward, global_max_pool2d, max_pool2d,
+    max_pool2d_backward, Conv2dParams,
 };
 use synann_tensor::random::seeded;
 use synann_tensor::{Float, Tensor};
@@ -902,4 +903,146 @@ fn global_max_pool_is_max_pool_with_the_whole_plane() {
 #[should_panic(expected = "empty planes")]
 fn global_max_pool_of_empty_planes_is_refused() {
     global_max_pool2d(&Tensor::<f32>::zeros(&[2, 3, 0, 4]));
+}
+
+// ---- A convolution under a max pooling: gradients from the winners alone ----
+
+/// A convolution case and a max pooling of its output: kernel, stride and
+/// padding (at most half the kernel), each `(h, w)`, fitting the output.
+fn conv_pool_case() -> impl Strategy<Value = (Case, Pair, Pair, Pair)> {
+    (
+        case(),
+        (
+            1usize..4,
+            1usize..4,
+            1usize..3,
+            1usize..3,
+            0usize..2,
+            0usize..2,
+        ),
+    )
+        .prop_filter_map("the pooling must fit", |(cs, (kh, kw, sh, sw, ph, pw))| {
+            let (oh, ow) = cs.output();
+            let fits = |k: usize, p: usize, len: usize| 2 * p <= k && k <= len + 2 * p;
+            (fits(kh, ph, oh) && fits(kw, pw, ow)).then_some((cs, (kh, kw), (sh, sw), (ph, pw)))
+        })
+}
+
+/// The fused gradients of `cs` under the pooling `(k, s, p)` against the
+/// unfused definition (the pooling's gradient of the convolution's
+/// output, then the naive convolution gradients), in f64 and in f32.
+fn pooled_gradients_match(cs: &Case, (k, s, p): (Pair, Pair, Pair), seed: u64) {
+    let x = random(&cs.input_shape(), seed);
+    let w = random(&cs.weight_shape(), seed ^ 1);
+    let b = random(&[cs.o], seed ^ 2);
+    let z = conv2d(&x, &w, Some(&b), &cs.params);
+    let pooled = max_pool2d(&z, k, s, p);
+    let g = random(pooled.output.shape(), seed ^ 3);
+    let dz = max_pool2d_backward(&g, &pooled.indices, z.shape());
+    let (want_w, want_x) = (
+        naive_grad_weight(cs, &dz, &x),
+        naive_grad_input(cs, &dz, &w),
+    );
+    let (idx, params) = (&pooled.indices, &cs.params);
+    let shape_w = cs.weight_shape();
+    let gw = conv2d_max_pool2d_backward_weight(&g, idx, &x, &shape_w, params);
+    assert_close(&gw, &want_w, "weight gradient (f64)");
+    let gx = conv2d_max_pool2d_backward_input(&g, idx, &w, &cs.input_shape(), params);
+    assert_close(&gx, &want_x, "input gradient (f64)");
+    // f32 (where the CPU has AVX2 and FMA, the vector kernel for the
+    // windows inside the image), with the f64 run's winners.
+    let (g32, x32, w32) = (g.cast::<f32>(), x.cast::<f32>(), w.cast::<f32>());
+    let gw = conv2d_max_pool2d_backward_weight(&g32, idx, &x32, &shape_w, params);
+    assert!(
+        gw.cast::<f64>().allclose(&want_w, 1e-4, 1e-4),
+        "weight gradient (f32) of {cs:?}: got {gw:?}, want {want_w:?}"
+    );
+    let gx = conv2d_max_pool2d_backward_input(&g32, idx, &w32, &cs.input_shape(), params);
+    assert!(
+        gx.cast::<f64>().allclose(&want_x, 1e-4, 1e-4),
+        "input gradient (f32) of {cs:?}: got {gx:?}, want {want_x:?}"
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Over strides, padding, dilation and groups of the convolution and
+    /// windows, strides and padding of the pooling.
+    #[test]
+    fn conv2d_max_pool2d_gradients_match_unfused(
+        (cs, k, s, p) in conv_pool_case(),
+        seed in any::<u64>(),
+    ) {
+        pooled_gradients_match(&cs, (k, s, p), seed);
+    }
+}
+
+/// Shapes where the f32 weight gradient's vector kernel takes several
+/// blocks of window rows (3 channels × 5 rows = 15: blocks of 6, 6 and 3),
+/// rows of 1 to 8 taps, an odd count of winners, padding that puts some
+/// windows across the border, and the seed network's conv1 with its 2×2
+/// pooling at a batch that runs in parallel.
+#[test]
+fn conv2d_max_pool2d_gradients_vector_kernel_shapes() {
+    for kw in 1..=8 {
+        let mut cs = unpadded(3, (3, 4), (9, 12), (5, kw));
+        pooled_gradients_match(&cs, ((2, 2), (2, 2), (0, 0)), kw as u64);
+        cs.params.padding = (2, 1);
+        pooled_gradients_match(&cs, ((3, 3), (2, 2), (1, 1)), 10 + kw as u64);
+    }
+    let conv1 = unpadded(12, (1, 10), (28, 28), (5, 5));
+    pooled_gradients_match(&conv1, ((2, 2), (2, 2), (0, 0)), 7);
+}
+
+/// Global pooling (one winner per plane), as `conv2d_global_max_pool2d`
+/// uses it, is the window covering the whole output.
+#[test]
+fn conv2d_global_max_pool2d_gradients_match_unfused() {
+    let mut cs = unpadded(4, (6, 8), (9, 9), (3, 3));
+    cs.groups = 2;
+    cs.params.groups = 2;
+    pooled_gradients_match(&cs, ((7, 7), (7, 7), (0, 0)), 3);
+}
+
+/// A winner's index outside the convolution's output plane is refused,
+/// naming it.
+#[test]
+#[should_panic(expected = "index 9 is outside the convolution's (3, 3) output plane")]
+fn conv2d_max_pool2d_backward_weight_refuses_a_bad_index() {
+    let x = Tensor::<f64>::zeros(&[1, 1, 4, 4]);
+    let g = Tensor::<f64>::ones(&[1, 1, 1, 1]);
+    conv2d_max_pool2d_backward_weight(&g, &[9], &x, &[1, 1, 2, 2], &Conv2dParams::default());
+}
+
+/// A pooled gradient whose samples or channels do not match the
+/// convolution is refused, naming the shapes.
+#[test]
+#[should_panic(expected = "grad_output [1, 2, 1, 1] is not [N, O, …]")]
+fn conv2d_max_pool2d_backward_input_refuses_a_bad_gradient() {
+    let w = Tensor::<f64>::zeros(&[1, 1, 2, 2]);
+    let g = Tensor::<f64>::ones(&[1, 2, 1, 1]);
+    conv2d_max_pool2d_backward_input(&g, &[0, 0], &w, &[1, 1, 4, 4], &Conv2dParams::default());
+}
+
+/// The weight gradient's bits do not depend on the thread count (each
+/// channel is summed by one thread, in the winners' order).
+#[test]
+fn conv2d_max_pool2d_backward_weight_same_bits_on_one_and_two_threads() {
+    let cs = unpadded(40, (2, 10), (28, 28), (5, 5));
+    let x = random(&cs.input_shape(), 5).cast::<f32>();
+    let w = random(&cs.weight_shape(), 6).cast::<f32>();
+    let pooled = max_pool2d(&conv2d(&x, &w, None, &cs.params), (2, 2), (2, 2), (0, 0));
+    let g = random(pooled.output.shape(), 7).cast::<f32>();
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            let shape = cs.weight_shape();
+            conv2d_max_pool2d_backward_weight(&g, &pooled.indices, &x, &shape, &cs.params)
+        })
+    };
+    assert_eq!(run(1).data(), run(2).data());
 }

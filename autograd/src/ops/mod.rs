@@ -8,6 +8,7 @@
 
 pub mod arith;
 pub mod conv;
+pub mod conv_pool;
 pub mod im2row;
 pub mod index;
 pub mod matmul;

@@ -25,10 +25,10 @@ use synann_tensor::{Float, Tensor};
 
 /// Window of a pooling op: `(kernel, stride, padding)`, each `(h, w)`.
 #[derive(Clone, Copy)]
-struct Window {
-    kernel: (usize, usize),
-    stride: (usize, usize),
-    padding: (usize, usize),
+pub(super) struct Window {
+    pub(super) kernel: (usize, usize),
+    pub(super) stride: (usize, usize),
+    pub(super) padding: (usize, usize),
 }
 
 /// Max pooling; `global` pools the whole plane. Forward saves where each

@@ -1,9 +1,9 @@
 //! [`Conv2d`]: 2-d convolution over `[N, C, H, W]` inputs.
 
-use super::Bias;
+use super::{Bias, MaxPool2d};
 use crate::init::default_weight_and_bias_;
 use crate::module::{Mode, Module};
-use synann_autograd::anomaly::describe_module;
+use synann_autograd::anomaly::{describe_module, ModuleScope};
 use synann_autograd::Var;
 use synann_tensor::conv::Conv2dParams;
 use synann_tensor::random::Rng;
@@ -68,12 +68,60 @@ impl<T: Float> Conv2d<T> {
     }
 }
 
-impl<T: Float> Module<T> for Conv2d<T> {
-    fn forward(&mut self, x: &Var<T>, _mode: Mode) -> Var<T> {
-        let _scope = describe_module(|| {
+impl<T: Float> Conv2d<T> {
+    /// `pool.forward(conv.forward(x))` as one op
+    /// ([`Var::conv2d_max_pool2d`]): the same values and gradients, with
+    /// the weight and bias gradients summed over the pooling's winners
+    /// alone instead of through the convolution's whole output gradient,
+    /// mostly zeros.
+    ///
+    /// ```
+    /// use synann_autograd::Var;
+    /// use synann_nn::layers::{Bias, Conv2d, MaxPool2d};
+    /// use synann_nn::{Mode, Module};
+    /// use synann_tensor::{conv::Conv2dParams, random::seeded, Tensor};
+    ///
+    /// let mut conv = Conv2d::<f64>::new(1, 4, (3, 3), Conv2dParams::default(), Bias::Yes, &mut seeded(0));
+    /// let x = Var::constant(Tensor::uniform(&[2, 1, 10, 10], -1.0, 1.0, &mut seeded(1)));
+    /// let pool = MaxPool2d::new((2, 2));
+    /// let fused = conv.forward_max_pool2d(&x, &pool);
+    /// let unfused = pool.clone().forward(&conv.forward(&x, Mode::Train), Mode::Train);
+    /// assert_eq!(fused.shape(), vec![2, 4, 4, 4]);
+    /// assert_eq!(fused.value().data(), unfused.value().data());
+    /// ```
+    pub fn forward_max_pool2d(&self, x: &Var<T>, pool: &MaxPool2d) -> Var<T> {
+        let _scope = self.describe();
+        let w = pool.window;
+        x.conv2d_max_pool2d(
+            &self.weight,
+            self.bias.as_ref(),
+            self.params,
+            w.kernel_size,
+            w.stride,
+            w.padding,
+        )
+    }
+
+    /// `GlobalMaxPool2d.forward(conv.forward(x))` as one op
+    /// ([`Var::conv2d_global_max_pool2d`]): the same values and gradients,
+    /// all three summed over one winner per channel map.
+    pub fn forward_global_max_pool2d(&self, x: &Var<T>) -> Var<T> {
+        let _scope = self.describe();
+        x.conv2d_global_max_pool2d(&self.weight, self.bias.as_ref(), self.params)
+    }
+
+    /// Names the layer in anomaly reports while the returned scope lives.
+    fn describe(&self) -> ModuleScope {
+        describe_module(|| {
             let w = self.weight.shape();
             format!("Conv2d(out {}, kernel {}×{})", w[0], w[2], w[3])
-        });
+        })
+    }
+}
+
+impl<T: Float> Module<T> for Conv2d<T> {
+    fn forward(&mut self, x: &Var<T>, _mode: Mode) -> Var<T> {
+        let _scope = self.describe();
         x.conv2d(&self.weight, self.bias.as_ref(), self.params)
     }
 

@@ -3,6 +3,7 @@
 //! ```text
 //! [N, 1, 28, 28]
 //!   conv1 Conv2d(1, 10, 5)   → max-pool 2 → ReLU          [N, 10, 12, 12]
+//!         (the convolution and its pooling as one op, Conv2d::forward_max_pool2d)
 //!   conv2 Conv2d(10, 20, 5)  → Dropout2d(0.5) → max-pool 2 → ReLU   [N, 20, 4, 4]
 //!   flatten                                               [N, 320]
 //!   fc1 Linear(320, 64) → ReLU → dropout(0.5) → softmax(dim 1)      [N, 64] in (0, 1)
@@ -31,9 +32,9 @@ use super::{
 };
 use super::{Rngs, SynapseSlot};
 use crate::layers::SynapseConfig;
-use synann_autograd::anomaly::describe_module;
+use synann_autograd::anomaly::{describe_module, enter_module};
 use synann_autograd::Var;
-use synann_nn::layers::{BatchNorm1d, Bias, Conv2d, Dropout, Dropout2d, Linear};
+use synann_nn::layers::{BatchNorm1d, Bias, Conv2d, Dropout, Dropout2d, Linear, MaxPool2d};
 use synann_nn::{forward_child, prefixed, Mode, Module};
 use synann_tensor::conv::Conv2dParams;
 use synann_tensor::random::Rng;
@@ -98,7 +99,13 @@ impl Module<f32> for SeedTorch {
     /// `[N, 1, 28, 28]` images to `[N, 10]` log-probabilities.
     fn forward(&mut self, x: &Var<f32>, mode: Mode) -> Var<f32> {
         let _model = describe_module(|| "seed-torch".to_string());
-        let x = max_pool2(&forward_child("conv1", &mut self.conv1, x, mode)).relu();
+        // conv1 and its pooling as one op (the same values and gradients;
+        // its weight gradient summed over the pooling's winners alone).
+        let x = {
+            let _conv1 = enter_module("conv1");
+            self.conv1.forward_max_pool2d(x, &MaxPool2d::new((2, 2)))
+        }
+        .relu();
         let x = forward_child("conv2", &mut self.conv2, &x, mode);
         let x = max_pool2(&forward_child("conv2_drop", &mut self.conv2_drop, &x, mode)).relu();
         let n = x.shape()[0];
