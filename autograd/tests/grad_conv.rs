@@ -60,10 +60,12 @@ proptest! {
     }
 }
 
+/// A pooling window: kernel, stride and padding, each `(h, w)`.
+type Window = ((usize, usize), (usize, usize), (usize, usize));
+
 /// A conv2d case and a max pooling (window and stride up to 2×2, padding
 /// up to half the window) that fits its output.
-fn conv_pool_case(
-) -> impl Strategy<Value = (Conv2dCase, ((usize, usize), (usize, usize), (usize, usize)))> {
+fn conv_pool_case() -> impl Strategy<Value = (Conv2dCase, Window)> {
     (
         conv2d_case(),
         (

@@ -4,9 +4,9 @@
 use proptest::prelude::*;
 use synann_tensor::conv::{
     avg_pool2d, avg_pool2d_backward, conv2d, conv2d_backward_bias, conv2d_backward_input,
-    conv2d_backward_weight, conv2d_max_pool2d_backward_input, conv2d_max_pool2d_backward_weight,
-    global_avg_pool2d, global_avg_pool2d_backward, global_max_pool2d, max_pool2d,
-    max_pool2d_backward, Conv2dParams,
+    conv2d_backward_weight, conv2d_max_pool2d, conv2d_max_pool2d_backward_input,
+    conv2d_max_pool2d_backward_weight, global_avg_pool2d, global_avg_pool2d_backward,
+    global_max_pool2d, max_pool2d, max_pool2d_backward, Conv2dParams,
 };
 use synann_tensor::random::seeded;
 use synann_tensor::{Float, Tensor};
@@ -1045,4 +1045,51 @@ fn conv2d_max_pool2d_backward_weight_same_bits_on_one_and_two_threads() {
         })
     };
     assert_eq!(run(1).data(), run(2).data());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// The fused forward is the two calls, bit for bit: in f32 on the
+    /// first-layer shapes (pooled a plane at a time where the CPU has
+    /// AVX-512), with a bias, under pooling windows with and without
+    /// padding, including the 2×2 one.
+    #[test]
+    fn conv2d_max_pool2d_is_conv2d_then_max_pool2d(
+        cs in first_layer_case(),
+        (kh, kw, sh, sw, ph, pw) in (1usize..4, 1usize..4, 1usize..3, 1usize..3, 0usize..2, 0usize..2),
+        two_by_two: bool,
+        seed in any::<u64>(),
+    ) {
+        let (oh, ow) = cs.output();
+        let (k, s, p) = if two_by_two { ((2, 2), (2, 2), (0, 0)) } else { ((kh, kw), (sh, sw), (ph, pw)) };
+        let fits = |k: usize, p: usize, len: usize| 2 * p <= k && k <= len + 2 * p;
+        prop_assume!(fits(k.0, p.0, oh) && fits(k.1, p.1, ow));
+        let x = random_f32(&cs.input_shape(), seed);
+        let w = random_f32(&cs.weight_shape(), seed ^ 1);
+        let b = random_f32(&[cs.o], seed ^ 2);
+        let fused = conv2d_max_pool2d(&x, &w, Some(&b), &cs.params, k, s, p);
+        let unfused = max_pool2d(&conv2d(&x, &w, Some(&b), &cs.params), k, s, p);
+        prop_assert_eq!(fused.output.shape(), unfused.output.shape());
+        let bits = |t: &Tensor<f32>| t.data().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        prop_assert_eq!(bits(&fused.output), bits(&unfused.output));
+        prop_assert_eq!(fused.indices, unfused.indices);
+    }
+}
+
+/// The seed network's conv1 and its 2×2 pooling at a batch that runs in
+/// parallel blocks, and a shape the first-layer kernels do not serve (the
+/// two calls then run as they are): the fused forward is the two calls.
+#[test]
+fn conv2d_max_pool2d_seed_conv1_and_general_shapes() {
+    let conv1 = unpadded(12, (1, 10), (28, 28), (5, 5));
+    let mut strided = unpadded(3, (4, 6), (11, 9), (3, 3));
+    strided.params.stride = (2, 1);
+    for cs in [conv1, strided] {
+        let x = random_f32(&cs.input_shape(), 3);
+        let w = random_f32(&cs.weight_shape(), 4);
+        let fused = conv2d_max_pool2d(&x, &w, None, &cs.params, (2, 2), (2, 2), (0, 0));
+        let unfused = max_pool2d(&conv2d(&x, &w, None, &cs.params), (2, 2), (2, 2), (0, 0));
+        assert_eq!(fused, unfused, "{cs:?}");
+    }
 }

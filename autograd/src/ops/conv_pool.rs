@@ -16,7 +16,10 @@
 //! and the convolution's backward multiplies through it: with a 2×2
 //! pooling, three products in four are by zero; with a global one, all but
 //! one per plane. Fused, the forward keeps only the winners' positions (`Z`
-//! is dropped as soon as it is pooled) and the weight and bias gradients
+//! is dropped as soon as it is pooled; where the first-layer kernels make it
+//! a plane at a time, each plane is pooled while in cache and `Z` never
+//! exists whole: `synann_tensor::conv::conv2d_max_pool2d`) and the weight
+//! and bias gradients
 //! are sums over the winners ([`synann_tensor::conv`]'s
 //! `conv2d_max_pool2d_backward_*`). The input gradient takes that path too
 //! where the winners are at most one in [`SPARSE_INPUT_RATIO`] of `Z`'s
@@ -33,9 +36,9 @@ use super::pool::Window;
 use crate::function::{apply, BackwardCtx, Function};
 use crate::var::Var;
 use synann_tensor::conv::{
-    conv2d, conv2d_backward_bias, conv2d_backward_input, conv2d_max_pool2d_backward_input,
-    conv2d_max_pool2d_backward_weight, global_max_pool2d, max_pool2d, max_pool2d_backward,
-    Conv2dParams,
+    conv2d, conv2d_backward_bias, conv2d_backward_input, conv2d_max_pool2d,
+    conv2d_max_pool2d_backward_input, conv2d_max_pool2d_backward_weight, global_max_pool2d,
+    max_pool2d_backward, Conv2dParams,
 };
 use synann_tensor::{Float, Tensor};
 
@@ -66,13 +69,16 @@ impl<T: Float> Function<T> for Conv2dMaxPool {
 
     fn forward(&mut self, x: &[&Tensor<T>]) -> Tensor<T> {
         let bias = if self.has_bias { Some(x[2]) } else { None };
-        let z = conv2d(x[0], x[1], bias, &self.conv);
         let pooled = match self.pool {
-            Some(w) => max_pool2d(&z, w.kernel, w.stride, w.padding),
-            None => global_max_pool2d(&z),
+            Some(w) => {
+                conv2d_max_pool2d(x[0], x[1], bias, &self.conv, w.kernel, w.stride, w.padding)
+            }
+            None => global_max_pool2d(&conv2d(x[0], x[1], bias, &self.conv)),
         };
+        let (xs, ws) = (x[0].shape(), x[1].shape());
+        let (oh, ow) = self.conv.output_size((xs[2], xs[3]), (ws[2], ws[3]));
+        self.conv_shape = vec![xs[0], ws[0], oh, ow];
         self.indices = pooled.indices;
-        self.conv_shape = z.shape().to_vec();
         pooled.output
     }
 

@@ -7,6 +7,7 @@
 //!   conv3 Conv2d(56, 112, 5)  → ReLU     [N, 112, 20, 20]
 //!   conv4 Conv2d(112, 784, 7) → ReLU     [N, 784, 14, 14]
 //!   global max-pool                      [N, 784]
+//!         (conv4 and the pool as one op, then the ReLU: the same values)
 //!   dropout(0.25) → synapse Synapse(784): a = 1, B = W raw, U(−0.05, 0.05)
 //!   dropout(0.25) → fc Linear(784, 10)   [N, 10] logits
 //! ```
@@ -41,7 +42,7 @@ use super::{
 };
 use super::{SynapseSlot, ZooOptions};
 use crate::layers::{SynapseConfig, SynapseInit};
-use synann_autograd::anomaly::describe_module;
+use synann_autograd::anomaly::{describe_module, enter_module};
 use synann_autograd::Var;
 use synann_nn::init::{xavier_uniform_, zeros_};
 use synann_nn::layers::{Bias, Conv2d, Dropout, Linear};
@@ -124,12 +125,23 @@ impl Module<f32> for SeedKeras {
     fn forward(&mut self, x: &Var<f32>, mode: Mode) -> Var<f32> {
         let _model = describe_module(|| "seed-keras".to_string());
         let mut h = x.clone();
-        for (name, conv) in CONV_NAMES.iter().zip(&mut self.convs) {
+        let (last, first) = self.convs.split_last_mut().expect("four convolutions");
+        for (name, conv) in CONV_NAMES.iter().zip(first) {
             h = forward_child(name, conv, &h, mode).relu();
         }
+        // conv4 → ReLU → global max pool, as conv4 and the pool in one op,
+        // then the ReLU: max(relu(z)) = relu(max(z)) value for value, and
+        // the gradient reaches the same winner (or nothing, where every
+        // value of the plane is ≤ 0). The fused op sums conv4's gradients
+        // over one winner per channel map instead of all 14×14 positions.
+        let h = {
+            let _conv4 = enter_module(CONV_NAMES[3]);
+            last.forward_global_max_pool2d(&h)
+        }
+        .relu();
         // [N, C, 1, 1] → [N, C].
         let n = h.shape()[0];
-        let h = h.global_max_pool2d().reshape(&[n, self.fc.in_features()]);
+        let h = h.reshape(&[n, self.fc.in_features()]);
         let h = forward_child("drop1", &mut self.drop1, &h, mode);
         let h = forward_child("synapse", &mut self.synapse, &h, mode);
         let h = forward_child("drop2", &mut self.drop2, &h, mode);

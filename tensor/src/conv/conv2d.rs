@@ -59,6 +59,8 @@
 
 use super::im2col::{col2im_ld, im2col_ld, ConvGeometry, Tap};
 use super::params::Conv2dParams;
+#[cfg(target_arch = "x86_64")]
+use super::pool::{MaxPool2dOutput, PlanePooler};
 use super::spectral;
 #[cfg(target_arch = "x86_64")]
 use super::{first_layer_avx512, in_place_avx512, patch_rows_avx512};
@@ -66,7 +68,7 @@ use crate::element::Float;
 #[cfg(target_arch = "x86_64")]
 use crate::linalg::strips_avx512::{gemm_gathered, Gathered, Output};
 use crate::linalg::{gemm_abt, gemm_serial, MatRef, Rows};
-use crate::parallel::{filled, for_each_block, map_range, num_threads};
+use crate::parallel::{filled, for_each_block, for_each_block_pair, map_range, num_threads};
 use crate::tensor::Tensor;
 use std::ops::Range;
 
@@ -559,6 +561,62 @@ pub fn conv2d<T: Float>(
         }
     });
     Tensor::from_vec(out, &d.out_shape())
+}
+
+/// [`conv2d`] then [`max_pool2d`](super::max_pool2d) with the window
+/// `(kernel, stride, padding)`, where the first-layer kernels serve the
+/// convolution (f32 on AVX-512, see [`first_layer_avx512`]): each output
+/// plane is pooled as soon as it is made, while it is in cache, so the
+/// convolution's output never exists whole. The same bits as the two calls
+/// (the same kernels, plane for plane). `None` where that path does not
+/// serve the call.
+#[cfg(target_arch = "x86_64")]
+pub(super) fn first_layer_max_pooled<T: Float>(
+    input: &Tensor<T>,
+    weight: &Tensor<T>,
+    bias: Option<&Tensor<T>>,
+    params: &Conv2dParams,
+    (kernel, stride, padding): ((usize, usize), (usize, usize), (usize, usize)),
+) -> Option<MaxPool2dOutput<T>> {
+    let d = Dims::new("conv2d", input.shape(), weight.shape(), params);
+    if bias.is_some_and(|b| b.shape() != [d.o]) || d.spectral(input.data(), weight.data()) {
+        return None; // conv2d refuses the bias, or takes another path.
+    }
+    let (x, w) = (
+        T::as_f32_slice(input.data())?,
+        T::as_f32_slice(weight.data())?,
+    );
+    let b = bias.and_then(|b| T::as_f32_slice(b.data()));
+    if !d.first_layer_avx512() {
+        return None;
+    }
+    let new_pooler = || PlanePooler::new("max_pool2d", d.geom.output, kernel, stride, padding);
+    let (oh, ow) = new_pooler().output();
+    let (pooled, spb, in_len) = (d.o * oh * ow, d.samples_per_block(), d.in_len());
+    let mut vals = filled(d.n * pooled, T::ZERO, spb * pooled, d.work());
+    let mut indices = filled(d.n * pooled, 0usize, spb * pooled, d.work());
+    let blk_len = spb * pooled;
+    for_each_block_pair(
+        &mut vals,
+        blk_len,
+        &mut indices,
+        blk_len,
+        d.work(),
+        |blk, v, idx| {
+            let samples = v.len() / pooled;
+            let x_blk = &x[blk * spb * in_len..][..samples * in_len];
+            let v = T::as_f32_slice_mut(v).expect("the elements are f32");
+            let mut pooler = new_pooler();
+            first_layer_avx512::forward_planes(&d.geom, (x_blk, w, b), samples, |s, r, plane| {
+                let at = (s * d.o + r) * oh * ow..(s * d.o + r + 1) * oh * ow;
+                pooler.pool(plane, &mut v[at.clone()], &mut idx[at]);
+            });
+        },
+    );
+    Some(MaxPool2dOutput {
+        output: Tensor::from_vec(vals, &[d.n, d.o, oh, ow]),
+        indices,
+    })
 }
 
 /// dL/d(input) of [`conv2d`]: `col2im(Wᵀ · dY)` per sample and group.

@@ -145,30 +145,79 @@ fn forward_block<const OB: usize>(
     }
 }
 
-/// The forward of one image: `out` [O, oh, ow] from `x` [C, H, W], with
-/// the weights regrouped by [`weights_by_block`] for `blocks`.
+/// The forward of one image on the wide grid: `wide_buf` [O, lp] from `x`
+/// [C, H, W], with the weights regrouped by [`weights_by_block`] for
+/// `blocks`.
 #[target_feature(enable = "avx512f")]
 fn forward_image(
     geom: &ConvGeometry,
-    (x, w, bias): (&[f32], &[f32], Option<&[f32]>),
+    (x, w): (&[f32], &[f32]),
     (shifts, blocks): (&[usize], &[(usize, usize)]),
-    out: &mut [f32],
     wide_buf: &mut [f32],
 ) {
-    let (width, l, lp) = wide(geom);
-    let (oh, ow) = geom.output;
+    let (_, l, lp) = wide(geom);
     let taps = shifts.len();
     for &(o0, len) in blocks {
         let (w, dims) = (&w[o0 * taps..(o0 + len) * taps], (l, lp));
         with_block!(len, forward_block(x, w, shifts, o0, dims, wide_buf));
     }
-    // Drop the padding positions (x ≥ ow) and add the bias.
-    for (r, plane) in out.chunks_exact_mut(oh * ow).enumerate() {
-        let b = bias.map_or(0.0, |b| b[r]);
-        for (y, row) in plane.chunks_exact_mut(ow).enumerate() {
-            let src = &wide_buf[r * lp + y * width..][..ow];
-            row.iter_mut().zip(src).for_each(|(d, &s)| *d = s + b);
+}
+
+/// Output channel `r`'s plane [oh, ow] of one image's wide grid: the
+/// padding positions (x ≥ ow) dropped and the bias added.
+fn plane_from_wide(geom: &ConvGeometry, wide_buf: &[f32], r: usize, b: f32, plane: &mut [f32]) {
+    let (width, _, lp) = wide(geom);
+    for (y, row) in plane.chunks_exact_mut(geom.output.1).enumerate() {
+        let src = &wide_buf[r * lp + y * width..][..row.len()];
+        row.iter_mut().zip(src).for_each(|(d, &s)| *d = s + b);
+    }
+}
+
+/// What [`forward`] and [`forward_planes`] share: the checked sizes, the
+/// tap shifts, the register blocks and the weights regrouped for them.
+struct Plan {
+    image: usize,
+    o: usize,
+    lp: usize,
+    shifts: Vec<usize>,
+    blocks: Vec<(usize, usize)>,
+    w: Vec<f32>,
+}
+
+impl Plan {
+    /// For `x` [S, C, H, W] and `w` [O, C·kh·kw] with `planes` output
+    /// planes in all. Panics unless [`applies`] holds and the sizes agree.
+    fn new(geom: &ConvGeometry, x: &[f32], w: &[f32], planes: usize) -> Self {
+        assert!(
+            applies(geom, 1),
+            "direct conv2d: geometry {geom:?} not supported"
+        );
+        let image = geom.channels * geom.input.0 * geom.input.1;
+        let taps = geom.channels * geom.kernel.0 * geom.kernel.1;
+        let o = w.len() / taps;
+        assert!(
+            w.len() == o * taps && planes.is_multiple_of(o),
+            "direct conv2d: weight of {} elements and {planes} output planes for {o} channels",
+            w.len(),
+        );
+        assert_eq!(x.len(), planes / o * image, "direct conv2d: input length");
+        let blocks = blocks(o);
+        Plan {
+            image,
+            o,
+            lp: wide(geom).2,
+            shifts: shifts(geom),
+            w: weights_by_block(w, taps, &blocks),
+            blocks,
         }
+    }
+
+    /// Sample `s`'s output on the wide grid, into `wide_buf` [O, lp].
+    fn wide_image(&self, geom: &ConvGeometry, x: &[f32], s: usize, wide_buf: &mut [f32]) {
+        let x_s = &x[s * self.image..(s + 1) * self.image];
+        let plan = (&self.shifts[..], &self.blocks[..]);
+        // SAFETY: `Plan::new` checked (`applies`) that the CPU has AVX-512F.
+        unsafe { forward_image(geom, (x_s, &self.w), plan, wide_buf) };
     }
 }
 
@@ -181,34 +230,39 @@ pub(crate) fn forward(
     bias: Option<&[f32]>,
     out: &mut [f32],
 ) {
-    assert!(
-        applies(geom, 1),
-        "direct conv2d: geometry {geom:?} not supported"
-    );
-    let (oh, ow) = geom.output;
-    let image = geom.channels * geom.input.0 * geom.input.1;
-    let taps = geom.channels * geom.kernel.0 * geom.kernel.1;
-    let o = w.len() / taps;
-    assert!(
-        w.len() == o * taps && out.len().is_multiple_of(o * oh * ow),
-        "direct conv2d: weight of {} and output of {} elements for {o} channels",
-        w.len(),
-        out.len()
-    );
-    assert_eq!(
-        x.len(),
-        out.len() / (o * oh * ow) * image,
-        "direct conv2d: input length"
-    );
-    let (_, _, lp) = wide(geom);
-    let (shifts, blocks) = (shifts(geom), blocks(o));
-    let w = weights_by_block(w, taps, &blocks);
-    let mut wide_buf = vec![0.0f32; o * lp];
-    for (s, out_s) in out.chunks_exact_mut(o * oh * ow).enumerate() {
-        let x_s = &x[s * image..(s + 1) * image];
-        let plan = (&shifts[..], &blocks[..]);
-        // SAFETY: `applies` checked that the CPU has AVX-512F.
-        unsafe { forward_image(geom, (x_s, &w, bias), plan, out_s, &mut wide_buf) };
+    let plane_len = geom.output.0 * geom.output.1;
+    let plan = Plan::new(geom, x, w, out.len() / plane_len.max(1));
+    let mut wide_buf = vec![0.0f32; plan.o * plan.lp];
+    for (s, out_s) in out.chunks_exact_mut(plan.o * plane_len).enumerate() {
+        plan.wide_image(geom, x, s, &mut wide_buf);
+        for (r, plane) in out_s.chunks_exact_mut(plane_len).enumerate() {
+            plane_from_wide(geom, &wide_buf, r, bias.map_or(0.0, |b| b[r]), plane);
+        }
+    }
+}
+
+/// The forward of whole images a plane at a time: for each sample `s` of
+/// `x` [S, C, H, W] and output channel `r`, calls `each(s, r, plane)` with
+/// the plane [oh, ow] (the bias added) in a scratch buffer the next call
+/// overwrites, so that the whole output never exists (a max pooling of it,
+/// `conv2d_max_pool2d`, reads each plane while it is in cache). Panics
+/// unless [`applies`] holds.
+pub(crate) fn forward_planes(
+    geom: &ConvGeometry,
+    (x, w, bias): (&[f32], &[f32], Option<&[f32]>),
+    samples: usize,
+    mut each: impl FnMut(usize, usize, &[f32]),
+) {
+    let o = w.len() / (geom.channels * geom.kernel.0 * geom.kernel.1).max(1);
+    let plan = Plan::new(geom, x, w, samples * o);
+    let mut wide_buf = vec![0.0f32; plan.o * plan.lp];
+    let mut plane = vec![0.0f32; geom.output.0 * geom.output.1];
+    for s in 0..samples {
+        plan.wide_image(geom, x, s, &mut wide_buf);
+        for r in 0..plan.o {
+            plane_from_wide(geom, &wide_buf, r, bias.map_or(0.0, |b| b[r]), &mut plane);
+            each(s, r, &plane);
+        }
     }
 }
 

@@ -13,7 +13,7 @@
 //! | `patch_rows_avx512` | the patches as rows, for the f32 weight gradient on AVX-512 |
 //! | `spectral` | conv2d by the discrete Fourier transform, for large kernels on small images (f32) |
 //! | `pool` | max, average and global pooling, forward and backward |
-//! | `pooled` | the gradients of a convolution that only a max pooling reads, from the pooled gradient |
+//! | `pooled` | a convolution that only a max pooling reads: the forward in one call, the gradients from the pooled gradient |
 //! | `pooled_avx2` | its f32 weight gradient with AVX2 and FMA |
 //!
 //! Weights are `[out, in/groups, kh, kw]` as in PyTorch.
@@ -42,4 +42,6 @@ pub use pool::{
     avg_pool2d, avg_pool2d_backward, global_avg_pool2d, global_avg_pool2d_backward,
     global_max_pool2d, max_pool2d, max_pool2d_backward, MaxPool2dOutput,
 };
-pub use pooled::{conv2d_max_pool2d_backward_input, conv2d_max_pool2d_backward_weight};
+pub use pooled::{
+    conv2d_max_pool2d, conv2d_max_pool2d_backward_input, conv2d_max_pool2d_backward_weight,
+};

@@ -151,8 +151,6 @@ pub fn max_pool2d<T: Float>(
     let (blk_len, work) = (ppb * out_plane, d.work());
     let mut out = filled(d.planes * out_plane, T::NEG_INFINITY, blk_len, work);
     let mut indices = filled(d.planes * out_plane, 0usize, blk_len, work);
-    let pairs = d.padding == (0, 0) && d.kernel == (2, 2) && d.stride == (2, 2);
-    let windows = (d.padding == (0, 0)).then(|| Windows::new(&d));
     for_each_block_pair(
         &mut out,
         blk_len,
@@ -160,26 +158,73 @@ pub fn max_pool2d<T: Float>(
         blk_len,
         work,
         |blk, vals, idx| {
-            // Per output column: the 2×2 path's winning offset (u32 lanes so
-            // the loop vectorises), the general path's (alive, position).
-            let mut winner = vec![0u32; d.output.1];
-            let mut first_hit = vec![(0, 0); d.output.1];
+            let mut pooler = PlanePooler::new("max_pool2d", d.input, kernel, stride, padding);
             let planes = vals.chunks_mut(out_plane).zip(idx.chunks_mut(out_plane));
             for (q, (vals, idx)) in planes.enumerate() {
-                let plane = &x[(blk * ppb + q) * in_plane..][..in_plane];
-                if pairs {
-                    max_pool_2x2_plane(plane, d.input.1, vals, idx, &mut winner);
-                } else if let Some(win) = &windows {
-                    win.max_pool_plane(plane, vals, idx, &mut first_hit);
-                } else {
-                    max_pool_plane_padded(&d, plane, vals, idx);
-                }
+                pooler.pool(&x[(blk * ppb + q) * in_plane..][..in_plane], vals, idx);
             }
         },
     );
     MaxPool2dOutput {
         output: Tensor::from_vec(out, &d.out_shape(input.shape())),
         indices,
+    }
+}
+
+/// Max pooling of `H × W` planes one at a time, with one call's window:
+/// what [`max_pool2d`] runs on each plane, for a kernel that makes its
+/// input a plane at a time (a convolution, whose output then never exists
+/// whole: see [`conv2d_max_pool2d`](super::conv2d_max_pool2d)).
+pub(super) struct PlanePooler {
+    d: PoolDims,
+    /// The 2×2, stride 2, unpadded window (the common one).
+    pairs: bool,
+    /// Any unpadded window.
+    windows: Option<Windows>,
+    /// Per output column: the 2×2 path's winning offset (u32 lanes so its
+    /// loop vectorises), the general path's (alive, position).
+    winner: Vec<u32>,
+    first_hit: Vec<(u32, u32)>,
+}
+
+impl PlanePooler {
+    /// For `input` = `(H, W)` planes; panics (naming `op`) if the window
+    /// does not fit.
+    pub(super) fn new(
+        op: &str,
+        input: (usize, usize),
+        kernel: (usize, usize),
+        stride: (usize, usize),
+        padding: (usize, usize),
+    ) -> Self {
+        let d = PoolDims::new(op, &[1, 1, input.0, input.1], kernel, stride, padding);
+        let pairs = d.padding == (0, 0) && d.kernel == (2, 2) && d.stride == (2, 2);
+        let windows = (d.padding == (0, 0)).then(|| Windows::new(&d));
+        PlanePooler {
+            pairs,
+            windows,
+            winner: vec![0; d.output.1],
+            first_hit: vec![(0, 0); d.output.1],
+            d,
+        }
+    }
+
+    /// The pooled plane's `(oh, ow)`.
+    #[cfg(target_arch = "x86_64")]
+    pub(super) fn output(&self) -> (usize, usize) {
+        self.d.output
+    }
+
+    /// Pools `plane` (`H·W` values) into `vals` and `idx` (`oh·ow` each,
+    /// the winners' in-plane positions).
+    pub(super) fn pool<T: Float>(&mut self, plane: &[T], vals: &mut [T], idx: &mut [usize]) {
+        if self.pairs {
+            max_pool_2x2_plane(plane, self.d.input.1, vals, idx, &mut self.winner);
+        } else if let Some(win) = &self.windows {
+            win.max_pool_plane(plane, vals, idx, &mut self.first_hit);
+        } else {
+            max_pool_plane_padded(&self.d, plane, vals, idx);
+        }
     }
 }
 

@@ -1,4 +1,5 @@
-//! The gradients of a convolution whose output only a max pooling reads.
+//! A convolution whose output only a max pooling reads: the forward in one
+//! call, and the gradients from the pooled gradient.
 //!
 //! For `Z = conv2d(X, W) + b` followed by `Y = max_pool2d(Z)` (any window,
 //! or the whole plane), each pooled output `Y[n, o, p]` is one element of
@@ -29,7 +30,9 @@
 //! through `pooled_avx2`; this file's loops serve everything else and are
 //! the reference that kernel is tested against.
 
+use super::conv2d::conv2d;
 use super::params::Conv2dParams;
+use super::pool::{max_pool2d, MaxPool2dOutput};
 use crate::element::Float;
 use crate::parallel::for_each_block;
 use crate::tensor::Tensor;
@@ -178,6 +181,51 @@ enum Winners {
     AtTheBorder,
 }
 
+/// `max_pool2d(conv2d(input, weight, bias, params), kernel, stride,
+/// padding)`, bit for bit: the forward of a convolution under a max
+/// pooling. Where the first-layer kernels serve the convolution (f32 on
+/// AVX-512: one group, stride 1, no padding or dilation, few taps), each
+/// output plane is pooled as soon as it is made, so the convolution's
+/// output, four times the pooled one under a 2×2 window, is never written
+/// out; elsewhere the two calls run one after the other.
+///
+/// ```
+/// use synann_tensor::conv::{conv2d, conv2d_max_pool2d, max_pool2d, Conv2dParams};
+/// use synann_tensor::Tensor;
+/// let x = Tensor::from_vec((0..36).map(|v| v as f32).collect(), &[1, 1, 6, 6]);
+/// let w = Tensor::from_vec(vec![1.0, -1.0, 2.0, 0.5], &[1, 1, 2, 2]);
+/// let p = Conv2dParams::default();
+/// let fused = conv2d_max_pool2d(&x, &w, None, &p, (2, 2), (2, 2), (0, 0));
+/// let unfused = max_pool2d(&conv2d(&x, &w, None, &p), (2, 2), (2, 2), (0, 0));
+/// assert_eq!(fused, unfused);
+/// ```
+pub fn conv2d_max_pool2d<T: Float>(
+    input: &Tensor<T>,
+    weight: &Tensor<T>,
+    bias: Option<&Tensor<T>>,
+    params: &Conv2dParams,
+    kernel: (usize, usize),
+    stride: (usize, usize),
+    padding: (usize, usize),
+) -> MaxPool2dOutput<T> {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(out) = super::conv2d::first_layer_max_pooled(
+        input,
+        weight,
+        bias,
+        params,
+        (kernel, stride, padding),
+    ) {
+        return out;
+    }
+    max_pool2d(
+        &conv2d(input, weight, bias, params),
+        kernel,
+        stride,
+        padding,
+    )
+}
+
 /// dL/d(weight) of `conv2d` followed by a max pooling, from the pooling's
 /// gradient alone (see the [module docs](self)): `grad_output`
 /// `[N, O, ph, pw]` is dL/d(pooled), `indices` its winners' positions in
@@ -320,36 +368,45 @@ pub fn conv2d_max_pool2d_backward_input<T: Float>(
     let per_sample = s.c * s.hw();
     let mut gx = vec![T::ZERO; s.n * per_sample];
     let (gy, w) = (grad_output.data(), weight.data());
+    let corners = s.inside_corners();
     for_each_block(&mut gx, per_sample, s.work(), |n, gx_n| {
-        input_grad_sample(&s, n, gy, indices, w, gx_n);
+        input_grad_sample(&s, n, (gy, indices), w, &corners, gx_n);
     });
     Tensor::from_vec(gx, input_shape)
 }
 
 /// Adds to `gx_n` (sample `n`'s `[C, H, W]`) the terms of its winners,
-/// channel by channel, winner by winner.
+/// channel by channel, winner by winner: a window inside the image (with
+/// dilation 1 along its rows) a row of taps at a time, as slices; one that
+/// reaches into the padding a tap at a time.
 fn input_grad_sample<T: Float>(
     s: &Sizes,
     n: usize,
-    gy: &[T],
-    indices: &[usize],
+    (gy, indices): (&[T], &[usize]),
     w: &[T],
+    corners: &[usize],
     gx_n: &mut [T],
 ) {
-    let ((kh, kw), hw) = (s.kernel, s.hw());
+    let ((kh, kw), hw, width) = (s.kernel, s.hw(), s.input.1);
+    let (dh, dw) = s.params.dilation;
     let per_channel = s.cg * kh * kw;
     for o in 0..s.o {
         let w_o = &w[o * per_channel..][..per_channel];
         let first_channel = (o / s.og) * s.cg;
         let plane = (n * s.o + o) * s.pooled..(n * s.o + o + 1) * s.pooled;
         for (&g, &q) in gy[plane.clone()].iter().zip(&indices[plane]) {
-            let corner = s.corner(q);
+            let (corner, inside) = (s.corner(q), corners[q]);
             for (ci, w_c) in w_o.chunks_exact(kh * kw).enumerate() {
                 let gx_c = &mut gx_n[(first_channel + ci) * hw..][..hw];
-                for i in 0..kh {
-                    for j in 0..kw {
+                for (i, w_row) in w_c.chunks_exact(kw).enumerate() {
+                    if inside != AT_THE_BORDER && dw == 1 {
+                        let row = &mut gx_c[inside + i * dh * width..][..kw];
+                        row.iter_mut().zip(w_row).for_each(|(d, &wv)| *d += g * wv);
+                        continue;
+                    }
+                    for (j, &wv) in w_row.iter().enumerate() {
                         if let Some(at) = s.tap(corner, i, j) {
-                            gx_c[at] += g * w_c[i * kw + j];
+                            gx_c[at] += g * wv;
                         }
                     }
                 }

@@ -3,7 +3,8 @@
 //! inside the image.
 //!
 //! A window row of at most 8 taps (dilation 1 along it) is one 8-lane
-//! register, loaded under a mask of its `kw` lanes. For a block of window
+//! register (loaded whole, the lanes past `kw` unused, or under a mask of
+//! its `kw` lanes at the end of the input). For a block of window
 //! rows `r = (c, i)` of output channel `o`, each row's sums stay in a
 //! register while the pass streams the channel's winners:
 //!
@@ -19,8 +20,8 @@
 
 use super::pooled::{Sizes, AT_THE_BORDER};
 use std::arch::x86_64::{
-    __m256, __m256i, _mm256_add_ps, _mm256_fmadd_ps, _mm256_loadu_si256, _mm256_maskload_ps,
-    _mm256_set1_ps, _mm256_setzero_ps, _mm256_storeu_ps,
+    __m256, __m256i, _mm256_add_ps, _mm256_fmadd_ps, _mm256_loadu_ps, _mm256_loadu_si256,
+    _mm256_maskload_ps, _mm256_set1_ps, _mm256_setzero_ps, _mm256_storeu_ps,
 };
 
 /// f32 lanes of one AVX2 register: the longest window row served.
@@ -138,13 +139,23 @@ unsafe fn rows_block<const R: usize>(
     // SAFETY: `mask` holds 8 i32, one register's worth.
     let mask: __m256i = unsafe { _mm256_loadu_si256(mask.as_ptr().cast()) };
     let offsets: [usize; R] = std::array::from_fn(|r| offsets[r]);
+    // Windows whose last row has 8 values in x from its start are loaded
+    // whole (a masked load is slower): the lanes past kw hold the next
+    // pixels, whose products land in lanes that are never stored.
+    let whole = x.len().saturating_sub(offsets[R - 1] + LANES);
     // Adds g times the window rows at `at` to `acc`.
     let add = |acc: &mut [__m256; R], g: f32, at: usize| {
         let g = _mm256_set1_ps(g);
+        let ptr = x.as_ptr();
         for (a, off) in acc.iter_mut().zip(offsets) {
-            // SAFETY: the masked lanes are x[at + off .. + kw], in bounds
-            // by the contract; the others are not read.
-            let v = unsafe { _mm256_maskload_ps(x.as_ptr().add(at + off), mask) };
+            let v = if at <= whole {
+                // SAFETY: at + off + 8 ≤ whole + offsets[R − 1] + 8 ≤ x.len().
+                unsafe { _mm256_loadu_ps(ptr.add(at + off)) }
+            } else {
+                // SAFETY: the masked lanes are x[at + off .. + kw], in
+                // bounds by the contract; the others are not read.
+                unsafe { _mm256_maskload_ps(ptr.add(at + off), mask) }
+            };
             *a = _mm256_fmadd_ps(g, v, *a);
         }
     };
