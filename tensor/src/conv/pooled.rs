@@ -64,7 +64,8 @@ pub(super) struct Sizes {
 
 impl Sizes {
     /// Checks the shapes (panicking with `op`, the shapes and what is
-    /// wrong) and every index against the convolution's output plane.
+    /// wrong); the indices' values are checked by the passes
+    /// ([`Sizes::check_indices`]).
     pub(super) fn new(
         op: &str,
         input: &[usize],
@@ -95,10 +96,6 @@ impl Sizes {
             "{op}: {} indices for grad_output {grad_pooled:?}",
             indices.len()
         );
-        let plane = conv_out.0 * conv_out.1;
-        if let Some(bad) = indices.iter().find(|&&q| q >= plane) {
-            panic!("{op}: index {bad} is outside the convolution's {conv_out:?} output plane");
-        }
         Sizes {
             n: input[0],
             c,
@@ -110,6 +107,19 @@ impl Sizes {
             conv_out,
             pooled,
             params: *params,
+        }
+    }
+
+    /// Checks the winners' positions of pooled planes `planes` (sample
+    /// `n`, channel `o` at `n·O + o`): each must lie in the convolution's
+    /// output plane. Run by the parallel passes on the planes they read.
+    fn check_indices(&self, op: &str, indices: &[usize], planes: impl Iterator<Item = usize>) {
+        let (conv_out, p) = (self.conv_out, self.pooled);
+        for plane in planes {
+            let plane = &indices[plane * p..(plane + 1) * p];
+            if let Some(bad) = plane.iter().find(|&&q| q >= conv_out.0 * conv_out.1) {
+                panic!("{op}: index {bad} is outside the convolution's {conv_out:?} output plane");
+            }
         }
     }
 
@@ -270,6 +280,7 @@ pub fn conv2d_max_pool2d_backward_weight<T: Float>(
     let border = corners.contains(&AT_THE_BORDER);
     // A block per channel: the seed network's 10 share out evenly.
     for_each_block(&mut gw, per_channel, s.work(), |o, gw_o| {
+        s.check_indices(op, indices, (0..s.n).map(|n| n * s.o + o));
         let pass = |gw_o: &mut [T], which| {
             weight_grad_channel(&s, o, (gy, indices), x, &corners, gw_o, which)
         };
@@ -370,6 +381,7 @@ pub fn conv2d_max_pool2d_backward_input<T: Float>(
     let (gy, w) = (grad_output.data(), weight.data());
     let corners = s.inside_corners();
     for_each_block(&mut gx, per_sample, s.work(), |n, gx_n| {
+        s.check_indices(op, indices, n * s.o..(n + 1) * s.o);
         input_grad_sample(&s, n, (gy, indices), w, &corners, gx_n);
     });
     Tensor::from_vec(gx, input_shape)
