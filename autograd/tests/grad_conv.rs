@@ -41,6 +41,20 @@ proptest! {
         same_as_unfused(fused, unfused, &inputs);
     }
 
+    /// conv2d under a global max pooling as one op, over groups, padding
+    /// and dilation, with output planes of at least 16 positions (the input
+    /// gradient summed over the winners alone) and of fewer (through the
+    /// unfused kernels).
+    #[test]
+    fn conv2d_global_max_pool2d_gradients_over_shapes(case in global_pool_case(), seed: u64) {
+        let params = case.params;
+        let fused = move |v: &[Var<f64>]| v[0].conv2d_global_max_pool2d(&v[1], v.get(2), params);
+        let unfused = move |v: &[Var<f64>]| v[0].conv2d(&v[1], v.get(2), params).global_max_pool2d();
+        let inputs = case.tensors(seed);
+        prop_gradcheck(fused, &inputs)?;
+        same_as_unfused(fused, unfused, &inputs);
+    }
+
     #[test]
     fn max_pool2d_gradient(case in pool2d_case(), seed: u64) {
         let f = move |v: &[Var<f64>]| v[0].max_pool2d(case.kernel, case.stride, case.padding);
@@ -87,6 +101,37 @@ fn conv_pool_case() -> impl Strategy<Value = (Conv2dCase, Window)> {
                 let fits = |k: usize, p: usize, len: usize| 2 * p <= k && k <= len + 2 * p;
                 (fits(kh, ph, oh) && fits(kw, pw, ow))
                     .then_some((case, ((kh, kw), (sh, sw), (ph, pw))))
+            },
+        )
+}
+
+/// A conv2d call on images of 4 to 8 rows and columns (kernels up to 3×3,
+/// padding up to 1, dilation up to 2, 1–2 groups), so that its output
+/// planes hold from one to 64 positions.
+fn global_pool_case() -> impl Strategy<Value = Conv2dCase> {
+    (
+        (1usize..3, 1usize..3, 1usize..3, 1usize..3),
+        (1usize..4, 1usize..4, 0usize..2, 1usize..3),
+        (4usize..9, 4usize..9),
+        any::<bool>(),
+    )
+        .prop_filter(
+            "the dilated kernel must fit",
+            |(_, (kh, kw, pad, dil), (h, w), _)| {
+                dil * (kh - 1) < h + 2 * pad && dil * (kw - 1) < w + 2 * pad
+            },
+        )
+        .prop_map(
+            |((n, groups, cg, og), (kh, kw, pad, dil), (h, w), bias)| Conv2dCase {
+                input: [n, groups * cg, h, w],
+                weight: [groups * og, cg, kh, kw],
+                bias,
+                params: Conv2dParams {
+                    padding: (pad, pad),
+                    dilation: (dil, dil),
+                    groups,
+                    ..Default::default()
+                },
             },
         )
 }

@@ -1008,11 +1008,52 @@ fn conv2d_global_max_pool2d_gradients_match_unfused() {
 /// A winner's index outside the convolution's output plane is refused,
 /// naming it.
 #[test]
-#[should_panic(expected = "index 9 is outside the convolution's (3, 3) output plane")]
+#[should_panic(
+    expected = "index 9 (sample 0, channel 0) is outside the convolution's (3, 3) output plane"
+)]
 fn conv2d_max_pool2d_backward_weight_refuses_a_bad_index() {
     let x = Tensor::<f64>::zeros(&[1, 1, 4, 4]);
     let g = Tensor::<f64>::ones(&[1, 1, 1, 1]);
     conv2d_max_pool2d_backward_weight(&g, &[9], &x, &[1, 1, 2, 2], &Conv2dParams::default());
+}
+
+/// The input gradient refuses a bad index too, naming the plane.
+#[test]
+#[should_panic(
+    expected = "index 4 (sample 1, channel 0) is outside the convolution's (2, 2) output plane"
+)]
+fn conv2d_max_pool2d_backward_input_refuses_a_bad_index() {
+    let w = Tensor::<f64>::zeros(&[1, 1, 2, 2]);
+    let g = Tensor::<f64>::ones(&[2, 1, 1, 1]);
+    conv2d_max_pool2d_backward_input(&g, &[0, 4], &w, &[2, 1, 3, 3], &Conv2dParams::default());
+}
+
+/// A window whose last row ends within 8 values of the input's end (a
+/// 3×3 kernel over a 3×3 image): the f32 kernel loads the rows under a
+/// mask, not 8 values whole past the end (an earlier version did).
+#[test]
+fn conv2d_max_pool2d_backward_weight_at_the_end_of_the_input() {
+    let x = Tensor::from_vec((1..=9).map(|v| v as f32).collect(), &[1, 1, 3, 3]);
+    let g = Tensor::from_vec(vec![2.0f32], &[1, 1, 1, 1]);
+    let gw =
+        conv2d_max_pool2d_backward_weight(&g, &[0], &x, &[1, 1, 3, 3], &Conv2dParams::default());
+    let want: Vec<f32> = (1..=9).map(|v| 2.0 * v as f32).collect();
+    assert_eq!(gw.data(), &want[..]);
+}
+
+/// No samples: the fused forward and both gradients give empty results.
+#[test]
+fn conv2d_max_pool2d_with_no_samples() {
+    let p = Conv2dParams::default();
+    let x = Tensor::<f32>::zeros(&[0, 1, 28, 28]);
+    let w = Tensor::<f32>::ones(&[10, 1, 5, 5]);
+    let pooled = conv2d_max_pool2d(&x, &w, None, &p, (2, 2), (2, 2), (0, 0));
+    assert_eq!(pooled.output.shape(), &[0, 10, 12, 12]);
+    let g = Tensor::<f32>::zeros(&[0, 10, 12, 12]);
+    let gw = conv2d_max_pool2d_backward_weight(&g, &pooled.indices, &x, &[10, 1, 5, 5], &p);
+    assert_eq!(gw.data(), &[0.0; 250]);
+    let gx = conv2d_max_pool2d_backward_input(&g, &pooled.indices, &w, &[0, 1, 28, 28], &p);
+    assert_eq!(gx.shape(), &[0, 1, 28, 28]);
 }
 
 /// A pooled gradient whose samples or channels do not match the

@@ -30,7 +30,8 @@
 //! The values are the unfused ops' bits; the gradients are the same sums in
 //! another order (and an infinite or NaN pixel that no winner's window
 //! covers does not turn the weight gradient into NaN, as `0·∞` does in
-//! the unfused backward).
+//! the unfused backward; likewise an infinite or NaN weight and the input
+//! gradient summed over the winners).
 
 use super::pool::Window;
 use crate::function::{apply, BackwardCtx, Function};
@@ -157,7 +158,9 @@ impl<T: Float> Var<T> {
 
     /// `self.conv2d(weight, bias, params).global_max_pool2d()` as one op:
     /// the same values and gradients (see the [module docs](self)), the
-    /// gradients summed over one winner per plane.
+    /// weight and bias gradients summed over one winner per plane (the
+    /// input gradient too, where a plane has at least
+    /// [`SPARSE_INPUT_RATIO`] positions).
     ///
     /// ```
     /// use synann_autograd::Var;

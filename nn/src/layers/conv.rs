@@ -104,7 +104,23 @@ impl<T: Float> Conv2d<T> {
 
     /// `GlobalMaxPool2d.forward(conv.forward(x))` as one op
     /// ([`Var::conv2d_global_max_pool2d`]): the same values and gradients,
-    /// all three summed over one winner per channel map.
+    /// the weight and bias gradients summed over one winner per channel
+    /// map (and the input gradient too, where a map has at least
+    /// [`SPARSE_INPUT_RATIO`](synann_autograd::ops::conv_pool::SPARSE_INPUT_RATIO) positions).
+    ///
+    /// ```
+    /// use synann_autograd::Var;
+    /// use synann_nn::layers::{Bias, Conv2d, GlobalMaxPool2d};
+    /// use synann_nn::{Mode, Module};
+    /// use synann_tensor::{conv::Conv2dParams, random::seeded, Tensor};
+    ///
+    /// let mut conv = Conv2d::<f64>::new(2, 3, (3, 3), Conv2dParams::default(), Bias::Yes, &mut seeded(0));
+    /// let x = Var::constant(Tensor::uniform(&[2, 2, 8, 8], -1.0, 1.0, &mut seeded(1)));
+    /// let fused = conv.forward_global_max_pool2d(&x);
+    /// let unfused = GlobalMaxPool2d.forward(&conv.forward(&x, Mode::Train), Mode::Train);
+    /// assert_eq!(fused.shape(), vec![2, 3, 1, 1]);
+    /// assert_eq!(fused.value().data(), unfused.value().data());
+    /// ```
     pub fn forward_global_max_pool2d(&self, x: &Var<T>) -> Var<T> {
         let _scope = self.describe();
         x.conv2d_global_max_pool2d(&self.weight, self.bias.as_ref(), self.params)

@@ -7,7 +7,8 @@
 //!   conv3 Conv2d(56, 112, 5)  → ReLU     [N, 112, 20, 20]
 //!   conv4 Conv2d(112, 784, 7) → ReLU     [N, 784, 14, 14]
 //!   global max-pool                      [N, 784]
-//!         (conv4 and the pool as one op, then the ReLU: the same values)
+//!         (conv4 and the pool as one op, then the ReLU: the same values
+//!         wherever conv4's output has no NaN)
 //!   dropout(0.25) → synapse Synapse(784): a = 1, B = W raw, U(−0.05, 0.05)
 //!   dropout(0.25) → fc Linear(784, 10)   [N, 10] logits
 //! ```
@@ -130,10 +131,13 @@ impl Module<f32> for SeedKeras {
             h = forward_child(name, conv, &h, mode).relu();
         }
         // conv4 → ReLU → global max pool, as conv4 and the pool in one op,
-        // then the ReLU: max(relu(z)) = relu(max(z)) value for value, and
-        // the gradient reaches the same winner (or nothing, where every
-        // value of the plane is ≤ 0). The fused op sums conv4's gradients
-        // over one winner per channel map instead of all 14×14 positions.
+        // then the ReLU: max(relu(z)) = relu(max(z)) for any plane without
+        // a NaN, and the gradient reaches the same winner (or nothing,
+        // where every value of the plane is ≤ 0). (With a NaN in conv4's
+        // output, which only a diverged run has, the original order pools
+        // the other values and this one gives 0.) The fused op sums
+        // conv4's gradients over one winner per channel map instead of all
+        // 14×14 positions.
         let h = {
             let _conv4 = enter_module(CONV_NAMES[3]);
             last.forward_global_max_pool2d(&h)

@@ -578,7 +578,8 @@ pub(super) fn first_layer_max_pooled<T: Float>(
     params: &Conv2dParams,
     (kernel, stride, padding): ((usize, usize), (usize, usize), (usize, usize)),
 ) -> Option<MaxPool2dOutput<T>> {
-    let d = Dims::new("conv2d", input.shape(), weight.shape(), params);
+    let op = "conv2d_max_pool2d";
+    let d = Dims::new(op, input.shape(), weight.shape(), params);
     if bias.is_some_and(|b| b.shape() != [d.o]) || d.spectral(input.data(), weight.data()) {
         return None; // conv2d refuses the bias, or takes another path.
     }
@@ -590,7 +591,7 @@ pub(super) fn first_layer_max_pooled<T: Float>(
     if !d.first_layer_avx512() {
         return None;
     }
-    let new_pooler = || PlanePooler::new("max_pool2d", d.geom.output, kernel, stride, padding);
+    let new_pooler = || PlanePooler::new(op, d.geom.output, kernel, stride, padding);
     let (oh, ow) = new_pooler().output();
     let (pooled, spb, in_len) = (d.o * oh * ow, d.samples_per_block(), d.in_len());
     let mut vals = filled(d.n * pooled, T::ZERO, spb * pooled, d.work());

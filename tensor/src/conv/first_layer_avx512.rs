@@ -231,7 +231,12 @@ pub(crate) fn forward(
     out: &mut [f32],
 ) {
     let plane_len = geom.output.0 * geom.output.1;
-    let plan = Plan::new(geom, x, w, out.len() / plane_len.max(1));
+    assert!(
+        out.len().is_multiple_of(plane_len),
+        "direct conv2d: output of {} elements for {plane_len}-element planes",
+        out.len()
+    );
+    let plan = Plan::new(geom, x, w, out.len() / plane_len);
     let mut wide_buf = vec![0.0f32; plan.o * plan.lp];
     for (s, out_s) in out.chunks_exact_mut(plan.o * plane_len).enumerate() {
         plan.wide_image(geom, x, s, &mut wide_buf);

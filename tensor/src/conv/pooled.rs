@@ -20,18 +20,19 @@
 //! the products with the zeros of `dL/dZ`: a 2×2 pooling reaches a quarter
 //! of `Z`, a global one a single element per plane. The one difference in
 //! value: an infinite or NaN pixel of `X` that no winner's window covers
-//! enters the unfused gradient as `0·∞ = NaN`, and not these.
+//! enters the unfused weight gradient as `0·∞ = NaN`, and not this one
+//! (likewise an infinite or NaN weight and the input gradient).
 //!
 //! The weight gradient runs a channel at a time, in parallel over
 //! channels; the input gradient a sample at a time, in parallel over
 //! samples. Each sums in a fixed order, so the bits do not depend on the
 //! thread count. In f32 on a CPU with AVX2 and FMA, the weight gradient's
-//! windows that lie inside the image, with rows of at most 8 taps, go
-//! through `pooled_avx2`; this file's loops serve everything else and are
+//! windows that lie inside the image, with rows of at most 8 taps and no
+//! dilation along them, go through `pooled_avx2`; this file's loops serve everything else and are
 //! the reference that kernel is tested against.
 
 use super::conv2d::conv2d;
-use super::params::Conv2dParams;
+use super::params::{output_len, Conv2dParams};
 use super::pool::{max_pool2d, MaxPool2dOutput};
 use crate::element::Float;
 use crate::parallel::for_each_block;
@@ -84,7 +85,25 @@ impl Sizes {
             groups > 0 && o % groups == 0 && c == weight[1] * groups,
             "{op}: input {input:?} and weight {weight:?} do not agree with {groups} groups"
         );
-        let conv_out = params.output_size((input[2], input[3]), (weight[2], weight[3]));
+        let p = params;
+        let conv_out = (
+            output_len(
+                op,
+                input[2],
+                weight[2],
+                p.stride.0,
+                p.padding.0,
+                p.dilation.0,
+            ),
+            output_len(
+                op,
+                input[3],
+                weight[3],
+                p.stride.1,
+                p.padding.1,
+                p.dilation.1,
+            ),
+        );
         assert!(
             grad_pooled[..2] == [input[0], o],
             "{op}: grad_output {grad_pooled:?} is not [N, O, …] for input {input:?} and weight {weight:?}"
@@ -116,9 +135,12 @@ impl Sizes {
     fn check_indices(&self, op: &str, indices: &[usize], planes: impl Iterator<Item = usize>) {
         let (conv_out, p) = (self.conv_out, self.pooled);
         for plane in planes {
-            let plane = &indices[plane * p..(plane + 1) * p];
-            if let Some(bad) = plane.iter().find(|&&q| q >= conv_out.0 * conv_out.1) {
-                panic!("{op}: index {bad} is outside the convolution's {conv_out:?} output plane");
+            let winners = &indices[plane * p..(plane + 1) * p];
+            if let Some(bad) = winners.iter().find(|&&q| q >= conv_out.0 * conv_out.1) {
+                let (n, o) = (plane / self.o, plane % self.o);
+                panic!(
+                    "{op}: index {bad} (sample {n}, channel {o}) is outside the convolution's {conv_out:?} output plane"
+                );
             }
         }
     }
@@ -188,6 +210,7 @@ enum Winners {
     All,
     /// Those whose window reaches past the image (the vector kernel takes
     /// the others).
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
     AtTheBorder,
 }
 
@@ -277,6 +300,7 @@ pub fn conv2d_max_pool2d_backward_weight<T: Float>(
     let mut gw = vec![T::ZERO; s.o * per_channel];
     let (gy, x) = (grad_output.data(), input.data());
     let corners = s.inside_corners();
+    #[cfg(target_arch = "x86_64")]
     let border = corners.contains(&AT_THE_BORDER);
     // A block per channel: the seed network's 10 share out evenly.
     for_each_block(&mut gw, per_channel, s.work(), |o, gw_o| {

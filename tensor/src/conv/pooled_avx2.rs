@@ -3,10 +3,11 @@
 //! inside the image.
 //!
 //! A window row of at most 8 taps (dilation 1 along it) is one 8-lane
-//! register (loaded whole, the lanes past `kw` unused, or under a mask of
-//! its `kw` lanes at the end of the input). For a block of window
-//! rows `r = (c, i)` of output channel `o`, each row's sums stay in a
-//! register while the pass streams the channel's winners:
+//! register, loaded under a mask of its `kw` lanes (loading 8 lanes whole
+//! where that stays inside the input made no difference we could
+//! measure). For a block of window rows `r = (c, i)` of output channel
+//! `o`, each row's sums stay in a register while the pass streams the
+//! channel's winners:
 //!
 //! ```text
 //! sums[r] += dL/dY[n, o, p] · X[corner(n, p) + offset(r) .. + kw]
@@ -20,8 +21,8 @@
 
 use super::pooled::{Sizes, AT_THE_BORDER};
 use std::arch::x86_64::{
-    __m256, __m256i, _mm256_add_ps, _mm256_fmadd_ps, _mm256_loadu_ps, _mm256_loadu_si256,
-    _mm256_maskload_ps, _mm256_set1_ps, _mm256_setzero_ps, _mm256_storeu_ps,
+    __m256, __m256i, _mm256_add_ps, _mm256_fmadd_ps, _mm256_loadu_si256, _mm256_maskload_ps,
+    _mm256_set1_ps, _mm256_setzero_ps, _mm256_storeu_ps,
 };
 
 /// f32 lanes of one AVX2 register: the longest window row served.
@@ -85,7 +86,13 @@ pub(super) fn weight_grad_channel(
     let mask: [i32; LANES] = std::array::from_fn(|l| if l < kw { -1 } else { 0 });
     let rows = offsets.chunks(MAX_ROWS).zip(gw_o.chunks_mut(MAX_ROWS * kw));
     for (block, sums) in rows {
-        let args = (&samples[..], corners, block, x, &mask);
+        let args = &Block {
+            samples: &samples,
+            corners,
+            offsets: block,
+            x,
+            mask: &mask,
+        };
         // SAFETY: `applies` checked AVX2 and FMA; the loads are in bounds
         // (asserted above) and `sums` holds `block.len()` rows of `kw`.
         unsafe {
@@ -112,56 +119,48 @@ struct Winners<'a> {
     start: usize,
 }
 
-/// The samples' winners, the corner table, the offsets of a block of
-/// window rows, the input and the lane mask.
-type BlockArgs<'a> = (
-    &'a [Winners<'a>],
-    &'a [usize],
-    &'a [usize],
-    &'a [f32],
-    &'a [i32; LANES],
-);
+/// What a pass over one block of window rows reads.
+struct Block<'a> {
+    /// Each sample's winners.
+    samples: &'a [Winners<'a>],
+    /// [`Sizes::inside_corners`].
+    corners: &'a [usize],
+    /// The block's window rows: their offsets from a window's corner.
+    offsets: &'a [usize],
+    /// The input, `[N, C, H, W]`.
+    x: &'a [f32],
+    /// −1 in the first `kw` lanes, 0 after.
+    mask: &'a [i32; LANES],
+}
 
 /// Adds to `sums` (`R` window rows of `kw` taps) the terms of the winners
-/// inside the image for the rows at `offsets` from each window's corner.
+/// inside the image for the block's rows.
 ///
 /// # Safety
-/// The CPU has AVX2 and FMA; `offsets.len() == R`; for every sample's
+/// The CPU has AVX2 and FMA; `b.offsets.len() == R`; for every sample's
 /// `start`, every corner other than [`AT_THE_BORDER`] and every offset,
 /// `x[start + corner + offset .. + kw]` is in bounds; `sums.len() == R·kw`
 /// with `kw` the count of set lanes of `mask` (at most 8, the first ones).
 #[target_feature(enable = "avx2,fma")]
-unsafe fn rows_block<const R: usize>(
-    (samples, corners, offsets, x, mask): BlockArgs<'_>,
-    sums: &mut [f32],
-) {
+unsafe fn rows_block<const R: usize>(b: &Block<'_>, sums: &mut [f32]) {
     let kw = sums.len() / R;
     // SAFETY: `mask` holds 8 i32, one register's worth.
-    let mask: __m256i = unsafe { _mm256_loadu_si256(mask.as_ptr().cast()) };
-    let offsets: [usize; R] = std::array::from_fn(|r| offsets[r]);
-    // Windows whose last row has 8 values in x from its start are loaded
-    // whole (a masked load is slower): the lanes past kw hold the next
-    // pixels, whose products land in lanes that are never stored.
-    let whole = x.len().saturating_sub(offsets[R - 1] + LANES);
+    let mask: __m256i = unsafe { _mm256_loadu_si256(b.mask.as_ptr().cast()) };
+    let offsets: [usize; R] = std::array::from_fn(|r| b.offsets[r]);
+    let (x, corners) = (b.x, b.corners);
     // Adds g times the window rows at `at` to `acc`.
     let add = |acc: &mut [__m256; R], g: f32, at: usize| {
         let g = _mm256_set1_ps(g);
-        let ptr = x.as_ptr();
         for (a, off) in acc.iter_mut().zip(offsets) {
-            let v = if at <= whole {
-                // SAFETY: at + off + 8 ≤ whole + offsets[R − 1] + 8 ≤ x.len().
-                unsafe { _mm256_loadu_ps(ptr.add(at + off)) }
-            } else {
-                // SAFETY: the masked lanes are x[at + off .. + kw], in
-                // bounds by the contract; the others are not read.
-                unsafe { _mm256_maskload_ps(ptr.add(at + off), mask) }
-            };
+            // SAFETY: the masked lanes are x[at + off .. + kw], in bounds
+            // by the contract; the others are not read.
+            let v = unsafe { _mm256_maskload_ps(x.as_ptr().add(at + off), mask) };
             *a = _mm256_fmadd_ps(g, v, *a);
         }
     };
     let mut even: [__m256; R] = [_mm256_setzero_ps(); R];
     let mut odd: [__m256; R] = [_mm256_setzero_ps(); R];
-    for sample in samples {
+    for sample in b.samples {
         let pairs = sample
             .gy
             .chunks_exact(2)
