@@ -260,7 +260,9 @@ pub fn conv2d_max_pool2d<T: Float>(
 }
 
 /// dL/d(weight) of `conv2d` followed by a max pooling, from the pooling's
-/// gradient alone (see the [module docs](self)): `grad_output`
+/// gradient alone (the convolution's output gradient is the pooled one at
+/// the pooling's winners and zero elsewhere, so the sums run over the
+/// winners): `grad_output`
 /// `[N, O, ph, pw]` is dL/d(pooled), `indices` its winners' positions in
 /// the convolution's output planes (as [`max_pool2d`](super::max_pool2d)
 /// returns them), `input` the convolution's `[N, C, H, W]`. Gives
@@ -366,7 +368,9 @@ fn weight_grad_channel<T: Float>(
 }
 
 /// dL/d(input) of `conv2d` followed by a max pooling, from the pooling's
-/// gradient alone (see the [module docs](self)): `grad_output`
+/// gradient alone (the convolution's output gradient is the pooled one at
+/// the pooling's winners and zero elsewhere, so the sums run over the
+/// winners): `grad_output`
 /// `[N, O, ph, pw]` is dL/d(pooled), `indices` its winners' positions in
 /// the convolution's output planes, `weight` the convolution's
 /// `[O, C/groups, kh, kw]`. Gives `input_shape` `[N, C, H, W]`; equal, up
