@@ -4,9 +4,9 @@
 use proptest::prelude::*;
 use synann_tensor::conv::{
     avg_pool2d, avg_pool2d_backward, conv2d, conv2d_backward_bias, conv2d_backward_input,
-    conv2d_backward_weight, conv2d_max_pool2d, conv2d_max_pool2d_backward_input,
-    conv2d_max_pool2d_backward_weight, global_avg_pool2d, global_avg_pool2d_backward,
-    global_max_pool2d, max_pool2d, max_pool2d_backward, Conv2dParams,
+    conv2d_backward_weight, conv2d_global_max_pool2d, conv2d_max_pool2d,
+    conv2d_max_pool2d_backward_input, conv2d_max_pool2d_backward_weight, global_avg_pool2d,
+    global_avg_pool2d_backward, global_max_pool2d, max_pool2d, max_pool2d_backward, Conv2dParams,
 };
 use synann_tensor::random::seeded;
 use synann_tensor::{Float, Tensor};
@@ -1133,4 +1133,24 @@ fn conv2d_max_pool2d_seed_conv1_and_general_shapes() {
         let unfused = max_pool2d(&conv2d(&x, &w, None, &cs.params), (2, 2), (2, 2), (0, 0));
         assert_eq!(fused, unfused, "{cs:?}");
     }
+}
+
+/// The fused global forward is the two calls, bit for bit: in f32 on a
+/// shape that takes the spectral path (a 9×9 kernel over 20×20 images, its
+/// 64 output channels made in two chunks), with a bias, and in f64 (the
+/// direct sums) on the same shape.
+#[test]
+fn conv2d_global_max_pool2d_is_conv2d_then_global_max_pool2d() {
+    let cs = unpadded(16, (16, 64), (20, 20), (9, 9));
+    let x = random(&cs.input_shape(), 41);
+    let w = random(&cs.weight_shape(), 42);
+    let b = random(&[cs.o], 43);
+    let (x32, w32, b32) = (x.cast::<f32>(), w.cast::<f32>(), b.cast::<f32>());
+    let fused = conv2d_global_max_pool2d(&x32, &w32, Some(&b32), &cs.params);
+    let unfused = global_max_pool2d(&conv2d(&x32, &w32, Some(&b32), &cs.params));
+    let bits = |t: &Tensor<f32>| t.data().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&fused.output), bits(&unfused.output));
+    assert_eq!(fused.indices, unfused.indices);
+    let fused = conv2d_global_max_pool2d(&x, &w, None, &cs.params);
+    assert_eq!(fused, global_max_pool2d(&conv2d(&x, &w, None, &cs.params)));
 }

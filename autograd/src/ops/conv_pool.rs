@@ -17,9 +17,10 @@
 //! pooling, three products in four are by zero; with a global one, all but
 //! one per plane. Fused, the forward keeps only the winners' positions (`Z`
 //! is dropped as soon as it is pooled; where the first-layer kernels make it
-//! a plane at a time, each plane is pooled while in cache and `Z` never
-//! exists whole: `synann_tensor::conv::conv2d_max_pool2d`) and the weight
-//! and bias gradients
+//! a plane at a time, or the spectral path a chunk of channels at a time,
+//! each piece is pooled at once and `Z` never exists whole:
+//! `synann_tensor::conv::conv2d_max_pool2d` and `conv2d_global_max_pool2d`)
+//! and the weight and bias gradients
 //! are sums over the winners ([`synann_tensor::conv`]'s
 //! `conv2d_max_pool2d_backward_*`). The input gradient takes that path too
 //! where the winners are at most one in [`SPARSE_INPUT_RATIO`] of `Z`'s
@@ -37,9 +38,9 @@ use super::pool::Window;
 use crate::function::{apply, BackwardCtx, Function};
 use crate::var::Var;
 use synann_tensor::conv::{
-    conv2d, conv2d_backward_bias, conv2d_backward_input, conv2d_max_pool2d,
-    conv2d_max_pool2d_backward_input, conv2d_max_pool2d_backward_weight, global_max_pool2d,
-    max_pool2d_backward, Conv2dParams,
+    conv2d_backward_bias, conv2d_backward_input, conv2d_global_max_pool2d, conv2d_max_pool2d,
+    conv2d_max_pool2d_backward_input, conv2d_max_pool2d_backward_weight, max_pool2d_backward,
+    Conv2dParams,
 };
 use synann_tensor::{Float, Tensor};
 
@@ -74,7 +75,7 @@ impl<T: Float> Function<T> for Conv2dMaxPool {
             Some(w) => {
                 conv2d_max_pool2d(x[0], x[1], bias, &self.conv, w.kernel, w.stride, w.padding)
             }
-            None => global_max_pool2d(&conv2d(x[0], x[1], bias, &self.conv)),
+            None => conv2d_global_max_pool2d(x[0], x[1], bias, &self.conv),
         };
         let (xs, ws) = (x[0].shape(), x[1].shape());
         let (oh, ow) = self.conv.output_size((xs[2], xs[3]), (ws[2], ws[3]));

@@ -60,7 +60,8 @@
 use super::im2col::{col2im_ld, im2col_ld, ConvGeometry, Tap};
 use super::params::Conv2dParams;
 #[cfg(target_arch = "x86_64")]
-use super::pool::{MaxPool2dOutput, PlanePooler};
+use super::pool::PlanePooler;
+use super::pool::{plane_max, MaxPool2dOutput};
 use super::spectral;
 #[cfg(target_arch = "x86_64")]
 use super::{first_layer_avx512, in_place_avx512, patch_rows_avx512};
@@ -561,6 +562,67 @@ pub fn conv2d<T: Float>(
         }
     });
     Tensor::from_vec(out, &d.out_shape())
+}
+
+/// [`conv2d`] then [`global_max_pool2d`](super::global_max_pool2d) where
+/// conv2d takes the spectral path (see [`spectral`]): each chunk of output
+/// channels the path makes is pooled at once, so the convolution's output
+/// never exists whole. The same bits as the two calls (the same chunks,
+/// the bias added as conv2d adds it, the same maximum per plane). `None`
+/// where that path does not serve the call.
+pub(super) fn spectral_global_max_pooled<T: Float>(
+    input: &Tensor<T>,
+    weight: &Tensor<T>,
+    bias: Option<&Tensor<T>>,
+    params: &Conv2dParams,
+) -> Option<MaxPool2dOutput<T>> {
+    let d = Dims::new(
+        "conv2d_global_max_pool2d",
+        input.shape(),
+        weight.shape(),
+        params,
+    );
+    let (x, w) = (input.data(), weight.data());
+    if bias.is_some_and(|b| b.shape() != [d.o]) || !d.spectral(x, w) {
+        return None; // conv2d refuses the bias, or takes another path.
+    }
+    let plane = d.geom.col_cols();
+    let (mut vals, mut indices) = (vec![T::ZERO; d.n * d.o], vec![0usize; d.n * d.o]);
+    spectral::forward_chunks(&d.geom, (d.n, d.o), x, w, |channels, mut part| {
+        let oc = channels.len();
+        // Each sample's planes of the chunk in parallel: the bias added
+        // value by value as conv2d adds it, then each plane's maximum as
+        // global_max_pool2d finds it.
+        let maxima = map_range(d.n, part.len(), |s| {
+            let planes = part[s * oc * plane..][..oc * plane].chunks_exact(plane);
+            let bias_of = |k: usize| bias.map(|b| b.data()[channels.start + k]);
+            let mut row = Vec::with_capacity(oc);
+            let mut scratch = vec![T::ZERO; plane];
+            for (k, p) in planes.enumerate() {
+                row.push(match bias_of(k) {
+                    Some(b) => {
+                        scratch.iter_mut().zip(p).for_each(|(z, &y)| *z = y + b);
+                        plane_max(&scratch)
+                    }
+                    None => plane_max(p),
+                });
+            }
+            row
+        });
+        part.clear();
+        for (s, row) in maxima.into_iter().enumerate() {
+            for (k, (v, i)) in row.into_iter().enumerate() {
+                (
+                    vals[s * d.o + channels.start + k],
+                    indices[s * d.o + channels.start + k],
+                ) = (v, i);
+            }
+        }
+    });
+    Some(MaxPool2dOutput {
+        output: Tensor::from_vec(vals, &[d.n, d.o, 1, 1]),
+        indices,
+    })
 }
 
 /// [`conv2d`] then [`max_pool2d`](super::max_pool2d) with the window

@@ -43,5 +43,6 @@ pub use pool::{
     global_max_pool2d, max_pool2d, max_pool2d_backward, MaxPool2dOutput,
 };
 pub use pooled::{
-    conv2d_max_pool2d, conv2d_max_pool2d_backward_input, conv2d_max_pool2d_backward_weight,
+    conv2d_global_max_pool2d, conv2d_max_pool2d, conv2d_max_pool2d_backward_input,
+    conv2d_max_pool2d_backward_weight,
 };

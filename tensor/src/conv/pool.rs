@@ -589,7 +589,7 @@ pub fn global_max_pool2d<T: Float>(input: &Tensor<T>) -> MaxPool2dOutput<T> {
 /// one pass, then its first position in another, both plain loops over
 /// the slice (as [`max_pool2d`] with the whole plane as its window, which
 /// visits the plane a tap at a time).
-fn plane_max<T: Float>(plane: &[T]) -> (T, usize) {
+pub(super) fn plane_max<T: Float>(plane: &[T]) -> (T, usize) {
     let best = plane
         .iter()
         .fold(T::NEG_INFINITY, |b, &v| if beats(v, b) { v } else { b });

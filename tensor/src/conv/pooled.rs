@@ -1,5 +1,5 @@
 //! A convolution whose output only a max pooling reads: the forward in one
-//! call, and the gradients from the pooled gradient.
+//! call (windowed or global), and the gradients from the pooled gradient.
 //!
 //! For `Z = conv2d(X, W) + b` followed by `Y = max_pool2d(Z)` (any window,
 //! or the whole plane), each pooled output `Y[n, o, p]` is one element of
@@ -33,7 +33,7 @@
 
 use super::conv2d::conv2d;
 use super::params::{output_len, Conv2dParams};
-use super::pool::{max_pool2d, MaxPool2dOutput};
+use super::pool::{global_max_pool2d, max_pool2d, MaxPool2dOutput};
 use crate::element::Float;
 use crate::parallel::for_each_block;
 use crate::tensor::Tensor;
@@ -257,6 +257,34 @@ pub fn conv2d_max_pool2d<T: Float>(
         stride,
         padding,
     )
+}
+
+/// `global_max_pool2d(conv2d(input, weight, bias, params))`, bit for bit:
+/// the forward of a convolution under a global max pooling. Where conv2d
+/// takes the spectral path (large kernels on small images in f32, such as
+/// the seed Keras network's last convolution), each chunk of output
+/// channels is pooled as soon as it is made, so the convolution's output
+/// is never held whole; elsewhere the two calls run one after the other.
+///
+/// ```
+/// use synann_tensor::conv::{conv2d, conv2d_global_max_pool2d, global_max_pool2d, Conv2dParams};
+/// use synann_tensor::Tensor;
+/// let x = Tensor::from_vec((0..32).map(|v| (v as f32 * 0.7).sin()).collect(), &[2, 1, 4, 4]);
+/// let w = Tensor::from_vec(vec![1.0, -1.0, 2.0, 0.5], &[1, 1, 2, 2]);
+/// let p = Conv2dParams::default();
+/// let fused = conv2d_global_max_pool2d(&x, &w, None, &p);
+/// assert_eq!(fused, global_max_pool2d(&conv2d(&x, &w, None, &p)));
+/// ```
+pub fn conv2d_global_max_pool2d<T: Float>(
+    input: &Tensor<T>,
+    weight: &Tensor<T>,
+    bias: Option<&Tensor<T>>,
+    params: &Conv2dParams,
+) -> MaxPool2dOutput<T> {
+    if let Some(out) = super::conv2d::spectral_global_max_pooled(input, weight, bias, params) {
+        return out;
+    }
+    global_max_pool2d(&conv2d(input, weight, bias, params))
 }
 
 /// dL/d(weight) of `conv2d` followed by a max pooling, from the pooling's

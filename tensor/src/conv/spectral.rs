@@ -631,32 +631,19 @@ pub(crate) fn forward<T: Float>(
     w: &[T],
     bias: Option<&[T]>,
 ) -> Vec<T> {
-    let (c, plane) = (geom.channels, geom.col_cols());
-    let chunks = channel_chunks(geom, (n, o));
+    let plane = geom.col_cols();
     let mut out = Vec::new();
-    for range in &chunks {
-        let oc = range.len();
-        let operands = (
-            Arrays::all(x, n * c, geom.input),
-            weight_chunk(w, geom, range),
-        );
-        // Ŷ[n, o] = Σ_c X̂[n, c]·ŵ[o, c]*: X̂·(ŵ*)ᵀ.
-        let product = |f, xf: &[T], wf: &[T], re: &mut [T], im: &mut [T]| {
-            let (x, w) = (at_frequency(xf, f, (n, c)), at_frequency(wf, f, (oc, c)));
-            complex_product(x, w.map(MatRef::t), Conjugate::B, re, im);
-        };
-        let out_arrays = (n * oc, geom.output);
-        let part = pass(Grid::new(geom), operands, out_arrays, (n, oc, c), product);
-        if chunks.len() == 1 {
+    forward_chunks(geom, (n, o), x, w, |range, part| {
+        if range.len() == o {
             out = part;
-            break;
+            return;
         }
         // The chunk's channels of each sample into their place.
         out.resize(n * o * plane, T::ZERO);
-        for (s, sample) in part.chunks_exact(oc * plane).enumerate() {
-            out[(s * o + range.start) * plane..][..oc * plane].copy_from_slice(sample);
+        for (s, sample) in part.chunks_exact(range.len() * plane).enumerate() {
+            out[(s * o + range.start) * plane..][..range.len() * plane].copy_from_slice(sample);
         }
-    }
+    });
     if let Some(b) = bias {
         for (q, channel) in out.chunks_exact_mut(plane).enumerate() {
             let b = b[q % o];
@@ -664,6 +651,38 @@ pub(crate) fn forward<T: Float>(
         }
     }
     out
+}
+
+/// The forward by the DFT a chunk of output channels at a time
+/// ([`channel_chunks`]): `each(channels, part)` receives each chunk's
+/// output `[n, channels.len(), oh, ow]` (without the bias) as it is made,
+/// so that a caller that reduces it at once (a global max pooling,
+/// `conv2d_global_max_pool2d`) never holds the whole output.
+pub(crate) fn forward_chunks<T: Float>(
+    geom: &ConvGeometry,
+    (n, o): (usize, usize),
+    x: &[T],
+    w: &[T],
+    mut each: impl FnMut(std::ops::Range<usize>, Vec<T>),
+) {
+    let c = geom.channels;
+    for range in channel_chunks(geom, (n, o)) {
+        let oc = range.len();
+        let operands = (
+            Arrays::all(x, n * c, geom.input),
+            weight_chunk(w, geom, &range),
+        );
+        // Ŷ[n, o] = Σ_c X̂[n, c]·ŵ[o, c]*: X̂·(ŵ*)ᵀ.
+        let product = |f, xf: &[T], wf: &[T], re: &mut [T], im: &mut [T]| {
+            let (x, w) = (at_frequency(xf, f, (n, c)), at_frequency(wf, f, (oc, c)));
+            complex_product(x, w.map(MatRef::t), Conjugate::B, re, im);
+        };
+        let out_arrays = (n * oc, geom.output);
+        each(
+            range,
+            pass(Grid::new(geom), operands, out_arrays, (n, oc, c), product),
+        );
+    }
 }
 
 /// dL/d(input) by the DFT: `[n, C, H, W]` from `gy` `[n, o, oh, ow]` and
