@@ -132,6 +132,16 @@ fn conv2d_backward_bias() -> Vec<Vec<u32>> {
     vec![conv2d_grads().swap_remove(2)]
 }
 
+/// dL/dw of conv2d under a 2×2 max pool as one op: summed over the
+/// pooling's winners a channel at a time.
+fn conv2d_max_pool2d_backward_weight() -> Vec<Vec<u32>> {
+    let (x, w, b, params) = conv_inputs();
+    x.conv2d_max_pool2d(&w, Some(&b), params, (2, 2), (2, 2), (0, 0))
+        .backward_with(uniform(&[16, 12, 10, 10], -1.0, 1.0, 6));
+    let grad = vec![bits(&w.grad().unwrap())];
+    grad
+}
+
 fn synapse_inputs() -> (Var<f32>, Var<f32>) {
     let x = Var::requiring_grad(uniform(&[128, 96], 0.0, 0.9, 1));
     let b = Var::requiring_grad(uniform(&[64, 96], -1.0, 1.0, 2));
@@ -215,6 +225,11 @@ const ACROSS_THREADS: &[(&str, Run, bool)] = &[
     ("conv2d backward, dL/dx", conv2d_backward_input, true),
     ("conv2d backward, dL/dw", conv2d_backward_weight, false),
     ("conv2d backward, dL/db", conv2d_backward_bias, true),
+    (
+        "conv2d under a max pool, dL/dw",
+        conv2d_max_pool2d_backward_weight,
+        true,
+    ),
     ("synapse_logsum forward", synapse_logsum_forward, true),
     (
         "synapse_logsum backward, dL/dX",
