@@ -138,6 +138,8 @@ fn conv2d_max_pool2d_backward_weight() -> Vec<Vec<u32>> {
     let (x, w, b, params) = conv_inputs();
     x.conv2d_max_pool2d(&w, Some(&b), params, (2, 2), (2, 2), (0, 0))
         .backward_with(uniform(&[16, 12, 10, 10], -1.0, 1.0, 6));
+    // (Named before it is returned: the `Ref` that `grad()` lends must
+    // end before `w` does.)
     let grad = vec![bits(&w.grad().unwrap())];
     grad
 }

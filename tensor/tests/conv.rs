@@ -1137,8 +1137,8 @@ fn conv2d_max_pool2d_seed_conv1_and_general_shapes() {
 
 /// The fused global forward is the two calls, bit for bit: in f32 on a
 /// shape that takes the spectral path (a 9×9 kernel over 20×20 images, its
-/// 64 output channels made in two chunks), with a bias, and in f64 (the
-/// direct sums) on the same shape.
+/// 64 output channels made in two chunks: `spectral.rs` asserts both), with
+/// a bias, and in f64 (the direct sums) on the same shape.
 #[test]
 fn conv2d_global_max_pool2d_is_conv2d_then_global_max_pool2d() {
     let cs = unpadded(16, (16, 64), (20, 20), (9, 9));

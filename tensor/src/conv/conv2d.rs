@@ -440,6 +440,19 @@ fn row_major<T>(m: MatRef<'_, T>) -> Rows<'_, T> {
     }
 }
 
+/// Panics (naming `op` and both shapes) unless `bias` is absent or `[o]`.
+fn check_bias<T: Float>(op: &str, bias: Option<&Tensor<T>>, weight: &Tensor<T>, o: usize) {
+    if let Some(b) = bias {
+        assert_eq!(
+            b.shape(),
+            &[o],
+            "{op}: bias {:?} does not match weight {:?}",
+            b.shape(),
+            weight.shape()
+        );
+    }
+}
+
 fn check_grad_output(op: &str, d: &Dims, grad_output: &[usize]) {
     assert_eq!(
         grad_output,
@@ -471,15 +484,7 @@ pub fn conv2d<T: Float>(
     params: &Conv2dParams,
 ) -> Tensor<T> {
     let d = Dims::new("conv2d", input.shape(), weight.shape(), params);
-    if let Some(b) = bias {
-        assert_eq!(
-            b.shape(),
-            &[d.o],
-            "conv2d: bias {:?} does not match weight {:?}",
-            b.shape(),
-            weight.shape()
-        );
-    }
+    check_bias("conv2d", bias, weight, d.o);
     let (x, w) = (input.data(), weight.data());
     if d.spectral(x, w) {
         let b = bias.map(|b| b.data());
@@ -576,32 +581,31 @@ pub(super) fn spectral_global_max_pooled<T: Float>(
     bias: Option<&Tensor<T>>,
     params: &Conv2dParams,
 ) -> Option<MaxPool2dOutput<T>> {
-    let d = Dims::new(
-        "conv2d_global_max_pool2d",
-        input.shape(),
-        weight.shape(),
-        params,
-    );
+    let op = "conv2d_global_max_pool2d";
+    let d = Dims::new(op, input.shape(), weight.shape(), params);
+    check_bias(op, bias, weight, d.o);
     let (x, w) = (input.data(), weight.data());
-    if bias.is_some_and(|b| b.shape() != [d.o]) || !d.spectral(x, w) {
-        return None; // conv2d refuses the bias, or takes another path.
+    if !d.spectral(x, w) {
+        return None;
     }
     let plane = d.geom.col_cols();
     let (mut vals, mut indices) = (vec![T::ZERO; d.n * d.o], vec![0usize; d.n * d.o]);
-    spectral::forward_chunks(&d.geom, (d.n, d.o), x, w, |channels, mut part| {
+    spectral::forward_chunks(&d.geom, (d.n, d.o), x, w, |channels, part| {
         let oc = channels.len();
+        let bias = bias.map(|b| &b.data()[channels.clone()]);
         // Each sample's planes of the chunk in parallel: the bias added
         // value by value as conv2d adds it, then each plane's maximum as
-        // global_max_pool2d finds it.
+        // global_max_pool2d finds it. (Adding the bias to the maximum
+        // instead would give the same value, but two values that round to
+        // the same sum could then pick another winner.)
         let maxima = map_range(d.n, part.len(), |s| {
             let planes = part[s * oc * plane..][..oc * plane].chunks_exact(plane);
-            let bias_of = |k: usize| bias.map(|b| b.data()[channels.start + k]);
-            let mut row = Vec::with_capacity(oc);
             let mut scratch = vec![T::ZERO; plane];
+            let mut row = Vec::with_capacity(oc);
             for (k, p) in planes.enumerate() {
-                row.push(match bias_of(k) {
+                row.push(match bias {
                     Some(b) => {
-                        scratch.iter_mut().zip(p).for_each(|(z, &y)| *z = y + b);
+                        scratch.iter_mut().zip(p).for_each(|(z, &y)| *z = y + b[k]);
                         plane_max(&scratch)
                     }
                     None => plane_max(p),
@@ -609,13 +613,11 @@ pub(super) fn spectral_global_max_pooled<T: Float>(
             }
             row
         });
-        part.clear();
         for (s, row) in maxima.into_iter().enumerate() {
             for (k, (v, i)) in row.into_iter().enumerate() {
-                (
-                    vals[s * d.o + channels.start + k],
-                    indices[s * d.o + channels.start + k],
-                ) = (v, i);
+                let at = s * d.o + channels.start + k;
+                vals[at] = v;
+                indices[at] = i;
             }
         }
     });
@@ -642,8 +644,9 @@ pub(super) fn first_layer_max_pooled<T: Float>(
 ) -> Option<MaxPool2dOutput<T>> {
     let op = "conv2d_max_pool2d";
     let d = Dims::new(op, input.shape(), weight.shape(), params);
-    if bias.is_some_and(|b| b.shape() != [d.o]) || d.spectral(input.data(), weight.data()) {
-        return None; // conv2d refuses the bias, or takes another path.
+    check_bias(op, bias, weight, d.o);
+    if d.spectral(input.data(), weight.data()) {
+        return None; // conv2d takes another path.
     }
     let (x, w) = (
         T::as_f32_slice(input.data())?,

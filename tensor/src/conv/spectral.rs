@@ -635,7 +635,7 @@ pub(crate) fn forward<T: Float>(
     let mut out = Vec::new();
     forward_chunks(geom, (n, o), x, w, |range, part| {
         if range.len() == o {
-            out = part;
+            out = part; // One chunk: it is the whole output.
             return;
         }
         // The chunk's channels of each sample into their place.
@@ -927,6 +927,17 @@ mod tests {
             },
         );
         assert!(!worth_it(&strided, 1, (64, 784)));
+    }
+
+    /// The shape `tests/conv.rs` fuses with a global max pool
+    /// (`conv2d_global_max_pool2d_is_conv2d_then_global_max_pool2d`)
+    /// takes this path, in two chunks of output channels, so that test
+    /// compares pooling by chunks with the two calls.
+    #[test]
+    fn the_fused_global_pool_test_shape_takes_it_in_two_chunks() {
+        let geom = ConvGeometry::new(16, (20, 20), (9, 9), &Conv2dParams::default());
+        assert!(worth_it(&geom, 1, (16, 64)));
+        assert_eq!(channel_chunks(&geom, (16, 64)).len(), 2);
     }
 
     /// In f32, conv2d and its gradients take this path for a large kernel
