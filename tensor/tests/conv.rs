@@ -1030,7 +1030,9 @@ fn conv2d_max_pool2d_backward_input_refuses_a_bad_index() {
 
 /// A window whose last row ends within 8 values of the input's end (a
 /// 3×3 kernel over a 3×3 image): the f32 kernel loads the rows under a
-/// mask, not 8 values whole past the end (an earlier version did).
+/// mask, not 8 values whole past the end (an earlier version did). Here
+/// the values; `pooled_avx2`'s unit test puts such inputs against an
+/// unreadable page, where a read past the end faults.
 #[test]
 fn conv2d_max_pool2d_backward_weight_at_the_end_of_the_input() {
     let x = Tensor::from_vec((1..=9).map(|v| v as f32).collect(), &[1, 1, 3, 3]);

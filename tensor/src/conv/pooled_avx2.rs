@@ -190,3 +190,117 @@ unsafe fn rows_block<const R: usize>(b: &Block<'_>, sums: &mut [f32]) {
         row.iter_mut().zip(lanes).for_each(|(s, l)| *s += l);
     }
 }
+
+#[cfg(all(test, target_os = "linux", target_env = "gnu"))]
+mod tests {
+    use super::super::pooled::Sizes;
+    use super::weight_grad_channel;
+    use crate::conv::Conv2dParams;
+
+    /// A copy of some f32 that ends exactly where an unreadable page
+    /// begins, so that a load past its end faults (the test process dies)
+    /// instead of reading whatever follows.
+    struct Guarded {
+        base: *mut libc::c_void,
+        total: usize,
+        len: usize,
+        data: *const f32,
+    }
+
+    impl Guarded {
+        fn new(values: &[f32]) -> Self {
+            // SAFETY: sysconf has no preconditions.
+            let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize;
+            let pages = (4 * values.len()).div_ceil(page).max(1);
+            let total = (pages + 1) * page;
+            // SAFETY: a fresh anonymous private mapping; the result is
+            // checked before use.
+            let base = unsafe {
+                libc::mmap(
+                    std::ptr::null_mut(),
+                    total,
+                    libc::PROT_READ | libc::PROT_WRITE,
+                    libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                    -1,
+                    0,
+                )
+            };
+            assert_ne!(base, libc::MAP_FAILED, "mmap failed");
+            // SAFETY: the last page lies inside the mapping just made;
+            // `data` starts `values.len()` f32 before it, inside the
+            // writable pages (4·len ≤ pages·page), and is f32-aligned
+            // (the page is, and 4 divides the distance).
+            unsafe {
+                let guard = base.cast::<u8>().add(pages * page);
+                assert_eq!(libc::mprotect(guard.cast(), page, libc::PROT_NONE), 0);
+                let data = guard.cast::<f32>().sub(values.len());
+                std::ptr::copy_nonoverlapping(values.as_ptr(), data, values.len());
+                Guarded {
+                    base,
+                    total,
+                    len: values.len(),
+                    data,
+                }
+            }
+        }
+
+        fn as_slice(&self) -> &[f32] {
+            // SAFETY: `len` f32 were written at `data` and stay mapped
+            // until `self` is dropped.
+            unsafe { std::slice::from_raw_parts(self.data, self.len) }
+        }
+    }
+
+    impl Drop for Guarded {
+        fn drop(&mut self) {
+            // SAFETY: unmaps exactly the mapping `new` made.
+            unsafe { libc::munmap(self.base, self.total) };
+        }
+    }
+
+    /// Every window of a convolution (a 1×1 "pooling" whose winners are
+    /// all of its outputs), the input ending at an unreadable page: the
+    /// kernel's loads stay inside the input (an earlier version loaded 8
+    /// lanes whole past a 3×3 image's end), and its sums are the plain
+    /// ones.
+    #[test]
+    fn loads_stay_inside_an_input_that_ends_at_an_unreadable_page() {
+        let shapes = [
+            ((3, 3), (3, 3), 1),
+            ((5, 7), (2, 7), 1),
+            ((4, 4), (4, 1), 2),
+            ((6, 5), (3, 5), 3),
+        ];
+        for ((h, w), (kh, kw), c) in shapes {
+            let params = Conv2dParams::default();
+            let (oh, ow) = (h - kh + 1, w - kw + 1);
+            let values: Vec<f32> = (0..c * h * w).map(|v| (v % 7) as f32 - 3.0).collect();
+            let x = Guarded::new(&values);
+            let indices: Vec<usize> = (0..oh * ow).collect();
+            let gy: Vec<f32> = (0..oh * ow).map(|v| 1.0 + v as f32).collect();
+            let s = Sizes::new(
+                "test",
+                &[1, c, h, w],
+                &[1, c, kh, kw],
+                &[1, 1, oh, ow],
+                &indices,
+                &params,
+            );
+            let corners = s.inside_corners();
+            let mut gw = vec![0.0f32; c * kh * kw];
+            if !weight_grad_channel(&s, 0, (&gy, &indices), x.as_slice(), &corners, &mut gw) {
+                return; // No AVX2 and FMA here: nothing to test.
+            }
+            for (tap, &got) in gw.iter().enumerate() {
+                let (ci, i, j) = (tap / (kh * kw), tap / kw % kh, tap % kw);
+                let want: f32 = (0..oh * ow)
+                    .map(|q| gy[q] * values[ci * h * w + (q / ow + i) * w + q % ow + j])
+                    .sum();
+                assert!(
+                    (got - want).abs() <= 1e-4 * want.abs().max(1.0),
+                    "tap {tap}: {got} against {want}"
+                );
+            }
+        }
+    }
+}
