@@ -437,13 +437,7 @@ where
         inputs: &[Tensor<f64>],
         v: &Tensor<f64>,
     ) -> (Vec<Option<Tensor<f64>>>, Option<String>) {
-        let vars: Vec<Var<f64>> = inputs
-            .iter()
-            .map(|t| Var::requiring_grad(t.clone()))
-            .collect();
-        let y = self.run_between_copies(&vars);
-        let op = y.op_name();
-        backward_through_copy(y, v);
+        let (vars, op) = self.backward_from_leaves(inputs, v, |_| true);
         (vars.iter().map(|var| var.take_grad()).collect(), op)
     }
 
@@ -453,19 +447,7 @@ where
         v: &Tensor<f64>,
         i: usize,
     ) -> Option<Tensor<f64>> {
-        let vars: Vec<Var<f64>> = inputs
-            .iter()
-            .enumerate()
-            .map(|(j, t)| {
-                if j == i {
-                    Var::requiring_grad(t.clone())
-                } else {
-                    Var::constant(t.clone())
-                }
-            })
-            .collect();
-        let y = self.run_between_copies(&vars);
-        backward_through_copy(y, v);
+        let (vars, _) = self.backward_from_leaves(inputs, v, |j| j == i);
         vars[i].take_grad()
     }
 }
@@ -483,6 +465,32 @@ where
     fn run_between_copies(&self, vars: &[Var<f64>]) -> Var<f64> {
         let copies: Vec<Var<f64>> = vars.iter().map(exact_copy).collect();
         (self.0)(&copies)
+    }
+
+    /// The inputs as leaves (those `needs_grad` picks requiring a gradient,
+    /// the others constants), y = f between copies of them, and the
+    /// backward of vᵀy: the leaves, holding their gradients, and y's op.
+    fn backward_from_leaves(
+        &self,
+        inputs: &[Tensor<f64>],
+        v: &Tensor<f64>,
+        needs_grad: impl Fn(usize) -> bool,
+    ) -> (Vec<Var<f64>>, Option<String>) {
+        let vars: Vec<Var<f64>> = inputs
+            .iter()
+            .enumerate()
+            .map(|(j, t)| {
+                if needs_grad(j) {
+                    Var::requiring_grad(t.clone())
+                } else {
+                    Var::constant(t.clone())
+                }
+            })
+            .collect();
+        let y = self.run_between_copies(&vars);
+        let op = y.op_name();
+        backward_through_copy(y, v);
+        (vars, op)
     }
 }
 
